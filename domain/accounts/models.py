@@ -1,0 +1,88 @@
+"""Businesses (tenants), their staff, sessions and integrator API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.core.orm import Base, IdType, id_column
+
+
+class Business(Base):
+    __tablename__ = "businesses"
+
+    id: Mapped[int] = id_column()
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    timezone: Mapped[str] = mapped_column(String(64))
+    tax_id: Mapped[str | None] = mapped_column(String(40))
+    invoice_prefix: Mapped[str] = mapped_column(String(12), default="INV")
+    customer_prefix: Mapped[str] = mapped_column(String(12), default="CUST")
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = id_column()
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("business_id", "user_id"),)
+
+    id: Mapped[int] = id_column()
+    business_id: Mapped[int] = mapped_column(IdType, ForeignKey("businesses.id"), index=True)
+    user_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+
+
+class AccessToken(Base):
+    """Opaque, revocable session token; only its SHA-256 is stored."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[int] = id_column()
+    user_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = id_column()
+    business_id: Mapped[int] = mapped_column(IdType, ForeignKey("businesses.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]]
+    created_by: Mapped[int | None] = mapped_column(IdType)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = id_column()
+    business_id: Mapped[int] = mapped_column(IdType, ForeignKey("businesses.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[int] = mapped_column(IdType)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]

@@ -1,0 +1,90 @@
+"""Engines and sessions. The edge owns the transaction: one unit of work per mutation,
+job or webhook; resolvers and dataloader batches get short read sessions of their own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+AfterCommit = Callable[[list[Any]], Awaitable[None]]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "foreign_keys=ON",
+        "busy_timeout=30000",
+        "synchronous=NORMAL",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_immediate(engine: AsyncEngine) -> None:
+    """Write transactions take SQLite's write lock up front (BEGIN IMMEDIATE), so two
+    writers queue on busy_timeout instead of failing to upgrade a read lock."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_immediate(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            args = {"connect_args": {"timeout": 30}, "echo": echo}
+            self.write_engine = create_async_engine(url, **args)
+            self.read_engine = create_async_engine(url, **args)
+            for eng in (self.write_engine, self.read_engine):
+                event.listen(eng.sync_engine, "connect", _sqlite_pragmas)
+            _sqlite_immediate(self.write_engine)
+        else:
+            self.write_engine = create_async_engine(
+                url,
+                echo=echo,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                pool_recycle=1800,
+                # LIKE 'prefix%' and trigram searches only use their indexes when the
+                # pattern is known at plan time; generic plans would scan.
+                connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
+            )
+            self.read_engine = self.write_engine
+        self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self.after_commit: AfterCommit | None = None
+
+    @property
+    def engines(self) -> list[AsyncEngine]:
+        return list({id(e): e for e in (self.write_engine, self.read_engine)}.values())
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """Commit on success, roll back on any exception; relay outbox rows after commit."""
+        async with self._writer() as session:
+            async with session.begin():
+                yield session
+            pending = session.info.pop("outbox", [])
+        if pending and self.after_commit is not None:
+            await self.after_commit(pending)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._reader() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        for engine in self.engines:
+            await engine.dispose()

@@ -1,0 +1,112 @@
+"""Realtime fan-out behind broadcaster's Broadcast interface.
+
+broadcaster subscribes per call and keeps an unbounded queue per subscriber. Here each
+process subscribes once per channel and fans out in-process to bounded per-client queues;
+a slow client loses its oldest events (and is told), a dead listener closes its clients so
+they resubscribe instead of waiting forever."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from broadcaster import Broadcast
+
+log = logging.getLogger("khata.events")
+
+
+class SubscriptionClosed(Exception):
+    """The channel listener died; the client should resubscribe."""
+
+
+_CLOSED = object()
+
+
+class _Channel:
+    def __init__(self) -> None:
+        self.queues: set[asyncio.Queue[Any]] = set()
+        self.task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
+
+
+class EventHub:
+    def __init__(self, url: str, queue_size: int = 256) -> None:
+        self.url = url
+        self.queue_size = queue_size
+        self._broadcast = Broadcast(url)
+        self._channels: dict[str, _Channel] = {}
+        self._lock = asyncio.Lock()
+        self.dropped = 0
+
+    async def connect(self) -> None:
+        await self._broadcast.connect()
+
+    async def disconnect(self) -> None:
+        for channel in list(self._channels.values()):
+            if channel.task:
+                channel.task.cancel()
+        with contextlib.suppress(Exception):
+            await self._broadcast.disconnect()
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        await self._broadcast.publish(channel=channel, message=orjson.dumps(message).decode())
+
+    def subscriber_count(self, channel: str) -> int:
+        state = self._channels.get(channel)
+        return len(state.queues) if state else 0
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        queue: asyncio.Queue[Any] = asyncio.Queue(self.queue_size)
+        async with self._lock:
+            state = self._channels.get(channel)
+            if state is None or state.task is None or state.task.done():
+                state = _Channel()
+                self._channels[channel] = state
+                state.task = asyncio.create_task(self._listen(channel, state))
+            state.queues.add(queue)
+        await state.ready.wait()
+        try:
+            yield self._drain(queue)
+        finally:
+            async with self._lock:
+                state.queues.discard(queue)
+                if not state.queues and state.task is not None:
+                    state.task.cancel()
+                    if self._channels.get(channel) is state:
+                        del self._channels[channel]
+
+    async def _drain(self, queue: asyncio.Queue[Any]) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            item = await queue.get()
+            if item is _CLOSED:
+                raise SubscriptionClosed("event stream interrupted; resubscribe")
+            yield item
+
+    async def _listen(self, channel: str, state: _Channel) -> None:
+        try:
+            async with self._broadcast.subscribe(channel=channel) as subscriber:
+                state.ready.set()
+                async for event in subscriber:  # type: ignore[union-attr]
+                    message = orjson.loads(event.message)
+                    for queue in list(state.queues):
+                        if queue.full():
+                            with contextlib.suppress(asyncio.QueueEmpty):
+                                queue.get_nowait()
+                            self.dropped += 1
+                        queue.put_nowait(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("event listener died", extra={"channel": channel})
+        finally:
+            state.ready.set()
+            for queue in list(state.queues):
+                with contextlib.suppress(asyncio.QueueFull, asyncio.QueueEmpty):
+                    if queue.full():
+                        queue.get_nowait()
+                    queue.put_nowait(_CLOSED)

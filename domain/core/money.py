@@ -1,0 +1,53 @@
+"""Money as Decimal quantized to the currency's ISO 4217 minor units, never float."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel.numbers import format_currency, get_currency_precision
+
+from domain.core.errors import ValidationFailed
+
+
+@lru_cache(maxsize=256)
+def minor_units(currency: str) -> int:
+    return int(get_currency_precision(currency))
+
+
+@lru_cache(maxsize=256)
+def _quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(_quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def parse_amount(raw: str | Decimal | int, field: str = "amount") -> Decimal:
+    try:
+        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).replace(",", ""))
+    except InvalidOperation:
+        raise ValidationFailed.one(field, "not a number") from None
+    if not value.is_finite():
+        raise ValidationFailed.one(field, "not a finite number")
+    return value
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def of(cls, amount: Decimal | str | int, currency: str) -> Money:
+        return cls(quantize(parse_amount(amount), currency), currency)
+
+    def __add__(self, other: Money) -> Money:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {other.currency} to {self.currency}")
+        return Money(quantize(self.amount + other.amount, self.currency), self.currency)
+
+    def format(self, locale: str = "en_IN") -> str:
+        return format_currency(self.amount, self.currency, locale=locale)

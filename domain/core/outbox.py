@@ -1,0 +1,121 @@
+"""Transactional outbox: side effects are rows written with the change, relayed after
+commit (job queue + broadcast channels) and swept again if a crash left them behind."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Index, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.core.clock import Clock
+from domain.core.db import Database
+from domain.core.orm import Base, IdType
+from domain.core.tx import Tx
+
+log = logging.getLogger("khata.outbox")
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_events"
+    __table_args__ = (Index("ix_outbox_events_pending", "relayed_at", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    business_id: Mapped[int | None] = mapped_column(IdType)
+    topic: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]]
+    job: Mapped[str | None] = mapped_column(String(80))
+    channels: Mapped[list[str]]
+    created_at: Mapped[datetime]
+    relayed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+
+
+def emit(
+    tx: Tx,
+    topic: str,
+    payload: dict[str, Any],
+    *,
+    job: str | None = None,
+    channels: Sequence[str] = (),
+    business_id: int | None = None,
+) -> OutboxEvent:
+    """Record a side effect inside the caller's transaction; nothing leaves before commit."""
+    row = OutboxEvent(
+        id=uuid.uuid4().hex,
+        business_id=business_id if business_id is not None else tx.viewer.business_id,
+        topic=topic,
+        payload=payload,
+        job=job,
+        channels=list(channels),
+        created_at=tx.now(),
+        relayed_at=None,
+        attempts=0,
+    )
+    tx.session.add(row)
+    tx.session.info.setdefault("outbox", []).append(row)
+    return row
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, task: str, *, job_id: str, **kwargs: Any) -> None: ...
+
+
+class Publisher(Protocol):
+    async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+
+def event_message(row: OutboxEvent) -> dict[str, Any]:
+    return {"id": row.id, "topic": row.topic, "payload": row.payload}
+
+
+class OutboxRelay:
+    def __init__(self, db: Database, jobs: JobQueue, publisher: Publisher, clock: Clock) -> None:
+        self.db = db
+        self.jobs = jobs
+        self.publisher = publisher
+        self.clock = clock
+
+    async def relay(self, rows: Sequence[OutboxEvent]) -> int:
+        """Hand rows to the queue and the channels; mark what went out. Never raises:
+        whatever fails stays unrelayed for the sweep."""
+        done: list[str] = []
+        for row in rows:
+            try:
+                if row.job:
+                    await self.jobs.enqueue(row.job, job_id=row.id, outbox_id=row.id)
+                message = event_message(row)
+                for channel in row.channels:
+                    await self.publisher.publish(channel, message)
+                done.append(row.id)
+            except Exception:
+                log.exception("outbox relay failed", extra={"outbox_id": row.id})
+        if done:
+            try:
+                async with self.db.unit_of_work() as session:
+                    await session.execute(
+                        update(OutboxEvent)
+                        .where(OutboxEvent.id.in_(done))
+                        .values(relayed_at=self.clock.now(), attempts=OutboxEvent.attempts + 1)
+                    )
+            except Exception:
+                log.exception("could not mark outbox rows relayed")
+        return len(done)
+
+    async def sweep(self, stale_seconds: float = 10.0, limit: int = 500) -> int:
+        """Relay rows that a crash between commit and relay left behind."""
+        cutoff = self.clock.now() - timedelta(seconds=stale_seconds)
+        async with self.db.read() as session:
+            rows = (
+                await session.scalars(
+                    select(OutboxEvent)
+                    .where(OutboxEvent.relayed_at.is_(None), OutboxEvent.created_at <= cutoff)
+                    .order_by(OutboxEvent.created_at)
+                    .limit(limit)
+                )
+            ).all()
+        return await self.relay(rows) if rows else 0

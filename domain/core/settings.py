@@ -1,0 +1,83 @@
+"""Settings from the environment; the defaults are the embedded, zero set-up mode."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-change-me-in-production-0123456789"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KHATA_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./khata.db",
+        validation_alias="DATABASE_URL",
+    )
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    secret_key: str = DEV_SECRET
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    access_token_ttl_minutes: int = 12 * 60
+    graphiql: bool = True
+    introspection: bool = True
+    max_query_depth: int = 12
+    max_aliases: int = 20
+    max_tokens: int = 4000
+    max_page_size: int = 100
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_subscriptions_per_connection: int = 20
+
+    auto_migrate: bool | None = None  # None: on for SQLite, off otherwise
+    db_pool_size: int = 10
+    db_echo: bool = False
+    outbox_sweep_seconds: float = 15.0
+    outbox_stale_seconds: float = 10.0
+
+    sms_provider: Literal["dev", "twilio"] = "dev"
+    email_provider: Literal["dev", "sendgrid"] = "dev"
+    public_url: str = "http://127.0.0.1:8000"
+
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """Accept the plain URLs operators paste and pick the async driver for them."""
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value.removeprefix("postgres://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+asyncpg://" + value.removeprefix("postgresql://")
+        if value.startswith("sqlite:///"):
+            value = "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def broadcast_url(self) -> str:
+        return self.redis_url or "memory://"
+
+    @property
+    def uses_arq(self) -> bool:
+        return self.redis_url is not None
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,182 @@
+"""Customers of a business, their addresses and tags, and the global network Person."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.core.orm import Base, IdType, MoneyColumn, id_column
+
+
+class ProfileType(StrEnum):
+    GUEST = "guest"
+    STUB = "stub"
+    FULL = "full"
+
+
+PROFILE_RANK = {ProfileType.GUEST: 0, ProfileType.STUB: 1, ProfileType.FULL: 2}
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    SUSPENDED = "suspended"
+
+
+class PaymentTerms(StrEnum):
+    DUE_ON_RECEIPT = "due_on_receipt"
+    NET_15 = "net_15"
+    NET_30 = "net_30"
+    NET_60 = "net_60"
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    CARD = "card"
+    UPI = "upi"
+    MPESA = "mpesa"
+    BANK_TRANSFER = "bank_transfer"
+    OTHER = "other"
+
+
+class PaymentStatus(StrEnum):
+    NONE = "none"
+    GOOD = "good"
+    WARNING = "warning"
+    OVERDUE = "overdue"
+
+
+class AddressKind(StrEnum):
+    HOME = "home"
+    WORK = "work"
+    OTHER = "other"
+
+
+class Person(Base):
+    """One network identity per verified E.164 phone, shared across businesses; a
+    business only ever sees its own customer row, never the link's other ends."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = id_column()
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    phone_verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("business_id", "number"),
+        Index("ix_customers_business_phone", "business_id", "phone"),
+        Index("ix_customers_business_email", "business_id", "email",
+              postgresql_ops={"email": "text_pattern_ops"}),
+        Index("ix_customers_business_phone_rev", "business_id", "phone_rev",
+              postgresql_ops={"phone_rev": "text_pattern_ops"}),
+        Index("ix_customers_business_name", "business_id", "name_search", "id"),
+        Index("ix_customers_business_outstanding", "business_id", "outstanding", "id"),
+        Index("ix_customers_business_last_invoice", "business_id", "last_invoice_at", "id"),
+        Index("ix_customers_name_trgm", "name_search", postgresql_using="gin",
+              postgresql_ops={"name_search": "gin_trgm_ops"}),
+    )
+
+    id: Mapped[int] = id_column()
+    business_id: Mapped[int] = mapped_column(IdType, ForeignKey("businesses.id"))
+    number: Mapped[str] = mapped_column(String(24))
+    person_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("persons.id"), index=True)
+    profile_type: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(10), default=CustomerStatus.ACTIVE)
+    is_vip: Mapped[bool] = mapped_column(default=False)
+
+    name: Mapped[str] = mapped_column(String(200))
+    name_alt: Mapped[str | None] = mapped_column(String(200))  # second script, e.g. Arabic
+    name_search: Mapped[str] = mapped_column(String(420))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    phone_rev: Mapped[str | None] = mapped_column(String(20))
+    phone_secondary: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_secondary: Mapped[str | None] = mapped_column(String(254))
+    phone_verified: Mapped[bool] = mapped_column(default=False)
+    email_verified: Mapped[bool] = mapped_column(default=False)
+
+    business_type: Mapped[str | None] = mapped_column(String(60))
+    tax_id: Mapped[str | None] = mapped_column(String(40))
+    tags: Mapped[list[str]]
+    notes: Mapped[str | None] = mapped_column(Text)
+    payment_terms: Mapped[str] = mapped_column(String(16), default=PaymentTerms.DUE_ON_RECEIPT)
+    credit_limit: Mapped[Decimal | None] = mapped_column(MoneyColumn())
+    preferred_payment_method: Mapped[str | None] = mapped_column(String(16))
+    auto_send_invoices: Mapped[bool] = mapped_column(default=False)
+    reminders_enabled: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str] = mapped_column(String(12), default="en")
+    preferences: Mapped[dict[str, Any]]
+
+    total_billed: Mapped[Decimal] = mapped_column(MoneyColumn(), default=Decimal(0))
+    total_paid: Mapped[Decimal] = mapped_column(MoneyColumn(), default=Decimal(0))
+    outstanding: Mapped[Decimal] = mapped_column(MoneyColumn(), default=Decimal(0))
+    invoice_count: Mapped[int] = mapped_column(default=0)
+    last_invoice_at: Mapped[datetime | None]
+    payment_status: Mapped[str] = mapped_column(String(10), default=PaymentStatus.NONE)
+    avg_days_to_pay: Mapped[Decimal | None] = mapped_column(MoneyColumn())
+
+    merged_into_id: Mapped[int | None] = mapped_column(IdType)
+    deactivated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CustomerTag(Base):
+    """Tags as rows so "customers tagged X" is an indexed lookup on every database."""
+
+    __tablename__ = "customer_tags"
+    __table_args__ = (Index("ix_customer_tags_business_tag", "business_id", "tag"),)
+
+    customer_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+    business_id: Mapped[int] = mapped_column(IdType)
+
+
+class CustomerAddress(Base):
+    __tablename__ = "customer_addresses"
+    __table_args__ = (
+        # At most one default per customer, enforced by the database on both engines.
+        Index("uq_customer_addresses_one_default", "customer_id", unique=True,
+              postgresql_where=text("is_default"), sqlite_where=text("is_default")),
+    )
+
+    id: Mapped[int] = id_column()
+    business_id: Mapped[int] = mapped_column(IdType, index=True)
+    customer_id: Mapped[int] = mapped_column(IdType, ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8), default=AddressKind.HOME)
+    label: Mapped[str | None] = mapped_column(String(60))
+    building: Mapped[str | None] = mapped_column(String(120))
+    street: Mapped[str | None] = mapped_column(String(200))
+    area: Mapped[str | None] = mapped_column(String(120))
+    city: Mapped[str | None] = mapped_column(String(120))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    delivery_notes: Mapped[str | None] = mapped_column(Text)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+
+class CustomerMerge(Base):
+    __tablename__ = "customer_merges"
+
+    id: Mapped[int] = id_column()
+    business_id: Mapped[int] = mapped_column(IdType, index=True)
+    source_id: Mapped[int] = mapped_column(IdType)
+    target_id: Mapped[int] = mapped_column(IdType)
+    merged_by: Mapped[str] = mapped_column(String(60))
+    reason: Mapped[str | None] = mapped_column(Text)
+    counts: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]

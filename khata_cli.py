@@ -1,0 +1,119 @@
+"""`khata` command: serve, worker, migrate, demo, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import orjson
+
+from domain.core.settings import get_settings
+
+SDL_PATH = Path(__file__).parent / "schema" / "schema.graphql"
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
+                "message": record.getMessage()}
+        for key in ("request_id", "outbox_id", "channel"):
+            if hasattr(record, key):
+                data[key] = getattr(record, key)
+        if record.exc_info:
+            data["exc"] = self.formatException(record.exc_info)
+        return orjson.dumps(data).decode()
+
+
+def setup_logging() -> None:
+    settings = get_settings()
+    handler = logging.StreamHandler()
+    if settings.log_json:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler], force=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from schema.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        ws_per_message_deflate=False,  # per-connection deflate buffers cost memory at scale
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+def cmd_worker(_: argparse.Namespace) -> None:
+    settings = get_settings()
+    if not settings.redis_url:
+        sys.exit("khata worker needs REDIS_URL (embedded mode runs jobs in the API process)")
+    from arq import run_worker
+
+    from workers.arq_worker import WorkerSettings
+
+    run_worker(WorkerSettings)  # type: ignore[arg-type]
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    from domain.migrations.run import upgrade_sync
+
+    upgrade_sync(get_settings().database_url)
+    print("database is at the latest migration")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from workers.demo import load_demo
+
+    print(asyncio.run(load_demo(get_settings(), customers_per_business=args.customers)))
+
+
+def export_sdl() -> str:
+    from schema.build import build_schema
+
+    return build_schema().as_str().strip() + "\n"
+
+
+def cmd_export_schema(args: argparse.Namespace) -> None:
+    sdl = export_sdl()
+    if args.check:
+        if not SDL_PATH.exists() or SDL_PATH.read_text() != sdl:
+            sys.exit("schema/schema.graphql is out of date: run `khata export-schema`")
+        print("schema/schema.graphql is current")
+        return
+    SDL_PATH.write_text(sdl)
+    print(f"wrote {SDL_PATH}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="khata", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API (uvicorn)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("worker", help="run an arq worker").set_defaults(func=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    demo = sub.add_parser("demo", help="load demo businesses and customers (idempotent)")
+    demo.add_argument("--customers", type=int, default=120)
+    demo.set_defaults(func=cmd_demo)
+    export = sub.add_parser("export-schema", help="write schema/schema.graphql")
+    export.add_argument("--check", action="store_true", help="fail if the file is stale")
+    export.set_defaults(func=cmd_export_schema)
+    args = parser.parse_args(argv)
+    setup_logging()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

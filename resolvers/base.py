@@ -1,0 +1,60 @@
+"""The edge's transaction helpers: one unit of work per mutation, short read sessions for
+queries, domain errors turned into typed union members."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+import strawberry
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from domain.accounts.repository import AccountsRepository
+from domain.core.errors import Conflict, DomainError, NotFound
+from domain.core.tx import Tx
+from schema.context import Context
+from schema.errors import UserError, to_user_error
+
+log = logging.getLogger("khata.resolvers")
+T = TypeVar("T")
+Info = strawberry.Info[Context, None]
+
+
+async def mutate(info: Info, fn: Callable[[Tx], Awaitable[T]], *, auth: bool = True) -> T | UserError:
+    """Run fn in one transaction; a DomainError rolls everything back and becomes a typed
+    error. A unique-constraint race becomes a ConflictError, never a 500."""
+    ctx = info.context
+    try:
+        viewer = await (ctx.require_viewer() if auth else ctx.viewer())
+        async with ctx.rt.db.unit_of_work() as session:
+            return await fn(Tx(session, viewer, ctx.rt.clock))
+    except DomainError as exc:
+        return to_user_error(exc)
+    except IntegrityError:
+        log.warning("integrity conflict", exc_info=True)
+        return to_user_error(Conflict("conflicts with a concurrent change; retry"))
+    except OperationalError as exc:
+        if "locked" in str(exc).lower() or "deadlock" in str(exc).lower():
+            return to_user_error(Conflict("the database was busy; retry"))
+        raise
+
+
+@asynccontextmanager
+async def reading(info: Info, *, auth: bool = True) -> AsyncIterator[Tx]:
+    ctx = info.context
+    viewer = await (ctx.require_viewer() if auth else ctx.viewer())
+    async with ctx.rt.db.read() as session:
+        yield Tx(session, viewer, ctx.rt.clock)
+
+
+async def business_currency(info: Info, tx: Tx) -> str:
+    cache = info.context.business_cache
+    business_id = tx.business_id
+    if business_id not in cache:
+        row = await AccountsRepository(tx.session).business(business_id)
+        if row is None:
+            raise NotFound("business")
+        cache[business_id] = row
+    return str(cache[business_id].currency)

@@ -1,0 +1,203 @@
+"""The ASGI app: /graphql (HTTP + graphql-transport-ws + GraphiQL), health probes, the
+streamed customer export. It builds the Runtime and wires schema to resolvers."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from domain.core.errors import DomainError
+from domain.core.settings import Settings, get_settings
+from domain.customers.csv_io import export_customers
+from schema.build import build_schema
+from schema.context import Context
+from workers.runtime import Runtime
+
+log = logging.getLogger("khata.http")
+
+
+def _client_ip(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+def _bearer(headers: Any) -> str | None:
+    auth = headers.get("authorization") or ""
+    return auth[7:].strip() if auth[:7].lower() == "bearer " else None
+
+
+class KhataGraphQL(GraphQL):
+    def __init__(self, rt: Runtime, **kwargs: Any) -> None:
+        super().__init__(build_schema(rt.settings), **kwargs)
+        self.rt = rt
+
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:  # type: ignore[override]
+        return Context(
+            rt=self.rt, request=request, response=response,
+            request_id=request.scope.get("request_id") or uuid.uuid4().hex,
+            ip=_client_ip(request.scope), bearer=_bearer(request.headers),
+            business_header=request.headers.get("x-khata-business"),
+        )
+
+    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+        return orjson.dumps(data)
+
+
+class RequestGuard:
+    """Request id, access log and a hard cap on request body size."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode()[:64] or uuid.uuid4().hex
+        scope["request_id"] = request_id
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            await PlainTextResponse("request body too large", status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                raise _TooLarge
+            return message
+
+        status = 500
+        started = time.perf_counter()
+
+        async def tagged_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tagged_send)
+        except _TooLarge:
+            await PlainTextResponse("request body too large", status_code=413)(scope, receive, send)
+            status = 413
+        finally:
+            log.info("%s %s %s %.1fms", scope.get("method"), scope.get("path"), status,
+                     (time.perf_counter() - started) * 1000, extra={"request_id": request_id})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Starlette:
+    settings = settings or get_settings()
+    rt = runtime or Runtime.build(settings)
+    graphql = KhataGraphQL(
+        rt,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        keep_alive=True,
+        keep_alive_interval=20,
+    )
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            async with rt.db.read() as session:
+                await session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        if settings.redis_url:
+            try:
+                from redis.asyncio import Redis
+
+                client = Redis.from_url(settings.redis_url, socket_connect_timeout=2)
+                try:
+                    await client.ping()
+                finally:
+                    await client.aclose()
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = f"unreachable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    async def export_csv(request: Request) -> Response:
+        context = await graphql.get_context(request)
+        try:
+            viewer = await context.require_viewer()
+            stream = export_customers(rt.db, viewer)
+            first = await stream.__anext__()  # permission checks run before headers go out
+            from domain.core import audit
+            from domain.core.tx import Tx
+
+            async with rt.db.unit_of_work() as session:
+                audit.record(Tx(session, viewer, rt.clock), "customer.exported", target_type="customer")
+        except DomainError as exc:
+            status = {"UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403}.get(exc.code, 400)
+            return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=status)
+
+        async def body() -> AsyncIterator[str]:
+            yield first
+            async for chunk in stream:
+                yield chunk
+
+        return StreamingResponse(body(), media_type="text/csv; charset=utf-8",
+                                 headers={"content-disposition": 'attachment; filename="customers.csv"'})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if settings.should_auto_migrate and runtime is None:
+            from domain.migrations.run import upgrade
+
+            await upgrade(settings.database_url)
+        await rt.start()
+        try:
+            yield
+        finally:
+            if runtime is None:
+                await rt.stop()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/exports/customers.csv", export_csv),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    app.add_middleware(RequestGuard, max_body=settings.max_body_bytes)  # type: ignore[arg-type]
+    return app

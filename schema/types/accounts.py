@@ -1,0 +1,161 @@
+"""Businesses, staff, sessions, API keys and the audit trail as GraphQL types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain.accounts import models
+from domain.core.audit import AuditEvent as AuditRow
+from schema.relay import Node, PageInfo, to_global_id
+from schema.types.common import ApiScope, Role
+
+
+@strawberry.type
+class Business(Node):
+    name: str
+    country: str
+    currency: str
+    timezone: str
+    tax_id: str | None
+    invoice_prefix: str
+    customer_prefix: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, b: models.Business) -> Business:
+        return cls(id=to_global_id("Business", b.id), name=b.name, country=b.country,
+                   currency=b.currency, timezone=b.timezone, tax_id=b.tax_id,
+                   invoice_prefix=b.invoice_prefix, customer_prefix=b.customer_prefix,
+                   created_at=b.created_at)
+
+
+@strawberry.type
+class User(Node):
+    email: str
+    name: str
+
+    @classmethod
+    def from_row(cls, u: models.User) -> User:
+        return cls(id=to_global_id("User", u.id), email=u.email, name=u.name)
+
+
+@strawberry.type
+class Membership:
+    business: Business
+    role: Role
+
+
+@strawberry.type
+class Member:
+    user: User
+    role: Role
+    joined_at: datetime
+
+
+@strawberry.type
+class Viewer:
+    user: User | None
+    active_business: Business | None
+    role: Role | None
+    memberships: list[Membership]
+    api_key_name: str | None
+
+
+@strawberry.type
+class AuthPayload:
+    token: str = strawberry.field(description="Send as `Authorization: Bearer <token>`.")
+    expires_at: datetime
+    user: User
+    memberships: list[Membership]
+
+
+@strawberry.type
+class SignUpPayload:
+    auth: AuthPayload
+    business: Business
+
+
+@strawberry.type
+class BusinessPayload:
+    business: Business
+
+
+@strawberry.type
+class LogoutPayload:
+    ok: bool
+
+
+@strawberry.type
+class ApiKey(Node):
+    name: str
+    prefix: str
+    scopes: list[ApiScope]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_row(cls, k: models.ApiKey) -> ApiKey:
+        return cls(id=to_global_id("ApiKey", k.id), name=k.name, prefix=k.prefix,
+                   scopes=list(k.scopes), created_at=k.created_at,  # type: ignore[arg-type]
+                   last_used_at=k.last_used_at, revoked_at=k.revoked_at)
+
+
+@strawberry.type
+class CreateApiKeyPayload:
+    api_key: ApiKey
+    secret: str = strawberry.field(description="Shown once; only its hash is stored.")
+
+
+@strawberry.type
+class ApiKeyPayload:
+    api_key: ApiKey
+
+
+@strawberry.type
+class InvitePayload:
+    email: str
+    role: Role
+    expires_at: datetime
+    token: str = strawberry.field(description="Also emailed; share it if email is not at hand.")
+
+
+@strawberry.type
+class MemberPayload:
+    member: Member
+
+
+@strawberry.type
+class AuditEvent(Node):
+    actor: str
+    action: str
+    target_type: str | None
+    target_id: strawberry.ID | None
+    ip: str | None
+    request_id: str | None
+    data: JSON
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, e: AuditRow) -> AuditEvent:
+        target = None
+        if e.target_type and e.target_id is not None:
+            target = to_global_id(e.target_type.title().replace("_", ""), e.target_id)
+        return cls(id=to_global_id("AuditEvent", e.id), actor=e.actor, action=e.action,
+                   target_type=e.target_type, target_id=target, ip=e.ip,
+                   request_id=e.request_id, data=e.data, created_at=e.created_at)
+
+
+@strawberry.type
+class AuditEventEdge:
+    cursor: str
+    node: AuditEvent
+
+
+@strawberry.type
+class AuditEventConnection:
+    edges: list[AuditEventEdge]
+    page_info: PageInfo

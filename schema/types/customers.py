@@ -1,0 +1,217 @@
+"""Customer-side GraphQL types. Scalars are plain attributes (cheap); only relations go
+through per-request DataLoaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain.core.contact import format_phone, mask_phone
+from domain.customers import models
+from domain.customers.service import distance_km
+from schema.relay import Edge, Node, PageInfo, to_global_id
+from schema.types.common import (
+    AddressKind,
+    CustomerStatus,
+    Money,
+    PaymentMethod,
+    PaymentStatus,
+    PaymentTerms,
+    ProfileType,
+)
+
+if TYPE_CHECKING:
+    from schema.context import Context
+
+
+@strawberry.type
+class Address(Node):
+    kind: AddressKind
+    label: str | None
+    building: str | None
+    street: str | None
+    area: str | None
+    city: str | None
+    postal_code: str | None
+    country: str
+    latitude: float | None
+    longitude: float | None
+    delivery_notes: str | None
+    is_default: bool
+
+    @strawberry.field(description="Great-circle distance in km from a point, for nearest-first.")
+    def distance_km(self, latitude: float, longitude: float) -> float | None:
+        if self.latitude is None or self.longitude is None:
+            return None
+        return round(distance_km(latitude, longitude, self.latitude, self.longitude), 3)
+
+    @classmethod
+    def from_row(cls, a: models.CustomerAddress) -> Address:
+        return cls(
+            id=to_global_id("Address", a.id), kind=a.kind, label=a.label,  # type: ignore[arg-type]
+            building=a.building, street=a.street, area=a.area, city=a.city,
+            postal_code=a.postal_code, country=a.country, latitude=a.latitude,
+            longitude=a.longitude, delivery_notes=a.delivery_notes, is_default=a.is_default,
+        )
+
+
+@strawberry.type
+class FinancialSummary:
+    total_billed: Money
+    total_paid: Money
+    outstanding: Money
+    invoice_count: int
+    last_invoice_at: datetime | None
+    payment_status: PaymentStatus
+    average_days_to_pay: Decimal | None
+
+
+@strawberry.type
+class Customer(Node):
+    number: str
+    profile_type: ProfileType
+    status: CustomerStatus
+    is_vip: bool
+    name: str
+    name_alt: str | None
+    phone: str | None = strawberry.field(description="E.164, e.g. +919876543210.")
+    phone_masked: str | None
+    phone_display: str | None
+    secondary_phone: str | None
+    email: str | None
+    secondary_email: str | None
+    phone_verified: bool
+    email_verified: bool
+    business_type: str | None
+    tax_id: str | None
+    tags: list[str]
+    notes: str | None
+    payment_terms: PaymentTerms
+    credit_limit: Money | None
+    preferred_payment_method: PaymentMethod | None
+    auto_send_invoices: bool
+    reminders_enabled: bool
+    language: str
+    preferences: JSON
+    financial: FinancialSummary
+    merged_into_id: strawberry.ID | None
+    deactivated_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    row_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def addresses(self, info: strawberry.Info[Context, None]) -> list[Address]:
+        rows = await info.context.loaders.addresses.load(self.row_id)
+        return [Address.from_row(a) for a in rows]
+
+    @strawberry.field
+    async def default_address(self, info: strawberry.Info[Context, None]) -> Address | None:
+        rows = await info.context.loaders.addresses.load(self.row_id)
+        return next((Address.from_row(a) for a in rows if a.is_default), None)
+
+    @classmethod
+    def from_row(cls, c: models.Customer, currency: str) -> Customer:
+        return cls(
+            id=to_global_id("Customer", c.id), row_id=c.id, number=c.number,
+            profile_type=c.profile_type, status=c.status, is_vip=c.is_vip,  # type: ignore[arg-type]
+            name=c.name, name_alt=c.name_alt, phone=c.phone, phone_masked=mask_phone(c.phone),
+            phone_display=format_phone(c.phone), secondary_phone=c.phone_secondary,
+            email=c.email, secondary_email=c.email_secondary, phone_verified=c.phone_verified,
+            email_verified=c.email_verified, business_type=c.business_type, tax_id=c.tax_id,
+            tags=list(c.tags), notes=c.notes, payment_terms=c.payment_terms,  # type: ignore[arg-type]
+            credit_limit=Money.of(c.credit_limit, currency) if c.credit_limit is not None else None,
+            preferred_payment_method=c.preferred_payment_method,  # type: ignore[arg-type]
+            auto_send_invoices=c.auto_send_invoices, reminders_enabled=c.reminders_enabled,
+            language=c.language, preferences=c.preferences,
+            financial=FinancialSummary(
+                total_billed=Money.of(c.total_billed, currency),
+                total_paid=Money.of(c.total_paid, currency),
+                outstanding=Money.of(c.outstanding, currency),
+                invoice_count=c.invoice_count, last_invoice_at=c.last_invoice_at,
+                payment_status=c.payment_status,  # type: ignore[arg-type]
+                average_days_to_pay=c.avg_days_to_pay,
+            ),
+            merged_into_id=to_global_id("Customer", c.merged_into_id) if c.merged_into_id else None,
+            deactivated_at=c.deactivated_at, created_at=c.created_at, updated_at=c.updated_at,
+        )
+
+
+
+
+@strawberry.type
+class CustomerConnection:
+    edges: list[Edge[Customer]]
+    page_info: PageInfo
+    count_fn: strawberry.Private[object]
+
+    @strawberry.field(description="Rows matching the filters; costs one COUNT, so ask only when shown.")
+    async def total_count(self) -> int:
+        return await self.count_fn()  # type: ignore[operator,no-any-return]
+
+
+@strawberry.type
+class CreateCustomerHint:
+    name: str | None
+    phone: str | None
+    email: str | None
+
+
+@strawberry.type
+class CustomerSearchResult:
+    exact: list[Customer]
+    suggestions: list[Customer]
+    create_new: CreateCustomerHint | None = strawberry.field(
+        description="Present when nothing matched exactly: prefill for 'create new'."
+    )
+
+
+@strawberry.type
+class DuplicateCandidate:
+    customer: Customer
+    reasons: list[str]
+    score: float
+
+
+@strawberry.type
+class CountByKey:
+    key: str
+    count: int
+
+
+@strawberry.type
+class CustomerStats:
+    total: int
+    by_status: list[CountByKey]
+    by_profile_type: list[CountByKey]
+    verified: int
+    vip: int
+    total_billed: Money
+    outstanding: Money
+    top_by_outstanding: list[Customer]
+
+
+@strawberry.type
+class CustomerMergeRecord(Node):
+    source_id: strawberry.ID
+    target_id: strawberry.ID
+    reason: str | None
+    counts: JSON
+    merged_by: str
+    created_at: datetime
+
+
+@strawberry.type
+class CustomerEvent:
+    event_id: str
+    topic: str
+    customer_id: strawberry.ID
+    number: str
+    name: str
+    profile_type: ProfileType
+    status: CustomerStatus
+    changed_fields: list[str]
