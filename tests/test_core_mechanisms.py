@@ -1,0 +1,147 @@
+"""Outbox (relay after commit, nothing on rollback, sweep after a crash), gapless numbers
+under concurrency, constant SQL per page, the committed SDL."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from domain.core import outbox
+from domain.core.clock import SystemClock
+from domain.core.db import Database
+from domain.core.outbox import OutboxEvent
+from domain.core.tx import Tx
+from domain.core.viewer import Viewer
+from schema.relay import parse_global_id
+from tests.conftest import Actor, count_statements, create_customer, gql
+from workers.runtime import Runtime
+
+
+class Boom(Exception):
+    pass
+
+
+async def test_outbox_relays_after_commit_and_drops_on_rollback(runtime: Runtime) -> None:
+    channel = "test:outbox:rollback"
+    viewer = Viewer()
+    async with runtime.hub.subscribe(channel) as events:
+        with pytest.raises(Boom):
+            async with runtime.db.unit_of_work() as session:
+                outbox.emit(Tx(session, viewer, runtime.clock), "test.rolled_back", {"n": 1},
+                            channels=[channel])
+                raise Boom
+        async with runtime.db.unit_of_work() as session:
+            committed = outbox.emit(Tx(session, viewer, runtime.clock), "test.committed",
+                                    {"n": 2}, channels=[channel])
+        # One channel is FIFO: had the rolled-back event leaked, it would arrive first.
+        message = await asyncio.wait_for(events.__anext__(), timeout=10)
+    assert message["topic"] == "test.committed"
+    assert message["payload"] == {"n": 2}
+    async with runtime.db.read() as session:
+        rows = (await session.scalars(select(OutboxEvent).where(
+            OutboxEvent.topic.in_(["test.rolled_back", "test.committed"])))).all()
+    assert [r.topic for r in rows] == ["test.committed"]
+    assert rows[0].id == committed.id and rows[0].relayed_at is not None
+
+
+async def test_sweep_relays_rows_a_crash_left_behind(runtime: Runtime) -> None:
+    channel = "test:outbox:sweep"
+    # A second "process" that commits and dies before relaying: no after-commit hook.
+    crashed = Database(runtime.settings.database_url)
+    try:
+        async with crashed.unit_of_work() as session:
+            row = outbox.emit(Tx(session, Viewer(), SystemClock()), "test.orphan", {"k": "v"},
+                              channels=[channel])
+    finally:
+        await crashed.dispose()
+    async with runtime.db.read() as session:
+        assert (await session.get(OutboxEvent, row.id)).relayed_at is None  # type: ignore[union-attr]
+    async with runtime.hub.subscribe(channel) as events:
+        relayed = await runtime.relay.sweep(stale_seconds=0)
+        message = await asyncio.wait_for(events.__anext__(), timeout=10)
+    assert relayed >= 1
+    assert message["id"] == row.id and message["topic"] == "test.orphan"
+    async with runtime.db.read() as session:
+        assert (await session.get(OutboxEvent, row.id)).relayed_at is not None  # type: ignore[union-attr]
+    async with runtime.db.read() as session:
+        pending = (await session.scalars(select(OutboxEvent.id).where(
+            OutboxEvent.id == row.id, OutboxEvent.relayed_at.is_(None)))).all()
+    assert pending == []
+
+
+async def test_concurrent_creations_get_gapless_unique_numbers(owner: Actor) -> None:
+    async def make(i: int) -> dict:
+        if i % 5 == 4:  # every fifth fails validation and must not burn a number
+            return await create_customer(owner, name=f"Bad {i}", phone="12")
+        return await create_customer(owner, name=f"Concurrent {i}", phone=None)
+
+    results = await asyncio.gather(*(make(i) for i in range(30)))
+    ok = [r["customer"]["number"] for r in results if r["__typename"] == "CustomerPayload"]
+    failed = [r for r in results if r["__typename"] == "ValidationError"]
+    assert len(failed) == 6 and all(f["fields"][0]["field"] == "phone" for f in failed)
+    assert sorted(ok) == [f"CUST-{n:05d}" for n in range(1, 25)]
+
+
+AUTO = """mutation($input: AutoRegisterCustomerInput!) { autoRegisterCustomer(input: $input) {
+  __typename ... on AutoRegisterPayload { created customer { id } } ... on UserError { code } } }"""
+
+
+async def test_concurrent_auto_register_same_phone_creates_one_customer(owner: Actor) -> None:
+    formats = ["98111 22333", "+91 98111 22333", "098111-22333", "+919811122333"] * 3
+    results = await asyncio.gather(*(
+        owner.gql(AUTO, {"input": {"phone": p, "name": "Counter Rush"}}) for p in formats))
+    payloads = [r["data"]["autoRegisterCustomer"] for r in results]
+    assert all(p["__typename"] == "AutoRegisterPayload" for p in payloads), payloads
+    assert len({p["customer"]["id"] for p in payloads}) == 1
+    assert sum(p["created"] for p in payloads) == 1
+
+
+LIST = """query($first: Int!) { customers(first: $first, sort: {field: NAME}) {
+  totalCount
+  edges { cursor node { id number name financial { outstanding { amount currency } }
+          addresses { id city isDefault } defaultAddress { city } } }
+  pageInfo { hasNextPage endCursor } } }"""
+
+
+async def test_customer_list_with_addresses_runs_constant_sql(owner: Actor, runtime: Runtime) -> None:
+    for i in range(12):
+        await create_customer(owner, name=f"Listed {i:02d}", addresses=[
+            {"city": "Pune", "street": f"{i} MG Road"},
+            {"city": "Nashik", "street": f"{i} Station Road", "isDefault": True}])
+    counts = {}
+    for first in (1, 5, 12):
+        with count_statements(runtime) as statements:
+            body = await owner.gql(LIST, {"first": first})
+        edges = body["data"]["customers"]["edges"]
+        assert len(edges) == first
+        assert all(len(e["node"]["addresses"]) == 2 for e in edges)
+        assert all(e["node"]["defaultAddress"]["city"] == "Nashik" for e in edges)
+        counts[first] = len(statements)
+    assert counts[1] == counts[5] == counts[12], counts
+    # auth (token + memberships) + business + page + addresses + count
+    assert counts[12] <= 6, counts
+
+
+async def test_committed_sdl_matches_the_code() -> None:
+    from khata_cli import SDL_PATH, export_sdl
+
+    assert Path(SDL_PATH).read_text() == export_sdl(), "run `make schema` and commit it"
+
+
+async def test_global_ids_are_opaque_and_typed(owner: Actor) -> None:
+    created = await create_customer(owner, name="Opaque")
+    gid = created["customer"]["id"]
+    assert "Customer" not in gid
+    assert parse_global_id(gid)[0] == "Customer"
+    body = await owner.gql("query($id: ID!) { node(id: $id) { __typename id ... on Customer { name } } }",
+                           {"id": gid})
+    assert body["data"]["node"] == {"__typename": "Customer", "id": gid, "name": "Opaque"}
+
+
+async def test_unauthenticated_query_gets_typed_error(client) -> None:  # type: ignore[no-untyped-def]
+    body = await gql(client, "{ customers(first: 1) { totalCount } }", expect_errors=True)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "Traceback" not in str(body)
