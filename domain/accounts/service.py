@@ -10,7 +10,7 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 import phonenumbers
-from babel.numbers import list_currencies
+from babel.numbers import get_territory_currencies, list_currencies
 
 from domain.accounts.models import AccessToken, ApiKey, Business, Invitation, Membership, User
 from domain.accounts.repository import AccountsRepository
@@ -53,6 +53,14 @@ def _currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
+def _default_currency(country: str) -> str:
+    """Our markets first, then the territory's legal tender per CLDR (USD for US...)."""
+    if country in DEFAULT_CURRENCY:
+        return DEFAULT_CURRENCY[country]
+    found = get_territory_currencies(country, tender=True) if len(country) == 2 else []
+    return found[0] if found else ""
+
+
 @dataclass
 class BusinessInput:
     name: str
@@ -77,17 +85,20 @@ def _validate_business(data: BusinessInput, errors: ErrorCollector, base: str) -
     if not name or len(name) > 200:
         errors.add(f"{base}name", "is required (at most 200 characters)")
     country = data.country.strip().upper()
-    if country not in phonenumbers.SUPPORTED_REGIONS:
+    known_country = country in phonenumbers.SUPPORTED_REGIONS
+    if not known_country:
         errors.add(f"{base}country", "is not an ISO 3166 country code", "INVALID_COUNTRY")
-    currency = (data.currency or DEFAULT_CURRENCY.get(country, "")).upper()
-    if currency not in _currencies():
+    currency = (data.currency or _default_currency(country)).strip().upper()
+    if data.currency and currency not in _currencies():
         errors.add(f"{base}currency", "is not an ISO 4217 currency", "INVALID_CURRENCY")
+    elif not currency and known_country:
+        errors.add(f"{base}currency", "has no default for this country; give one", "REQUIRED")
     timezone = data.timezone or DEFAULT_TIMEZONE.get(country, "UTC")
     if timezone not in _timezones():
         errors.add(f"{base}timezone", "is not an IANA time zone", "INVALID_TIMEZONE")
-    for key in ("invoice_prefix", "customer_prefix"):
+    for key, path in (("invoice_prefix", "invoicePrefix"), ("customer_prefix", "customerPrefix")):
         if not _PREFIX.match(getattr(data, key)):
-            errors.add(f"{base}{key}", "must be 1-10 capital letters or digits, letter first")
+            errors.add(f"{base}{path}", "must be 1-10 capital letters or digits, letter first")
     return BusinessInput(
         name=name,
         country=country,

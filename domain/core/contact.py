@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from domain.core.errors import ValidationFailed
 
-_PHONEISH = re.compile(r"^[+\d][\d\s().\-/]*$")
+_PHONEISH = re.compile(r"^[+\d(][\d\s().\-/]*$")
 
 
 def normalize_phone(raw: str, region: str, field: str = "phone") -> str:

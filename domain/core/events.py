@@ -16,6 +16,8 @@ from typing import Any
 import orjson
 from broadcaster import Broadcast
 
+from domain.core.redis_broadcast import GAP, ResilientRedisBackend
+
 log = logging.getLogger("khata.events")
 
 
@@ -37,9 +39,15 @@ class EventHub:
     def __init__(self, url: str, queue_size: int = 256) -> None:
         self.url = url
         self.queue_size = queue_size
-        self._broadcast = Broadcast(url)
+        if url.startswith(("redis://", "rediss://")):
+            self.backend: Any = ResilientRedisBackend(url)
+            self._broadcast = Broadcast(backend=self.backend)
+        else:
+            self.backend = None
+            self._broadcast = Broadcast(url)
         self._channels: dict[str, _Channel] = {}
         self._lock = asyncio.Lock()
+        self._joined = asyncio.Condition()
         self.dropped = 0
 
     async def connect(self) -> None:
@@ -59,6 +67,11 @@ class EventHub:
         state = self._channels.get(channel)
         return len(state.queues) if state else 0
 
+    async def wait_for_subscribers(self, channel: str, count: int = 1) -> None:
+        """Readiness: returns once `count` clients listen on the channel in this process."""
+        async with self._joined:
+            await self._joined.wait_for(lambda: self.subscriber_count(channel) >= count)
+
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         queue: asyncio.Queue[Any] = asyncio.Queue(self.queue_size)
@@ -70,6 +83,8 @@ class EventHub:
                 state.task = asyncio.create_task(self._listen(channel, state))
             state.queues.add(queue)
         await state.ready.wait()
+        async with self._joined:
+            self._joined.notify_all()
         try:
             yield self._drain(queue)
         finally:
@@ -92,6 +107,10 @@ class EventHub:
             async with self._broadcast.subscribe(channel=channel) as subscriber:
                 state.ready.set()
                 async for event in subscriber:  # type: ignore[union-attr]
+                    if event.message == GAP:  # events may have been lost: make clients resubscribe
+                        for queue in list(state.queues):
+                            self._close(queue)
+                        continue
                     message = orjson.loads(event.message)
                     for queue in list(state.queues):
                         if queue.full():
@@ -106,7 +125,11 @@ class EventHub:
         finally:
             state.ready.set()
             for queue in list(state.queues):
-                with contextlib.suppress(asyncio.QueueFull, asyncio.QueueEmpty):
-                    if queue.full():
-                        queue.get_nowait()
-                    queue.put_nowait(_CLOSED)
+                self._close(queue)
+
+    @staticmethod
+    def _close(queue: asyncio.Queue[Any]) -> None:
+        with contextlib.suppress(asyncio.QueueFull, asyncio.QueueEmpty):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(_CLOSED)

@@ -26,7 +26,7 @@ from domain.customers.service import (
     load_business,
     refresh_derived,
 )
-from domain.core.contact import normalize_phone
+from domain.core.contact import try_normalize_phone
 
 MAX_ROWS = 10_000
 COLUMNS = [
@@ -113,25 +113,33 @@ async def _merge_into(tx: Tx, existing: Customer, data: CustomerInput) -> None:
 async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> ImportReport:
     business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
     business = await load_business(tx)
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if not reader.fieldnames or "name" not in {_key(h) for h in reader.fieldnames} and \
-            "phone" not in {_key(h) for h in reader.fieldnames}:
+    # csv.reader, not DictReader: its line_num lets a row report the physical line it
+    # starts on, even after quoted multi-line cells and blank lines.
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, None)
+    keys = [_key(h) for h in header or []]
+    if not keys or ("name" not in keys and "phone" not in keys):
         raise ValidationFailed.one("csv", "needs a header row with at least name or phone", "BAD_HEADER")
     report = ImportReport()
     repo = CustomerRepository(tx.session)
-    for index, raw in enumerate(reader, start=2):
-        if index - 1 > MAX_ROWS:
-            raise ValidationFailed.one("csv", f"at most {MAX_ROWS} rows per import", "TOO_LARGE")
-        row = {_key(k): v for k, v in raw.items() if k is not None}
+    previous_end = reader.line_num
+    seen = 0
+    for values in reader:
+        index, previous_end = previous_end + 1, reader.line_num
+        row = dict(zip(keys, values, strict=False))
         if not any((v or "").strip() for v in row.values()):
             continue
+        seen += 1
+        if seen > MAX_ROWS:
+            raise ValidationFailed.one("csv", f"at most {MAX_ROWS} rows per import", "TOO_LARGE")
         data = _row_input(row)
         pending = list(tx.session.info.get("outbox", []))
         try:
             async with tx.session.begin_nested():
                 existing = None
-                if data.phone:
-                    e164 = normalize_phone(data.phone, business.country, "phone")
+                # A phone that does not parse is reported with the row's other errors below.
+                e164 = try_normalize_phone(data.phone, business.country) if data.phone else None
+                if e164 is not None:
                     existing = await repo.by_phone(business_id, e164)
                 if existing is not None and on_duplicate is OnDuplicate.SKIP:
                     report.rows.append(RowOutcome(index, "skipped", existing))
@@ -158,8 +166,12 @@ async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> Impo
 
 
 def _csv_line(values: list[Any]) -> str:
+    """Every text cell goes through the formula guard: tags, emails, postal codes and
+    languages are typed by people too."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(["" if v is None else v for v in values])
+    csv.writer(buffer).writerow(
+        ["" if v is None else _guard_formula(v) if isinstance(v, str) else v for v in values]
+    )
     return buffer.getvalue()
 
 
@@ -189,12 +201,11 @@ async def export_customers(db: Database, viewer: Viewer, batch: int = 1000) -> A
         for c in rows:
             a = default.get(c.id)
             chunk.append(_csv_line([
-                c.number, _guard_formula(c.name), _guard_formula(c.name_alt), c.phone,
-                c.phone_secondary, c.email, c.email_secondary, _guard_formula(c.business_type),
-                _guard_formula(c.tax_id), ";".join(c.tags), _guard_formula(c.notes), c.payment_terms,
-                c.credit_limit, c.preferred_payment_method, c.language, "yes" if c.is_vip else "",
-                c.status, c.profile_type, _guard_formula(a.street) if a else None,
-                _guard_formula(a.area) if a else None, _guard_formula(a.city) if a else None,
+                c.number, c.name, c.name_alt, c.phone, c.phone_secondary, c.email,
+                c.email_secondary, c.business_type, c.tax_id, ";".join(c.tags), c.notes,
+                c.payment_terms, c.credit_limit, c.preferred_payment_method, c.language,
+                "yes" if c.is_vip else "", c.status, c.profile_type,
+                a.street if a else None, a.area if a else None, a.city if a else None,
                 a.postal_code if a else None, a.country if a else None, c.outstanding,
             ]))
         yield "".join(chunk)
