@@ -14,7 +14,7 @@ from domain.core.tx import Tx
 from domain.core.viewer import Role as DomainRole
 from domain.customers import service as customers
 from resolvers.base import Info, business_currency, mutate, reading
-from schema.errors import result
+from schema.errors import result, to_user_error
 from schema.relay import Node, page_info, parse_global_id, to_global_id, expect_id
 from schema.types.accounts import (
     ApiKey,
@@ -140,7 +140,8 @@ class AccountQueries:
     @strawberry.field(description="Staff of the active business.")
     async def members(self, info: Info) -> list[Member]:
         async with reading(info) as tx:
-            business_id = tx.viewer.require_business()
+            # Staff of any role; API keys are scoped to customers and may not list people.
+            business_id = tx.viewer.require_role(*DomainRole)
             rows = await AccountsRepository(tx.session).members(business_id)
         return [Member(user=User.from_row(u), role=DomainRole(m.role), joined_at=m.created_at)  # type: ignore[arg-type]
                 for m, u in rows]
@@ -201,8 +202,6 @@ class AccountMutations:
 
         outcome = await mutate(info, run, auth=False)
         if outcome is None:  # committed the failed attempt, now say so
-            from schema.errors import to_user_error
-
             return to_user_error(Unauthenticated("email or password is wrong"))
         return outcome
 
@@ -230,11 +229,22 @@ class AccountMutations:
 
     @strawberry.mutation
     async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> result("AcceptInvitationResult", AuthPayload):  # type: ignore[valid-type]
-        async def run(tx: Tx) -> AuthPayload:
-            session = await service.accept_invitation(tx, token=input.token, name=input.name,
-                                                      password=input.password, ttl=_ttl(info))
+        settings = info.context.rt.settings
+
+        async def run(tx: Tx) -> AuthPayload | None:
+            session = await service.accept_invitation(
+                tx, token=input.token, name=input.name, password=input.password, ttl=_ttl(info),
+                max_failures=settings.login_max_failures,
+                window=timedelta(minutes=settings.login_window_minutes),
+            )
+            if session is None:
+                return None
             return _auth_payload(session, await _memberships(tx, session.user.id))
-        return await mutate(info, run, auth=False)
+
+        outcome = await mutate(info, run, auth=False)
+        if outcome is None:  # committed the failed attempt, now say so
+            return to_user_error(Unauthenticated("this email has an account; give its password"))
+        return outcome
 
     @strawberry.mutation(description="Owner only; a business always keeps one owner.")
     async def change_member_role(self, info: Info, user_id: strawberry.ID, role: Role) -> result("ChangeMemberRoleResult", MemberPayload):  # type: ignore[valid-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -23,7 +23,8 @@ from schema.types.common import (
     SortDirection,
 )
 
-OnDuplicate = strawberry.enum(DomainOnDuplicate, name="OnDuplicate")
+OnDuplicate = DomainOnDuplicate
+strawberry.enum(OnDuplicate, name="OnDuplicate")
 
 
 def _value(v: Any) -> Any:
@@ -88,7 +89,8 @@ class CreateCustomerInput:
             payment_terms=_value(self.payment_terms), credit_limit=self.credit_limit,
             preferred_payment_method=_value(self.preferred_payment_method),
             auto_send_invoices=self.auto_send_invoices, reminders_enabled=self.reminders_enabled,
-            language=self.language, is_vip=self.is_vip, preferences=dict(self.preferences or {}),
+            language=self.language, is_vip=self.is_vip,
+            preferences=dict(cast(dict[str, Any], self.preferences or {})),
             addresses=[a.to_domain() for a in self.addresses],
         )
 

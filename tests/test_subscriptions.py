@@ -13,6 +13,7 @@ import httpx
 import pytest
 import uvicorn
 import websockets
+from websockets.typing import Subprotocol
 
 from domain.customers.service import channel_for
 from schema.relay import parse_global_id
@@ -44,7 +45,7 @@ async def http(server: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _subscribe(server: str, actor: Actor | None) -> Any:
-    ws = await websockets.connect(f"ws://{server}/graphql", subprotocols=["graphql-transport-ws"])
+    ws = await websockets.connect(f"ws://{server}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")])
     payload = {"authorization": f"Bearer {actor.token}", "business": actor.business_id} if actor else {}
     await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
     assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
@@ -112,6 +113,7 @@ async def test_hub_survives_a_redis_connection_loss(runtime: Runtime) -> None:
     """Kill the pub/sub connection: current listeners are told to resubscribe (they may have
     missed events), and after the automatic reconnect new subscribers get events again."""
     from redis.asyncio import Redis
+    from redis.exceptions import RedisError
 
     from domain.core.events import EventHub, SubscriptionClosed
     from tests.conftest import REDIS_URL
@@ -122,7 +124,7 @@ async def test_hub_survives_a_redis_connection_loss(runtime: Runtime) -> None:
         probe = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
         try:
             await probe.ping()
-        except (OSError, ConnectionError) as exc:
+        except (OSError, RedisError) as exc:
             pytest.skip(f"Redis is not reachable on this machine: {exc}")
         finally:
             await probe.aclose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from arq import Retry
@@ -16,7 +16,7 @@ Task = Callable[..., Awaitable[Any]]
 
 
 class InProcessRunner:
-    def __init__(self, tasks: dict[str, Task], ctx: dict[str, Any], max_tries: int = 5) -> None:
+    def __init__(self, tasks: Mapping[str, Task], ctx: dict[str, Any], max_tries: int = 5) -> None:
         self.tasks = tasks
         self.ctx = ctx
         self.max_tries = max_tries

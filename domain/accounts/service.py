@@ -189,17 +189,22 @@ async def create_business(tx: Tx, data: BusinessInput) -> Business:
     return await _create_business(tx, clean, user)
 
 
+async def _check_login_budget(tx: Tx, subject: str, max_failures: int, window: timedelta) -> None:
+    """Every password check for an email (sign-in, accepting an invitation) shares one
+    budget of failures, so no path can be used to guess a password."""
+    failures = await audit.count_recent(tx, "auth.login_failed", subject, tx.now() - window)
+    if failures >= max_failures:
+        raise RateLimited("too many failed sign-ins; try again later",
+                          int(window.total_seconds()))
+
+
 async def login(
     tx: Tx, *, email: str, password: str, ttl: timedelta, max_failures: int, window: timedelta
 ) -> Session | None:
     """None means wrong credentials: the failure is audited and must be committed (it
     feeds the rate limit), so the edge commits before answering Unauthenticated."""
     subject = email.strip().lower()[:200]
-    since = tx.now() - window
-    failures = await audit.count_recent(tx, "auth.login_failed", subject, since)
-    if failures >= max_failures:
-        raise RateLimited("too many failed sign-ins; try again later",
-                          int(window.total_seconds()))
+    await _check_login_budget(tx, subject, max_failures, window)
     repo = AccountsRepository(tx.session)
     user = await repo.user_by_email(subject)
     if not verify_password(user.password_hash if user else None, password) or user is None:
@@ -289,8 +294,11 @@ async def invite_staff(tx: Tx, *, email: str, role: Role, ttl: timedelta) -> tup
 
 
 async def accept_invitation(
-    tx: Tx, *, token: str, name: str, password: str, ttl: timedelta
-) -> Session:
+    tx: Tx, *, token: str, name: str, password: str, ttl: timedelta,
+    max_failures: int, window: timedelta,
+) -> Session | None:
+    """None means the email already has an account and the password is wrong: like a
+    failed sign-in it is audited, counts against the email's limit, and must be committed."""
     repo = AccountsRepository(tx.session)
     invitation = await repo.invitation_by_hash(digest(token))
     if invitation is None or invitation.accepted_at is not None \
@@ -306,8 +314,11 @@ async def accept_invitation(
         user = User(email=invitation.email, name=name.strip(),
                     password_hash=hash_password(password), created_at=tx.now())
         await repo.add(user)
-    elif not verify_password(user.password_hash, password):
-        raise Unauthenticated("this email has an account; give its password")
+    else:
+        await _check_login_budget(tx, user.email, max_failures, window)
+        if not verify_password(user.password_hash, password):
+            audit.record(tx, "auth.login_failed", subject=user.email, actor="anonymous")
+            return None
     if await repo.membership(invitation.business_id, user.id) is None:
         await repo.add(Membership(business_id=invitation.business_id, user_id=user.id,
                                   role=invitation.role, created_at=tx.now()))

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-AfterCommit = Callable[[list[Any]], Awaitable[None]]
+AfterCommit = Callable[[list[Any]], Awaitable[object]]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -107,6 +107,8 @@ class EventHub:
             async with self._broadcast.subscribe(channel=channel) as subscriber:
                 state.ready.set()
                 async for event in subscriber:  # type: ignore[union-attr]
+                    if event is None:
+                        break
                     if event.message == GAP:  # events may have been lost: make clients resubscribe
                         for queue in list(state.queues):
                             self._close(queue)

@@ -280,8 +280,10 @@ class CustomerRepository:
 
     async def stats(self, business_id: int) -> dict[str, Any]:
         base = Customer.business_id == business_id
+        # Merged-away rows are not customers any more: every count here leaves them out.
         by_status = dict((await self.s.execute(
-            select(Customer.status, func.count()).where(base).group_by(Customer.status))).all())
+            select(Customer.status, func.count()).where(base, Customer.merged_into_id.is_(None))
+            .group_by(Customer.status))).all())
         by_type = dict((await self.s.execute(
             select(Customer.profile_type, func.count()).where(base, Customer.merged_into_id.is_(None))
             .group_by(Customer.profile_type))).all())

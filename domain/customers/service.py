@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from decimal import Decimal
 from typing import Any
 
@@ -132,7 +133,7 @@ def _text(value: Any, name: str, errors: ErrorCollector, limit: int, required: b
     return text
 
 
-def _enum(value: Any, name: str, enum: type, errors: ErrorCollector) -> str | None:
+def _enum(value: Any, name: str, enum: type[StrEnum], errors: ErrorCollector) -> str | None:
     if value is None:
         return None
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -146,7 +147,7 @@ class AuditEvent(Node):
             target = to_global_id(e.target_type.title().replace("_", ""), e.target_id)
         return cls(id=to_global_id("AuditEvent", e.id), actor=e.actor, action=e.action,
                    target_type=e.target_type, target_id=target, ip=e.ip,
-                   request_id=e.request_id, data=e.data, created_at=e.created_at)
+                   request_id=e.request_id, data=cast(JSON, e.data), created_at=e.created_at)
 
 
 @strawberry.type

@@ -8,27 +8,34 @@ from enum import Enum
 import strawberry
 
 from domain.core.money import quantize
-from domain.core.viewer import Role as DomainRole
-from domain.core.viewer import Scope as DomainScope
-from domain.customers.models import AddressKind as DomainAddressKind
-from domain.customers.models import CustomerStatus as DomainCustomerStatus
-from domain.customers.models import PaymentMethod as DomainPaymentMethod
-from domain.customers.models import PaymentStatus as DomainPaymentStatus
-from domain.customers.models import PaymentTerms as DomainPaymentTerms
-from domain.customers.models import ProfileType as DomainProfileType
-from domain.customers.repository import CustomerSort as DomainCustomerSort
+from domain.core.viewer import Role
+from domain.core.viewer import Scope as ApiScope
+from domain.customers.models import (
+    AddressKind,
+    CustomerStatus,
+    PaymentMethod,
+    PaymentStatus,
+    PaymentTerms,
+    ProfileType,
+)
+from domain.customers.repository import CustomerSort as CustomerSortField
 
-ProfileType = strawberry.enum(DomainProfileType, name="ProfileType",
-                              description="guest: walk-in, nothing needed; stub: name + phone; "
-                                          "full: phone + email (+ verified phone, preferences).")
-CustomerStatus = strawberry.enum(DomainCustomerStatus, name="CustomerStatus")
-PaymentTerms = strawberry.enum(DomainPaymentTerms, name="PaymentTerms")
-PaymentMethod = strawberry.enum(DomainPaymentMethod, name="PaymentMethod")
-PaymentStatus = strawberry.enum(DomainPaymentStatus, name="PaymentStatus")
-AddressKind = strawberry.enum(DomainAddressKind, name="AddressKind")
-Role = strawberry.enum(DomainRole, name="Role")
-ApiScope = strawberry.enum(DomainScope, name="ApiScope")
-CustomerSortField = strawberry.enum(DomainCustomerSort, name="CustomerSortField")
+# strawberry.enum registers the domain enums in place, so annotations stay real classes.
+strawberry.enum(ProfileType, name="ProfileType",
+                description="guest: walk-in, nothing needed; stub: name + phone; "
+                            "full: phone + email (+ verified phone, preferences).")
+strawberry.enum(CustomerStatus, name="CustomerStatus")
+strawberry.enum(PaymentTerms, name="PaymentTerms")
+strawberry.enum(PaymentMethod, name="PaymentMethod")
+strawberry.enum(PaymentStatus, name="PaymentStatus")
+strawberry.enum(AddressKind, name="AddressKind")
+strawberry.enum(Role, name="Role")
+strawberry.enum(ApiScope, name="ApiScope")
+strawberry.enum(CustomerSortField, name="CustomerSortField")
+
+__all__ = ["AddressKind", "ApiScope", "CustomerSortField", "CustomerStatus", "Money",
+           "PaymentMethod", "PaymentStatus", "PaymentTerms", "ProfileType", "Role",
+           "SortDirection"]
 
 
 @strawberry.enum

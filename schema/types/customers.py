@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -127,7 +127,7 @@ class Customer(Node):
             credit_limit=Money.of(c.credit_limit, currency) if c.credit_limit is not None else None,
             preferred_payment_method=c.preferred_payment_method,  # type: ignore[arg-type]
             auto_send_invoices=c.auto_send_invoices, reminders_enabled=c.reminders_enabled,
-            language=c.language, preferences=c.preferences,
+            language=c.language, preferences=cast(JSON, c.preferences),
             financial=FinancialSummary(
                 total_billed=Money.of(c.total_billed, currency),
                 total_paid=Money.of(c.total_paid, currency),
