@@ -654,16 +654,25 @@ async def prepare(args: argparse.Namespace) -> dict[str, Any]:
 class Samples:
     phones: list[str]
     emails: list[str]
+    ids: list[int]
 
 
 async def load_samples(url: str, business_id: int) -> Samples:
     engine = create_async_engine(url)
     async with engine.connect() as conn:
         rows = (await conn.execute(
-            select(Customer.phone, Customer.email).where(Customer.business_id == business_id)
+            select(Customer.id, Customer.phone, Customer.email)
+            .where(Customer.business_id == business_id)
         )).all()
     await engine.dispose()
-    return Samples([p for p, _ in rows if p], [e for _, e in rows if e])
+    return Samples([p for _, p, _ in rows if p], [e for _, _, e in rows if e],
+                   [i for i, _, _ in rows])
+
+
+def customer_gid(r: random.Random, s: Samples) -> str:
+    from schema.relay import to_global_id
+
+    return str(to_global_id("Customer", r.choice(s.ids)))
 
 
 def name_fragment(r: random.Random) -> str:
@@ -700,6 +709,7 @@ SEARCH_QUERY = (
     "query Search($term: String!) { searchCustomers(term: $term) { exact { ...F } "
     "suggestions { ...F } createNew { name phone email } } } " + FIELDS
 )
+ONE_QUERY = "query One($id: ID!) { customer(id: $id) { ...F } } " + FIELDS
 LIST_QUERY = (
     "query List($search: String) { customers(first: 20, search: $search, "
     "filter: {status: [ACTIVE]}) { totalCount edges { cursor node { ...F } } "
@@ -715,6 +725,8 @@ class Scenario:
     term: Callable[[random.Random, Samples], str]
 
     def matches(self, data: dict[str, Any]) -> int:
+        if "customer" in data:
+            return 1 if data["customer"] else 0
         if "searchCustomers" in data:
             found = data["searchCustomers"]
             return len(found["exact"]) + len(found["suggestions"])
@@ -722,6 +734,8 @@ class Scenario:
 
 
 SCENARIOS = [
+    # Not a search: what every request pays (HTTP, auth, GraphQL, one row by primary key).
+    Scenario("baseline: customer(id)", ONE_QUERY, "id", customer_gid),
     Scenario("searchCustomers: name fragment", SEARCH_QUERY, "term",
              lambda r, s: name_fragment(r)),
     Scenario("searchCustomers: phone suffix", SEARCH_QUERY, "term", phone_suffix),
@@ -858,6 +872,8 @@ async def explain(url: str, backend: str, meta: dict[str, Any], results: list[Re
     engine = db.read_engine
     try:
         for result, scenario in zip(results, SCENARIOS, strict=True):
+            if scenario.query is ONE_QUERY:
+                continue
             for elapsed, term in result.slowest[:2]:
                 print(f"\n===== {scenario.name}: {term!r} ({elapsed:.1f} ms over HTTP)")
                 captured: list[tuple[str, Any]] = []

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -18,7 +20,6 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from domain.core.errors import DomainError
 from domain.core.settings import Settings
@@ -29,15 +30,35 @@ from schema.types.accounts import Business
 from schema.types.customers import Customer
 
 log = logging.getLogger("khata.graphql")
+# graphql-core suggests near names for arguments, input fields, enum values and types too
+# ("Did you mean 'first'?"); strawberry only strips them for fields. With introspection
+# off they would still leak the schema, so none are sent.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 Query = merge_types("Query", (AccountQueries, CustomerQueries))
 Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations))
 Subscription = merge_types("Subscription", (CustomerSubscriptions,))
 
 
+class KhataSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Called with the original errors before ErrorPolicy masks them. Invalid queries
+        and typed domain errors are the caller's business (debug only; strawberry's
+        default logs each at ERROR with a traceback); anything unexpected is logged once,
+        with the request id the client is given."""
+        request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, (GraphQLError, DomainError)):
+                log.debug("graphql error (request %s): %s", request_id, error.message)
+            else:
+                log.error("unexpected error (request %s)", request_id, exc_info=original)
+
+
 class ErrorPolicy(MaskErrors):
     """Domain errors keep their message and gain a stable `extensions.code`; anything
-    unexpected is logged with the request id and masked — no stack traces to clients."""
+    unexpected is masked (KhataSchema.process_errors has logged it with the request id)
+    — no stack traces to clients."""
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         out: list[GraphQLError] = []
@@ -46,12 +67,13 @@ class ErrorPolicy(MaskErrors):
         for error in errors:
             original = error.original_error
             if original is None or isinstance(original, GraphQLError):
+                if "Did you mean" in error.message:
+                    error.message = _SUGGESTION.sub("", error.message)
                 out.append(error)
             elif isinstance(original, DomainError):
                 out.append(GraphQLError(original.message, nodes=error.nodes, path=error.path,
                                         extensions={"code": original.code}))
             else:
-                log.error("unexpected error (request %s)", request_id, exc_info=original)
                 out.append(GraphQLError("Unexpected error.", nodes=error.nodes, path=error.path,
                                         extensions={"code": "INTERNAL", "requestId": request_id}))
         return out
@@ -61,18 +83,23 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     s = settings
     # Factories: a fresh extension per request; the parse/validation LRU caches are
-    # module-level in strawberry and shared across requests.
+    # module-level in strawberry and shared across requests. The limiters' rule classes
+    # are built once: the validation cache is keyed by the rules too, and a new depth or
+    # alias rule class per request (what the limiter extensions make) would never hit.
+    rules = [
+        *QueryDepthLimiter(max_depth=s.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=s.max_aliases).validation_rules,
+    ]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
-        lambda: QueryDepthLimiter(max_depth=s.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=s.max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=s.max_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         ErrorPolicy,
     ]
-    if not settings.introspection:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(
+    return KhataSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

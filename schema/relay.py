@@ -21,8 +21,8 @@ def parse_global_id(value: str, field: str = "id") -> tuple[str, int]:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         type_name, _, row_id = raw.partition(":")
-        if not type_name or not row_id.isdigit():
-            raise ValueError
+        if not type_name or not row_id.isascii() or not row_id.isdigit() or len(row_id) > 18:
+            raise ValueError  # ids are BIGINT: more digits cannot exist
         return type_name, int(row_id)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise ValidationFailed.one(field, "is not a valid id", "INVALID_ID") from None

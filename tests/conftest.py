@@ -91,8 +91,11 @@ async def run_jobs(rt: Runtime) -> None:
 
     from workers.arq_worker import WorkerSettings
 
-    worker = Worker(
-        functions=WorkerSettings.functions, redis_pool=rt.jobs.pool, burst=True,
+    from arq.connections import RedisSettings
+
+    worker = Worker(  # its own pool: closing the worker must not close the API's queue
+        functions=WorkerSettings.functions,
+        redis_settings=RedisSettings.from_dsn(rt.settings.redis_url or ""), burst=True,
         poll_delay=0.01, ctx={"runtime": rt}, max_tries=3, handle_signals=False,
     )
     await worker.main()

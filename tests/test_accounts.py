@@ -3,7 +3,10 @@ businesses per user, staff invitations and roles, integrator API keys, the audit
 
 from __future__ import annotations
 
+import base64
 import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +15,8 @@ from sqlalchemy import select
 
 from domain.accounts.models import AccessToken, ApiKey
 from domain.core.audit import AuditEvent
+from domain.core.clock import FrozenClock
+from schema.app import create_app
 from tests.conftest import Actor, create_customer, gql, run_jobs, sign_up
 from workers.runtime import Runtime
 
@@ -133,6 +138,16 @@ async def _sign_up_raw(client: httpx.AsyncClient, **overrides: Any) -> dict[str,
     return body["data"]["signUp"]  # type: ignore[no-any-return]
 
 
+def _row_id(global_id: str) -> int:
+    raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+    return int(raw.split(":", 1)[1])
+
+
+def _when(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _bearer(token: str, business: str | None = None) -> dict[str, str]:
     headers = {"authorization": f"Bearer {token}"}
     if business is not None:
@@ -140,7 +155,7 @@ def _bearer(token: str, business: str | None = None) -> dict[str, str]:
     return headers
 
 
-def _error_codes(body: dict[str, Any]) -> list[str]:
+def _error_codes(body: dict[str, Any]) -> list[str | None]:
     return [(e.get("extensions") or {}).get("code") for e in body.get("errors", [])]
 
 
@@ -268,9 +283,7 @@ async def test_sign_up_unknown_country_is_reported_once(client: httpx.AsyncClien
     assert [f["field"] for f in result["fields"]] == ["business.country"]
 
 
-async def test_sign_up_validation_leaves_nothing_behind(
-    client: httpx.AsyncClient, runtime: Runtime
-) -> None:
+async def test_sign_up_validation_leaves_nothing_behind(client: httpx.AsyncClient) -> None:
     email = _email("rejected")
     result = await _sign_up_raw(client, email=email, business={"country": "XX"})
     assert result["__typename"] == "ValidationError"
@@ -380,15 +393,17 @@ async def test_logout_revokes_the_token(
     # Other sessions of the same user are not affected.
     assert (await owner.gql(CUSTOMERS))["data"]["customers"]["totalCount"] == 0
 
+    # Sign-up and login sessions exist; only the one used for logout is revoked, and
+    # no session secret is stored as such.
     async with runtime.db.read() as s:
-        row = (
+        rows = (
             await s.scalars(
-                select(AccessToken).where(AccessToken.revoked_at.is_not(None)).order_by(
-                    AccessToken.id.desc()
-                )
+                select(AccessToken).where(AccessToken.user_id == _row_id(owner.user_id))
             )
-        ).first()
-    assert row is not None and token not in row.token_hash
+        ).all()
+    assert len(rows) == 2
+    assert sum(r.revoked_at is not None for r in rows) == 1
+    assert all(token not in r.token_hash and owner.token not in r.token_hash for r in rows)
 
 
 async def test_logout_without_a_session(client: httpx.AsyncClient) -> None:
@@ -443,7 +458,7 @@ async def test_user_in_two_businesses_must_choose_one(
     assert _error_codes(body) == ["PERMISSION_DENIED"]
     body = await gql(
         client,
-        "mutation { createCustomer(input: {name: \"Sneaky\"}) "
+        'mutation { createCustomer(input: {name: "Sneaky"}) '
         "{ __typename ... on UserError { code } } }",
         headers=foreign,
     )
@@ -478,9 +493,9 @@ async def test_create_business_validates_and_needs_a_user(
     )["data"]["createBusiness"]
     assert bad["__typename"] == "ValidationError", bad
     assert [f["field"] for f in bad["fields"]] == ["timezone"]
-    anonymous = (
-        await gql(client, CREATE_BUSINESS, {"input": {"name": "X", "country": "IN"}})
-    )["data"]["createBusiness"]
+    anonymous = (await gql(client, CREATE_BUSINESS, {"input": {"name": "X", "country": "IN"}}))[
+        "data"
+    ]["createBusiness"]
     assert anonymous["__typename"] == "AuthenticationError", anonymous
 
 
@@ -581,9 +596,7 @@ async def test_invite_validates_email(owner: Actor) -> None:
     assert result["__typename"] == "ValidationError", result
 
 
-async def test_staff_cannot_do_owner_things(
-    client: httpx.AsyncClient, owner: Actor, runtime: Runtime
-) -> None:
+async def test_staff_cannot_do_owner_things(owner: Actor) -> None:
     staff = await _invite_and_accept(owner)
     a = await create_customer(staff, name="Amit Shah", phone="98765 40001")
     b = await create_customer(staff, name="Amit Shah", phone="98765 40002")
@@ -644,9 +657,7 @@ async def test_admin_may_not_invite_owners_or_change_roles(owner: Actor) -> None
     assert (await admin.gql(AUDIT))["data"]["auditEvents"]["edges"]
 
 
-async def test_owner_changes_roles_but_keeps_an_owner(
-    owner: Actor, other_owner: Actor
-) -> None:
+async def test_owner_changes_roles_but_keeps_an_owner(owner: Actor, other_owner: Actor) -> None:
     staff = await _invite_and_accept(owner)
     promoted = (await owner.gql(CHANGE_ROLE, {"userId": staff.user_id, "role": "ADMIN"}))["data"][
         "changeMemberRole"
@@ -741,10 +752,10 @@ async def test_api_key_reads_customers_without_business_header(
     assert viewer["user"] is None and viewer["role"] is None
 
     # A key is pinned to its business: pointing it at another one changes nothing.
-    pinned = await gql(client, CUSTOMERS, headers=_bearer(created["secret"], other_owner.business_id))
-    assert [e["node"]["name"] for e in pinned["data"]["customers"]["edges"]] == [
-        "Lakshmi Traders"
-    ]
+    pinned = await gql(
+        client, CUSTOMERS, headers=_bearer(created["secret"], other_owner.business_id)
+    )
+    assert [e["node"]["name"] for e in pinned["data"]["customers"]["edges"]] == ["Lakshmi Traders"]
 
     listed = (await owner.gql(API_KEYS))["data"]["apiKeys"]
     assert listed[0]["lastUsedAt"] is not None
@@ -757,7 +768,7 @@ async def test_read_only_key_cannot_write_or_administer(
     headers = _bearer(created["secret"])
     body = await gql(
         client,
-        "mutation { createCustomer(input: {name: \"Blocked\"}) "
+        'mutation { createCustomer(input: {name: "Blocked"}) '
         "{ __typename ... on UserError { code } } }",
         headers=headers,
     )
@@ -771,7 +782,9 @@ async def test_read_only_key_cannot_write_or_administer(
         assert _error_codes(denied) == ["PERMISSION_DENIED"], denied
     made = (
         await gql(
-            client, CREATE_KEY, {"input": {"name": "child", "scopes": ["CUSTOMERS_WRITE"]}},
+            client,
+            CREATE_KEY,
+            {"input": {"name": "child", "scopes": ["CUSTOMERS_WRITE"]}},
             headers=headers,
         )
     )["data"]["createApiKey"]
@@ -786,7 +799,7 @@ async def test_write_key_creates_customers_as_itself(
     headers = _bearer(created["secret"])
     body = await gql(
         client,
-        "mutation { createCustomer(input: {name: \"Via Key\"}) "
+        'mutation { createCustomer(input: {name: "Via Key"}) '
         "{ __typename ... on CustomerPayload { customer { id name } } } }",
         headers=headers,
     )
@@ -812,9 +825,7 @@ async def test_revoked_key_is_unauthenticated(
     assert foreign["__typename"] == "NotFoundError", foreign
     assert (await gql(client, CUSTOMERS, headers=headers))["data"]["customers"] is not None
 
-    revoked = (await owner.gql(REVOKE_KEY, {"id": created["apiKey"]["id"]}))["data"][
-        "revokeApiKey"
-    ]
+    revoked = (await owner.gql(REVOKE_KEY, {"id": created["apiKey"]["id"]}))["data"]["revokeApiKey"]
     assert revoked["__typename"] == "ApiKeyPayload", revoked
     assert revoked["apiKey"]["revokedAt"] is not None
 
@@ -839,7 +850,7 @@ async def test_last_used_at_is_set_after_use(client: httpx.AsyncClient, owner: A
     await gql(client, "{ customerStats { total } }", headers=_bearer(created["secret"]))
     after = (await owner.gql(API_KEYS))["data"]["apiKeys"]
     assert after[0]["lastUsedAt"] is not None
-    assert after[0]["lastUsedAt"] >= after[0]["createdAt"]
+    assert _when(after[0]["lastUsedAt"]) >= _when(after[0]["createdAt"])
 
 
 # --------------------------------------------------------------------------- audit trail
@@ -880,9 +891,9 @@ async def test_audit_events_are_per_business_and_paginated(
         await create_customer(owner, name=f"Paged {i}")
     page1 = (await owner.gql(AUDIT, {"first": 2}))["data"]["auditEvents"]
     assert len(page1["edges"]) == 2 and page1["pageInfo"]["hasNextPage"] is True
-    page2 = (await owner.gql(AUDIT, {"first": 2, "after": page1["pageInfo"]["endCursor"]}))[
-        "data"
-    ]["auditEvents"]
+    page2 = (await owner.gql(AUDIT, {"first": 2, "after": page1["pageInfo"]["endCursor"]}))["data"][
+        "auditEvents"
+    ]
     ids1 = [e["node"]["id"] for e in page1["edges"]]
     ids2 = [e["node"]["id"] for e in page2["edges"]]
     assert ids2 and not set(ids1) & set(ids2)
@@ -892,13 +903,6 @@ async def test_audit_events_are_per_business_and_paginated(
     assert not {e["node"]["id"] for e in other} & set(ids1 + ids2)
     too_many = await owner.gql(AUDIT, {"first": 101}, expect_errors=True)
     assert _error_codes(too_many) == ["VALIDATION_FAILED"]
-
-
-def _row_id(global_id: str) -> int:
-    import base64
-
-    raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
-    return int(raw.split(":", 1)[1])
 
 
 async def test_accept_invitation_is_not_a_password_guessing_oracle(
@@ -936,3 +940,69 @@ async def test_api_key_cannot_list_staff(client: httpx.AsyncClient, owner: Actor
     assert owner.email not in str(body)
     staff = await _invite_and_accept(owner)
     assert len((await staff.gql(MEMBERS))["data"]["members"]) == 2  # staff see colleagues
+
+
+# --------------------------------------------------------------------------- with a clock
+
+
+@pytest.fixture
+async def clocked(runtime: Runtime) -> AsyncIterator[tuple[httpx.AsyncClient, FrozenClock]]:
+    """The same database behind a second app whose clock the test moves (no sleeping)."""
+    clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
+    rt = Runtime.build(runtime.settings, clock=clock)
+    await rt.start(sweep=False)
+    transport = httpx.ASGITransport(app=create_app(rt.settings, runtime=rt), client=(TEST_IP, 5555))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://khata.test") as c:
+            yield c, clock
+    finally:
+        await rt.stop()
+
+
+async def test_session_token_expires(
+    clocked: tuple[httpx.AsyncClient, FrozenClock], runtime: Runtime
+) -> None:
+    client, clock = clocked
+    actor = await sign_up(client)
+    ttl = timedelta(minutes=runtime.settings.access_token_ttl_minutes)
+    clock.advance(seconds=ttl.total_seconds() - 1)
+    assert (await actor.gql(CUSTOMERS))["data"]["customers"]["totalCount"] == 0
+    clock.advance(seconds=1)
+    body = await actor.gql(CUSTOMERS, expect_errors=True)
+    assert _error_codes(body) == ["UNAUTHENTICATED"]
+    # Signing in again gives a fresh session.
+    fresh = await _login(client, actor.email, actor.password)
+    assert fresh["__typename"] == "AuthPayload", fresh
+    assert (await gql(client, CUSTOMERS, headers=_bearer(fresh["token"])))["data"]["customers"]
+
+
+async def test_login_limit_lifts_after_the_window(
+    clocked: tuple[httpx.AsyncClient, FrozenClock], runtime: Runtime
+) -> None:
+    client, clock = clocked
+    actor = await sign_up(client)
+    for _ in range(runtime.settings.login_max_failures):
+        await _login(client, actor.email, "wrong password!")
+    assert (await _login(client, actor.email, actor.password))["__typename"] == "RateLimitedError"
+    clock.advance(minutes=runtime.settings.login_window_minutes - 1)
+    assert (await _login(client, actor.email, actor.password))["__typename"] == "RateLimitedError"
+    clock.advance(minutes=1, seconds=1)
+    assert (await _login(client, actor.email, actor.password))["__typename"] == "AuthPayload"
+
+
+async def test_invitation_expires_after_a_week(
+    clocked: tuple[httpx.AsyncClient, FrozenClock],
+) -> None:
+    client, clock = clocked
+    actor = await sign_up(client)
+    invited = (await actor.gql(INVITE, {"input": {"email": _email("late")}}))["data"]["inviteStaff"]
+    assert _when(invited["expiresAt"]) == clock.now() + timedelta(days=7)
+    clock.advance(days=7)
+    late = (
+        await gql(
+            client,
+            ACCEPT,
+            {"input": {"token": invited["token"], "name": "Late", "password": "late password 1"}},
+        )
+    )["data"]["acceptInvitation"]
+    assert late["__typename"] == "NotFoundError", late

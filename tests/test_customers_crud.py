@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from domain.core.outbox import OutboxEvent
 from domain.notifications.models import NotificationLog
-from tests.conftest import Actor, create_customer, run_jobs, sign_up
+from tests.conftest import Actor, run_jobs, sign_up
 from workers.runner import InProcessRunner
 from workers.runtime import Runtime
 
@@ -42,7 +42,8 @@ UPGRADE = f"""
 mutation($input: UpgradeCustomerInput!) {{ upgradeCustomer(input: $input) {{ {RESULT} }} }}"""
 
 DEACTIVATE = f"""
-mutation($id: ID!, $reason: String) {{ deactivateCustomer(id: $id, reason: $reason) {{ {RESULT} }} }}"""
+mutation($id: ID!, $reason: String) {{
+  deactivateCustomer(id: $id, reason: $reason) {{ {RESULT} }} }}"""
 
 REACTIVATE = f"""
 mutation($id: ID!) {{ reactivateCustomer(id: $id) {{ {RESULT} }} }}"""
@@ -150,8 +151,9 @@ async def test_explicit_stub_without_phone_is_rejected(owner: Actor) -> None:
 
 
 async def test_full_profile_with_phone_and_email(owner: Actor) -> None:
-    customer = await created(owner, name="Ahmed", phone="9876543210",
-                             email="Ahmed@Example.COM", profileType="FULL")
+    customer = await created(
+        owner, name="Ahmed", phone="9876543210", email="Ahmed@Example.COM", profileType="FULL"
+    )
     assert customer["profileType"] == "FULL"
     assert customer["email"] == "ahmed@example.com"
     assert customer["phone"] == "+919876543210"
@@ -207,7 +209,8 @@ async def test_invalid_phone_is_a_field_error(owner: Actor, typed: str) -> None:
     assert result["__typename"] == "ValidationError"
     assert field_codes(result) == {"phone": "INVALID_PHONE"}
     assert await owner.gql("query { customers { totalCount } }") == {
-        "data": {"customers": {"totalCount": 0}}}
+        "data": {"customers": {"totalCount": 0}}
+    }
 
 
 async def test_kenyan_number_is_invalid_for_indian_business_without_prefix(owner: Actor) -> None:
@@ -223,8 +226,13 @@ async def test_bad_email_is_a_field_error(owner: Actor, typed: str) -> None:
 
 async def test_every_bad_field_reported_at_once(owner: Actor) -> None:
     result = await create(
-        owner, name="x" * 201, phone="123", email="nope", secondaryEmail="also nope",
-        creditLimit="-5", tags=["t" * 41],
+        owner,
+        name="x" * 201,
+        phone="123",
+        email="nope",
+        secondaryEmail="also nope",
+        creditLimit="-5",
+        tags=["t" * 41],
         addresses=[{"city": "Pune", "latitude": 95.0, "longitude": 10.0}],
     )
     codes = field_codes(result)
@@ -252,8 +260,15 @@ async def test_credit_limit_quantized_to_currency(client: httpx.AsyncClient) -> 
 
 # -- updates ----------------------------------------------------------------------------------
 async def test_update_is_partial(owner: Actor) -> None:
-    customer = await created(owner, name="Ramesh", phone="9876543210", email="r@example.com",
-                             notes="likes tea", businessType="farm", tags=["Farmer"])
+    customer = await created(
+        owner,
+        name="Ramesh",
+        phone="9876543210",
+        email="r@example.com",
+        notes="likes tea",
+        businessType="farm",
+        tags=["Farmer"],
+    )
     result = await update(owner, id=customer["id"], notes="likes coffee")
     assert result["__typename"] == "CustomerPayload", result
     after = result["customer"]
@@ -264,8 +279,14 @@ async def test_update_is_partial(owner: Actor) -> None:
 
 
 async def test_update_null_clears_a_field(owner: Actor) -> None:
-    customer = await created(owner, name="Ramesh", phone="9876543210", email="r@example.com",
-                             notes="n", taxId="29ABCDE1234F1Z5")
+    customer = await created(
+        owner,
+        name="Ramesh",
+        phone="9876543210",
+        email="r@example.com",
+        notes="n",
+        taxId="29ABCDE1234F1Z5",
+    )
     after = (await update(owner, id=customer["id"], email=None, notes=None, taxId=None))["customer"]
     assert after["email"] is None and after["notes"] is None and after["taxId"] is None
     assert after["phone"] == "+919876543210"
@@ -283,8 +304,11 @@ async def test_update_null_name_is_required(owner: Actor) -> None:
 
 async def test_update_normalizes_tags(owner: Actor) -> None:
     customer = await created(owner, name="Ramesh", tags=["old"])
-    after = (await update(owner, id=customer["id"],
-                          tags=["  VIP ", "vip", "Wholesale", "", "wholesale "]))["customer"]
+    after = (
+        await update(
+            owner, id=customer["id"], tags=["  VIP ", "vip", "Wholesale", "", "wholesale "]
+        )
+    )["customer"]
     assert after["tags"] == ["vip", "wholesale"]
     cleared = (await update(owner, id=customer["id"], tags=None))["customer"]
     assert cleared["tags"] == []
@@ -339,7 +363,7 @@ async def test_deactivate_and_reactivate(owner: Actor) -> None:
     gone = body["data"]["deactivateCustomer"]["customer"]
     assert gone["status"] == "INACTIVE"
     assert gone["deactivatedAt"] is not None
-    listed = await owner.gql('query { customers(filter: {status: [ACTIVE]}) { totalCount } }')
+    listed = await owner.gql("query { customers(filter: {status: [ACTIVE]}) { totalCount } }")
     assert listed["data"]["customers"]["totalCount"] == 0
 
     again = (await owner.gql(DEACTIVATE, {"id": customer["id"]}))["data"]["deactivateCustomer"]
@@ -355,11 +379,20 @@ async def test_upgrade_guest_to_stub_to_full(owner: Actor) -> None:
     guest = await created(owner)
     assert guest["profileType"] == "GUEST"
 
-    missing = (await owner.gql(UPGRADE, {"input": {"id": guest["id"], "to": "STUB"}}))
+    missing = await owner.gql(UPGRADE, {"input": {"id": guest["id"], "to": "STUB"}})
     assert field_codes(missing["data"]["upgradeCustomer"]) == {"phone": "REQUIRED"}
 
-    stub = (await owner.gql(UPGRADE, {"input": {
-        "id": guest["id"], "to": "STUB", "name": "Ramesh Kumar", "phone": "98765 43210"}}))
+    stub = await owner.gql(
+        UPGRADE,
+        {
+            "input": {
+                "id": guest["id"],
+                "to": "STUB",
+                "name": "Ramesh Kumar",
+                "phone": "98765 43210",
+            }
+        },
+    )
     stub_c = stub["data"]["upgradeCustomer"]["customer"]
     assert stub_c["profileType"] == "STUB"
     assert stub_c["phone"] == "+919876543210"
@@ -369,8 +402,17 @@ async def test_upgrade_guest_to_stub_to_full(owner: Actor) -> None:
     no_email = await owner.gql(UPGRADE, {"input": {"id": guest["id"], "to": "FULL"}})
     assert field_codes(no_email["data"]["upgradeCustomer"]) == {"email": "REQUIRED"}
 
-    full = await owner.gql(UPGRADE, {"input": {
-        "id": guest["id"], "to": "FULL", "email": "ramesh@example.com", "language": "hi"}})
+    full = await owner.gql(
+        UPGRADE,
+        {
+            "input": {
+                "id": guest["id"],
+                "to": "FULL",
+                "email": "ramesh@example.com",
+                "language": "hi",
+            }
+        },
+    )
     full_c = full["data"]["upgradeCustomer"]["customer"]
     assert full_c["profileType"] == "FULL"
     assert full_c["email"] == "ramesh@example.com"
@@ -390,8 +432,9 @@ async def test_upgrade_to_same_or_lower_is_not_an_upgrade(owner: Actor, to: str)
 
 
 async def test_downgrade_through_update_keeps_email(owner: Actor) -> None:
-    full = await created(owner, name="Ahmed", phone="9876543210", email="ahmed@example.com",
-                         profileType="FULL")
+    full = await created(
+        owner, name="Ahmed", phone="9876543210", email="ahmed@example.com", profileType="FULL"
+    )
     after = (await update(owner, id=full["id"], profileType="STUB"))["customer"]
     assert after["profileType"] == "STUB"
     assert after["email"] == "ahmed@example.com"
@@ -400,8 +443,9 @@ async def test_downgrade_through_update_keeps_email(owner: Actor) -> None:
 
 async def test_failed_upgrade_changes_nothing(owner: Actor) -> None:
     guest = await created(owner, name="Sita")
-    body = await owner.gql(UPGRADE, {"input": {
-        "id": guest["id"], "to": "FULL", "phone": "9876543210", "email": "bad"}})
+    body = await owner.gql(
+        UPGRADE, {"input": {"id": guest["id"], "to": "FULL", "phone": "9876543210", "email": "bad"}}
+    )
     assert field_codes(body["data"]["upgradeCustomer"]) == {"email": "INVALID_EMAIL"}
     stored = await fetch(owner, guest["id"])
     assert stored is not None
@@ -442,20 +486,26 @@ async def test_set_default_and_update_address(owner: Actor) -> None:
     customer = await created(owner, name="Ramesh")
     await add_address(owner, customer["id"], city="Pune")
     nashik = (await add_address(owner, customer["id"], city="Nashik"))["address"]
-    result = (await owner.gql(SET_DEFAULT, {"id": nashik["id"]}))["data"]["setDefaultCustomerAddress"]
+    result = (await owner.gql(SET_DEFAULT, {"id": nashik["id"]}))["data"][
+        "setDefaultCustomerAddress"
+    ]
     assert result["address"]["isDefault"] is True
     assert defaults(result["customer"]) == ["Nashik"]
 
     pune = next(a for a in result["customer"]["addresses"] if a["city"] == "Pune")
-    moved = (await owner.gql(UPDATE_ADDRESS, {"id": pune["id"], "input": {
-        "city": "Pune East", "isDefault": True}}))["data"]["updateCustomerAddress"]
+    moved = (
+        await owner.gql(
+            UPDATE_ADDRESS, {"id": pune["id"], "input": {"city": "Pune East", "isDefault": True}}
+        )
+    )["data"]["updateCustomerAddress"]
     assert moved["__typename"] == "AddressPayload", moved
     assert moved["address"]["city"] == "Pune East"
     assert defaults(moved["customer"]) == ["Pune East"]
 
     # Editing the default without isDefault keeps it the default.
-    edited = (await owner.gql(UPDATE_ADDRESS, {"id": pune["id"], "input": {
-        "city": "Pune West"}}))["data"]["updateCustomerAddress"]
+    edited = (await owner.gql(UPDATE_ADDRESS, {"id": pune["id"], "input": {"city": "Pune West"}}))[
+        "data"
+    ]["updateCustomerAddress"]
     assert defaults(edited["customer"]) == ["Pune West"]
 
 
@@ -478,13 +528,19 @@ async def test_removing_default_promotes_oldest(owner: Actor) -> None:
 
 
 async def test_create_with_addresses_one_default(owner: Actor) -> None:
-    customer = await created(owner, name="Ramesh", addresses=[
-        {"city": "Pune"}, {"city": "Nashik", "isDefault": True}, {"city": "Mumbai"}])
+    customer = await created(
+        owner,
+        name="Ramesh",
+        addresses=[{"city": "Pune"}, {"city": "Nashik", "isDefault": True}, {"city": "Mumbai"}],
+    )
     assert defaults(customer) == ["Nashik"]
     implicit = await created(owner, name="Sita", addresses=[{"city": "Pune"}, {"city": "Goa"}])
     assert defaults(implicit) == ["Pune"]
-    two = await create(owner, name="X", addresses=[
-        {"city": "A", "isDefault": True}, {"city": "B", "isDefault": True}])
+    two = await create(
+        owner,
+        name="X",
+        addresses=[{"city": "A", "isDefault": True}, {"city": "B", "isDefault": True}],
+    )
     assert field_codes(two) == {"addresses": "MULTIPLE_DEFAULTS"}
 
 
@@ -498,8 +554,11 @@ async def test_address_coordinates_validated_with_paths(owner: Actor) -> None:
     assert field_codes(half) == {"latitude": "INCOMPLETE"}
     nowhere = await add_address(owner, customer["id"], label="home")
     assert field_codes(nowhere) == {"street": "REQUIRED"}
-    bad_create = await create(owner, name="Sita", addresses=[
-        {"city": "Pune"}, {"city": "Goa", "latitude": -90.5, "longitude": 0.0}])
+    bad_create = await create(
+        owner,
+        name="Sita",
+        addresses=[{"city": "Pune"}, {"city": "Goa", "latitude": -90.5, "longitude": 0.0}],
+    )
     assert field_codes(bad_create) == {"addresses.1.latitude": "OUT_OF_RANGE"}
     stored = await fetch(owner, customer["id"])
     assert stored is not None and stored["addresses"] == []
@@ -508,11 +567,13 @@ async def test_address_coordinates_validated_with_paths(owner: Actor) -> None:
 async def test_distance_km(owner: Actor) -> None:
     customer = await created(owner, name="Ramesh")
     # Pune from Mumbai (19.0760, 72.8777): about 120 km as the crow flies.
-    pune = (await add_address(owner, customer["id"], city="Pune",
-                              latitude=18.5204, longitude=73.8567))["address"]
+    pune = (
+        await add_address(owner, customer["id"], city="Pune", latitude=18.5204, longitude=73.8567)
+    )["address"]
     assert pune["distanceKm"] == pytest.approx(119.9, abs=1.5)
-    here = (await add_address(owner, customer["id"], city="Mumbai",
-                              latitude=19.0760, longitude=72.8777))["address"]
+    here = (
+        await add_address(owner, customer["id"], city="Mumbai", latitude=19.0760, longitude=72.8777)
+    )["address"]
     assert here["distanceKm"] == 0.0
     none = (await add_address(owner, customer["id"], city="Nashik"))["address"]
     assert none["distanceKm"] is None
@@ -521,7 +582,7 @@ async def test_distance_km(owner: Actor) -> None:
 async def test_address_of_foreign_business_is_not_found(owner: Actor, other_owner: Actor) -> None:
     customer = await created(owner, name="Ramesh")
     address = (await add_address(owner, customer["id"], city="Pune"))["address"]
-    result = (await other_owner.gql(REMOVE_ADDRESS, {"id": address["id"]}))
+    result = await other_owner.gql(REMOVE_ADDRESS, {"id": address["id"]})
     assert result["data"]["removeCustomerAddress"]["__typename"] == "NotFoundError"
     foreign_add = await add_address(other_owner, customer["id"], city="Nairobi")
     assert foreign_add["__typename"] == "NotFoundError"
@@ -533,8 +594,12 @@ async def test_address_of_foreign_business_is_not_found(owner: Actor, other_owne
 async def test_failed_create_writes_nothing_and_keeps_numbers_contiguous(owner: Actor) -> None:
     first = await created(owner, name="First")
     assert first["number"] == "CUST-00001"
-    bad = await create(owner, name="Broken", phone="9876543210", addresses=[
-        {"city": "Pune"}, {"city": "Goa", "latitude": 200.0, "longitude": 0.0}])
+    bad = await create(
+        owner,
+        name="Broken",
+        phone="9876543210",
+        addresses=[{"city": "Pune"}, {"city": "Goa", "latitude": 200.0, "longitude": 0.0}],
+    )
     assert field_codes(bad) == {"addresses.1.latitude": "OUT_OF_RANGE"}
     bad_full = await create(owner, name="Broken", phone="9876543210", profileType="FULL")
     assert bad_full["__typename"] == "ValidationError"
@@ -604,23 +669,31 @@ async def test_auto_register_is_per_business(owner: Actor, client: httpx.AsyncCl
 
 async def _welcome_events(runtime: Runtime, customer_row_id: int) -> list[OutboxEvent]:
     async with runtime.db.read() as session:
-        rows = (await session.scalars(
-            select(OutboxEvent).where(OutboxEvent.topic == "customer.welcome"))).all()
+        rows = (
+            await session.scalars(
+                select(OutboxEvent).where(OutboxEvent.topic == "customer.welcome")
+            )
+        ).all()
     return [r for r in rows if r.payload.get("customerId") == customer_row_id]
 
 
 async def _log_rows(runtime: Runtime, recipient: str) -> list[NotificationLog]:
     async with runtime.db.read() as session:
-        return list((await session.scalars(
-            select(NotificationLog).where(NotificationLog.recipient == recipient))).all())
+        return list(
+            (
+                await session.scalars(
+                    select(NotificationLog).where(NotificationLog.recipient == recipient)
+                )
+            ).all()
+        )
 
 
-async def test_auto_register_welcome_sms_sent_once(client: httpx.AsyncClient,
-                                                   runtime: Runtime) -> None:
+async def test_auto_register_welcome_sms_sent_once(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
     # A business of its own country so the recipient is unique to this test.
     actor = await sign_up(client, "ZA")
-    result = await auto_register(actor, phone="082 555 0199", name="Thandi",
-                                 sendWelcomeSms=True)
+    result = await auto_register(actor, phone="082 555 0199", name="Thandi", sendWelcomeSms=True)
     assert result["created"] is True and result["welcomeSmsQueued"] is True
     e164 = result["customer"]["phone"]
     assert e164 == "+27825550199"
@@ -643,8 +716,9 @@ async def test_auto_register_welcome_sms_sent_once(client: httpx.AsyncClient,
     assert log_row.idempotency_key.startswith(outbox_id)
 
     # arq may run a job twice (new job id, same outbox row): no second row, no second send.
-    await runtime.jobs.enqueue("send_notification", job_id=f"{outbox_id}-again",
-                               outbox_id=outbox_id)
+    await runtime.jobs.enqueue(
+        "send_notification", job_id=f"{outbox_id}-again", outbox_id=outbox_id
+    )
     await run_jobs(runtime)
     if isinstance(runtime.jobs, InProcessRunner):
         assert runtime.jobs.results[f"{outbox_id}-again"] == "duplicate"
@@ -658,22 +732,29 @@ async def test_auto_register_welcome_sms_sent_once(client: httpx.AsyncClient,
     assert len(await _log_rows(runtime, e164)) == 1
 
 
-async def test_auto_register_without_welcome_sends_nothing(client: httpx.AsyncClient,
-                                                           runtime: Runtime) -> None:
+async def test_auto_register_without_welcome_sends_nothing(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
     actor = await sign_up(client, "KE")
     result = await auto_register(actor, phone="0733 555 019", name="Otieno")
     assert result["welcomeSmsQueued"] is False
     await run_jobs(runtime)
     async with runtime.db.read() as session:
-        count = await session.scalar(select(func.count()).select_from(NotificationLog).where(
-            NotificationLog.recipient == result["customer"]["phone"]))
+        count = await session.scalar(
+            select(func.count())
+            .select_from(NotificationLog)
+            .where(NotificationLog.recipient == result["customer"]["phone"])
+        )
     assert count == 0
 
 
 async def test_concurrent_auto_register_creates_one_customer(owner: Actor) -> None:
-    results = await asyncio.gather(*(
-        auto_register(owner, phone=typed, name="Ramesh")
-        for typed in ("98765 43210", "+919876543210", "098765-43210", "9876543210")))
+    results = await asyncio.gather(
+        *(
+            auto_register(owner, phone=typed, name="Ramesh")
+            for typed in ("98765 43210", "+919876543210", "098765-43210", "9876543210")
+        )
+    )
     assert all(r["__typename"] == "AutoRegisterPayload" for r in results), results
     assert sorted(r["created"] for r in results) == [False, False, False, True]
     assert len({r["customer"]["id"] for r in results}) == 1
@@ -685,3 +766,44 @@ async def test_concurrent_creates_get_distinct_contiguous_numbers(owner: Actor) 
     results = await asyncio.gather(*(created(owner, name=f"C{i}") for i in range(6)))
     numbers = sorted(r["number"] for r in results)
     assert numbers == [f"CUST-{i:05d}" for i in range(1, 7)]
+
+
+NODE = """query($id: ID!) { node(id: $id) { __typename ... on Customer { name number } } }"""
+
+
+async def test_node_lookup_is_tenant_scoped(owner: Actor, other_owner: Actor) -> None:
+    customer = await created(owner, name="Ramesh")
+    mine = (await owner.gql(NODE, {"id": customer["id"]}))["data"]["node"]
+    assert mine == {"__typename": "Customer", "name": "Ramesh", "number": "CUST-00001"}
+    assert (await other_owner.gql(NODE, {"id": customer["id"]}))["data"]["node"] is None
+
+
+async def test_phone_display_and_mask(owner: Actor) -> None:
+    customer = await created(owner, name="Ramesh", phone="98765 43210")
+    body = await owner.gql(
+        "query($id: ID!) { customer(id: $id) { phoneMasked phoneDisplay } }", {"id": customer["id"]}
+    )
+    assert body["data"]["customer"] == {
+        "phoneMasked": "+91 ******3210",
+        "phoneDisplay": "+91 98765 43210",
+    }
+
+
+async def test_too_many_tags(owner: Actor) -> None:
+    result = await create(owner, name="Tagged", tags=[f"t{i}" for i in range(21)])
+    assert field_codes(result) == {"tags": "TOO_MANY"}
+    ok = await created(owner, name="Tagged", tags=[f"t{i}" for i in range(20)] + ["T0"])
+    assert len(ok["tags"]) == 20
+
+
+async def test_auto_register_blank_name_falls_back_to_masked_phone(owner: Actor) -> None:
+    result = await auto_register(owner, phone="98765 43210", name="   ")
+    assert result["__typename"] == "AutoRegisterPayload", result
+    assert result["customer"]["name"].endswith("3210")
+
+
+async def test_auto_register_bad_email_reports_email(owner: Actor) -> None:
+    result = await auto_register(owner, phone="98765 43210", name="R", email="nope")
+    assert field_codes(result) == {"email": "INVALID_EMAIL"}
+    total = await owner.gql("query { customers { totalCount } }")
+    assert total["data"]["customers"]["totalCount"] == 0

@@ -96,9 +96,12 @@ async def fetch(actor: Actor, customer_id: str) -> dict[str, Any]:
     return customer  # type: ignore[no-any-return]
 
 
-async def merge(actor: Actor, source: str, target: str, reason: str | None = None) -> dict[str, Any]:
-    body = await actor.gql(MERGE, {"input": {"sourceId": source, "targetId": target,
-                                             "reason": reason}})
+async def merge(
+    actor: Actor, source: str, target: str, reason: str | None = None
+) -> dict[str, Any]:
+    body = await actor.gql(
+        MERGE, {"input": {"sourceId": source, "targetId": target, "reason": reason}}
+    )
     return body["data"]["mergeCustomers"]  # type: ignore[no-any-return]
 
 
@@ -112,8 +115,9 @@ async def all_customers(actor: Actor) -> list[dict[str, Any]]:
 async def set_financials(runtime: Runtime, customer_id: str, **values: Any) -> None:
     """Invoicing moves these; until then a test arranges them in the table directly."""
     async with runtime.db.unit_of_work() as session:
-        await session.execute(update(Customer).where(Customer.id == row_id(customer_id))
-                              .values(**values))
+        await session.execute(
+            update(Customer).where(Customer.id == row_id(customer_id)).values(**values)
+        )
 
 
 async def invite(owner: Actor, role: str = "STAFF") -> Actor:
@@ -121,27 +125,54 @@ async def invite(owner: Actor, role: str = "STAFF") -> Actor:
     result = (await owner.gql(INVITE, {"input": {"email": email, "role": role}}))["data"]
     assert result["inviteStaff"]["__typename"] == "InvitePayload", result
     password = "staff horse battery staple"
-    body = await gql(owner.client, ACCEPT, {"input": {
-        "token": result["inviteStaff"]["token"], "name": "Staff", "password": password}})
+    body = await gql(
+        owner.client,
+        ACCEPT,
+        {"input": {"token": result["inviteStaff"]["token"], "name": "Staff", "password": password}},
+    )
     auth = body["data"]["acceptInvitation"]
     assert auth["__typename"] == "AuthPayload", auth
-    return Actor(auth["token"], owner.business_id, auth["user"]["id"], email, password,
-                 owner.client)
+    return Actor(
+        auth["token"], owner.business_id, auth["user"]["id"], email, password, owner.client
+    )
 
 
 # -- merge ----------------------------------------------------------------------------------
 async def test_merge_moves_everything_into_target(owner: Actor, runtime: Runtime) -> None:
-    target = await created(owner, name="Ramesh Kumar", phone="98765 43210",
-                           tags=["farmer", "vip"], notes="target note",
-                           addresses=[{"city": "Pune"}])
-    source = await created(owner, name="Ramesh K", phone="91234 56789",
-                           email="ramesh@example.com", tags=["VIP", "wholesale"],
-                           notes="source note", taxId="29ABCDE1234F1Z5",
-                           addresses=[{"city": "Nashik"}, {"city": "Goa"}])
-    await set_financials(runtime, target["id"], total_billed=Decimal("100"),
-                         total_paid=Decimal("40"), outstanding=Decimal("60"), invoice_count=2)
-    await set_financials(runtime, source["id"], total_billed=Decimal("50.5"),
-                         total_paid=Decimal("0"), outstanding=Decimal("50.5"), invoice_count=1)
+    target = await created(
+        owner,
+        name="Ramesh Kumar",
+        phone="98765 43210",
+        tags=["farmer", "vip"],
+        notes="target note",
+        addresses=[{"city": "Pune"}],
+    )
+    source = await created(
+        owner,
+        name="Ramesh K",
+        phone="91234 56789",
+        email="ramesh@example.com",
+        tags=["VIP", "wholesale"],
+        notes="source note",
+        taxId="29ABCDE1234F1Z5",
+        addresses=[{"city": "Nashik"}, {"city": "Goa"}],
+    )
+    await set_financials(
+        runtime,
+        target["id"],
+        total_billed=Decimal("100"),
+        total_paid=Decimal("40"),
+        outstanding=Decimal("60"),
+        invoice_count=2,
+    )
+    await set_financials(
+        runtime,
+        source["id"],
+        total_billed=Decimal("50.5"),
+        total_paid=Decimal("0"),
+        outstanding=Decimal("50.5"),
+        invoice_count=1,
+    )
 
     result = await merge(owner, source["id"], target["id"], reason="  same person  ")
     assert result["__typename"] == "MergePayload", result
@@ -186,8 +217,9 @@ async def test_merge_moves_everything_into_target(owner: Actor, runtime: Runtime
 
 async def test_merge_keeps_target_values_and_fills_only_gaps(owner: Actor) -> None:
     target = await created(owner, name="Asha", phone="9876500001", email="asha@example.com")
-    source = await created(owner, name="Asha B", phone="9876500001",
-                           email="asha.b@example.com", notes="from source")
+    source = await created(
+        owner, name="Asha B", phone="9876500001", email="asha.b@example.com", notes="from source"
+    )
     result = await merge(owner, source["id"], target["id"])
     merged = result["customer"]
     assert merged["email"] == "asha@example.com"
@@ -198,8 +230,9 @@ async def test_merge_keeps_target_values_and_fills_only_gaps(owner: Actor) -> No
 
 async def test_merge_promotes_a_default_when_target_had_no_address(owner: Actor) -> None:
     target = await created(owner, name="Target")
-    source = await created(owner, name="Source",
-                           addresses=[{"city": "A"}, {"city": "B", "isDefault": True}])
+    source = await created(
+        owner, name="Source", addresses=[{"city": "A"}, {"city": "B", "isDefault": True}]
+    )
     merged = (await merge(owner, source["id"], target["id"]))["customer"]
     assert len(merged["addresses"]) == 2
     assert sum(a["isDefault"] for a in merged["addresses"]) == 1
@@ -207,8 +240,9 @@ async def test_merge_promotes_a_default_when_target_had_no_address(owner: Actor)
 
 async def test_merge_upgrades_profile_to_the_higher_one(owner: Actor) -> None:
     target = await created(owner, name="Guesty")
-    source = await created(owner, name="Fully", phone="9876500002", email="f@example.com",
-                           profileType="FULL")
+    source = await created(
+        owner, name="Fully", phone="9876500002", email="f@example.com", profileType="FULL"
+    )
     merged = (await merge(owner, source["id"], target["id"]))["customer"]
     assert merged["profileType"] == "FULL"
     assert merged["phone"] == "+919876500002"
@@ -308,7 +342,12 @@ async def test_import_keeps_valid_rows_and_reports_bad_ones(owner: Actor) -> Non
     )
     report = await import_csv(owner, text)
     assert report["__typename"] == "ImportPayload", report
-    assert (report["created"], report["failed"], report["skipped"], report["merged"]) == (3, 2, 0, 0)
+    assert (report["created"], report["failed"], report["skipped"], report["merged"]) == (
+        3,
+        2,
+        0,
+        0,
+    )
     by_line = {r["line"]: r for r in report["rows"]}
     assert set(by_line) == {2, 3, 4, 5, 7}
     assert by_line[2]["status"] == "created"
@@ -334,18 +373,12 @@ async def test_import_row_failing_on_several_fields_reports_all(owner: Actor) ->
     report = await import_csv(owner, text)
     assert report["failed"] == 1 and report["created"] == 0
     codes = {e["field"]: e["code"] for e in report["rows"][0]["errors"]}
-    assert codes == {"phone": "INVALID_PHONE", "email": "INVALID_EMAIL",
-                     "creditLimit": "NEGATIVE"}
+    assert codes == {"phone": "INVALID_PHONE", "email": "INVALID_EMAIL", "creditLimit": "NEGATIVE"}
     assert await all_customers(owner) == []
 
 
 async def test_import_line_numbers_count_physical_lines(owner: Actor) -> None:
-    text = (
-        "name,phone,notes\n"
-        'Multi Line,98765 00010,"first line\nsecond line"\n'
-        "\n"
-        "Broken,123,\n"
-    )
+    text = 'name,phone,notes\nMulti Line,98765 00010,"first line\nsecond line"\n\nBroken,123,\n'
     report = await import_csv(owner, text)
     assert report["created"] == 1 and report["failed"] == 1
     lines = {r["status"]: r["line"] for r in report["rows"]}
@@ -355,7 +388,9 @@ async def test_import_line_numbers_count_physical_lines(owner: Actor) -> None:
 
 
 async def test_import_header_aliases_and_bom(owner: Actor) -> None:
-    text = "\ufeffFull Name,Mobile,E-mail,GSTIN\nAnil,98765 00011,anil@example.com,29ABCDE1234F1Z5\n"
+    text = (
+        "\ufeffFull Name,Mobile,E-mail,GSTIN\nAnil,98765 00011,anil@example.com,29ABCDE1234F1Z5\n"
+    )
     report = await import_csv(owner, text)
     assert report["created"] == 1, report
     customer = report["rows"][0]["customer"]
@@ -385,10 +420,13 @@ async def test_import_skip_leaves_existing_duplicate_untouched(owner: Actor) -> 
 
 
 async def test_import_merge_fills_empty_fields_and_unions_tags(owner: Actor) -> None:
-    existing = await created(owner, name="Ramesh", phone="9876543210", tags=["old"],
-                             notes="keep me")
-    text = ("name,phone,email,tags,notes,tax_id\n"
-            "Ramesh K,098765 43210,Ramesh@Example.com,New;OLD,other notes,29ABCDE1234F1Z5\n")
+    existing = await created(
+        owner, name="Ramesh", phone="9876543210", tags=["old"], notes="keep me"
+    )
+    text = (
+        "name,phone,email,tags,notes,tax_id\n"
+        "Ramesh K,098765 43210,Ramesh@Example.com,New;OLD,other notes,29ABCDE1234F1Z5\n"
+    )
     report = await import_csv(owner, text, "MERGE")
     assert (report["created"], report["merged"], report["failed"]) == (0, 1, 0), report
     after = await fetch(owner, existing["id"])
@@ -412,9 +450,9 @@ async def test_import_merge_row_that_fails_changes_nothing(owner: Actor) -> None
 
 
 async def test_import_duplicates_inside_one_file(owner: Actor) -> None:
-    text = ("name,phone,tags,email\n"
-            "Asha,98765 11111,a,\n"
-            "Asha Again,+919876511111,b,asha@example.com\n")
+    text = (
+        "name,phone,tags,email\nAsha,98765 11111,a,\nAsha Again,+919876511111,b,asha@example.com\n"
+    )
     skip = await import_csv(owner, text, "SKIP")
     assert (skip["created"], skip["skipped"]) == (1, 1), skip
     assert skip["rows"][1]["line"] == 3
@@ -448,14 +486,24 @@ def parse(text: str) -> list[dict[str, str]]:
 
 async def test_export_streams_every_customer(owner: Actor, other_owner: Actor) -> None:
     await created(other_owner, name="Not Mine")
-    a = await created(owner, name="Ramesh Kumar", phone="98765 43210", email="r@example.com",
-                      tags=["farmer", "vip"], creditLimit="500", isVip=True,
-                      addresses=[{"street": "MG Road", "city": "Pune", "postalCode": "411001",
-                                  "isDefault": True}, {"city": "Goa"}])
+    a = await created(
+        owner,
+        name="Ramesh Kumar",
+        phone="98765 43210",
+        email="r@example.com",
+        tags=["farmer", "vip"],
+        creditLimit="500",
+        isVip=True,
+        addresses=[
+            {"street": "MG Road", "city": "Pune", "postalCode": "411001", "isDefault": True},
+            {"city": "Goa"},
+        ],
+    )
     await created(owner)
     b = await created(owner, name="Inactive One")
-    await owner.gql("mutation($id: ID!) { deactivateCustomer(id: $id) { __typename } }",
-                    {"id": b["id"]})
+    await owner.gql(
+        "mutation($id: ID!) { deactivateCustomer(id: $id) { __typename } }", {"id": b["id"]}
+    )
     response = await export(owner.client, owner.headers)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
@@ -482,8 +530,12 @@ async def test_export_batches_walk_every_row_once(owner: Actor, runtime: Runtime
     names = [f"Customer {i}" for i in range(7)]
     for name in names:
         await created(owner, name=name)
-    viewer = Viewer(user_id=row_id(owner.user_id), business_id=row_id(owner.business_id),
-                    role=Role.OWNER, scopes=STAFF_SCOPES)
+    viewer = Viewer(
+        user_id=row_id(owner.user_id),
+        business_id=row_id(owner.business_id),
+        role=Role.OWNER,
+        scopes=STAFF_SCOPES,
+    )
     chunks = [chunk async for chunk in export_customers(runtime.db, viewer, batch=2)]
     assert len(chunks) == 1 + 4  # header, then ceil(7 / 2) batches
     assert [r["name"] for r in parse("".join(chunks))] == names
@@ -497,8 +549,9 @@ async def test_export_roles_and_authentication(owner: Actor) -> None:
     assert denied.json()["error"]["code"] == "PERMISSION_DENIED"
     anonymous = await export(owner.client, {})
     assert anonymous.status_code == 401
-    bad_token = await export(owner.client, {"authorization": "Bearer nope",
-                                            "x-khata-business": owner.business_id})
+    bad_token = await export(
+        owner.client, {"authorization": "Bearer nope", "x-khata-business": owner.business_id}
+    )
     assert bad_token.status_code == 401
     admin = await invite(owner, "ADMIN")
     allowed = await export(owner.client, admin.headers)
@@ -513,15 +566,21 @@ async def test_export_is_audited(owner: Actor) -> None:
 
 
 async def test_export_neutralises_formulas(owner: Actor) -> None:
-    await created(owner, name="=HYPERLINK(\"http://evil.example\",\"x\")", phone="9876543210",
-                  notes="@SUM(A1:A9)", businessType="+cmd", taxId="-2+3",
-                  tags=["=cmd|' /c calc'!a0", "ok"],
-                  addresses=[{"street": "=1+1", "city": "@city", "postalCode": "=2+2"}])
+    await created(
+        owner,
+        name='=HYPERLINK("http://evil.example","x")',
+        phone="9876543210",
+        notes="@SUM(A1:A9)",
+        businessType="+cmd",
+        taxId="-2+3",
+        tags=["=cmd|' /c calc'!a0", "ok"],
+        addresses=[{"street": "=1+1", "city": "@city", "postalCode": "=2+2"}],
+    )
     await created(owner, name="Plain", email="=1+2@example.com", language="=1+1")
     response = await export(owner.client, owner.headers)
     rows = parse(response.text)
     risky = rows[0]
-    assert risky["name"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+    assert risky["name"] == '\'=HYPERLINK("http://evil.example","x")'
     assert risky["notes"] == "'@SUM(A1:A9)"
     assert risky["business_type"] == "'+cmd"
     assert risky["tax_id"] == "'-2+3"
@@ -541,11 +600,24 @@ async def test_export_neutralises_formulas(owner: Actor) -> None:
 
 
 async def test_export_then_import_round_trip(owner: Actor) -> None:
-    await created(owner, name="Ramesh Kumar", phone="98765 43210", email="r@example.com",
-                  tags=["farmer"], creditLimit="250.5", paymentTerms="NET_30",
-                  addresses=[{"city": "Pune", "postalCode": "411001"}])
-    await created(owner, name="Asha", phone="91234 56789", email="asha@example.com",
-                  profileType="FULL", isVip=True)
+    await created(
+        owner,
+        name="Ramesh Kumar",
+        phone="98765 43210",
+        email="r@example.com",
+        tags=["farmer"],
+        creditLimit="250.5",
+        paymentTerms="NET_30",
+        addresses=[{"city": "Pune", "postalCode": "411001"}],
+    )
+    await created(
+        owner,
+        name="Asha",
+        phone="91234 56789",
+        email="asha@example.com",
+        profileType="FULL",
+        isVip=True,
+    )
     await created(owner)
     response = await export(owner.client, owner.headers)
     other = await sign_up(owner.client, "IN")

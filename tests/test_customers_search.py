@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from domain.customers.models import Customer
-from tests.conftest import Actor
+from tests.conftest import Actor, count_statements
 from workers.runtime import Runtime
 
 CREATE = """
@@ -86,19 +86,29 @@ async def names(actor: Actor, **variables: Any) -> list[str]:
 async def set_columns(runtime: Runtime, customer_id: str, **values: Any) -> None:
     """Invoicing moves balances; until it exists a test arranges them in the table."""
     async with runtime.db.unit_of_work() as session:
-        await session.execute(update(Customer).where(Customer.id == row_id(customer_id))
-                              .values(**values))
+        await session.execute(
+            update(Customer).where(Customer.id == row_id(customer_id)).values(**values)
+        )
 
 
 @pytest.fixture
 async def people(owner: Actor) -> dict[str, dict[str, Any]]:
     return {
-        "kumar": await created(owner, name="Ramesh Kumar", phone="98765 43210",
-                               email="ramesh.kumar@example.com", tags=["farmer", "vip"]),
-        "sharma": await created(owner, name="Ramesh Sharma", phone="91234 56789",
-                                tags=["farmer"]),
-        "suresh": await created(owner, name="Suresh Patel", phone="99887 76655",
-                                email="suresh@example.com", tags=["wholesale"]),
+        "kumar": await created(
+            owner,
+            name="Ramesh Kumar",
+            phone="98765 43210",
+            email="ramesh.kumar@example.com",
+            tags=["farmer", "vip"],
+        ),
+        "sharma": await created(owner, name="Ramesh Sharma", phone="91234 56789", tags=["farmer"]),
+        "suresh": await created(
+            owner,
+            name="Suresh Patel",
+            phone="99887 76655",
+            email="suresh@example.com",
+            tags=["wholesale"],
+        ),
         "anita": await created(owner, name="Anita Desai"),
         "ramesh": await created(owner, name="Ramesh", phone="90000 13210"),
     }
@@ -127,12 +137,16 @@ async def test_no_exact_match_offers_create_new(owner: Actor, people: dict[str, 
     found = await search(owner, "Rames")
     assert found["exact"] == []
     assert set(ids(found["suggestions"])) == {
-        people["kumar"]["id"], people["sharma"]["id"], people["ramesh"]["id"]}
+        people["kumar"]["id"],
+        people["sharma"]["id"],
+        people["ramesh"]["id"],
+    }
     assert found["createNew"] == {"name": "Rames", "phone": None, "email": None}
 
 
-@pytest.mark.parametrize("typed", ["98765 43210", "+91-98765-43210", "098765 43210",
-                                   "+919876543210"])
+@pytest.mark.parametrize(
+    "typed", ["98765 43210", "+91-98765-43210", "098765 43210", "+919876543210"]
+)
 async def test_exact_phone_in_any_format(owner: Actor, people: dict[str, Any], typed: str) -> None:
     found = await search(owner, typed)
     assert ids(found["exact"]) == [people["kumar"]["id"]]
@@ -169,23 +183,23 @@ async def test_unknown_email_prefills_email(owner: Actor, people: dict[str, Any]
     assert found["createNew"] == {"name": None, "phone": None, "email": "new.person@example.com"}
 
 
-async def test_search_shows_balance(owner: Actor, runtime: Runtime,
-                                    people: dict[str, Any]) -> None:
+async def test_search_shows_balance(owner: Actor, runtime: Runtime, people: dict[str, Any]) -> None:
     await set_columns(runtime, people["kumar"]["id"], outstanding=Decimal("5000"))
     found = await search(owner, "+919876543210")
-    assert found["exact"][0]["financial"]["outstanding"] == {"amount": "5000.00",
-                                                             "currency": "INR"}
+    assert found["exact"][0]["financial"]["outstanding"] == {"amount": "5000.00", "currency": "INR"}
 
 
-async def test_search_puts_active_first_and_hides_merged(owner: Actor,
-                                                         people: dict[str, Any]) -> None:
+async def test_search_puts_active_first_and_hides_merged(
+    owner: Actor, people: dict[str, Any]
+) -> None:
     await owner.gql(DEACTIVATE, {"id": people["kumar"]["id"]})
     found = await search(owner, "ramesh ")
     assert ids(found["suggestions"])[-1] == people["kumar"]["id"]
     assert found["suggestions"][-1]["status"] == "INACTIVE"
 
-    body = await owner.gql(MERGE, {"input": {"sourceId": people["sharma"]["id"],
-                                             "targetId": people["ramesh"]["id"]}})
+    body = await owner.gql(
+        MERGE, {"input": {"sourceId": people["sharma"]["id"], "targetId": people["ramesh"]["id"]}}
+    )
     assert body["data"]["mergeCustomers"]["__typename"] == "MergePayload"
     found = await search(owner, "Ramesh Sharma")
     assert found["exact"] == []
@@ -195,8 +209,9 @@ async def test_search_puts_active_first_and_hides_merged(owner: Actor,
     assert ids(by_phone["exact"]) == [people["ramesh"]["id"]]
 
 
-async def test_search_is_scoped_to_business(owner: Actor, other_owner: Actor,
-                                            people: dict[str, Any]) -> None:
+async def test_search_is_scoped_to_business(
+    owner: Actor, other_owner: Actor, people: dict[str, Any]
+) -> None:
     found = await search(other_owner, "Ramesh")
     assert found["exact"] == [] and found["suggestions"] == []
     found = await search(other_owner, "+919876543210")
@@ -231,8 +246,7 @@ async def test_connection_search_forms(owner: Actor, people: dict[str, Any]) -> 
     assert await names(owner, search="nobody") == []
 
 
-async def test_connection_filters(owner: Actor, runtime: Runtime,
-                                  people: dict[str, Any]) -> None:
+async def test_connection_filters(owner: Actor, runtime: Runtime, people: dict[str, Any]) -> None:
     await owner.gql(DEACTIVATE, {"id": people["suresh"]["id"]})
     await set_columns(runtime, people["kumar"]["id"], outstanding=Decimal("500"))
     await set_columns(runtime, people["sharma"]["id"], outstanding=Decimal("1500.50"))
@@ -240,27 +254,35 @@ async def test_connection_filters(owner: Actor, runtime: Runtime,
 
     assert await names(owner, filter={"status": ["INACTIVE"]}) == ["Suresh Patel"]
     assert await names(owner, filter={"status": ["ACTIVE", "INACTIVE"]}) == [
-        "Anita Desai", "Ramesh", "Ramesh Kumar", "Ramesh Sharma", "Suresh Patel"]
+        "Anita Desai",
+        "Ramesh",
+        "Ramesh Kumar",
+        "Ramesh Sharma",
+        "Suresh Patel",
+    ]
     assert await names(owner, filter={"profileType": ["GUEST"]}) == ["Anita Desai"]
     assert await names(owner, filter={"tags": ["farmer", "vip"]}) == ["Ramesh Kumar"]
     assert await names(owner, filter={"tags": [" FARMER "]}) == ["Ramesh Kumar", "Ramesh Sharma"]
     assert await names(owner, filter={"tags": ["farmer", "wholesale"]}) == []
     assert await names(owner, filter={"hasEmail": True}) == ["Ramesh Kumar", "Suresh Patel"]
     assert await names(owner, filter={"hasEmail": False}) == [
-        "Anita Desai", "Ramesh", "Ramesh Sharma"]
+        "Anita Desai",
+        "Ramesh",
+        "Ramesh Sharma",
+    ]
     assert await names(owner, filter={"hasPhone": False}) == ["Anita Desai"]
-    assert await names(owner, filter={"outstandingMin": "100"}) == [
-        "Ramesh Kumar", "Ramesh Sharma"]
+    assert await names(owner, filter={"outstandingMin": "100"}) == ["Ramesh Kumar", "Ramesh Sharma"]
     assert await names(owner, filter={"outstandingMin": "99.99", "outstandingMax": "500"}) == [
-        "Ramesh", "Ramesh Kumar"]
+        "Ramesh",
+        "Ramesh Kumar",
+    ]
     assert await names(owner, filter={"outstandingMax": "0"}) == ["Anita Desai", "Suresh Patel"]
-    assert await names(owner, search="ramesh", filter={"tags": ["farmer"],
-                                                       "outstandingMin": "1000"}) == [
-        "Ramesh Sharma"]
+    assert await names(
+        owner, search="ramesh", filter={"tags": ["farmer"], "outstandingMin": "1000"}
+    ) == ["Ramesh Sharma"]
 
 
-async def test_connection_sorts(owner: Actor, runtime: Runtime,
-                                people: dict[str, Any]) -> None:
+async def test_connection_sorts(owner: Actor, runtime: Runtime, people: dict[str, Any]) -> None:
     alphabetical = ["Anita Desai", "Ramesh", "Ramesh Kumar", "Ramesh Sharma", "Suresh Patel"]
     assert await names(owner) == alphabetical
     assert await names(owner, sort={"field": "NAME", "direction": "DESC"}) == alphabetical[::-1]
@@ -295,16 +317,19 @@ async def walk(actor: Actor, first: int, **variables: Any) -> tuple[list[str], l
     raise AssertionError("pagination did not end")
 
 
-@pytest.mark.parametrize("sort", [
-    {"field": "NAME", "direction": "ASC"},
-    {"field": "NAME", "direction": "DESC"},
-    {"field": "CREATED", "direction": "DESC"},
-    {"field": "CREATED", "direction": "ASC"},
-    {"field": "OUTSTANDING", "direction": "DESC"},
-    {"field": "OUTSTANDING", "direction": "ASC"},
-    {"field": "LAST_INVOICE", "direction": "DESC"},
-    {"field": "LAST_INVOICE", "direction": "ASC"},
-])
+@pytest.mark.parametrize(
+    "sort",
+    [
+        {"field": "NAME", "direction": "ASC"},
+        {"field": "NAME", "direction": "DESC"},
+        {"field": "CREATED", "direction": "DESC"},
+        {"field": "CREATED", "direction": "ASC"},
+        {"field": "OUTSTANDING", "direction": "DESC"},
+        {"field": "OUTSTANDING", "direction": "ASC"},
+        {"field": "LAST_INVOICE", "direction": "DESC"},
+        {"field": "LAST_INVOICE", "direction": "ASC"},
+    ],
+)
 async def test_keyset_pages_return_everyone_once_in_order(
     owner: Actor, runtime: Runtime, sort: dict[str, str]
 ) -> None:
@@ -354,18 +379,23 @@ async def test_bad_cursors_and_page_sizes_are_errors(owner: Actor, people: dict[
     assert await error_code(first=2, after="not-a-cursor") == "VALIDATION_FAILED"
     assert await error_code(first=2, after="eyJ4IjoxfQ") == "VALIDATION_FAILED"
     name_cursor = (await listing(owner, first=2))["pageInfo"]["endCursor"]
-    assert await error_code(first=2, after=name_cursor,
-                            sort={"field": "CREATED", "direction": "ASC"}) == "VALIDATION_FAILED"
-    assert await error_code(first=2, after=name_cursor,
-                            sort={"field": "NAME", "direction": "DESC"}) == "VALIDATION_FAILED"
+    assert (
+        await error_code(first=2, after=name_cursor, sort={"field": "CREATED", "direction": "ASC"})
+        == "VALIDATION_FAILED"
+    )
+    assert (
+        await error_code(first=2, after=name_cursor, sort={"field": "NAME", "direction": "DESC"})
+        == "VALIDATION_FAILED"
+    )
     assert await error_code(first=1000) == "VALIDATION_FAILED"
     assert await error_code(first=-1) == "VALIDATION_FAILED"
     empty = await listing(owner, first=0)
     assert empty["edges"] == [] and empty["totalCount"] == 5
 
 
-async def test_connection_is_scoped_to_business(owner: Actor, other_owner: Actor,
-                                                people: dict[str, Any]) -> None:
+async def test_connection_is_scoped_to_business(
+    owner: Actor, other_owner: Actor, people: dict[str, Any]
+) -> None:
     assert await names(other_owner) == []
     await created(other_owner, name="Wanjiru", phone="0722 123456")
     assert await names(other_owner, search="wanjiru") == ["Wanjiru"]
@@ -374,8 +404,9 @@ async def test_connection_is_scoped_to_business(owner: Actor, other_owner: Actor
 
 # -- duplicates and stats ----------------------------------------------------------------------
 async def test_customer_duplicates(owner: Actor) -> None:
-    subject = await created(owner, name="Ramesh Kumar", phone="98765 43210",
-                            email="ramesh@example.com")
+    subject = await created(
+        owner, name="Ramesh Kumar", phone="98765 43210", email="ramesh@example.com"
+    )
     same_phone = await created(owner, name="R K", phone="+91 98765 43210")
     same_email = await created(owner, name="Someone Else", secondaryEmail="ramesh@example.com")
     similar = await created(owner, name="Ramesh Kumaar")
@@ -393,16 +424,20 @@ async def test_customer_duplicates(owner: Actor) -> None:
     assert all(0 < s <= 1 for s in scores)
 
     # After merging one in, it is no longer a candidate.
-    merged = await owner.gql(MERGE, {"input": {"sourceId": same_phone["id"],
-                                               "targetId": subject["id"]}})
+    merged = await owner.gql(
+        MERGE, {"input": {"sourceId": same_phone["id"], "targetId": subject["id"]}}
+    )
     assert merged["data"]["mergeCustomers"]["__typename"] == "MergePayload"
     body = await owner.gql(DUPLICATES, {"id": subject["id"]})
     assert {d["customer"]["id"] for d in body["data"]["customerDuplicates"]} == {
-        same_email["id"], similar["id"]}
+        same_email["id"],
+        similar["id"],
+    }
 
 
-async def test_customer_duplicates_of_foreign_customer_is_empty(owner: Actor,
-                                                                other_owner: Actor) -> None:
+async def test_customer_duplicates_of_foreign_customer_is_empty(
+    owner: Actor, other_owner: Actor
+) -> None:
     mine = await created(owner, name="Ramesh Kumar", phone="98765 43210")
     await created(other_owner, name="Ramesh Kumar")
     body = await other_owner.gql(DUPLICATES, {"id": mine["id"]})
@@ -412,13 +447,19 @@ async def test_customer_duplicates_of_foreign_customer_is_empty(owner: Actor,
 async def test_customer_stats(owner: Actor, other_owner: Actor, runtime: Runtime) -> None:
     await created(other_owner, name="Elsewhere", isVip=True)
     a = await created(owner, name="A", phone="9876500021", isVip=True)
-    b = await created(owner, name="B", phone="9876500022", email="b@example.com",
-                      profileType="FULL")
+    b = await created(
+        owner, name="B", phone="9876500022", email="b@example.com", profileType="FULL"
+    )
     c = await created(owner, name="C")
     d = await created(owner, name="D")
     e = await created(owner, name="E", phone="9876500023")
-    await set_columns(runtime, a["id"], outstanding=Decimal("100.5"), total_billed=Decimal("200"),
-                      phone_verified=True)
+    await set_columns(
+        runtime,
+        a["id"],
+        outstanding=Decimal("100.5"),
+        total_billed=Decimal("200"),
+        phone_verified=True,
+    )
     await set_columns(runtime, b["id"], outstanding=Decimal("300"), total_billed=Decimal("300"))
     await set_columns(runtime, e["id"], outstanding=Decimal("7"), total_billed=Decimal("7"))
     await owner.gql(DEACTIVATE, {"id": c["id"]})
@@ -438,3 +479,44 @@ async def test_customer_stats(owner: Actor, other_owner: Actor, runtime: Runtime
     assert stats["outstanding"] == {"amount": "407.50", "currency": "INR"}
     assert [t["name"] for t in stats["topByOutstanding"]] == ["B", "A", "E"]
     assert stats["topByOutstanding"][0]["financial"]["outstanding"]["amount"] == "300.00"
+
+
+async def test_alternate_script_and_unicode_names(owner: Actor) -> None:
+    ahmed = await created(owner, name="Ahmed Al-Said", nameAlt="أحمد السعيد")
+    emile = await created(owner, name="Émile Zola")
+    assert await names(owner, search="السعيد") == ["Ahmed Al-Said"]
+    assert await names(owner, search="ÉMILE") == ["Émile Zola"]
+    found = await search(owner, "émile zola")
+    assert ids(found["exact"]) == [emile["id"]]
+    alt = await search(owner, "أحمد")
+    assert ids(alt["suggestions"]) == [ahmed["id"]]
+
+
+LIST_WITH_ADDRESSES = """
+query { customers(first: 50) { totalCount edges { node {
+  id name addresses { city isDefault } defaultAddress { city } } } } }"""
+
+
+async def test_listing_with_addresses_has_no_n_plus_one(
+    owner: Actor, other_owner: Actor, runtime: Runtime
+) -> None:
+    for i in range(2):
+        await created(owner, name=f"Few {i}", addresses=[{"city": "Pune"}, {"city": "Goa"}])
+    for i in range(12):
+        await created(
+            other_owner, name=f"Many {i}", addresses=[{"city": "Nairobi"}, {"city": "Mombasa"}]
+        )
+
+    async def statements(actor: Actor, expected_rows: int) -> int:
+        with count_statements(runtime) as seen:
+            body = await actor.gql(LIST_WITH_ADDRESSES)
+        edges = body["data"]["customers"]["edges"]
+        assert len(edges) == expected_rows
+        assert all(len(e["node"]["addresses"]) == 2 for e in edges)
+        assert all(e["node"]["defaultAddress"] is not None for e in edges)
+        return len(seen)
+
+    few = await statements(owner, 2)
+    many = await statements(other_owner, 12)
+    assert few == many
+    assert many <= 8

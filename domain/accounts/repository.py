@@ -53,10 +53,13 @@ class AccountsRepository:
         return [(m, u) for m, u in (await self.s.execute(stmt)).all()]
 
     async def owner_count(self, business_id: int) -> int:
-        stmt = select(func.count(Membership.id)).where(
-            Membership.business_id == business_id, Membership.role == "owner"
+        """Locks the owner rows: two owners demoting each other at once cannot both pass."""
+        stmt = (
+            select(Membership.id)
+            .where(Membership.business_id == business_id, Membership.role == "owner")
+            .with_for_update()
         )
-        return int((await self.s.execute(stmt)).scalar_one())
+        return len((await self.s.scalars(stmt)).all())
 
     async def token_by_hash(self, token_hash: str) -> AccessToken | None:
         return await self.s.scalar(select(AccessToken).where(AccessToken.token_hash == token_hash))

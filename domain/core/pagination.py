@@ -40,11 +40,18 @@ def _plain(value: Any) -> Any:
 
 
 def _unplain(value: Any) -> Any:
+    """Cursors come back from clients: accept only the shapes we produce."""
     if isinstance(value, dict):
-        if "d" in value:
-            return Decimal(value["d"])
-        if "t" in value:
+        if set(value) == {"d"} and isinstance(value["d"], str):
+            parsed = Decimal(value["d"])
+            if not parsed.is_finite():
+                raise ValueError("non-finite")
+            return parsed
+        if set(value) == {"t"} and isinstance(value["t"], str):
             return datetime.fromisoformat(value["t"])
+        raise ValueError("unknown cursor value")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError("unknown cursor value")
     return value
 
 
@@ -60,7 +67,7 @@ def decode_cursor(cursor: str, sort_key: str) -> tuple[Any, int]:
         if key != sort_key or not isinstance(row_id, int):
             raise ValueError
         return _unplain(value), row_id
-    except (ValueError, TypeError, orjson.JSONDecodeError):
+    except (ValueError, TypeError, ArithmeticError, orjson.JSONDecodeError):
         raise ValidationFailed.one(
             "after", "cursor is malformed or belongs to another sort", "BAD_CURSOR"
         ) from None

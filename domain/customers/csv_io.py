@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.core import audit, outbox
+from domain.core.contact import try_normalize_phone
 from domain.core.db import Database
 from domain.core.errors import ErrorCollector, FieldError, ValidationFailed
 from domain.core.tx import Tx
@@ -26,7 +27,6 @@ from domain.customers.service import (
     load_business,
     refresh_derived,
 )
-from domain.core.contact import try_normalize_phone
 
 MAX_ROWS = 10_000
 COLUMNS = [
@@ -77,15 +77,16 @@ def _row_input(row: dict[str, str]) -> CustomerInput:
     address = None
     if any(get(k) for k in ("street", "area", "city", "postal_code")):
         address = AddressInput(street=get("street"), area=get("area"), city=get("city"),
-                               postal_code=get("postal_code"), country=get("country"), is_default=True)
+                               postal_code=get("postal_code"), country=get("country"),
+                               is_default=True)
     return CustomerInput(
         name=get("name"), name_alt=get("name_alt"), phone=get("phone"),
         phone_secondary=get("secondary_phone"), email=get("email"),
         email_secondary=get("secondary_email"), business_type=get("business_type"),
         tax_id=get("tax_id"), tags=tags, notes=get("notes"),
-        payment_terms=get("payment_terms") or "due_on_receipt", credit_limit=get("credit_limit"),
-        preferred_payment_method=get("preferred_payment_method"), language=get("language") or "en",
-        is_vip=_truthy(get("vip") or ""), profile_type=get("profile_type"),
+        payment_terms=(get("payment_terms") or "due_on_receipt").lower(), credit_limit=get("credit_limit"),
+        preferred_payment_method=(get("preferred_payment_method") or "").lower() or None, language=get("language") or "en",
+        is_vip=_truthy(get("vip") or ""), profile_type=(get("profile_type") or "").lower() or None,
         addresses=[address] if address else [],
     )
 
@@ -119,7 +120,9 @@ async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> Impo
     header = next(reader, None)
     keys = [_key(h) for h in header or []]
     if not keys or ("name" not in keys and "phone" not in keys):
-        raise ValidationFailed.one("csv", "needs a header row with at least name or phone", "BAD_HEADER")
+        raise ValidationFailed.one(
+            "csv", "needs a header row with at least name or phone", "BAD_HEADER"
+        )
     report = ImportReport()
     repo = CustomerRepository(tx.session)
     previous_end = reader.line_num

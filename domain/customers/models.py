@@ -78,11 +78,24 @@ class Customer(Base):
               postgresql_ops={"email": "text_pattern_ops"}),
         Index("ix_customers_business_phone_rev", "business_id", "phone_rev",
               postgresql_ops={"phone_rev": "text_pattern_ops"}),
-        Index("ix_customers_business_name", "business_id", "name_search", "id"),
+        # Exact phone/email matches also look at the secondary contacts; without these
+        # an `email = x OR email_secondary = x` scans every row of the business.
+        Index("ix_customers_business_phone_secondary", "business_id", "phone_secondary",
+              postgresql_where=text("phone_secondary IS NOT NULL"),
+              sqlite_where=text("phone_secondary IS NOT NULL")),
+        Index("ix_customers_business_email_secondary", "business_id", "email_secondary",
+              postgresql_where=text("email_secondary IS NOT NULL"),
+              sqlite_where=text("email_secondary IS NOT NULL")),
+        # Name order for keyset pages; status and merged_into_id ride along so a name
+        # search walks (or counts) this index alone, never the table (index-only scans).
+        Index("ix_customers_business_name", "business_id", "name_search", "id", "status",
+              "merged_into_id"),
         Index("ix_customers_business_outstanding", "business_id", "outstanding", "id"),
         Index("ix_customers_business_last_invoice", "business_id", "last_invoice_at", "id"),
-        Index("ix_customers_name_trgm", "name_search", postgresql_using="gin",
-              postgresql_ops={"name_search": "gin_trgm_ops"}),
+        # PostgreSQL only: the trigram index leads with business_id (btree_gin), so a short
+        # fragment reads this business's postings, not every tenant's.
+        Index("ix_customers_name_trgm", "business_id", "name_search", postgresql_using="gin",
+              postgresql_ops={"name_search": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = id_column()
@@ -95,7 +108,12 @@ class Customer(Base):
 
     name: Mapped[str] = mapped_column(String(200))
     name_alt: Mapped[str | None] = mapped_column(String(200))  # second script, e.g. Arabic
-    name_search: Mapped[str] = mapped_column(String(420))
+    # casefold(name) [+ " | " + casefold(name_alt)]. Byte order ("C") on PostgreSQL, as
+    # SQLite's BINARY: both engines sort names alike, and one btree serves both the name
+    # order and `LIKE 'prefix%'` (under a linguistic collation it cannot do the latter).
+    name_search: Mapped[str] = mapped_column(
+        String(420).with_variant(String(420, collation="C"), "postgresql")
+    )
     phone: Mapped[str | None] = mapped_column(String(20))
     phone_rev: Mapped[str | None] = mapped_column(String(20))
     phone_secondary: Mapped[str | None] = mapped_column(String(20))

@@ -50,7 +50,7 @@ async def auto_register(
         return AutoRegistered(existing, created=False, welcome_queued=False)
     customer = await create_customer(
         tx,
-        CustomerInput(name=name or f"Customer {mask_phone(e164)}", phone=e164,
+        CustomerInput(name=(name or "").strip() or f"Customer {mask_phone(e164)}", phone=e164,
                       business_type=business_type, email=email,
                       profile_type=ProfileType.STUB),
         business=business,

@@ -414,8 +414,10 @@ async def upgrade_customer(tx: Tx, customer_id: int, to: str, changes: dict[str,
 
 # -- addresses -------------------------------------------------------------------
 async def add_address(tx: Tx, customer_id: int, data: AddressInput) -> CustomerAddress:
-    customer = await get_customer(tx, customer_id, lock=True)
     tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    customer = await get_customer(tx, customer_id, lock=True)
+    if customer.merged_into_id is not None:
+        raise Conflict("customer was merged into another; add the address there")
     business = await load_business(tx)
     errors = ErrorCollector()
     fields = validate_address(data, business, errors, "")

@@ -22,6 +22,8 @@ def upgrade() -> None:
     if postgres:
         # Trusted extension since PostgreSQL 13: a database owner may create it.
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # btree_gin (trusted too) lets the trigram index lead with business_id.
+        op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
     op.create_table('audit_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('business_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -169,7 +171,7 @@ def upgrade() -> None:
     sa.Column('is_vip', sa.Boolean(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('name_alt', sa.String(length=200), nullable=True),
-    sa.Column('name_search', sa.String(length=420), nullable=False),
+    sa.Column('name_search', sa.String(length=420).with_variant(sa.String(length=420, collation='C'), 'postgresql'), nullable=False),
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('phone_rev', sa.String(length=20), nullable=True),
     sa.Column('phone_secondary', sa.String(length=20), nullable=True),
@@ -207,12 +209,17 @@ def upgrade() -> None:
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.create_index('ix_customers_business_email', ['business_id', 'email'], unique=False, postgresql_ops={'email': 'text_pattern_ops'})
         batch_op.create_index('ix_customers_business_last_invoice', ['business_id', 'last_invoice_at', 'id'], unique=False)
-        batch_op.create_index('ix_customers_business_name', ['business_id', 'name_search', 'id'], unique=False)
+        # Covering: name searches walk or count this index without touching the table; the
+        # column's "C" collation (PostgreSQL) lets it serve LIKE 'prefix%' too.
+        batch_op.create_index('ix_customers_business_name', ['business_id', 'name_search', 'id', 'status', 'merged_into_id'], unique=False)
         batch_op.create_index('ix_customers_business_outstanding', ['business_id', 'outstanding', 'id'], unique=False)
         batch_op.create_index('ix_customers_business_phone', ['business_id', 'phone'], unique=False)
         batch_op.create_index('ix_customers_business_phone_rev', ['business_id', 'phone_rev'], unique=False, postgresql_ops={'phone_rev': 'text_pattern_ops'})
-        if postgres:  # GIN trigram only (a GiST twin would be picked and be 20x slower)
-            batch_op.create_index('ix_customers_name_trgm', ['name_search'], unique=False, postgresql_using='gin', postgresql_ops={'name_search': 'gin_trgm_ops'})
+        batch_op.create_index('ix_customers_business_phone_secondary', ['business_id', 'phone_secondary'], unique=False, postgresql_where=sa.text('phone_secondary IS NOT NULL'), sqlite_where=sa.text('phone_secondary IS NOT NULL'))
+        batch_op.create_index('ix_customers_business_email_secondary', ['business_id', 'email_secondary'], unique=False, postgresql_where=sa.text('email_secondary IS NOT NULL'), sqlite_where=sa.text('email_secondary IS NOT NULL'))
+        if postgres:
+            # GIN trigram only (a GiST twin would be picked and be 20x slower), per business.
+            batch_op.create_index('ix_customers_name_trgm', ['business_id', 'name_search'], unique=False, postgresql_using='gin', postgresql_ops={'name_search': 'gin_trgm_ops'})
         batch_op.create_index(batch_op.f('ix_customers_person_id'), ['person_id'], unique=False)
 
     op.create_table('invitations',
@@ -308,6 +315,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_customers_person_id'))
         if op.get_bind().dialect.name == "postgresql":
             batch_op.drop_index('ix_customers_name_trgm', postgresql_using='gin', postgresql_ops={'name_search': 'gin_trgm_ops'})
+        batch_op.drop_index('ix_customers_business_email_secondary', postgresql_where=sa.text('email_secondary IS NOT NULL'), sqlite_where=sa.text('email_secondary IS NOT NULL'))
+        batch_op.drop_index('ix_customers_business_phone_secondary', postgresql_where=sa.text('phone_secondary IS NOT NULL'), sqlite_where=sa.text('phone_secondary IS NOT NULL'))
         batch_op.drop_index('ix_customers_business_phone_rev', postgresql_ops={'phone_rev': 'text_pattern_ops'})
         batch_op.drop_index('ix_customers_business_phone')
         batch_op.drop_index('ix_customers_business_outstanding')
