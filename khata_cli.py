@@ -17,8 +17,12 @@ SDL_PATH = Path(__file__).parent / "schema" / "schema.graphql"
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        data = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                "message": record.getMessage()}
+        data = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         for key in ("request_id", "outbox_id", "channel"):
             if hasattr(record, key):
                 data[key] = getattr(record, key)

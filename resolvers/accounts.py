@@ -15,7 +15,7 @@ from domain.core.viewer import Role as DomainRole
 from domain.customers import service as customers
 from resolvers.base import Info, business_currency, mutate, reading
 from schema.errors import result, to_user_error
-from schema.relay import Node, page_info, parse_global_id, to_global_id, expect_id
+from schema.relay import Node, expect_id, page_info, parse_global_id
 from schema.types.accounts import (
     ApiKey,
     ApiKeyPayload,
@@ -44,15 +44,22 @@ class BusinessInput:
     name: str
     country: str = strawberry.field(description="ISO 3166 alpha-2: IN, KE, OM, ZA, ...")
     currency: str | None = strawberry.field(default=None, description="Defaults from the country.")
-    timezone: str | None = strawberry.field(default=None, description="IANA zone; defaults from the country.")
+    timezone: str | None = strawberry.field(
+        default=None, description="IANA zone; defaults from the country."
+    )
     tax_id: str | None = None
     invoice_prefix: str = "INV"
     customer_prefix: str = "CUST"
 
     def to_domain(self) -> service.BusinessInput:
         return service.BusinessInput(
-            name=self.name, country=self.country, currency=self.currency, timezone=self.timezone,
-            tax_id=self.tax_id, invoice_prefix=self.invoice_prefix, customer_prefix=self.customer_prefix,
+            name=self.name,
+            country=self.country,
+            currency=self.currency,
+            timezone=self.timezone,
+            tax_id=self.tax_id,
+            invoice_prefix=self.invoice_prefix,
+            customer_prefix=self.customer_prefix,
         )
 
 
@@ -93,8 +100,10 @@ async def _memberships(tx: Tx, user_id: int) -> list[Membership]:
     repo = AccountsRepository(tx.session)
     rows = await repo.memberships_of_user(user_id)
     businesses = {b.id: b for b in await repo.businesses([m.business_id for m in rows])}
-    return [Membership(business=Business.from_row(businesses[m.business_id]), role=DomainRole(m.role))  # type: ignore[arg-type]
-            for m in rows]
+    return [
+        Membership(business=Business.from_row(businesses[m.business_id]), role=DomainRole(m.role))  # type: ignore[arg-type]
+        for m in rows
+    ]
 
 
 def _ttl(info: Info) -> timedelta:
@@ -110,12 +119,17 @@ class AccountQueries:
             repo = AccountsRepository(tx.session)
             user = await repo.user(v.user_id) if v.user_id else None
             business = await repo.business(v.business_id) if v.business_id else None
-            key = await repo.api_key(v.business_id, v.api_key_id) if v.api_key_id and v.business_id else None
+            key = (
+                await repo.api_key(v.business_id, v.api_key_id)
+                if v.api_key_id and v.business_id
+                else None
+            )
             memberships = await _memberships(tx, v.user_id) if v.user_id else []
         return Viewer(
             user=User.from_row(user) if user else None,
             active_business=Business.from_row(business) if business else None,
-            role=v.role, memberships=memberships,  # type: ignore[arg-type]
+            role=v.role,
+            memberships=memberships,  # type: ignore[arg-type]
             api_key_name=key.name if key else None,
         )
 
@@ -143,8 +157,10 @@ class AccountQueries:
             # Staff of any role; API keys are scoped to customers and may not list people.
             business_id = tx.viewer.require_role(*DomainRole)
             rows = await AccountsRepository(tx.session).members(business_id)
-        return [Member(user=User.from_row(u), role=DomainRole(m.role), joined_at=m.created_at)  # type: ignore[arg-type]
-                for m, u in rows]
+        return [
+            Member(user=User.from_row(u), role=DomainRole(m.role), joined_at=m.created_at)  # type: ignore[arg-type]
+            for m, u in rows
+        ]
 
     @strawberry.field(description="Owner/admin: integrator keys (never the secrets).")
     async def api_keys(self, info: Info) -> list[ApiKey]:
@@ -154,13 +170,22 @@ class AccountQueries:
         return [ApiKey.from_row(k) for k in rows]
 
     @strawberry.field(description="Owner/admin: who did what, newest first.")
-    async def audit_events(self, info: Info, first: int | None = 50, after: str | None = None,
-                           action: str | None = None) -> AuditEventConnection:
+    async def audit_events(
+        self,
+        info: Info,
+        first: int | None = 50,
+        after: str | None = None,
+        action: str | None = None,
+    ) -> AuditEventConnection:
         async with reading(info) as tx:
             business_id = tx.viewer.require_role(DomainRole.OWNER, DomainRole.ADMIN)
             limit = clamp_first(first, info.context.rt.settings.max_page_size)
             after_id = expect_id(after, "AuditEvent", "after") if after else None
-            rows = list(await AccountsRepository(tx.session).audit_events(business_id, limit, after_id, action))
+            rows = list(
+                await AccountsRepository(tx.session).audit_events(
+                    business_id, limit, after_id, action
+                )
+            )
         more = len(rows) > limit
         nodes = [AuditEvent.from_row(r) for r in rows[:limit]]
         cursors = [str(n.id) for n in nodes]
@@ -171,34 +196,54 @@ class AccountQueries:
 
 
 def _auth_payload(session: service.Session, memberships: list[Membership]) -> AuthPayload:
-    return AuthPayload(token=session.token, expires_at=session.expires_at,
-                       user=User.from_row(session.user), memberships=memberships)
+    return AuthPayload(
+        token=session.token,
+        expires_at=session.expires_at,
+        user=User.from_row(session.user),
+        memberships=memberships,
+    )
 
 
 @strawberry.type
 class AccountMutations:
     @strawberry.mutation(description="Create a business and its owner; returns a session token.")
-    async def sign_up(self, info: Info, input: SignUpInput) -> result("SignUpResult", SignUpPayload):  # type: ignore[valid-type]
+    async def sign_up(self, info: Info, input: SignUpInput) -> result(
+        "SignUpResult", SignUpPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> SignUpPayload:
             session, business = await service.sign_up(
-                tx, email=input.email, password=input.password, name=input.name,
-                business=input.business.to_domain(), ttl=_ttl(info),
+                tx,
+                email=input.email,
+                password=input.password,
+                name=input.name,
+                business=input.business.to_domain(),
+                ttl=_ttl(info),
             )
-            return SignUpPayload(auth=_auth_payload(session, await _memberships(tx, session.user.id)),
-                                 business=Business.from_row(business))
+            return SignUpPayload(
+                auth=_auth_payload(session, await _memberships(tx, session.user.id)),
+                business=Business.from_row(business),
+            )
+
         return await mutate(info, run, auth=False)
 
-    @strawberry.mutation(description="Email + password; failures are counted per email and rate limited.")
+    @strawberry.mutation(
+        description="Email + password; failures are counted per email and rate limited."
+    )
     async def login(self, info: Info, input: LoginInput) -> result("LoginResult", AuthPayload):  # type: ignore[valid-type]
         settings = info.context.rt.settings
 
         async def run(tx: Tx) -> AuthPayload | None:
             session = await service.login(
-                tx, email=input.email, password=input.password, ttl=_ttl(info),
+                tx,
+                email=input.email,
+                password=input.password,
+                ttl=_ttl(info),
                 max_failures=settings.login_max_failures,
                 window=timedelta(minutes=settings.login_window_minutes),
             )
-            return _auth_payload(session, await _memberships(tx, session.user.id)) if session else None
+            return (
+                _auth_payload(session, await _memberships(tx, session.user.id)) if session else None
+            )
 
         outcome = await mutate(info, run, auth=False)
         if outcome is None:  # committed the failed attempt, now say so
@@ -210,30 +255,52 @@ class AccountMutations:
         async def run(tx: Tx) -> LogoutPayload:
             await service.logout(tx)
             return LogoutPayload(ok=True)
+
         return await mutate(info, run)
 
     @strawberry.mutation(description="Signed-in users may own several businesses.")
-    async def create_business(self, info: Info, input: BusinessInput) -> result("CreateBusinessResult", BusinessPayload):  # type: ignore[valid-type]
+    async def create_business(self, info: Info, input: BusinessInput) -> result(
+        "CreateBusinessResult", BusinessPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> BusinessPayload:
-            return BusinessPayload(business=Business.from_row(await service.create_business(tx, input.to_domain())))
+            return BusinessPayload(
+                business=Business.from_row(await service.create_business(tx, input.to_domain()))
+            )
+
         return await mutate(info, run)
 
-    @strawberry.mutation(description="Owner/admin: invite by email; the code is emailed and returned.")
-    async def invite_staff(self, info: Info, input: InviteStaffInput) -> result("InviteStaffResult", InvitePayload):  # type: ignore[valid-type]
+    @strawberry.mutation(
+        description="Owner/admin: invite by email; the code is emailed and returned."
+    )
+    async def invite_staff(self, info: Info, input: InviteStaffInput) -> result(
+        "InviteStaffResult", InvitePayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> InvitePayload:
             invitation, token = await service.invite_staff(
-                tx, email=input.email, role=DomainRole(input.role.value), ttl=timedelta(days=7))
-            return InvitePayload(email=invitation.email, role=DomainRole(invitation.role),  # type: ignore[arg-type]
-                                 expires_at=invitation.expires_at, token=token)
+                tx, email=input.email, role=DomainRole(input.role.value), ttl=timedelta(days=7)
+            )
+            return InvitePayload(
+                email=invitation.email,
+                role=DomainRole(invitation.role),  # type: ignore[arg-type]
+                expires_at=invitation.expires_at,
+                token=token,
+            )
+
         return await mutate(info, run)
 
     @strawberry.mutation
-    async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> result("AcceptInvitationResult", AuthPayload):  # type: ignore[valid-type]
+    async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> result(
+        "AcceptInvitationResult", AuthPayload
+    ):  # type: ignore[valid-type]
         settings = info.context.rt.settings
 
         async def run(tx: Tx) -> AuthPayload | None:
             session = await service.accept_invitation(
-                tx, token=input.token, name=input.name, password=input.password, ttl=_ttl(info),
+                tx,
+                token=input.token,
+                name=input.name,
+                password=input.password,
+                ttl=_ttl(info),
                 max_failures=settings.login_max_failures,
                 window=timedelta(minutes=settings.login_window_minutes),
             )
@@ -247,25 +314,43 @@ class AccountMutations:
         return outcome
 
     @strawberry.mutation(description="Owner only; a business always keeps one owner.")
-    async def change_member_role(self, info: Info, user_id: strawberry.ID, role: Role) -> result("ChangeMemberRoleResult", MemberPayload):  # type: ignore[valid-type]
+    async def change_member_role(self, info: Info, user_id: strawberry.ID, role: Role) -> result(
+        "ChangeMemberRoleResult", MemberPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> MemberPayload:
             uid = expect_id(user_id, "User", "userId")
             membership = await service.change_role(tx, user_id=uid, role=DomainRole(role.value))
             user = await AccountsRepository(tx.session).user(uid)
             assert user is not None
-            return MemberPayload(member=Member(user=User.from_row(user), role=DomainRole(membership.role),  # type: ignore[arg-type]
-                                               joined_at=membership.created_at))
+            return MemberPayload(
+                member=Member(
+                    user=User.from_row(user),
+                    role=DomainRole(membership.role),  # type: ignore[arg-type]
+                    joined_at=membership.created_at,
+                )
+            )
+
         return await mutate(info, run)
 
     @strawberry.mutation(description="Owner/admin: the secret is in this response only.")
-    async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> result("CreateApiKeyResult", CreateApiKeyPayload):  # type: ignore[valid-type]
+    async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> result(
+        "CreateApiKeyResult", CreateApiKeyPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> CreateApiKeyPayload:
-            key, secret = await service.create_api_key(tx, name=input.name, scopes=[s.value for s in input.scopes])
+            key, secret = await service.create_api_key(
+                tx, name=input.name, scopes=[s.value for s in input.scopes]
+            )
             return CreateApiKeyPayload(api_key=ApiKey.from_row(key), secret=secret)
+
         return await mutate(info, run)
 
     @strawberry.mutation
-    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> result("RevokeApiKeyResult", ApiKeyPayload):  # type: ignore[valid-type]
+    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> result(
+        "RevokeApiKeyResult", ApiKeyPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> ApiKeyPayload:
-            return ApiKeyPayload(api_key=ApiKey.from_row(await service.revoke_api_key(tx, expect_id(id, "ApiKey"))))
+            return ApiKeyPayload(
+                api_key=ApiKey.from_row(await service.revoke_api_key(tx, expect_id(id, "ApiKey")))
+            )
+
         return await mutate(info, run)

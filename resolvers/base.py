@@ -22,7 +22,9 @@ T = TypeVar("T")
 Info = strawberry.Info[Context, None]
 
 
-async def mutate(info: Info, fn: Callable[[Tx], Awaitable[T]], *, auth: bool = True) -> T | UserError:
+async def mutate(
+    info: Info, fn: Callable[[Tx], Awaitable[T]], *, auth: bool = True
+) -> T | UserError:
     """Run fn in one transaction; a DomainError rolls everything back and becomes a typed
     error. A unique-constraint race becomes a ConflictError, never a 500."""
     ctx = info.context

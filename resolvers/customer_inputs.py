@@ -48,9 +48,17 @@ class AddressInput:
 
     def to_domain(self) -> DomainAddress:
         return DomainAddress(
-            kind=_value(self.kind), label=self.label, building=self.building, street=self.street,
-            area=self.area, city=self.city, postal_code=self.postal_code, country=self.country,
-            latitude=self.latitude, longitude=self.longitude, delivery_notes=self.delivery_notes,
+            kind=_value(self.kind),
+            label=self.label,
+            building=self.building,
+            street=self.street,
+            area=self.area,
+            city=self.city,
+            postal_code=self.postal_code,
+            country=self.country,
+            latitude=self.latitude,
+            longitude=self.longitude,
+            delivery_notes=self.delivery_notes,
             is_default=self.is_default,
         )
 
@@ -62,7 +70,9 @@ class CreateCustomerInput:
         default=None, description="Inferred when omitted: phone -> stub, nothing -> guest."
     )
     name_alt: str | None = None
-    phone: str | None = strawberry.field(default=None, description="Any format; default region is the business's country.")
+    phone: str | None = strawberry.field(
+        default=None, description="Any format; default region is the business's country."
+    )
     secondary_phone: str | None = None
     email: str | None = None
     secondary_email: str | None = None
@@ -82,14 +92,24 @@ class CreateCustomerInput:
 
     def to_domain(self) -> DomainCustomer:
         return DomainCustomer(
-            name=self.name, profile_type=_value(self.profile_type), name_alt=self.name_alt,
-            phone=self.phone, phone_secondary=self.secondary_phone, email=self.email,
-            email_secondary=self.secondary_email, business_type=self.business_type,
-            tax_id=self.tax_id, tags=list(self.tags), notes=self.notes,
-            payment_terms=_value(self.payment_terms), credit_limit=self.credit_limit,
+            name=self.name,
+            profile_type=_value(self.profile_type),
+            name_alt=self.name_alt,
+            phone=self.phone,
+            phone_secondary=self.secondary_phone,
+            email=self.email,
+            email_secondary=self.secondary_email,
+            business_type=self.business_type,
+            tax_id=self.tax_id,
+            tags=list(self.tags),
+            notes=self.notes,
+            payment_terms=_value(self.payment_terms),
+            credit_limit=self.credit_limit,
             preferred_payment_method=_value(self.preferred_payment_method),
-            auto_send_invoices=self.auto_send_invoices, reminders_enabled=self.reminders_enabled,
-            language=self.language, is_vip=self.is_vip,
+            auto_send_invoices=self.auto_send_invoices,
+            reminders_enabled=self.reminders_enabled,
+            language=self.language,
+            is_vip=self.is_vip,
             preferences=dict(cast(dict[str, Any], self.preferences or {})),
             addresses=[a.to_domain() for a in self.addresses],
         )
@@ -97,12 +117,25 @@ class CreateCustomerInput:
 
 # GraphQL name -> domain field, for partial updates where "absent" differs from null.
 UPDATABLE = {
-    "name": "name", "name_alt": "name_alt", "phone": "phone", "secondary_phone": "phone_secondary",
-    "email": "email", "secondary_email": "email_secondary", "business_type": "business_type",
-    "tax_id": "tax_id", "tags": "tags", "notes": "notes", "payment_terms": "payment_terms",
-    "credit_limit": "credit_limit", "preferred_payment_method": "preferred_payment_method",
-    "auto_send_invoices": "auto_send_invoices", "reminders_enabled": "reminders_enabled",
-    "language": "language", "is_vip": "is_vip", "preferences": "preferences", "status": "status",
+    "name": "name",
+    "name_alt": "name_alt",
+    "phone": "phone",
+    "secondary_phone": "phone_secondary",
+    "email": "email",
+    "secondary_email": "email_secondary",
+    "business_type": "business_type",
+    "tax_id": "tax_id",
+    "tags": "tags",
+    "notes": "notes",
+    "payment_terms": "payment_terms",
+    "credit_limit": "credit_limit",
+    "preferred_payment_method": "preferred_payment_method",
+    "auto_send_invoices": "auto_send_invoices",
+    "reminders_enabled": "reminders_enabled",
+    "language": "language",
+    "is_vip": "is_vip",
+    "preferences": "preferences",
+    "status": "status",
 }
 
 
@@ -152,8 +185,11 @@ class UpgradeCustomerInput:
     language: str | None = strawberry.UNSET
 
     def changes(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("name", "phone", "email", "preferences", "language")
-                if getattr(self, k) is not strawberry.UNSET}
+        return {
+            k: getattr(self, k)
+            for k in ("name", "phone", "email", "preferences", "language")
+            if getattr(self, k) is not strawberry.UNSET
+        }
 
 
 @strawberry.input
@@ -182,7 +218,9 @@ class ImportCustomersInput:
 class CustomerFilterInput:
     status: list[CustomerStatus] | None = None
     profile_type: list[ProfileType] | None = None
-    tags: list[str] | None = strawberry.field(default=None, description="Customers having all of these.")
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Customers having all of these."
+    )
     outstanding_min: Decimal | None = None
     outstanding_max: Decimal | None = None
     has_phone: bool | None = None
@@ -195,8 +233,12 @@ class CustomerFilterInput:
             statuses=[_value(s) for s in self.status or []],
             profile_types=[_value(p) for p in self.profile_type or []],
             tags=[t.strip().lower() for t in self.tags or [] if t.strip()],
-            outstanding_min=self.outstanding_min, outstanding_max=self.outstanding_max,
-            has_phone=self.has_phone, has_email=self.has_email, vip=self.is_vip, region=region,
+            outstanding_min=self.outstanding_min,
+            outstanding_max=self.outstanding_max,
+            has_phone=self.has_phone,
+            has_email=self.has_email,
+            vip=self.is_vip,
+            region=region,
         )
 
 

@@ -49,7 +49,9 @@ class CustomerPayload:
 @strawberry.type
 class AutoRegisterPayload:
     customer: Customer
-    created: bool = strawberry.field(description="False when the phone already belonged to a customer.")
+    created: bool = strawberry.field(
+        description="False when the phone already belonged to a customer."
+    )
     welcome_sms_queued: bool
 
 
@@ -103,9 +105,13 @@ class CustomerQueries:
         info: Info,
         first: int | None = 20,
         after: str | None = None,
-        search: Annotated[str | None, strawberry.argument(
-            description="Name piece, phone in any format or its last 4+ digits, email, or number."
-        )] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Name piece, phone in any format or its last 4+ digits, "
+                "email, or customer number."
+            ),
+        ] = None,
         filter: CustomerFilterInput | None = None,
         sort: CustomerSortInput | None = None,
     ) -> CustomerConnection:
@@ -117,8 +123,13 @@ class CustomerQueries:
             region = ctx.business_cache[tx.business_id].country
             f = (filter or CustomerFilterInput()).to_domain(search, region)
             page = await queries.list_customers(
-                tx, f, CustomerSort(sort.field.value), sort.direction is SortDirection.DESC,
-                first, after, ctx.rt.settings.max_page_size,
+                tx,
+                f,
+                CustomerSort(sort.field.value),
+                sort.direction is SortDirection.DESC,
+                first,
+                after,
+                ctx.rt.settings.max_page_size,
             )
         viewer = tx.viewer
 
@@ -126,7 +137,10 @@ class CustomerQueries:
             async with ctx.rt.db.read() as session:
                 return await queries.count_customers(Tx(session, viewer, ctx.rt.clock), f)
 
-        edges = [Edge(cursor=c, node=Customer.from_row(r, currency)) for r, c in zip(page.items, page.cursors, strict=True)]
+        edges = [
+            Edge(cursor=c, node=Customer.from_row(r, currency))
+            for r, c in zip(page.items, page.cursors, strict=True)
+        ]
         return CustomerConnection(
             edges=edges,
             page_info=page_info(list(page.cursors), page.has_next_page, page.has_previous_page),
@@ -134,7 +148,9 @@ class CustomerQueries:
         )
 
     @strawberry.field(description="Counter search: exact matches first, then suggestions.")
-    async def search_customers(self, info: Info, term: str, limit: int = 10) -> CustomerSearchResult:
+    async def search_customers(
+        self, info: Info, term: str, limit: int = 10
+    ) -> CustomerSearchResult:
         async with reading(info) as tx:
             found = await queries.search_customers(tx, term, max(1, min(limit, 50)))
             currency = await business_currency(info, tx)
@@ -142,19 +158,29 @@ class CustomerQueries:
         return CustomerSearchResult(
             exact=[Customer.from_row(c, currency) for c in found.exact],
             suggestions=[Customer.from_row(c, currency) for c in found.suggestions],
-            create_new=CreateCustomerHint(name=hint.name, phone=hint.phone, email=hint.email) if hint else None,
+            create_new=CreateCustomerHint(name=hint.name, phone=hint.phone, email=hint.email)
+            if hint
+            else None,
         )
 
     @strawberry.field(description="Same phone or email, or a similar name.")
-    async def customer_duplicates(self, info: Info, id: strawberry.ID, limit: int = 10) -> list[DuplicateCandidate]:
+    async def customer_duplicates(
+        self, info: Info, id: strawberry.ID, limit: int = 10
+    ) -> list[DuplicateCandidate]:
         async with reading(info) as tx:
             try:
-                found = await queries.possible_duplicates(tx, expect_id(id, "Customer"), max(1, min(limit, 50)))
+                found = await queries.possible_duplicates(
+                    tx, expect_id(id, "Customer"), max(1, min(limit, 50))
+                )
             except NotFound:
                 return []
             currency = await business_currency(info, tx)
-        return [DuplicateCandidate(customer=Customer.from_row(d.customer, currency), reasons=d.reasons, score=d.score)
-                for d in found]
+        return [
+            DuplicateCandidate(
+                customer=Customer.from_row(d.customer, currency), reasons=d.reasons, score=d.score
+            )
+            for d in found
+        ]
 
     @strawberry.field
     async def customer_stats(self, info: Info) -> CustomerStats:
@@ -165,123 +191,218 @@ class CustomerQueries:
             total=s["total"],
             by_status=[CountByKey(key=k, count=v) for k, v in sorted(s["by_status"].items())],
             by_profile_type=[CountByKey(key=k, count=v) for k, v in sorted(s["by_type"].items())],
-            verified=s["verified"], vip=s["vip"],
-            total_billed=Money.of(s["billed"], cur), outstanding=Money.of(s["outstanding"], cur),
+            verified=s["verified"],
+            vip=s["vip"],
+            total_billed=Money.of(s["billed"], cur),
+            outstanding=Money.of(s["outstanding"], cur),
             top_by_outstanding=[Customer.from_row(c, cur) for c in s["top"]],
         )
 
 
 def _merge_record(m: object) -> CustomerMergeRecord:
     return CustomerMergeRecord(
-        id=to_global_id("CustomerMerge", m.id), source_id=to_global_id("Customer", m.source_id),  # type: ignore[attr-defined]
-        target_id=to_global_id("Customer", m.target_id), reason=m.reason,  # type: ignore[attr-defined]
-        counts=m.counts, merged_by=m.merged_by, created_at=m.created_at,  # type: ignore[attr-defined]
+        id=to_global_id("CustomerMerge", m.id),
+        source_id=to_global_id("Customer", m.source_id),  # type: ignore[attr-defined]
+        target_id=to_global_id("Customer", m.target_id),
+        reason=m.reason,  # type: ignore[attr-defined]
+        counts=m.counts,
+        merged_by=m.merged_by,
+        created_at=m.created_at,  # type: ignore[attr-defined]
     )
 
 
 @strawberry.type
 class CustomerMutations:
     @strawberry.mutation
-    async def create_customer(self, info: Info, input: CreateCustomerInput) -> result("CreateCustomerResult", CustomerPayload):  # type: ignore[valid-type]
+    async def create_customer(self, info: Info, input: CreateCustomerInput) -> result(
+        "CreateCustomerResult", CustomerPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> CustomerPayload:
-            return await _customer_payload(info, tx, await service.create_customer(tx, input.to_domain()))
+            return await _customer_payload(
+                info, tx, await service.create_customer(tx, input.to_domain())
+            )
+
         return await mutate(info, run)
 
     @strawberry.mutation
-    async def update_customer(self, info: Info, input: UpdateCustomerInput) -> result("UpdateCustomerResult", CustomerPayload):  # type: ignore[valid-type]
+    async def update_customer(self, info: Info, input: UpdateCustomerInput) -> result(
+        "UpdateCustomerResult", CustomerPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> CustomerPayload:
-            profile = input.profile_type.value if input.profile_type not in (strawberry.UNSET, None) else None  # type: ignore[union-attr]
-            row = await service.update_customer(tx, expect_id(input.id, "Customer"), input.changes(), profile)
+            profile = (
+                input.profile_type.value
+                if input.profile_type not in (strawberry.UNSET, None)
+                else None
+            )  # type: ignore[union-attr]
+            row = await service.update_customer(
+                tx, expect_id(input.id, "Customer"), input.changes(), profile
+            )
             return await _customer_payload(info, tx, row)
+
         return await mutate(info, run)
 
-    @strawberry.mutation(description="Soft delete: history stays, the customer leaves active lists.")
-    async def deactivate_customer(self, info: Info, id: strawberry.ID, reason: str | None = None) -> result("DeactivateCustomerResult", CustomerPayload):  # type: ignore[valid-type]
+    @strawberry.mutation(
+        description="Soft delete: history stays, the customer leaves active lists."
+    )
+    async def deactivate_customer(
+        self, info: Info, id: strawberry.ID, reason: str | None = None
+    ) -> result("DeactivateCustomerResult", CustomerPayload):  # type: ignore[valid-type]
         async def run(tx: Tx) -> CustomerPayload:
-            return await _customer_payload(info, tx, await service.set_active(tx, expect_id(id, "Customer"), False, reason))
+            return await _customer_payload(
+                info, tx, await service.set_active(tx, expect_id(id, "Customer"), False, reason)
+            )
+
         return await mutate(info, run)
 
     @strawberry.mutation
-    async def reactivate_customer(self, info: Info, id: strawberry.ID) -> result("ReactivateCustomerResult", CustomerPayload):  # type: ignore[valid-type]
+    async def reactivate_customer(self, info: Info, id: strawberry.ID) -> result(
+        "ReactivateCustomerResult", CustomerPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> CustomerPayload:
-            return await _customer_payload(info, tx, await service.set_active(tx, expect_id(id, "Customer"), True))
+            return await _customer_payload(
+                info, tx, await service.set_active(tx, expect_id(id, "Customer"), True)
+            )
+
         return await mutate(info, run)
 
     @strawberry.mutation(description="guest -> stub -> full, giving what the new level needs.")
-    async def upgrade_customer(self, info: Info, input: UpgradeCustomerInput) -> result("UpgradeCustomerResult", CustomerPayload):  # type: ignore[valid-type]
+    async def upgrade_customer(self, info: Info, input: UpgradeCustomerInput) -> result(
+        "UpgradeCustomerResult", CustomerPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> CustomerPayload:
-            row = await service.upgrade_customer(tx, expect_id(input.id, "Customer"), input.to.value, input.changes())
+            row = await service.upgrade_customer(
+                tx, expect_id(input.id, "Customer"), input.to.value, input.changes()
+            )
             return await _customer_payload(info, tx, row)
+
         return await mutate(info, run)
 
     @strawberry.mutation
-    async def add_customer_address(self, info: Info, customer_id: strawberry.ID, input: AddressInput) -> result("AddCustomerAddressResult", AddressPayload):  # type: ignore[valid-type]
+    async def add_customer_address(
+        self, info: Info, customer_id: strawberry.ID, input: AddressInput
+    ) -> result("AddCustomerAddressResult", AddressPayload):  # type: ignore[valid-type]
         async def run(tx: Tx) -> AddressPayload:
             cid = expect_id(customer_id, "Customer", "customerId")
             row = await service.add_address(tx, cid, input.to_domain())
             customer = await service.get_customer(tx, cid)
-            return AddressPayload(address=Address.from_row(row), customer=Customer.from_row(customer, await business_currency(info, tx)))
+            return AddressPayload(
+                address=Address.from_row(row),
+                customer=Customer.from_row(customer, await business_currency(info, tx)),
+            )
+
         return await mutate(info, run)
 
     @strawberry.mutation
-    async def update_customer_address(self, info: Info, id: strawberry.ID, input: AddressInput) -> result("UpdateCustomerAddressResult", AddressPayload):  # type: ignore[valid-type]
+    async def update_customer_address(
+        self, info: Info, id: strawberry.ID, input: AddressInput
+    ) -> result("UpdateCustomerAddressResult", AddressPayload):  # type: ignore[valid-type]
         async def run(tx: Tx) -> AddressPayload:
             row = await service.update_address(tx, expect_id(id, "Address"), input.to_domain())
             customer = await service.get_customer(tx, row.customer_id)
-            return AddressPayload(address=Address.from_row(row), customer=Customer.from_row(customer, await business_currency(info, tx)))
+            return AddressPayload(
+                address=Address.from_row(row),
+                customer=Customer.from_row(customer, await business_currency(info, tx)),
+            )
+
         return await mutate(info, run)
 
     @strawberry.mutation(description="Removing the default promotes the oldest remaining address.")
-    async def remove_customer_address(self, info: Info, id: strawberry.ID) -> result("RemoveCustomerAddressResult", CustomerPayload):  # type: ignore[valid-type]
+    async def remove_customer_address(self, info: Info, id: strawberry.ID) -> result(
+        "RemoveCustomerAddressResult", CustomerPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> CustomerPayload:
             cid = await service.remove_address(tx, expect_id(id, "Address"))
             return await _customer_payload(info, tx, await service.get_customer(tx, cid))
+
         return await mutate(info, run)
 
     @strawberry.mutation
-    async def set_default_customer_address(self, info: Info, id: strawberry.ID) -> result("SetDefaultCustomerAddressResult", AddressPayload):  # type: ignore[valid-type]
+    async def set_default_customer_address(self, info: Info, id: strawberry.ID) -> result(
+        "SetDefaultCustomerAddressResult", AddressPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> AddressPayload:
             row = await service.set_default_address(tx, expect_id(id, "Address"))
             customer = await service.get_customer(tx, row.customer_id)
-            return AddressPayload(address=Address.from_row(row), customer=Customer.from_row(customer, await business_currency(info, tx)))
+            return AddressPayload(
+                address=Address.from_row(row),
+                customer=Customer.from_row(customer, await business_currency(info, tx)),
+            )
+
         return await mutate(info, run)
 
-    @strawberry.mutation(description="Find by phone or create a stub; twice with one phone gives one customer.")
-    async def auto_register_customer(self, info: Info, input: AutoRegisterCustomerInput) -> result("AutoRegisterCustomerResult", AutoRegisterPayload):  # type: ignore[valid-type]
+    @strawberry.mutation(
+        description="Find by phone or create a stub; twice with one phone gives one customer."
+    )
+    async def auto_register_customer(self, info: Info, input: AutoRegisterCustomerInput) -> result(
+        "AutoRegisterCustomerResult", AutoRegisterPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> AutoRegisterPayload:
             done = await registration.auto_register(
-                tx, phone=input.phone, name=input.name, business_type=input.business_type,
-                email=input.email, send_welcome=input.send_welcome_sms,
+                tx,
+                phone=input.phone,
+                name=input.name,
+                business_type=input.business_type,
+                email=input.email,
+                send_welcome=input.send_welcome_sms,
                 portal_url=info.context.rt.settings.public_url,
             )
             currency = await business_currency(info, tx)
-            return AutoRegisterPayload(customer=Customer.from_row(done.customer, currency),
-                                       created=done.created, welcome_sms_queued=done.welcome_queued)
+            return AutoRegisterPayload(
+                customer=Customer.from_row(done.customer, currency),
+                created=done.created,
+                welcome_sms_queued=done.welcome_queued,
+            )
+
         return await mutate(info, run)
 
     @strawberry.mutation(description="Owner/admin: move everything of source into target.")
-    async def merge_customers(self, info: Info, input: MergeCustomersInput) -> result("MergeCustomersResult", MergePayload):  # type: ignore[valid-type]
+    async def merge_customers(self, info: Info, input: MergeCustomersInput) -> result(
+        "MergeCustomersResult", MergePayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> MergePayload:
             target, record = await merge.merge_customers(
-                tx, expect_id(input.source_id, "Customer", "sourceId"),
-                expect_id(input.target_id, "Customer", "targetId"), input.reason,
+                tx,
+                expect_id(input.source_id, "Customer", "sourceId"),
+                expect_id(input.target_id, "Customer", "targetId"),
+                input.reason,
             )
-            return MergePayload(customer=Customer.from_row(target, await business_currency(info, tx)),
-                                merge=_merge_record(record))
+            return MergePayload(
+                customer=Customer.from_row(target, await business_currency(info, tx)),
+                merge=_merge_record(record),
+            )
+
         return await mutate(info, run)
 
-    @strawberry.mutation(description="Valid rows are kept; each bad row is reported and leaves nothing.")
-    async def import_customers(self, info: Info, input: ImportCustomersInput) -> result("ImportCustomersResult", ImportPayload):  # type: ignore[valid-type]
+    @strawberry.mutation(
+        description="Valid rows are kept; each bad row is reported and leaves nothing."
+    )
+    async def import_customers(self, info: Info, input: ImportCustomersInput) -> result(
+        "ImportCustomersResult", ImportPayload
+    ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> ImportPayload:
-            report = await csv_io.import_customers(tx, input.csv, csv_io.OnDuplicate(input.on_duplicate.value))
+            report = await csv_io.import_customers(
+                tx, input.csv, csv_io.OnDuplicate(input.on_duplicate.value)
+            )
             currency = await business_currency(info, tx)
             return ImportPayload(
-                created=report.created, merged=report.merged, skipped=report.skipped, failed=report.failed,
-                rows=[ImportRow(line=r.row, status=r.status,
-                                customer=Customer.from_row(r.customer, currency) if r.customer else None,
-                                errors=[FieldProblem(field=e.field, message=e.message, code=e.code) for e in r.errors])
-                      for r in report.rows],
+                created=report.created,
+                merged=report.merged,
+                skipped=report.skipped,
+                failed=report.failed,
+                rows=[
+                    ImportRow(
+                        line=r.row,
+                        status=r.status,
+                        customer=Customer.from_row(r.customer, currency) if r.customer else None,
+                        errors=[
+                            FieldProblem(field=e.field, message=e.message, code=e.code)
+                            for e in r.errors
+                        ],
+                    )
+                    for r in report.rows
+                ],
             )
+
         return await mutate(info, run)
 
 
@@ -297,8 +418,12 @@ class CustomerSubscriptions:
                 if "customerId" not in p:
                     continue
                 yield CustomerEvent(
-                    event_id=message["id"], topic=message["topic"],
-                    customer_id=to_global_id("Customer", p["customerId"]), number=p["number"],
-                    name=p["name"], profile_type=p["profileType"], status=p["status"],
+                    event_id=message["id"],
+                    topic=message["topic"],
+                    customer_id=to_global_id("Customer", p["customerId"]),
+                    number=p["number"],
+                    name=p["name"],
+                    profile_type=p["profileType"],
+                    status=p["status"],
                     changed_fields=list(p.get("fields", [])),
                 )

@@ -48,9 +48,12 @@ class KhataGraphQL(GraphQL):
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:  # type: ignore[override]
         return Context(
-            rt=self.rt, request=request, response=response,
+            rt=self.rt,
+            request=request,
+            response=response,
             request_id=request.scope.get("request_id") or uuid.uuid4().hex,
-            ip=_client_ip(request.scope), bearer=_bearer(request.headers),
+            ip=_client_ip(request.scope),
+            bearer=_bearer(request.headers),
             business_header=request.headers.get("x-khata-business"),
         )
 
@@ -105,8 +108,14 @@ class RequestGuard:
             await PlainTextResponse("request body too large", status_code=413)(scope, receive, send)
             status = 413
         finally:
-            log.info("%s %s %s %.1fms", scope.get("method"), scope.get("path"), status,
-                     (time.perf_counter() - started) * 1000, extra={"request_id": request_id})
+            log.info(
+                "%s %s %s %.1fms",
+                scope.get("method"),
+                scope.get("path"),
+                status,
+                (time.perf_counter() - started) * 1000,
+                extra={"request_id": request_id},
+            )
 
 
 class _TooLarge(Exception):
@@ -149,8 +158,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             except Exception as exc:
                 checks["redis"] = f"unreachable: {type(exc).__name__}"
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
 
     async def export_csv(request: Request) -> Response:
         context = await graphql.get_context(request)
@@ -162,18 +173,25 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             from domain.core.tx import Tx
 
             async with rt.db.unit_of_work() as session:
-                audit.record(Tx(session, viewer, rt.clock), "customer.exported", target_type="customer")
+                audit.record(
+                    Tx(session, viewer, rt.clock), "customer.exported", target_type="customer"
+                )
         except DomainError as exc:
             status = {"UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403}.get(exc.code, 400)
-            return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=status)
+            return JSONResponse(
+                {"error": {"code": exc.code, "message": exc.message}}, status_code=status
+            )
 
         async def body() -> AsyncIterator[str]:
             yield first
             async for chunk in stream:
                 yield chunk
 
-        return StreamingResponse(body(), media_type="text/csv; charset=utf-8",
-                                 headers={"content-disposition": 'attachment; filename="customers.csv"'})
+        return StreamingResponse(
+            body(),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="customers.csv"'},
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

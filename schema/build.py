@@ -71,11 +71,23 @@ class ErrorPolicy(MaskErrors):
                     error.message = _SUGGESTION.sub("", error.message)
                 out.append(error)
             elif isinstance(original, DomainError):
-                out.append(GraphQLError(original.message, nodes=error.nodes, path=error.path,
-                                        extensions={"code": original.code}))
+                out.append(
+                    GraphQLError(
+                        original.message,
+                        nodes=error.nodes,
+                        path=error.path,
+                        extensions={"code": original.code},
+                    )
+                )
             else:
-                out.append(GraphQLError("Unexpected error.", nodes=error.nodes, path=error.path,
-                                        extensions={"code": "INTERNAL", "requestId": request_id}))
+                out.append(
+                    GraphQLError(
+                        "Unexpected error.",
+                        nodes=error.nodes,
+                        path=error.path,
+                        extensions={"code": "INTERNAL", "requestId": request_id},
+                    )
+                )
         return out
 
 

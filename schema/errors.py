@@ -67,7 +67,9 @@ def to_user_error(exc: domain.DomainError) -> UserError:
         return ValidationError(
             code=exc.code,
             message=exc.message,
-            fields=[FieldProblem(field=e.field, message=e.message, code=e.code) for e in exc.errors],
+            fields=[
+                FieldProblem(field=e.field, message=e.message, code=e.code) for e in exc.errors
+            ],
         )
     if isinstance(exc, domain.NotFound):
         return NotFoundError(code=exc.code, message=exc.message)

@@ -14,7 +14,9 @@ T = TypeVar("T")
 
 
 def to_global_id(type_name: str, row_id: int) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{row_id}".encode()).decode().rstrip("="))
+    return strawberry.ID(
+        base64.urlsafe_b64encode(f"{type_name}:{row_id}".encode()).decode().rstrip("=")
+    )
 
 
 def parse_global_id(value: str, field: str = "id") -> tuple[str, int]:

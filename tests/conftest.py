@@ -44,12 +44,22 @@ async def _fresh_postgres(url: str) -> None:
 @pytest.fixture(scope="session")
 def settings() -> Iterator[Settings]:
     if BACKEND == "postgres":
-        yield Settings(env="test", database_url=PG_URL, redis_url=REDIS_URL, log_level="WARNING",
-                       login_max_failures=3)
+        yield Settings(
+            env="test",
+            database_url=PG_URL,
+            redis_url=REDIS_URL,
+            log_level="WARNING",
+            login_max_failures=3,
+        )
         return
     with tempfile.TemporaryDirectory() as tmp:
-        yield Settings(env="test", database_url=f"sqlite+aiosqlite:///{tmp}/test.db",
-                       redis_url=None, log_level="WARNING", login_max_failures=3)
+        yield Settings(
+            env="test",
+            database_url=f"sqlite+aiosqlite:///{tmp}/test.db",
+            redis_url=None,
+            log_level="WARNING",
+            login_max_failures=3,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -87,16 +97,19 @@ async def run_jobs(rt: Runtime) -> None:
         await rt.jobs.drain()
         return
     assert isinstance(rt.jobs, ArqQueue)
+    from arq.connections import RedisSettings
     from arq.worker import Worker
 
     from workers.arq_worker import WorkerSettings
 
-    from arq.connections import RedisSettings
-
     worker = Worker(  # its own pool: closing the worker must not close the API's queue
         functions=WorkerSettings.functions,
-        redis_settings=RedisSettings.from_dsn(rt.settings.redis_url or ""), burst=True,
-        poll_delay=0.01, ctx={"runtime": rt}, max_tries=3, handle_signals=False,
+        redis_settings=RedisSettings.from_dsn(rt.settings.redis_url or ""),
+        burst=True,
+        poll_delay=0.01,
+        ctx={"runtime": rt},
+        max_tries=3,
+        handle_signals=False,
     )
     await worker.main()
     await worker.close()
@@ -115,14 +128,22 @@ class Actor:
     def headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.token}", "x-khata-business": self.business_id}
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, **kw: Any
+    ) -> dict[str, Any]:
         return await gql(self.client, query, variables, headers=self.headers, **kw)
 
 
-async def gql(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None,
-              headers: dict[str, str] | None = None, expect_errors: bool = False) -> dict[str, Any]:
-    response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                 headers=headers or {})
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    expect_errors: bool = False,
+) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers or {}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     if not expect_errors:
@@ -143,14 +164,28 @@ COUNTRY_CURRENCY = {"IN": "INR", "KE": "KES", "OM": "OMR", "ZA": "ZAR"}
 async def sign_up(client: httpx.AsyncClient, country: str = "IN", name: str | None = None) -> Actor:
     email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
     password = "correct horse battery"
-    body = await gql(client, SIGN_UP, {"input": {
-        "email": email, "password": password, "name": "Owner",
-        "business": {"name": name or f"Shop {uuid.uuid4().hex[:6]}", "country": country},
-    }})
+    body = await gql(
+        client,
+        SIGN_UP,
+        {
+            "input": {
+                "email": email,
+                "password": password,
+                "name": "Owner",
+                "business": {"name": name or f"Shop {uuid.uuid4().hex[:6]}", "country": country},
+            }
+        },
+    )
     result = body["data"]["signUp"]
     assert result["__typename"] == "SignUpPayload", result
-    return Actor(result["auth"]["token"], result["business"]["id"], result["auth"]["user"]["id"],
-                 email, password, client)
+    return Actor(
+        result["auth"]["token"],
+        result["business"]["id"],
+        result["auth"]["user"]["id"],
+        email,
+        password,
+        client,
+    )
 
 
 @pytest.fixture
@@ -169,7 +204,11 @@ def count_statements(rt: Runtime) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def listener(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")):
+        if (
+            not statement.lstrip()
+            .upper()
+            .startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE"))
+        ):
             seen.append(statement)
 
     engines = rt.db.engines

@@ -30,19 +30,29 @@ async def test_outbox_relays_after_commit_and_drops_on_rollback(runtime: Runtime
     async with runtime.hub.subscribe(channel) as events:
         with pytest.raises(Boom):
             async with runtime.db.unit_of_work() as session:
-                outbox.emit(Tx(session, viewer, runtime.clock), "test.rolled_back", {"n": 1},
-                            channels=[channel])
+                outbox.emit(
+                    Tx(session, viewer, runtime.clock),
+                    "test.rolled_back",
+                    {"n": 1},
+                    channels=[channel],
+                )
                 raise Boom
         async with runtime.db.unit_of_work() as session:
-            committed = outbox.emit(Tx(session, viewer, runtime.clock), "test.committed",
-                                    {"n": 2}, channels=[channel])
+            committed = outbox.emit(
+                Tx(session, viewer, runtime.clock), "test.committed", {"n": 2}, channels=[channel]
+            )
         # One channel is FIFO: had the rolled-back event leaked, it would arrive first.
         message = await asyncio.wait_for(events.__anext__(), timeout=10)
     assert message["topic"] == "test.committed"
     assert message["payload"] == {"n": 2}
     async with runtime.db.read() as session:
-        rows = (await session.scalars(select(OutboxEvent).where(
-            OutboxEvent.topic.in_(["test.rolled_back", "test.committed"])))).all()
+        rows = (
+            await session.scalars(
+                select(OutboxEvent).where(
+                    OutboxEvent.topic.in_(["test.rolled_back", "test.committed"])
+                )
+            )
+        ).all()
     assert [r.topic for r in rows] == ["test.committed"]
     assert rows[0].id == committed.id and rows[0].relayed_at is not None
 
@@ -53,8 +63,9 @@ async def test_sweep_relays_rows_a_crash_left_behind(runtime: Runtime) -> None:
     crashed = Database(runtime.settings.database_url)
     try:
         async with crashed.unit_of_work() as session:
-            row = outbox.emit(Tx(session, Viewer(), SystemClock()), "test.orphan", {"k": "v"},
-                              channels=[channel])
+            row = outbox.emit(
+                Tx(session, Viewer(), SystemClock()), "test.orphan", {"k": "v"}, channels=[channel]
+            )
     finally:
         await crashed.dispose()
     async with runtime.db.read() as session:
@@ -67,8 +78,13 @@ async def test_sweep_relays_rows_a_crash_left_behind(runtime: Runtime) -> None:
     async with runtime.db.read() as session:
         assert (await session.get(OutboxEvent, row.id)).relayed_at is not None  # type: ignore[union-attr]
     async with runtime.db.read() as session:
-        pending = (await session.scalars(select(OutboxEvent.id).where(
-            OutboxEvent.id == row.id, OutboxEvent.relayed_at.is_(None)))).all()
+        pending = (
+            await session.scalars(
+                select(OutboxEvent.id).where(
+                    OutboxEvent.id == row.id, OutboxEvent.relayed_at.is_(None)
+                )
+            )
+        ).all()
     assert pending == []
 
 
@@ -91,8 +107,9 @@ AUTO = """mutation($input: AutoRegisterCustomerInput!) { autoRegisterCustomer(in
 
 async def test_concurrent_auto_register_same_phone_creates_one_customer(owner: Actor) -> None:
     formats = ["98111 22333", "+91 98111 22333", "098111-22333", "+919811122333"] * 3
-    results = await asyncio.gather(*(
-        owner.gql(AUTO, {"input": {"phone": p, "name": "Counter Rush"}}) for p in formats))
+    results = await asyncio.gather(
+        *(owner.gql(AUTO, {"input": {"phone": p, "name": "Counter Rush"}}) for p in formats)
+    )
     payloads = [r["data"]["autoRegisterCustomer"] for r in results]
     assert all(p["__typename"] == "AutoRegisterPayload" for p in payloads), payloads
     assert len({p["customer"]["id"] for p in payloads}) == 1
@@ -106,11 +123,18 @@ LIST = """query($first: Int!) { customers(first: $first, sort: {field: NAME}) {
   pageInfo { hasNextPage endCursor } } }"""
 
 
-async def test_customer_list_with_addresses_runs_constant_sql(owner: Actor, runtime: Runtime) -> None:
+async def test_customer_list_with_addresses_runs_constant_sql(
+    owner: Actor, runtime: Runtime
+) -> None:
     for i in range(12):
-        await create_customer(owner, name=f"Listed {i:02d}", addresses=[
-            {"city": "Pune", "street": f"{i} MG Road"},
-            {"city": "Nashik", "street": f"{i} Station Road", "isDefault": True}])
+        await create_customer(
+            owner,
+            name=f"Listed {i:02d}",
+            addresses=[
+                {"city": "Pune", "street": f"{i} MG Road"},
+                {"city": "Nashik", "street": f"{i} Station Road", "isDefault": True},
+            ],
+        )
     counts = {}
     for first in (1, 5, 12):
         with count_statements(runtime) as statements:
@@ -136,8 +160,9 @@ async def test_global_ids_are_opaque_and_typed(owner: Actor) -> None:
     gid = created["customer"]["id"]
     assert "Customer" not in gid
     assert parse_global_id(gid)[0] == "Customer"
-    body = await owner.gql("query($id: ID!) { node(id: $id) { __typename id ... on Customer { name } } }",
-                           {"id": gid})
+    body = await owner.gql(
+        "query($id: ID!) { node(id: $id) { __typename id ... on Customer { name } } }", {"id": gid}
+    )
     assert body["data"]["node"] == {"__typename": "Customer", "id": gid, "name": "Opaque"}
 
 

@@ -454,7 +454,9 @@ class _Exploding:
         raise NotFound("customer")
 
 
-async def test_unexpected_errors_are_masked_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+async def test_unexpected_errors_are_masked_and_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """Our ErrorPolicy and KhataSchema on a schema whose resolver really fails: the client
     sees a generic message with a request id, the log gets the details once."""
     from schema.build import ErrorPolicy, KhataSchema

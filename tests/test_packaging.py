@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def _setting_names() -> set[str]:
     names = set()
     for name, field in Settings.model_fields.items():
-        names.add(str(field.validation_alias) if field.validation_alias else f"KHATA_{name.upper()}")
+        names.add(
+            str(field.validation_alias) if field.validation_alias else f"KHATA_{name.upper()}"
+        )
     return names
 
 
@@ -29,10 +31,14 @@ def test_compose_runs_api_worker_and_migration_with_known_settings() -> None:
         unknown = set(env) - _setting_names()
         assert not unknown, f"{name} sets unknown settings {unknown}"
         assert env["DATABASE_URL"].startswith("postgresql://")
-        assert Settings(database_url=env["DATABASE_URL"]).database_url.startswith("postgresql+asyncpg://")
+        assert Settings(database_url=env["DATABASE_URL"]).database_url.startswith(
+            "postgresql+asyncpg://"
+        )
 
 
 def test_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
-    missing = {n for n in _setting_names() if n not in readme and n.removeprefix("KHATA_") != "DB_ECHO"}
+    missing = {
+        n for n in _setting_names() if n not in readme and n.removeprefix("KHATA_") != "DB_ECHO"
+    }
     assert not missing, f"README configuration table lacks {sorted(missing)}"

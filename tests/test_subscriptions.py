@@ -45,8 +45,12 @@ async def http(server: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _subscribe(server: str, actor: Actor | None) -> Any:
-    ws = await websockets.connect(f"ws://{server}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")])
-    payload = {"authorization": f"Bearer {actor.token}", "business": actor.business_id} if actor else {}
+    ws = await websockets.connect(
+        f"ws://{server}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")]
+    )
+    payload = (
+        {"authorization": f"Bearer {actor.token}", "business": actor.business_id} if actor else {}
+    )
     await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
     assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
     await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}}))
@@ -60,7 +64,9 @@ async def _next(ws: Any) -> dict[str, Any]:
             return message  # type: ignore[no-any-return]
 
 
-async def test_staff_receive_live_customer_events(http: httpx.AsyncClient, server: str, runtime: Runtime) -> None:
+async def test_staff_receive_live_customer_events(
+    http: httpx.AsyncClient, server: str, runtime: Runtime
+) -> None:
     actor = await sign_up(http, "ZA")
     business_id = parse_global_id(actor.business_id)[1]
     ws = await _subscribe(server, actor)
@@ -75,21 +81,27 @@ async def test_staff_receive_live_customer_events(http: httpx.AsyncClient, serve
         assert event["topic"] == "customer.created"
         assert event["customerId"] == customer["id"]
         assert event["name"] == "Thabo Nkosi" and event["profileType"] == "STUB"
-        await actor.gql("""mutation($id: ID!) { updateCustomer(input: {id: $id, tags: ["vip"]}) {
-            __typename } }""", {"id": customer["id"]})
+        await actor.gql(
+            """mutation($id: ID!) { updateCustomer(input: {id: $id, tags: ["vip"]}) {
+            __typename } }""",
+            {"id": customer["id"]},
+        )
         event = (await _next(ws))["payload"]["data"]["customerEvents"]
         assert event["topic"] == "customer.updated" and event["changedFields"] == ["tags"]
     finally:
         await ws.close()
 
 
-async def test_events_never_cross_businesses(http: httpx.AsyncClient, server: str, runtime: Runtime) -> None:
+async def test_events_never_cross_businesses(
+    http: httpx.AsyncClient, server: str, runtime: Runtime
+) -> None:
     a = await sign_up(http, "IN")
     b = await sign_up(http, "KE")
     ws = await _subscribe(server, b)
     try:
-        await asyncio.wait_for(runtime.hub.wait_for_subscribers(
-            channel_for(parse_global_id(b.business_id)[1])), 10)
+        await asyncio.wait_for(
+            runtime.hub.wait_for_subscribers(channel_for(parse_global_id(b.business_id)[1])), 10
+        )
         await a.gql('mutation { createCustomer(input: {name: "Secret of A"}) { __typename } }')
         await b.gql('mutation { createCustomer(input: {name: "Visible to B"}) { __typename } }')
         event = (await _next(ws))["payload"]["data"]["customerEvents"]

@@ -38,8 +38,14 @@ class Runtime:
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, settings: Settings, *, clock: Clock | None = None,
-              providers: Providers | None = None, queue: Any = None) -> Runtime:
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        providers: Providers | None = None,
+        queue: Any = None,
+    ) -> Runtime:
         clock = clock or SystemClock()
         db = Database(settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size)
         hub = EventHub(settings.broadcast_url)

@@ -127,8 +127,14 @@ async def _create_business(tx: Tx, data: BusinessInput, owner: User) -> Business
         Membership(business_id=business.id, user_id=owner.id, role=Role.OWNER, created_at=tx.now()),
         *(Counter(business_id=business.id, kind=k, last_value=0) for k in COUNTER_KINDS),
     )
-    audit.record(tx, "business.created", target_type="business", target_id=business.id,
-                 business_id=business.id, actor=f"user:{owner.id}")
+    audit.record(
+        tx,
+        "business.created",
+        target_type="business",
+        target_id=business.id,
+        business_id=business.id,
+        actor=f"user:{owner.id}",
+    )
     return business
 
 
@@ -169,8 +175,9 @@ async def sign_up(
     repo = AccountsRepository(tx.session)
     if await repo.user_by_email(email) is not None:
         raise Conflict("an account with this email exists; sign in and add a business")
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password),
-                created_at=tx.now())
+    user = User(
+        email=email, name=name.strip(), password_hash=hash_password(password), created_at=tx.now()
+    )
     await repo.add(user)
     created = await _create_business(tx, clean, user)
     token, row = await _issue_token(tx, user, ttl)
@@ -194,8 +201,7 @@ async def _check_login_budget(tx: Tx, subject: str, max_failures: int, window: t
     budget of failures, so no path can be used to guess a password."""
     failures = await audit.count_recent(tx, "auth.login_failed", subject, tx.now() - window)
     if failures >= max_failures:
-        raise RateLimited("too many failed sign-ins; try again later",
-                          int(window.total_seconds()))
+        raise RateLimited("too many failed sign-ins; try again later", int(window.total_seconds()))
 
 
 async def login(
@@ -213,8 +219,15 @@ async def login(
     token, row = await _issue_token(tx, user, ttl)
     memberships = list(await repo.memberships_of_user(user.id))
     for m in memberships:
-        audit.record(tx, "auth.login", target_type="user", target_id=user.id,
-                     business_id=m.business_id, actor=f"user:{user.id}", subject=subject)
+        audit.record(
+            tx,
+            "auth.login",
+            target_type="user",
+            target_id=user.id,
+            business_id=m.business_id,
+            actor=f"user:{user.id}",
+            subject=subject,
+        )
     return Session(token, user, row.expires_at, memberships)
 
 
@@ -224,9 +237,7 @@ async def logout(tx: Tx) -> None:
     await AccountsRepository(tx.session).revoke_token(tx.viewer.token_id, tx.now())
 
 
-async def resolve_viewer(
-    tx: Tx, *, bearer: str | None, business_id: int | None
-) -> Viewer:
+async def resolve_viewer(tx: Tx, *, bearer: str | None, business_id: int | None) -> Viewer:
     """Turn a bearer secret (session token or API key) and the chosen business into a
     Viewer. Unknown, expired or revoked secrets are Unauthenticated; a business the user
     does not belong to is PermissionDenied."""
@@ -242,8 +253,14 @@ async def resolve_viewer(
             raise Unauthenticated("API key is invalid or revoked")
         if key.last_used_at is None or now - as_utc(key.last_used_at) > timedelta(seconds=60):
             await repo.touch_api_key(key.id, now)
-        return Viewer(api_key_id=key.id, business_id=key.business_id, role=None,
-                      scopes=frozenset(key.scopes), ip=base.ip, request_id=base.request_id)
+        return Viewer(
+            api_key_id=key.id,
+            business_id=key.business_id,
+            role=None,
+            scopes=frozenset(key.scopes),
+            ip=base.ip,
+            request_id=base.request_id,
+        )
     token = await repo.token_by_hash(digest(bearer))
     if token is None or token.revoked_at is not None or as_utc(token.expires_at) <= now:
         raise Unauthenticated("session expired or signed out; sign in again")
@@ -277,32 +294,58 @@ async def invite_staff(tx: Tx, *, email: str, role: Role, ttl: timedelta) -> tup
         raise Conflict("this person is already a member")
     token = new_token("ki")
     invitation = Invitation(
-        business_id=business_id, email=email, role=role, token_hash=digest(token),
-        invited_by=tx.viewer.require_user(), created_at=tx.now(),
-        expires_at=tx.now() + ttl, accepted_at=None,
+        business_id=business_id,
+        email=email,
+        role=role,
+        token_hash=digest(token),
+        invited_by=tx.viewer.require_user(),
+        created_at=tx.now(),
+        expires_at=tx.now() + ttl,
+        accepted_at=None,
     )
     await repo.add(invitation)
     business = await repo.business(business_id)
-    outbox.emit(tx, "staff.invited", {
-        "channel": "email", "to": email,
-        "subject": f"You are invited to {business.name if business else 'Khata'}",
-        "body": f"Accept your invitation with this code: {token}",
-    }, job="send_notification")
-    audit.record(tx, "staff.invited", target_type="invitation", target_id=invitation.id,
-                 subject=email, data={"role": role.value})
+    outbox.emit(
+        tx,
+        "staff.invited",
+        {
+            "channel": "email",
+            "to": email,
+            "subject": f"You are invited to {business.name if business else 'Khata'}",
+            "body": f"Accept your invitation with this code: {token}",
+        },
+        job="send_notification",
+    )
+    audit.record(
+        tx,
+        "staff.invited",
+        target_type="invitation",
+        target_id=invitation.id,
+        subject=email,
+        data={"role": role.value},
+    )
     return invitation, token
 
 
 async def accept_invitation(
-    tx: Tx, *, token: str, name: str, password: str, ttl: timedelta,
-    max_failures: int, window: timedelta,
+    tx: Tx,
+    *,
+    token: str,
+    name: str,
+    password: str,
+    ttl: timedelta,
+    max_failures: int,
+    window: timedelta,
 ) -> Session | None:
     """None means the email already has an account and the password is wrong: like a
     failed sign-in it is audited, counts against the email's limit, and must be committed."""
     repo = AccountsRepository(tx.session)
     invitation = await repo.invitation_by_hash(digest(token))
-    if invitation is None or invitation.accepted_at is not None \
-            or as_utc(invitation.expires_at) <= tx.now():
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or as_utc(invitation.expires_at) <= tx.now()
+    ):
         raise NotFound("invitation")
     user = await repo.user_by_email(invitation.email)
     if user is None:
@@ -311,8 +354,12 @@ async def accept_invitation(
         if not name.strip():
             errors.add("name", "is required")
         errors.raise_if_any()
-        user = User(email=invitation.email, name=name.strip(),
-                    password_hash=hash_password(password), created_at=tx.now())
+        user = User(
+            email=invitation.email,
+            name=name.strip(),
+            password_hash=hash_password(password),
+            created_at=tx.now(),
+        )
         await repo.add(user)
     else:
         await _check_login_budget(tx, user.email, max_failures, window)
@@ -320,11 +367,23 @@ async def accept_invitation(
             audit.record(tx, "auth.login_failed", subject=user.email, actor="anonymous")
             return None
     if await repo.membership(invitation.business_id, user.id) is None:
-        await repo.add(Membership(business_id=invitation.business_id, user_id=user.id,
-                                  role=invitation.role, created_at=tx.now()))
+        await repo.add(
+            Membership(
+                business_id=invitation.business_id,
+                user_id=user.id,
+                role=invitation.role,
+                created_at=tx.now(),
+            )
+        )
     invitation.accepted_at = tx.now()
-    audit.record(tx, "staff.joined", target_type="user", target_id=user.id,
-                 business_id=invitation.business_id, actor=f"user:{user.id}")
+    audit.record(
+        tx,
+        "staff.joined",
+        target_type="user",
+        target_id=user.id,
+        business_id=invitation.business_id,
+        actor=f"user:{user.id}",
+    )
     token_text, row = await _issue_token(tx, user, ttl)
     return Session(token_text, user, row.expires_at, list(await repo.memberships_of_user(user.id)))
 
@@ -335,13 +394,21 @@ async def change_role(tx: Tx, *, user_id: int, role: Role) -> Membership:
     membership = await repo.membership(business_id, user_id)
     if membership is None:
         raise NotFound("member", user_id)
-    if membership.role == Role.OWNER and role != Role.OWNER \
-            and await repo.owner_count(business_id) <= 1:
+    if (
+        membership.role == Role.OWNER
+        and role != Role.OWNER
+        and await repo.owner_count(business_id) <= 1
+    ):
         raise Conflict("a business keeps at least one owner")
     previous = membership.role
     membership.role = role
-    audit.record(tx, "staff.role_changed", target_type="user", target_id=user_id,
-                 data={"from": previous, "to": role.value})
+    audit.record(
+        tx,
+        "staff.role_changed",
+        target_type="user",
+        target_id=user_id,
+        data={"from": previous, "to": role.value},
+    )
     return membership
 
 
@@ -357,13 +424,25 @@ async def create_api_key(tx: Tx, *, name: str, scopes: list[str]) -> tuple[ApiKe
     errors.raise_if_any()
     prefix = new_token("p", 6).split("_", 1)[1].replace("_", "x").replace("-", "y")[:8]
     secret = f"kk_{prefix}_{new_token('s', 32).split('_', 1)[1]}"
-    key = ApiKey(business_id=business_id, name=name.strip(), prefix=prefix,
-                 key_hash=digest(secret), scopes=sorted(set(scopes)),
-                 created_by=tx.viewer.user_id, created_at=tx.now(),
-                 last_used_at=None, revoked_at=None)
+    key = ApiKey(
+        business_id=business_id,
+        name=name.strip(),
+        prefix=prefix,
+        key_hash=digest(secret),
+        scopes=sorted(set(scopes)),
+        created_by=tx.viewer.user_id,
+        created_at=tx.now(),
+        last_used_at=None,
+        revoked_at=None,
+    )
     await AccountsRepository(tx.session).add(key)
-    audit.record(tx, "api_key.created", target_type="api_key", target_id=key.id,
-                 data={"name": key.name, "scopes": key.scopes})
+    audit.record(
+        tx,
+        "api_key.created",
+        target_type="api_key",
+        target_id=key.id,
+        data={"name": key.name, "scopes": key.scopes},
+    )
     return key, secret
 
 

@@ -42,7 +42,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def MoneyColumn() -> Numeric[Decimal]:  # noqa: N802 - reads like a type
+def MoneyColumn() -> Numeric[Decimal]:
     return Numeric(18, 3, asdecimal=True)
 
 

@@ -79,9 +79,13 @@ class ResilientRedisBackend(BroadcastBackend):
                         self._has_channels.clear()
                         continue
                     await self._pubsub.subscribe(*self._channels)
-                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                message = await self._pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=1.0
+                )
                 if message is not None and message["type"] == "message":
-                    await self._queue.put(Event(message["channel"].decode(), message["data"].decode()))
+                    await self._queue.put(
+                        Event(message["channel"].decode(), message["data"].decode())
+                    )
                 delay = 0.1
                 if not self._channels:
                     self._has_channels.clear()

@@ -30,14 +30,44 @@ from domain.customers.service import (
 
 MAX_ROWS = 10_000
 COLUMNS = [
-    "number", "name", "name_alt", "phone", "secondary_phone", "email", "secondary_email",
-    "business_type", "tax_id", "tags", "notes", "payment_terms", "credit_limit",
-    "preferred_payment_method", "language", "vip", "status", "profile_type",
-    "street", "area", "city", "postal_code", "country", "outstanding",
+    "number",
+    "name",
+    "name_alt",
+    "phone",
+    "secondary_phone",
+    "email",
+    "secondary_email",
+    "business_type",
+    "tax_id",
+    "tags",
+    "notes",
+    "payment_terms",
+    "credit_limit",
+    "preferred_payment_method",
+    "language",
+    "vip",
+    "status",
+    "profile_type",
+    "street",
+    "area",
+    "city",
+    "postal_code",
+    "country",
+    "outstanding",
 ]
-ALIASES = {"mobile": "phone", "phone_number": "phone", "full_name": "name", "customer_name": "name",
-           "e-mail": "email", "email_address": "email", "gst": "tax_id", "gstin": "tax_id",
-           "vat": "tax_id", "pin": "postal_code", "zip": "postal_code"}
+ALIASES = {
+    "mobile": "phone",
+    "phone_number": "phone",
+    "full_name": "name",
+    "customer_name": "name",
+    "e-mail": "email",
+    "email_address": "email",
+    "gst": "tax_id",
+    "gstin": "tax_id",
+    "vat": "tax_id",
+    "pin": "postal_code",
+    "zip": "postal_code",
+}
 
 
 class OnDuplicate(StrEnum):
@@ -76,17 +106,31 @@ def _row_input(row: dict[str, str]) -> CustomerInput:
     tags = [t for t in (get("tags") or "").replace("|", ";").split(";") if t.strip()]
     address = None
     if any(get(k) for k in ("street", "area", "city", "postal_code")):
-        address = AddressInput(street=get("street"), area=get("area"), city=get("city"),
-                               postal_code=get("postal_code"), country=get("country"),
-                               is_default=True)
+        address = AddressInput(
+            street=get("street"),
+            area=get("area"),
+            city=get("city"),
+            postal_code=get("postal_code"),
+            country=get("country"),
+            is_default=True,
+        )
     return CustomerInput(
-        name=get("name"), name_alt=get("name_alt"), phone=get("phone"),
-        phone_secondary=get("secondary_phone"), email=get("email"),
-        email_secondary=get("secondary_email"), business_type=get("business_type"),
-        tax_id=get("tax_id"), tags=tags, notes=get("notes"),
-        payment_terms=(get("payment_terms") or "due_on_receipt").lower(), credit_limit=get("credit_limit"),
-        preferred_payment_method=(get("preferred_payment_method") or "").lower() or None, language=get("language") or "en",
-        is_vip=_truthy(get("vip") or ""), profile_type=(get("profile_type") or "").lower() or None,
+        name=get("name"),
+        name_alt=get("name_alt"),
+        phone=get("phone"),
+        phone_secondary=get("secondary_phone"),
+        email=get("email"),
+        email_secondary=get("secondary_email"),
+        business_type=get("business_type"),
+        tax_id=get("tax_id"),
+        tags=tags,
+        notes=get("notes"),
+        payment_terms=(get("payment_terms") or "due_on_receipt").lower(),
+        credit_limit=get("credit_limit"),
+        preferred_payment_method=(get("preferred_payment_method") or "").lower() or None,
+        language=get("language") or "en",
+        is_vip=_truthy(get("vip") or ""),
+        profile_type=(get("profile_type") or "").lower() or None,
         addresses=[address] if address else [],
     )
 
@@ -96,8 +140,16 @@ async def _merge_into(tx: Tx, existing: Customer, data: CustomerInput) -> None:
     business = await load_business(tx)
     fills: dict[str, Any] = {}
     for key, value in data.changes().items():
-        if key in ("tags", "payment_terms", "language", "reminders_enabled", "auto_send_invoices",
-                   "is_vip", "preferences", "phone"):
+        if key in (
+            "tags",
+            "payment_terms",
+            "language",
+            "reminders_enabled",
+            "auto_send_invoices",
+            "is_vip",
+            "preferences",
+            "phone",
+        ):
             continue
         if value not in (None, "") and getattr(existing, key) in (None, ""):
             fills[key] = value
@@ -160,8 +212,12 @@ async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> Impo
             tx.session.info["outbox"] = pending
             report.rows.append(RowOutcome(index, "failed", None, exc.errors))
             report.failed += 1
-    counts = {"created": report.created, "merged": report.merged, "skipped": report.skipped,
-              "failed": report.failed}
+    counts = {
+        "created": report.created,
+        "merged": report.merged,
+        "skipped": report.skipped,
+        "failed": report.failed,
+    }
     audit.record(tx, "customer.imported", target_type="customer", data=counts)
     if report.created or report.merged:
         outbox.emit(tx, "customer.imported", counts, channels=[channel_for(business_id)])
@@ -203,13 +259,35 @@ async def export_customers(db: Database, viewer: Viewer, batch: int = 1000) -> A
         chunk = []
         for c in rows:
             a = default.get(c.id)
-            chunk.append(_csv_line([
-                c.number, c.name, c.name_alt, c.phone, c.phone_secondary, c.email,
-                c.email_secondary, c.business_type, c.tax_id, ";".join(c.tags), c.notes,
-                c.payment_terms, c.credit_limit, c.preferred_payment_method, c.language,
-                "yes" if c.is_vip else "", c.status, c.profile_type,
-                a.street if a else None, a.area if a else None, a.city if a else None,
-                a.postal_code if a else None, a.country if a else None, c.outstanding,
-            ]))
+            chunk.append(
+                _csv_line(
+                    [
+                        c.number,
+                        c.name,
+                        c.name_alt,
+                        c.phone,
+                        c.phone_secondary,
+                        c.email,
+                        c.email_secondary,
+                        c.business_type,
+                        c.tax_id,
+                        ";".join(c.tags),
+                        c.notes,
+                        c.payment_terms,
+                        c.credit_limit,
+                        c.preferred_payment_method,
+                        c.language,
+                        "yes" if c.is_vip else "",
+                        c.status,
+                        c.profile_type,
+                        a.street if a else None,
+                        a.area if a else None,
+                        a.city if a else None,
+                        a.postal_code if a else None,
+                        a.country if a else None,
+                        c.outstanding,
+                    ]
+                )
+            )
         yield "".join(chunk)
         after = rows[-1].id

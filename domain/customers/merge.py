@@ -9,7 +9,13 @@ from domain.core import audit, outbox
 from domain.core.errors import Conflict, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Role
-from domain.customers.models import Customer, CustomerMerge, CustomerStatus, ProfileType, PROFILE_RANK
+from domain.customers.models import (
+    PROFILE_RANK,
+    Customer,
+    CustomerMerge,
+    CustomerStatus,
+    ProfileType,
+)
 from domain.customers.repository import CustomerRepository
 from domain.customers.service import channel_for, get_customer, refresh_derived
 
@@ -21,13 +27,20 @@ def register_mover(name: str, mover: Mover) -> None:
     MERGE_MOVERS[name] = mover
 
 
-async def merge_customers(tx: Tx, source_id: int, target_id: int, reason: str | None) -> tuple[Customer, CustomerMerge]:
+async def merge_customers(
+    tx: Tx, source_id: int, target_id: int, reason: str | None
+) -> tuple[Customer, CustomerMerge]:
     tx.viewer.require_role(Role.OWNER, Role.ADMIN)
     if source_id == target_id:
-        raise ValidationFailed.one("sourceId", "cannot merge a customer into itself", "SAME_CUSTOMER")
+        raise ValidationFailed.one(
+            "sourceId", "cannot merge a customer into itself", "SAME_CUSTOMER"
+        )
     # Lock in id order so two opposite merges cannot deadlock.
     first, second = sorted((source_id, target_id))
-    locked = {first: await get_customer(tx, first, lock=True), second: await get_customer(tx, second, lock=True)}
+    locked = {
+        first: await get_customer(tx, first, lock=True),
+        second: await get_customer(tx, second, lock=True),
+    }
     source, target = locked[source_id], locked[target_id]
     if source.merged_into_id is not None:
         raise Conflict("source was already merged")
@@ -49,24 +62,42 @@ async def merge_customers(tx: Tx, source_id: int, target_id: int, reason: str | 
         notes[-1] = f"[merged from {source.number}] {source.notes}"
     target.notes = "\n".join(notes) or None
     # Fill what the target lacks; never overwrite what it has.
-    for field_name in ("name_alt", "email", "business_type", "tax_id", "credit_limit",
-                       "preferred_payment_method"):
-        if getattr(target, field_name) in (None, "") and getattr(source, field_name) not in (None, ""):
+    for field_name in (
+        "name_alt",
+        "email",
+        "business_type",
+        "tax_id",
+        "credit_limit",
+        "preferred_payment_method",
+    ):
+        if getattr(target, field_name) in (None, "") and getattr(source, field_name) not in (
+            None,
+            "",
+        ):
             setattr(target, field_name, getattr(source, field_name))
     if not target.phone and source.phone:
-        target.phone, target.person_id, target.phone_verified = source.phone, source.person_id, source.phone_verified
+        target.phone, target.person_id, target.phone_verified = (
+            source.phone,
+            source.person_id,
+            source.phone_verified,
+        )
     elif source.phone and source.phone != target.phone and not target.phone_secondary:
         target.phone_secondary = source.phone
     if source.email and source.email != target.email and not target.email_secondary:
         target.email_secondary = source.email
-    if PROFILE_RANK[ProfileType(source.profile_type)] > PROFILE_RANK[ProfileType(target.profile_type)]:
+    if (
+        PROFILE_RANK[ProfileType(source.profile_type)]
+        > PROFILE_RANK[ProfileType(target.profile_type)]
+    ):
         target.profile_type = source.profile_type
     target.is_vip = target.is_vip or source.is_vip
     target.total_billed += source.total_billed
     target.total_paid += source.total_paid
     target.outstanding += source.outstanding
     target.invoice_count += source.invoice_count
-    if source.last_invoice_at and (not target.last_invoice_at or source.last_invoice_at > target.last_invoice_at):
+    if source.last_invoice_at and (
+        not target.last_invoice_at or source.last_invoice_at > target.last_invoice_at
+    ):
         target.last_invoice_at = source.last_invoice_at
     refresh_derived(target)
     target.updated_at = tx.now()
@@ -76,15 +107,36 @@ async def merge_customers(tx: Tx, source_id: int, target_id: int, reason: str | 
     source.merged_into_id = target.id
     source.deactivated_at = tx.now()
     source.updated_at = tx.now()
-    merge = CustomerMerge(business_id=target.business_id, source_id=source.id, target_id=target.id,
-                          merged_by=tx.viewer.actor_label, reason=(reason or "").strip() or None,
-                          counts=counts, created_at=tx.now())
+    merge = CustomerMerge(
+        business_id=target.business_id,
+        source_id=source.id,
+        target_id=target.id,
+        merged_by=tx.viewer.actor_label,
+        reason=(reason or "").strip() or None,
+        counts=counts,
+        created_at=tx.now(),
+    )
     await repo.add_merge(merge)
-    audit.record(tx, "customer.merged", target_type="customer", target_id=target.id,
-                 data={"source": source.number, "target": target.number, "counts": counts})
-    outbox.emit(tx, "customer.merged",
-                {"customerId": target.id, "number": target.number, "name": target.name,
-                 "profileType": target.profile_type, "status": target.status,
-                 "sourceId": source.id, "sourceNumber": source.number, "counts": counts},
-                channels=[channel_for(target.business_id)])
+    audit.record(
+        tx,
+        "customer.merged",
+        target_type="customer",
+        target_id=target.id,
+        data={"source": source.number, "target": target.number, "counts": counts},
+    )
+    outbox.emit(
+        tx,
+        "customer.merged",
+        {
+            "customerId": target.id,
+            "number": target.number,
+            "name": target.name,
+            "profileType": target.profile_type,
+            "status": target.status,
+            "sourceId": source.id,
+            "sourceNumber": source.number,
+            "counts": counts,
+        },
+        channels=[channel_for(target.business_id)],
+    )
     return target, merge

@@ -74,28 +74,55 @@ class Customer(Base):
     __table_args__ = (
         UniqueConstraint("business_id", "number"),
         Index("ix_customers_business_phone", "business_id", "phone"),
-        Index("ix_customers_business_email", "business_id", "email",
-              postgresql_ops={"email": "text_pattern_ops"}),
-        Index("ix_customers_business_phone_rev", "business_id", "phone_rev",
-              postgresql_ops={"phone_rev": "text_pattern_ops"}),
+        Index(
+            "ix_customers_business_email",
+            "business_id",
+            "email",
+            postgresql_ops={"email": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_customers_business_phone_rev",
+            "business_id",
+            "phone_rev",
+            postgresql_ops={"phone_rev": "text_pattern_ops"},
+        ),
         # Exact phone/email matches also look at the secondary contacts; without these
         # an `email = x OR email_secondary = x` scans every row of the business.
-        Index("ix_customers_business_phone_secondary", "business_id", "phone_secondary",
-              postgresql_where=text("phone_secondary IS NOT NULL"),
-              sqlite_where=text("phone_secondary IS NOT NULL")),
-        Index("ix_customers_business_email_secondary", "business_id", "email_secondary",
-              postgresql_where=text("email_secondary IS NOT NULL"),
-              sqlite_where=text("email_secondary IS NOT NULL")),
+        Index(
+            "ix_customers_business_phone_secondary",
+            "business_id",
+            "phone_secondary",
+            postgresql_where=text("phone_secondary IS NOT NULL"),
+            sqlite_where=text("phone_secondary IS NOT NULL"),
+        ),
+        Index(
+            "ix_customers_business_email_secondary",
+            "business_id",
+            "email_secondary",
+            postgresql_where=text("email_secondary IS NOT NULL"),
+            sqlite_where=text("email_secondary IS NOT NULL"),
+        ),
         # Name order for keyset pages; status and merged_into_id ride along so a name
         # search walks (or counts) this index alone, never the table (index-only scans).
-        Index("ix_customers_business_name", "business_id", "name_search", "id", "status",
-              "merged_into_id"),
+        Index(
+            "ix_customers_business_name",
+            "business_id",
+            "name_search",
+            "id",
+            "status",
+            "merged_into_id",
+        ),
         Index("ix_customers_business_outstanding", "business_id", "outstanding", "id"),
         Index("ix_customers_business_last_invoice", "business_id", "last_invoice_at", "id"),
         # PostgreSQL only: the trigram index leads with business_id (btree_gin), so a short
         # fragment reads this business's postings, not every tenant's.
-        Index("ix_customers_name_trgm", "business_id", "name_search", postgresql_using="gin",
-              postgresql_ops={"name_search": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_customers_name_trgm",
+            "business_id",
+            "name_search",
+            postgresql_using="gin",
+            postgresql_ops={"name_search": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = id_column()
@@ -165,8 +192,13 @@ class CustomerAddress(Base):
     __tablename__ = "customer_addresses"
     __table_args__ = (
         # At most one default per customer, enforced by the database on both engines.
-        Index("uq_customer_addresses_one_default", "customer_id", unique=True,
-              postgresql_where=text("is_default"), sqlite_where=text("is_default")),
+        Index(
+            "uq_customer_addresses_one_default",
+            "customer_id",
+            unique=True,
+            postgresql_where=text("is_default"),
+            sqlite_where=text("is_default"),
+        ),
     )
 
     id: Mapped[int] = id_column()

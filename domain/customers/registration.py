@@ -50,18 +50,29 @@ async def auto_register(
         return AutoRegistered(existing, created=False, welcome_queued=False)
     customer = await create_customer(
         tx,
-        CustomerInput(name=(name or "").strip() or f"Customer {mask_phone(e164)}", phone=e164,
-                      business_type=business_type, email=email,
-                      profile_type=ProfileType.STUB),
+        CustomerInput(
+            name=(name or "").strip() or f"Customer {mask_phone(e164)}",
+            phone=e164,
+            business_type=business_type,
+            email=email,
+            profile_type=ProfileType.STUB,
+        ),
         business=business,
         audit_action="customer.auto_registered",
     )
     if send_welcome:
-        outbox.emit(tx, "customer.welcome", {
-            "channel": "sms",
-            "to": customer.phone,
-            "customerId": customer.id,
-            "body": (f"Welcome! {business.name} has added you as a customer on Khata. "
-                     f"See your invoices and balance any time: {portal_url}/portal"),
-        }, job="send_notification")
+        outbox.emit(
+            tx,
+            "customer.welcome",
+            {
+                "channel": "sms",
+                "to": customer.phone,
+                "customerId": customer.id,
+                "body": (
+                    f"Welcome! {business.name} has added you as a customer on Khata. "
+                    f"See your invoices and balance any time: {portal_url}/portal"
+                ),
+            },
+            job="send_notification",
+        )
     return AutoRegistered(customer, created=True, welcome_queued=send_welcome)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from domain.accounts.repository import AccountsRepository
@@ -32,19 +32,43 @@ from domain.customers.repository import CustomerRepository, reversed_digits, sea
 WALK_IN = "Walk-in Customer"
 MAX_TAGS = 20
 CUSTOMER_FIELDS = (
-    "name", "name_alt", "phone", "phone_secondary", "email", "email_secondary",
-    "business_type", "tax_id", "tags", "notes", "payment_terms", "credit_limit",
-    "preferred_payment_method", "auto_send_invoices", "reminders_enabled", "language",
-    "is_vip", "preferences", "status",
+    "name",
+    "name_alt",
+    "phone",
+    "phone_secondary",
+    "email",
+    "email_secondary",
+    "business_type",
+    "tax_id",
+    "tags",
+    "notes",
+    "payment_terms",
+    "credit_limit",
+    "preferred_payment_method",
+    "auto_send_invoices",
+    "reminders_enabled",
+    "language",
+    "is_vip",
+    "preferences",
+    "status",
 )
 # GraphQL input names, so a field error points at what the caller typed.
 FIELD_NAMES = {
-    "name_alt": "nameAlt", "phone_secondary": "secondaryPhone", "email_secondary": "secondaryEmail",
-    "business_type": "businessType", "tax_id": "taxId", "payment_terms": "paymentTerms",
-    "credit_limit": "creditLimit", "preferred_payment_method": "preferredPaymentMethod",
-    "auto_send_invoices": "autoSendInvoices", "reminders_enabled": "remindersEnabled",
-    "is_vip": "isVip", "profile_type": "profileType", "postal_code": "postalCode",
-    "delivery_notes": "deliveryNotes", "is_default": "isDefault",
+    "name_alt": "nameAlt",
+    "phone_secondary": "secondaryPhone",
+    "email_secondary": "secondaryEmail",
+    "business_type": "businessType",
+    "tax_id": "taxId",
+    "payment_terms": "paymentTerms",
+    "credit_limit": "creditLimit",
+    "preferred_payment_method": "preferredPaymentMethod",
+    "auto_send_invoices": "autoSendInvoices",
+    "reminders_enabled": "remindersEnabled",
+    "is_vip": "isVip",
+    "profile_type": "profileType",
+    "postal_code": "postalCode",
+    "delivery_notes": "deliveryNotes",
+    "is_default": "isDefault",
 }
 
 
@@ -118,7 +142,9 @@ async def load_business(tx: Tx) -> Business:
     return Business(row.id, row.country, row.currency, row.customer_prefix, row.name)
 
 
-def _text(value: Any, name: str, errors: ErrorCollector, limit: int, required: bool = False) -> str | None:
+def _text(
+    value: Any, name: str, errors: ErrorCollector, limit: int, required: bool = False
+) -> str | None:
     if value is None:
         if required:
             errors.add(gql(name), "is required", "REQUIRED")
@@ -244,11 +270,22 @@ def refresh_derived(customer: Customer) -> None:
     customer.phone_rev = reversed_digits(customer.phone)
 
 
-def validate_address(data: AddressInput, business: Business, errors: ErrorCollector, base: str) -> dict[str, Any]:
+def validate_address(
+    data: AddressInput, business: Business, errors: ErrorCollector, base: str
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    out["kind"] = _enum(data.kind or AddressKind.HOME, "kind", AddressKind, errors) or AddressKind.HOME
-    for name, limit in (("label", 60), ("building", 120), ("street", 200), ("area", 120),
-                        ("city", 120), ("postal_code", 20), ("delivery_notes", 1000)):
+    out["kind"] = (
+        _enum(data.kind or AddressKind.HOME, "kind", AddressKind, errors) or AddressKind.HOME
+    )
+    for name, limit in (
+        ("label", 60),
+        ("building", 120),
+        ("street", 200),
+        ("area", 120),
+        ("city", 120),
+        ("postal_code", 20),
+        ("delivery_notes", 1000),
+    ):
         sub = ErrorCollector()
         out[name] = _text(getattr(data, name), name, sub, limit)
         errors.errors.extend(type(e)(f"{base}{e.field}", e.message, e.code) for e in sub.errors)
@@ -264,9 +301,13 @@ def validate_address(data: AddressInput, business: Business, errors: ErrorCollec
     if lon is not None and (not math.isfinite(lon) or not -180 <= lon <= 180):
         errors.add(f"{base}longitude", "must be between -180 and 180", "OUT_OF_RANGE")
     out["latitude"], out["longitude"] = lat, lon
-    if not any(out.get(k) for k in ("building", "street", "area", "city", "postal_code")) \
-            and lat is None:
-        errors.add(f"{base}street", "an address needs a place: street, area, city or GPS", "REQUIRED")
+    if (
+        not any(out.get(k) for k in ("building", "street", "area", "city", "postal_code"))
+        and lat is None
+    ):
+        errors.add(
+            f"{base}street", "an address needs a place: street, area, city or GPS", "REQUIRED"
+        )
     return out
 
 
@@ -280,26 +321,46 @@ def event_payload(customer: Customer) -> dict[str, Any]:
     }
 
 
-def emit_change(tx: Tx, topic: str, customer: Customer, extra: dict[str, Any] | None = None) -> None:
+def emit_change(
+    tx: Tx, topic: str, customer: Customer, extra: dict[str, Any] | None = None
+) -> None:
     payload = event_payload(customer) | (extra or {})
     outbox.emit(tx, topic, payload, channels=[channel_for(customer.business_id)])
 
 
 async def _link_person(tx: Tx, repo: CustomerRepository, customer: Customer) -> None:
-    customer.person_id = await repo.person_for_phone(customer.phone, tx.now()) if customer.phone else None
+    customer.person_id = (
+        await repo.person_for_phone(customer.phone, tx.now()) if customer.phone else None
+    )
 
 
-async def create_customer(tx: Tx, data: CustomerInput, *, business: Business | None = None,
-                          audit_action: str | None = "customer.created") -> Customer:
+async def create_customer(
+    tx: Tx,
+    data: CustomerInput,
+    *,
+    business: Business | None = None,
+    audit_action: str | None = "customer.created",
+) -> Customer:
     """audit_action=None is for bulk paths (import) that audit and announce once."""
     business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
     business = business or await load_business(tx)
     errors = ErrorCollector()
     now = tx.now()
-    customer = Customer(business_id=business_id, number="", status=CustomerStatus.ACTIVE,
-                        created_at=now, updated_at=now, tags=[], preferences={},
-                        total_billed=Decimal(0), total_paid=Decimal(0), outstanding=Decimal(0),
-                        invoice_count=0, phone_verified=False, email_verified=False)
+    customer = Customer(
+        business_id=business_id,
+        number="",
+        status=CustomerStatus.ACTIVE,
+        created_at=now,
+        updated_at=now,
+        tags=[],
+        preferences={},
+        total_billed=Decimal(0),
+        total_paid=Decimal(0),
+        outstanding=Decimal(0),
+        invoice_count=0,
+        phone_verified=False,
+        email_verified=False,
+    )
     changes = data.changes()
     if not (data.name or "").strip() and not data.phone and not data.email:
         changes["name"] = WALK_IN
@@ -307,26 +368,45 @@ async def create_customer(tx: Tx, data: CustomerInput, *, business: Business | N
     if data.profile_type is None:
         customer.profile_type = infer_profile(customer)
     else:
-        customer.profile_type = _enum(data.profile_type, "profile_type", ProfileType, errors) or "guest"
+        customer.profile_type = (
+            _enum(data.profile_type, "profile_type", ProfileType, errors) or "guest"
+        )
     if not errors.errors:
         check_profile(customer, errors)
-    addresses = [validate_address(a, business, errors, f"addresses.{i}.") for i, a in enumerate(data.addresses)]
+    addresses = [
+        validate_address(a, business, errors, f"addresses.{i}.")
+        for i, a in enumerate(data.addresses)
+    ]
     if sum(1 for a in data.addresses if a.is_default) > 1:
         errors.add("addresses", "only one address can be the default", "MULTIPLE_DEFAULTS")
     errors.raise_if_any()
     repo = CustomerRepository(tx.session)
-    customer.number = format_number(business.customer_prefix, await next_value(tx, business_id, "customer"))
+    customer.number = format_number(
+        business.customer_prefix, await next_value(tx, business_id, "customer")
+    )
     refresh_derived(customer)
     await _link_person(tx, repo, customer)
     await repo.add(customer)
     await repo.set_tags(business_id, customer.id, customer.tags)
     default_index = next((i for i, a in enumerate(data.addresses) if a.is_default), 0)
     for i, fields in enumerate(addresses):
-        await repo.add(CustomerAddress(business_id=business_id, customer_id=customer.id,
-                                       is_default=i == default_index, created_at=now, **fields))
+        await repo.add(
+            CustomerAddress(
+                business_id=business_id,
+                customer_id=customer.id,
+                is_default=i == default_index,
+                created_at=now,
+                **fields,
+            )
+        )
     if audit_action is not None:
-        audit.record(tx, audit_action, target_type="customer", target_id=customer.id,
-                     data={"number": customer.number})
+        audit.record(
+            tx,
+            audit_action,
+            target_type="customer",
+            target_id=customer.id,
+            data={"number": customer.number},
+        )
         emit_change(tx, "customer.created", customer)
     return customer
 
@@ -339,15 +419,16 @@ async def get_customer(tx: Tx, customer_id: int, *, lock: bool = False) -> Custo
     return customer
 
 
-async def update_customer(tx: Tx, customer_id: int, changes: dict[str, Any],
-                          profile_type: str | None = None) -> Customer:
+async def update_customer(
+    tx: Tx, customer_id: int, changes: dict[str, Any], profile_type: str | None = None
+) -> Customer:
     tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
     unknown = set(changes) - set(CUSTOMER_FIELDS)
     if unknown:
         raise ValidationFailed.one(sorted(unknown)[0], "cannot be changed here")
     customer = await get_customer(tx, customer_id, lock=True)
     if customer.merged_into_id is not None:
-        raise Conflict(f"customer was merged into another; edit that one instead")
+        raise Conflict("customer was merged into another; edit that one instead")
     business = await load_business(tx)
     errors = ErrorCollector()
     old_phone = customer.phone
@@ -373,8 +454,13 @@ async def update_customer(tx: Tx, customer_id: int, changes: dict[str, Any],
     if "tags" in changed:
         await repo.set_tags(customer.business_id, customer.id, customer.tags)
     await tx.session.flush()
-    audit.record(tx, "customer.updated", target_type="customer", target_id=customer.id,
-                 data={"fields": sorted(gql(c) for c in changed)})
+    audit.record(
+        tx,
+        "customer.updated",
+        target_type="customer",
+        target_id=customer.id,
+        data={"fields": sorted(gql(c) for c in changed)},
+    )
     emit_change(tx, "customer.updated", customer, {"fields": sorted(gql(c) for c in changed)})
     return customer
 
@@ -391,8 +477,13 @@ async def set_active(tx: Tx, customer_id: int, active: bool, reason: str | None 
     customer.deactivated_at = None if active else tx.now()
     customer.updated_at = tx.now()
     action = "customer.reactivated" if active else "customer.deactivated"
-    audit.record(tx, action, target_type="customer", target_id=customer.id,
-                 data={"reason": reason} if reason else {})
+    audit.record(
+        tx,
+        action,
+        target_type="customer",
+        target_id=customer.id,
+        data={"reason": reason} if reason else {},
+    )
     emit_change(tx, action, customer)
     return customer
 
@@ -404,11 +495,17 @@ async def upgrade_customer(tx: Tx, customer_id: int, to: str, changes: dict[str,
     kind = _enum(to, "to", ProfileType, errors)
     errors.raise_if_any()
     customer = await get_customer(tx, customer_id, lock=True)
-    if kind is None or PROFILE_RANK[ProfileType(kind)] <= PROFILE_RANK[ProfileType(customer.profile_type)]:
-        raise ValidationFailed.one("to", f"customer is already {customer.profile_type}", "NOT_AN_UPGRADE")
+    if (
+        kind is None
+        or PROFILE_RANK[ProfileType(kind)] <= PROFILE_RANK[ProfileType(customer.profile_type)]
+    ):
+        raise ValidationFailed.one(
+            "to", f"customer is already {customer.profile_type}", "NOT_AN_UPGRADE"
+        )
     updated = await update_customer(tx, customer_id, changes, profile_type=kind)
-    audit.record(tx, "customer.upgraded", target_type="customer", target_id=customer_id,
-                 data={"to": kind})
+    audit.record(
+        tx, "customer.upgraded", target_type="customer", target_id=customer_id, data={"to": kind}
+    )
     return updated
 
 
@@ -427,8 +524,13 @@ async def add_address(tx: Tx, customer_id: int, data: AddressInput) -> CustomerA
     make_default = data.is_default or not existing
     if make_default:
         await repo.clear_default(customer.id)
-    row = CustomerAddress(business_id=customer.business_id, customer_id=customer.id,
-                          is_default=make_default, created_at=tx.now(), **fields)
+    row = CustomerAddress(
+        business_id=customer.business_id,
+        customer_id=customer.id,
+        is_default=make_default,
+        created_at=tx.now(),
+        **fields,
+    )
     await repo.add(row)
     emit_change(tx, "customer.updated", customer, {"fields": ["addresses"]})
     return row

@@ -30,16 +30,25 @@ async def deliver(db: Database, providers: Providers, clock: Clock, outbox_id: s
         p = event.payload
         channel = str(p.get("channel", "sms"))
         key = f"{outbox_id}:{channel}"
-        row = await session.scalar(select(NotificationLog).where(NotificationLog.idempotency_key == key))
+        row = await session.scalar(
+            select(NotificationLog).where(NotificationLog.idempotency_key == key)
+        )
         if row is not None and row.status in ("sent", "failed"):
             return "duplicate"
         provider = providers.sms if channel == "sms" else providers.email
         if row is None:
             row = NotificationLog(
-                idempotency_key=key, business_id=event.business_id,
-                customer_id=p.get("customerId"), channel=channel, recipient=str(p["to"]),
-                subject=p.get("subject"), body=str(p["body"]), status="pending",
-                provider=provider.name, attempts=0, created_at=clock.now(),
+                idempotency_key=key,
+                business_id=event.business_id,
+                customer_id=p.get("customerId"),
+                channel=channel,
+                recipient=str(p["to"]),
+                subject=p.get("subject"),
+                body=str(p["body"]),
+                status="pending",
+                provider=provider.name,
+                attempts=0,
+                created_at=clock.now(),
             )
             session.add(row)
         row.attempts += 1
@@ -50,7 +59,9 @@ async def deliver(db: Database, providers: Providers, clock: Clock, outbox_id: s
         if channel == "sms":
             result = await providers.sms.send_sms(str(p["to"]), str(p["body"]))
         else:
-            result = await providers.email.send_email(str(p["to"]), str(p.get("subject") or ""), str(p["body"]))
+            result = await providers.email.send_email(
+                str(p["to"]), str(p.get("subject") or ""), str(p["body"])
+            )
     except TemporaryFailure as exc:
         async with db.unit_of_work() as session:
             log_row = await session.get(NotificationLog, row_id)

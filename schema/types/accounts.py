@@ -27,10 +27,17 @@ class Business(Node):
 
     @classmethod
     def from_row(cls, b: models.Business) -> Business:
-        return cls(id=to_global_id("Business", b.id), name=b.name, country=b.country,
-                   currency=b.currency, timezone=b.timezone, tax_id=b.tax_id,
-                   invoice_prefix=b.invoice_prefix, customer_prefix=b.customer_prefix,
-                   created_at=b.created_at)
+        return cls(
+            id=to_global_id("Business", b.id),
+            name=b.name,
+            country=b.country,
+            currency=b.currency,
+            timezone=b.timezone,
+            tax_id=b.tax_id,
+            invoice_prefix=b.invoice_prefix,
+            customer_prefix=b.customer_prefix,
+            created_at=b.created_at,
+        )
 
 
 @strawberry.type
@@ -100,9 +107,15 @@ class ApiKey(Node):
 
     @classmethod
     def from_row(cls, k: models.ApiKey) -> ApiKey:
-        return cls(id=to_global_id("ApiKey", k.id), name=k.name, prefix=k.prefix,
-                   scopes=list(k.scopes), created_at=k.created_at,  # type: ignore[arg-type]
-                   last_used_at=k.last_used_at, revoked_at=k.revoked_at)
+        return cls(
+            id=to_global_id("ApiKey", k.id),
+            name=k.name,
+            prefix=k.prefix,
+            scopes=list(k.scopes),
+            created_at=k.created_at,  # type: ignore[arg-type]
+            last_used_at=k.last_used_at,
+            revoked_at=k.revoked_at,
+        )
 
 
 @strawberry.type
@@ -145,9 +158,17 @@ class AuditEvent(Node):
         target = None
         if e.target_type and e.target_id is not None:
             target = to_global_id(e.target_type.title().replace("_", ""), e.target_id)
-        return cls(id=to_global_id("AuditEvent", e.id), actor=e.actor, action=e.action,
-                   target_type=e.target_type, target_id=target, ip=e.ip,
-                   request_id=e.request_id, data=cast(JSON, e.data), created_at=e.created_at)
+        return cls(
+            id=to_global_id("AuditEvent", e.id),
+            actor=e.actor,
+            action=e.action,
+            target_type=e.target_type,
+            target_id=target,
+            ip=e.ip,
+            request_id=e.request_id,
+            data=cast(JSON, e.data),
+            created_at=e.created_at,
+        )
 
 
 @strawberry.type

@@ -21,9 +21,12 @@ from domain.customers.models import (
 from domain.customers.repository import CustomerSort as CustomerSortField
 
 # strawberry.enum registers the domain enums in place, so annotations stay real classes.
-strawberry.enum(ProfileType, name="ProfileType",
-                description="guest: walk-in, nothing needed; stub: name + phone; "
-                            "full: phone + email (+ verified phone, preferences).")
+strawberry.enum(
+    ProfileType,
+    name="ProfileType",
+    description="guest: walk-in, nothing needed; stub: name + phone; "
+    "full: phone + email (+ verified phone, preferences).",
+)
 strawberry.enum(CustomerStatus, name="CustomerStatus")
 strawberry.enum(PaymentTerms, name="PaymentTerms")
 strawberry.enum(PaymentMethod, name="PaymentMethod")
@@ -33,9 +36,19 @@ strawberry.enum(Role, name="Role")
 strawberry.enum(ApiScope, name="ApiScope")
 strawberry.enum(CustomerSortField, name="CustomerSortField")
 
-__all__ = ["AddressKind", "ApiScope", "CustomerSortField", "CustomerStatus", "Money",
-           "PaymentMethod", "PaymentStatus", "PaymentTerms", "ProfileType", "Role",
-           "SortDirection"]
+__all__ = [
+    "AddressKind",
+    "ApiScope",
+    "CustomerSortField",
+    "CustomerStatus",
+    "Money",
+    "PaymentMethod",
+    "PaymentStatus",
+    "PaymentTerms",
+    "ProfileType",
+    "Role",
+    "SortDirection",
+]
 
 
 @strawberry.enum

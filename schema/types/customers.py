@@ -52,10 +52,19 @@ class Address(Node):
     @classmethod
     def from_row(cls, a: models.CustomerAddress) -> Address:
         return cls(
-            id=to_global_id("Address", a.id), kind=a.kind, label=a.label,  # type: ignore[arg-type]
-            building=a.building, street=a.street, area=a.area, city=a.city,
-            postal_code=a.postal_code, country=a.country, latitude=a.latitude,
-            longitude=a.longitude, delivery_notes=a.delivery_notes, is_default=a.is_default,
+            id=to_global_id("Address", a.id),
+            kind=a.kind,
+            label=a.label,  # type: ignore[arg-type]
+            building=a.building,
+            street=a.street,
+            area=a.area,
+            city=a.city,
+            postal_code=a.postal_code,
+            country=a.country,
+            latitude=a.latitude,
+            longitude=a.longitude,
+            delivery_notes=a.delivery_notes,
+            is_default=a.is_default,
         )
 
 
@@ -117,30 +126,47 @@ class Customer(Node):
     @classmethod
     def from_row(cls, c: models.Customer, currency: str) -> Customer:
         return cls(
-            id=to_global_id("Customer", c.id), row_id=c.id, number=c.number,
-            profile_type=c.profile_type, status=c.status, is_vip=c.is_vip,  # type: ignore[arg-type]
-            name=c.name, name_alt=c.name_alt, phone=c.phone, phone_masked=mask_phone(c.phone),
-            phone_display=format_phone(c.phone), secondary_phone=c.phone_secondary,
-            email=c.email, secondary_email=c.email_secondary, phone_verified=c.phone_verified,
-            email_verified=c.email_verified, business_type=c.business_type, tax_id=c.tax_id,
-            tags=list(c.tags), notes=c.notes, payment_terms=c.payment_terms,  # type: ignore[arg-type]
+            id=to_global_id("Customer", c.id),
+            row_id=c.id,
+            number=c.number,
+            profile_type=c.profile_type,
+            status=c.status,
+            is_vip=c.is_vip,  # type: ignore[arg-type]
+            name=c.name,
+            name_alt=c.name_alt,
+            phone=c.phone,
+            phone_masked=mask_phone(c.phone),
+            phone_display=format_phone(c.phone),
+            secondary_phone=c.phone_secondary,
+            email=c.email,
+            secondary_email=c.email_secondary,
+            phone_verified=c.phone_verified,
+            email_verified=c.email_verified,
+            business_type=c.business_type,
+            tax_id=c.tax_id,
+            tags=list(c.tags),
+            notes=c.notes,
+            payment_terms=c.payment_terms,  # type: ignore[arg-type]
             credit_limit=Money.of(c.credit_limit, currency) if c.credit_limit is not None else None,
             preferred_payment_method=c.preferred_payment_method,  # type: ignore[arg-type]
-            auto_send_invoices=c.auto_send_invoices, reminders_enabled=c.reminders_enabled,
-            language=c.language, preferences=cast(JSON, c.preferences),
+            auto_send_invoices=c.auto_send_invoices,
+            reminders_enabled=c.reminders_enabled,
+            language=c.language,
+            preferences=cast(JSON, c.preferences),
             financial=FinancialSummary(
                 total_billed=Money.of(c.total_billed, currency),
                 total_paid=Money.of(c.total_paid, currency),
                 outstanding=Money.of(c.outstanding, currency),
-                invoice_count=c.invoice_count, last_invoice_at=c.last_invoice_at,
+                invoice_count=c.invoice_count,
+                last_invoice_at=c.last_invoice_at,
                 payment_status=c.payment_status,  # type: ignore[arg-type]
                 average_days_to_pay=c.avg_days_to_pay,
             ),
             merged_into_id=to_global_id("Customer", c.merged_into_id) if c.merged_into_id else None,
-            deactivated_at=c.deactivated_at, created_at=c.created_at, updated_at=c.updated_at,
+            deactivated_at=c.deactivated_at,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
         )
-
-
 
 
 @strawberry.type
@@ -149,7 +175,9 @@ class CustomerConnection:
     page_info: PageInfo
     count_fn: strawberry.Private[object]
 
-    @strawberry.field(description="Rows matching the filters; costs one COUNT, so ask only when shown.")
+    @strawberry.field(
+        description="Rows matching the filters; costs one COUNT, so ask only when shown."
+    )
     async def total_count(self) -> int:
         return await self.count_fn()  # type: ignore[operator,no-any-return]
 
