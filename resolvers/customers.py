@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
+from strawberry.scalars import JSON
 
 from domain.core.errors import NotFound
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers import csv_io, merge, queries, registration, service
+from domain.customers.models import CustomerMerge
 from domain.customers.repository import CustomerFilter, CustomerSort
 from resolvers.base import Info, business_currency, mutate, reading
 from resolvers.customer_inputs import (
@@ -199,13 +201,13 @@ class CustomerQueries:
         )
 
 
-def _merge_record(m: object) -> CustomerMergeRecord:
+def _merge_record(m: CustomerMerge) -> CustomerMergeRecord:
     return CustomerMergeRecord(
         id=to_global_id("CustomerMerge", m.id),
         source_id=to_global_id("Customer", m.source_id),  # type: ignore[attr-defined]
         target_id=to_global_id("Customer", m.target_id),
         reason=m.reason,  # type: ignore[attr-defined]
-        counts=m.counts,
+        counts=cast(JSON, m.counts),
         merged_by=m.merged_by,
         created_at=m.created_at,  # type: ignore[attr-defined]
     )

@@ -111,8 +111,8 @@ class ApiKey(Node):
             id=to_global_id("ApiKey", k.id),
             name=k.name,
             prefix=k.prefix,
-            scopes=list(k.scopes),
-            created_at=k.created_at,  # type: ignore[arg-type]
+            scopes=[ApiScope(s) for s in k.scopes],
+            created_at=k.created_at,
             last_used_at=k.last_used_at,
             revoked_at=k.revoked_at,
         )

@@ -53,8 +53,8 @@ class Address(Node):
     def from_row(cls, a: models.CustomerAddress) -> Address:
         return cls(
             id=to_global_id("Address", a.id),
-            kind=a.kind,
-            label=a.label,  # type: ignore[arg-type]
+            kind=AddressKind(a.kind),
+            label=a.label,
             building=a.building,
             street=a.street,
             area=a.area,
@@ -129,9 +129,9 @@ class Customer(Node):
             id=to_global_id("Customer", c.id),
             row_id=c.id,
             number=c.number,
-            profile_type=c.profile_type,
-            status=c.status,
-            is_vip=c.is_vip,  # type: ignore[arg-type]
+            profile_type=ProfileType(c.profile_type),
+            status=CustomerStatus(c.status),
+            is_vip=c.is_vip,
             name=c.name,
             name_alt=c.name_alt,
             phone=c.phone,
@@ -146,9 +146,11 @@ class Customer(Node):
             tax_id=c.tax_id,
             tags=list(c.tags),
             notes=c.notes,
-            payment_terms=c.payment_terms,  # type: ignore[arg-type]
+            payment_terms=PaymentTerms(c.payment_terms),
             credit_limit=Money.of(c.credit_limit, currency) if c.credit_limit is not None else None,
-            preferred_payment_method=c.preferred_payment_method,  # type: ignore[arg-type]
+            preferred_payment_method=PaymentMethod(c.preferred_payment_method)
+            if c.preferred_payment_method
+            else None,
             auto_send_invoices=c.auto_send_invoices,
             reminders_enabled=c.reminders_enabled,
             language=c.language,
@@ -159,7 +161,7 @@ class Customer(Node):
                 outstanding=Money.of(c.outstanding, currency),
                 invoice_count=c.invoice_count,
                 last_invoice_at=c.last_invoice_at,
-                payment_status=c.payment_status,  # type: ignore[arg-type]
+                payment_status=PaymentStatus(c.payment_status),
                 average_days_to_pay=c.avg_days_to_pay,
             ),
             merged_into_id=to_global_id("Customer", c.merged_into_id) if c.merged_into_id else None,
