@@ -4,29 +4,94 @@ resolved fields never share an AsyncSession."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from domain.customers.models import CustomerAddress
+from domain.accounts.repository import AccountsRepository
+from domain.customers.models import Customer, CustomerAddress
 from domain.customers.repository import CustomerRepository
+from domain.invoicing.models import CreditNote, Invoice, InvoiceEvent, InvoiceLine, Payment
+from domain.invoicing.repository import InvoiceRepository
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from schema.context import Context
+
+T = TypeVar("T")
+
+
+def _grouped(rows: Sequence[Any], keys: Sequence[int], attr: str) -> list[list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[getattr(row, attr)].append(row)
+    return [grouped.get(k, []) for k in keys]
 
 
 class Loaders:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.addresses: DataLoader[int, list[CustomerAddress]] = DataLoader(self._addresses)
+        self.customers: DataLoader[int, Customer | None] = DataLoader(self._customers)
+        self.invoice_lines: DataLoader[int, list[InvoiceLine]] = DataLoader(self._lines)
+        self.invoice_payments: DataLoader[int, list[Payment]] = DataLoader(self._payments)
+        self.invoice_credit_notes: DataLoader[int, list[CreditNote]] = DataLoader(self._notes)
+        self.invoice_events: DataLoader[int, list[InvoiceEvent]] = DataLoader(self._events)
+        self.customer_invoices: DataLoader[tuple[int, int], list[Invoice]] = DataLoader(
+            self._customer_invoices
+        )
 
-    async def _addresses(self, customer_ids: Sequence[int]) -> list[list[CustomerAddress]]:
+    async def _scoped(self, fn: Callable[[AsyncSession, int], Awaitable[T]]) -> T:
         viewer = await self.ctx.require_viewer()
         business_id = viewer.require_business()
         async with self.ctx.rt.db.read() as session:
-            rows = await CustomerRepository(session).addresses_for(business_id, customer_ids)
-        grouped: dict[int, list[CustomerAddress]] = defaultdict(list)
-        for row in rows:
-            grouped[row.customer_id].append(row)
-        return [grouped.get(cid, []) for cid in customer_ids]
+            return await fn(session, business_id)
+
+    async def business_currency(self) -> str:
+        viewer = await self.ctx.require_viewer()
+        business_id = viewer.require_business()
+        if business_id not in self.ctx.business_cache:
+            async with self.ctx.rt.db.read() as session:
+                self.ctx.business_cache[business_id] = await AccountsRepository(session).business(
+                    business_id
+                )
+        return str(self.ctx.business_cache[business_id].currency)
+
+    async def _addresses(self, ids: Sequence[int]) -> list[list[CustomerAddress]]:
+        rows = await self._scoped(lambda s, b: CustomerRepository(s).addresses_for(b, ids))
+        return _grouped(rows, ids, "customer_id")
+
+    async def _customers(self, ids: Sequence[int]) -> list[Customer | None]:
+        rows = await self._scoped(lambda s, b: CustomerRepository(s).get_many(b, ids))
+        by_id = {r.id: r for r in rows}
+        return [by_id.get(i) for i in ids]
+
+    async def _lines(self, ids: Sequence[int]) -> list[list[InvoiceLine]]:
+        rows = await self._scoped(lambda s, b: InvoiceRepository(s).lines_for(b, ids))
+        return _grouped(rows, ids, "invoice_id")
+
+    async def _payments(self, ids: Sequence[int]) -> list[list[Payment]]:
+        rows = await self._scoped(lambda s, b: InvoiceRepository(s).payments_for(b, ids))
+        return _grouped(rows, ids, "invoice_id")
+
+    async def _notes(self, ids: Sequence[int]) -> list[list[CreditNote]]:
+        rows = await self._scoped(lambda s, b: InvoiceRepository(s).credit_notes_for(b, ids))
+        return _grouped(rows, ids, "invoice_id")
+
+    async def _events(self, ids: Sequence[int]) -> list[list[InvoiceEvent]]:
+        rows = await self._scoped(lambda s, b: InvoiceRepository(s).events_for(b, ids))
+        return _grouped(rows, ids, "invoice_id")
+
+    async def _customer_invoices(self, keys: Sequence[tuple[int, int]]) -> list[list[Invoice]]:
+        """Keys are (customer id, how many newest); one window query per distinct count."""
+        out: dict[tuple[int, int], list[Invoice]] = {}
+        for per in {n for _, n in keys}:
+            ids = [c for c, n in keys if n == per]
+            rows = await self._scoped(
+                lambda s, b, ids=ids, per=per: InvoiceRepository(s).newest_per_customer(b, ids, per)
+            )
+            for cid, group in zip(ids, _grouped(rows, ids, "customer_id"), strict=True):
+                out[(cid, per)] = group
+        return [out[k] for k in keys]

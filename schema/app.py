@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from domain.accounts.repository import AccountsRepository
 from domain.core.errors import DomainError
 from domain.core.settings import Settings, get_settings
 from domain.customers.csv_io import export_customers
@@ -193,6 +194,61 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             headers={"content-disposition": 'attachment; filename="customers.csv"'},
         )
 
+    async def payment_webhook(request: Request) -> Response:
+        """Provider-agnostic, HMAC-signed (`X-Khata-Signature: t=…,v1=…`), idempotent on the
+        provider's payment id. A bad signature writes nothing."""
+        from domain.core.signing import verify_webhook
+        from domain.core.tx import Tx
+        from domain.core.viewer import Viewer
+        from domain.invoicing.webhooks import handle_payment
+
+        secret = settings.payment_webhook_secret
+        if not secret:
+            return JSONResponse({"error": "payment webhook not configured"}, status_code=503)
+        body = await request.body()
+        try:
+            verify_webhook(secret, request.headers.get("x-khata-signature"), body, rt.clock.now())
+        except DomainError as exc:
+            return JSONResponse({"error": exc.message}, status_code=401)
+        try:
+            payload = orjson.loads(body)
+            if not isinstance(payload, dict):
+                raise ValueError
+        except ValueError:
+            return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
+        viewer = Viewer(ip=_client_ip(request.scope), request_id=request.scope.get("request_id"))
+        try:
+            async with rt.db.unit_of_work() as session:
+                outcome = await handle_payment(Tx(session, viewer, rt.clock), payload)
+        except DomainError as exc:
+            status = {"NOT_FOUND": 404, "CONFLICT": 409}.get(exc.code, 400)
+            return JSONResponse({"error": exc.message, "code": exc.code}, status_code=status)
+        return JSONResponse({"status": outcome.status, "invoice": outcome.invoice_number})
+
+    async def pay_page(request: Request) -> Response:
+        """What the payment link shows until real providers are wired: the amount due."""
+        from domain.invoicing.repository import InvoiceRepository
+
+        async with rt.db.read() as session:
+            invoice = await InvoiceRepository(session).by_payment_token(
+                request.path_params["token"]
+            )
+            business = (
+                await AccountsRepository(session).business(invoice.business_id) if invoice else None
+            )
+        if invoice is None or business is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return JSONResponse(
+            {
+                "business": business.name,
+                "invoice": invoice.number,
+                "status": invoice.status,
+                "currency": invoice.currency,
+                "balance": str(invoice.balance),
+                "dueDate": invoice.due_date.isoformat(),
+            }
+        )
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if settings.should_auto_migrate and runtime is None:
@@ -213,6 +269,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/exports/customers.csv", export_csv),
+            Route("/webhooks/payments", payment_webhook, methods=["POST"]),
+            Route("/pay/{token}", pay_page),
         ],
         lifespan=lifespan,
     )

@@ -25,6 +25,7 @@ from domain.core.errors import DomainError
 from domain.core.settings import Settings
 from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.customers import CustomerMutations, CustomerQueries, CustomerSubscriptions
+from resolvers.invoicing import InvoiceMutations, InvoiceQueries
 from schema import types as _types  # noqa: F401
 from schema.types.accounts import Business
 from schema.types.customers import Customer
@@ -35,8 +36,8 @@ log = logging.getLogger("khata.graphql")
 # off they would still leak the schema, so none are sent.
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
-Query = merge_types("Query", (AccountQueries, CustomerQueries))
-Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations))
+Query = merge_types("Query", (AccountQueries, CustomerQueries, InvoiceQueries))
+Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, InvoiceMutations))
 Subscription = merge_types("Subscription", (CustomerSubscriptions,))
 
 

@@ -31,7 +31,7 @@ from domain.core.secrets import digest, hash_password, new_token, verify_passwor
 from domain.core.tx import Tx
 from domain.core.viewer import STAFF_SCOPES, Role, Scope, Viewer
 
-COUNTER_KINDS = ("customer", "invoice")
+COUNTER_KINDS = ("customer", "invoice", "credit_note")
 DEFAULT_CURRENCY = {"IN": "INR", "KE": "KES", "OM": "OMR", "ZA": "ZAR"}
 DEFAULT_TIMEZONE = {
     "IN": "Asia/Kolkata",

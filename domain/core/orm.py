@@ -52,6 +52,7 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         dict[str, Any]: JSON(),
         list[str]: JSON(),
+        list[Any]: JSON(),
     }
 
 

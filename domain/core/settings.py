@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     email_provider: Literal["dev"] = "dev"
     public_url: str = "http://127.0.0.1:8000"
 
+    # Shared with the payment provider; unset -> the webhook answers 503.
+    payment_webhook_secret: str | None = None
     login_max_failures: int = 5
     login_window_minutes: int = 15
     log_level: str = "INFO"

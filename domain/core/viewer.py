@@ -32,10 +32,11 @@ class Viewer:
     ip: str | None = None
     request_id: str | None = None
     token_id: int | None = None
+    system: str | None = None  # e.g. "webhook:mpesa": trusted server-side actor
 
     @property
     def is_authenticated(self) -> bool:
-        return self.user_id is not None or self.api_key_id is not None
+        return self.user_id is not None or self.api_key_id is not None or self.system is not None
 
     @property
     def actor_label(self) -> str:
@@ -43,7 +44,7 @@ class Viewer:
             return f"api_key:{self.api_key_id}"
         if self.user_id is not None:
             return f"user:{self.user_id}"
-        return "system"
+        return self.system or "system"
 
     def require_user(self) -> int:
         if self.user_id is None:

@@ -168,6 +168,8 @@ class Customer(Base):
     last_invoice_at: Mapped[datetime | None]
     payment_status: Mapped[str] = mapped_column(String(10), default=PaymentStatus.NONE)
     avg_days_to_pay: Mapped[Decimal | None] = mapped_column(MoneyColumn())
+    # Overpayments kept for the customer (owner's choice); later invoices can use it.
+    credit_balance: Mapped[Decimal] = mapped_column(MoneyColumn(), default=Decimal(0))
 
     merged_into_id: Mapped[int | None] = mapped_column(IdType)
     deactivated_at: Mapped[datetime | None]

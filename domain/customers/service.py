@@ -357,6 +357,7 @@ async def create_customer(
         total_billed=Decimal(0),
         total_paid=Decimal(0),
         outstanding=Decimal(0),
+        credit_balance=Decimal(0),
         invoice_count=0,
         phone_verified=False,
         email_verified=False,

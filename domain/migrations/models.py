@@ -4,6 +4,7 @@ from domain.accounts import models as accounts  # noqa: F401
 from domain.core import audit, counters, outbox  # noqa: F401
 from domain.core.orm import Base
 from domain.customers import models as customers  # noqa: F401
+from domain.invoicing import models as invoicing  # noqa: F401
 from domain.notifications import models as notifications  # noqa: F401
 
 metadata = Base.metadata

@@ -23,6 +23,7 @@ from schema.types.common import (
     PaymentTerms,
     ProfileType,
 )
+from schema.types.invoicing import Invoice
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -112,11 +113,25 @@ class Customer(Node):
     created_at: datetime
     updated_at: datetime
     row_id: strawberry.Private[int]
+    credit: strawberry.Private[Money]
 
     @strawberry.field
     async def addresses(self, info: strawberry.Info[Context, None]) -> list[Address]:
         rows = await info.context.loaders.addresses.load(self.row_id)
         return [Address.from_row(a) for a in rows]
+
+    @strawberry.field(description="The newest invoices of this customer (at most 20).")
+    async def invoices(self, info: strawberry.Info[Context, None], first: int = 5) -> list[Invoice]:
+        rows = await info.context.loaders.customer_invoices.load(
+            (self.row_id, max(1, min(first, 20)))
+        )
+        url = info.context.rt.settings.public_url
+        today = info.context.rt.clock.now().date()
+        return [Invoice.from_row(r, today, url) for r in rows]
+
+    @strawberry.field(description="Overpayments kept for this customer.")
+    def credit_balance(self) -> Money:
+        return self.credit
 
     @strawberry.field
     async def default_address(self, info: strawberry.Info[Context, None]) -> Address | None:
@@ -128,6 +143,7 @@ class Customer(Node):
         return cls(
             id=to_global_id("Customer", c.id),
             row_id=c.id,
+            credit=Money.of(c.credit_balance, currency),
             number=c.number,
             profile_type=ProfileType(c.profile_type),
             status=CustomerStatus(c.status),

@@ -1,0 +1,45 @@
+"""HMAC signatures: payment webhooks (Stripe-style `t=…,v1=…`) and short-lived
+download URLs. Constant-time comparison; timestamps bound replay."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from domain.core.errors import Unauthenticated
+
+
+def hmac_hex(secret: str, message: bytes) -> str:
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def sign_webhook(secret: str, body: bytes, timestamp: int) -> str:
+    return f"t={timestamp},v1={hmac_hex(secret, str(timestamp).encode() + b'.' + body)}"
+
+
+def verify_webhook(
+    secret: str, header: str | None, body: bytes, now: datetime, tolerance_seconds: int = 300
+) -> None:
+    if not header:
+        raise Unauthenticated("missing signature")
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    stamp, given = parts.get("t", ""), parts.get("v1", "")
+    if not stamp.isdigit() or not given:
+        raise Unauthenticated("malformed signature")
+    if abs(now.timestamp() - int(stamp)) > tolerance_seconds:
+        raise Unauthenticated("signature timestamp outside the tolerance")
+    expected = hmac_hex(secret, stamp.encode() + b"." + body)
+    if not hmac.compare_digest(expected, given):
+        raise Unauthenticated("bad signature")
+
+
+def sign_download(secret: str, path: str, expires: int) -> str:
+    return hmac_hex(secret, f"{path}|{expires}".encode())
+
+
+def verify_download(secret: str, path: str, expires: str, signature: str, now: datetime) -> None:
+    if not expires.isdigit() or int(expires) < now.timestamp():
+        raise Unauthenticated("link expired")
+    if not hmac.compare_digest(sign_download(secret, path, int(expires)), signature):
+        raise Unauthenticated("bad link signature")

@@ -1,0 +1,1 @@
+"""Invoicing: invoices, lines, taxes, drafts (and drafting from prompts), payments."""

@@ -1,0 +1,357 @@
+"""Payments (idempotent, never below zero), reversals, customer credit and credit notes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import orjson
+
+from domain.core import audit
+from domain.core.counters import format_number, next_value
+from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
+from domain.core.money import minor_units, quantize
+from domain.core.tx import Tx
+from domain.core.viewer import Role, Scope
+from domain.customers.models import Customer
+from domain.invoicing.models import (
+    CreditNote,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentMethodKind,
+    PaymentState,
+)
+from domain.invoicing.repository import InvoiceRepository
+from domain.invoicing.service import (
+    _customer,
+    emit,
+    get_invoice,
+    load_business,
+    refresh_customer_summary,
+    set_status,
+    timeline,
+)
+
+MAX_KEY = 120
+
+
+@dataclass
+class PaymentData:
+    invoice_id: int
+    amount: Decimal
+    method: str
+    idempotency_key: str
+    reference: str | None = None
+    received_at: datetime | None = None
+    keep_excess_as_credit: bool = False
+    provider: str | None = None
+    provider_payment_id: str | None = None
+
+
+@dataclass
+class PaymentOutcome:
+    payment: Payment
+    invoice: Invoice
+    replayed: bool
+
+
+def _fingerprint(data: PaymentData) -> str:
+    canonical = orjson.dumps(
+        [
+            data.invoice_id,
+            str(data.amount.normalize()),
+            data.method,
+            data.reference or "",
+            data.received_at.isoformat() if data.received_at else "",
+            data.keep_excess_as_credit,
+        ]
+    )
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _amount(value: Decimal, currency: str, field: str, errors: ErrorCollector) -> Decimal:
+    if not value.is_finite() or value <= 0:
+        errors.add(field, "must be greater than zero", "NOT_POSITIVE")
+        return Decimal(0)
+    if value != quantize(value, currency):
+        errors.add(field, f"{currency} has {minor_units(currency)} decimal places", "TOO_PRECISE")
+    return value
+
+
+async def record_payment(tx: Tx, data: PaymentData) -> PaymentOutcome:
+    """The invoice row is locked first, then the key is looked up: a concurrent duplicate
+    waits for the first to commit and then replays it; the balance never goes negative."""
+    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    errors = ErrorCollector()
+    key = (data.idempotency_key or "").strip()
+    if not key or len(key) > MAX_KEY:
+        errors.add("idempotencyKey", f"is required (1-{MAX_KEY} characters)", "REQUIRED")
+    try:
+        PaymentMethodKind(data.method)
+    except ValueError:
+        errors.add("method", "is not a payment method", "INVALID_CHOICE")
+    if data.method == PaymentMethodKind.CREDIT:
+        errors.add("method", "use applyCustomerCredit for customer credit", "INVALID_CHOICE")
+    if data.received_at is not None and data.received_at > tx.now() + timedelta(minutes=5):
+        errors.add("receivedAt", "cannot be in the future", "IN_FUTURE")
+    if data.reference and len(data.reference) > 120:
+        errors.add("reference", "must be at most 120 characters", "TOO_LONG")
+    errors.raise_if_any()
+    invoice = await get_invoice(tx, data.invoice_id, lock=True)
+    repo = InvoiceRepository(tx.session)
+    existing = await repo.payment_by_key(business_id, key)
+    fingerprint = _fingerprint(data)
+    if existing is not None:
+        if existing.request_hash != fingerprint:
+            raise Conflict("this idempotency key was used for a different payment")
+        return PaymentOutcome(existing, invoice, replayed=True)
+    _amount(data.amount, invoice.currency, "amount", errors)
+    errors.raise_if_any()
+    if invoice.status == InvoiceStatus.VOID:
+        raise Conflict("invoice is void")
+    if invoice.balance <= 0:
+        raise Conflict("invoice is already paid")
+    applied, excess = data.amount, Decimal(0)
+    if data.amount > invoice.balance:
+        if not data.keep_excess_as_credit:
+            raise ValidationFailed.one(
+                "amount",
+                f"exceeds the balance of {invoice.balance} {invoice.currency}; "
+                "ask to keep the excess as customer credit",
+                "OVERPAYMENT",
+            )
+        if tx.viewer.role not in (Role.OWNER, Role.ADMIN) and data.provider is None:
+            raise ValidationFailed.one(
+                "keepExcessAsCredit",
+                "only an owner or admin may keep an overpayment as credit",
+                "PERMISSION",
+            )
+        applied, excess = invoice.balance, data.amount - invoice.balance
+    customer = await _customer(tx, invoice)
+    payment = Payment(
+        business_id=business_id,
+        invoice_id=invoice.id,
+        customer_id=invoice.customer_id,
+        amount=applied,
+        excess_to_credit=excess,
+        currency=invoice.currency,
+        method=data.method,
+        reference=(data.reference or "").strip() or None,
+        received_at=data.received_at or tx.now(),
+        idempotency_key=key,
+        request_hash=fingerprint,
+        state=PaymentState.COMPLETED,
+        provider=data.provider,
+        provider_payment_id=data.provider_payment_id,
+        reversed_at=None,
+        reverse_reason=None,
+        recorded_by=tx.viewer.actor_label,
+        created_at=tx.now(),
+    )
+    await repo.add(payment)
+    invoice.amount_paid += applied
+    invoice.balance -= applied
+    invoice.updated_at = tx.now()
+    if excess:
+        customer.credit_balance += excess
+    timeline(
+        tx,
+        invoice,
+        "payment_recorded",
+        paymentId=payment.id,
+        amount=str(applied),
+        method=data.method,
+        excessToCredit=str(excess),
+    )
+    emit(
+        tx,
+        "payment.received",
+        invoice,
+        customer,
+        paymentId=payment.id,
+        amount=str(applied),
+        method=data.method,
+        excessToCredit=str(excess),
+    )
+    set_status(tx, invoice, customer)
+    await tx.session.flush()
+    await refresh_customer_summary(tx, customer, await load_business(tx))
+    return PaymentOutcome(payment, invoice, replayed=False)
+
+
+async def apply_customer_credit(tx: Tx, invoice_id: int, idempotency_key: str) -> PaymentOutcome:
+    """Use the customer's kept credit against this invoice (as much as both allow)."""
+    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    invoice = await get_invoice(tx, invoice_id, lock=True)
+    repo = InvoiceRepository(tx.session)
+    existing = await repo.payment_by_key(business_id, idempotency_key)
+    if existing is not None:
+        if existing.invoice_id != invoice.id or existing.method != PaymentMethodKind.CREDIT:
+            raise Conflict("this idempotency key was used for a different payment")
+        return PaymentOutcome(existing, invoice, replayed=True)
+    customer = await _customer(tx, invoice)
+    if invoice.status == InvoiceStatus.VOID or invoice.balance <= 0:
+        raise Conflict("invoice has nothing to pay")
+    amount = min(customer.credit_balance, invoice.balance)
+    if amount <= 0:
+        raise Conflict("customer has no credit")
+    payment = Payment(
+        business_id=business_id,
+        invoice_id=invoice.id,
+        customer_id=customer.id,
+        amount=amount,
+        excess_to_credit=Decimal(0),
+        currency=invoice.currency,
+        method=PaymentMethodKind.CREDIT,
+        reference="customer credit",
+        received_at=tx.now(),
+        idempotency_key=idempotency_key,
+        request_hash="credit",
+        state=PaymentState.COMPLETED,
+        provider=None,
+        provider_payment_id=None,
+        reversed_at=None,
+        reverse_reason=None,
+        recorded_by=tx.viewer.actor_label,
+        created_at=tx.now(),
+    )
+    await repo.add(payment)
+    customer.credit_balance -= amount
+    invoice.amount_paid += amount
+    invoice.balance -= amount
+    timeline(tx, invoice, "credit_applied", paymentId=payment.id, amount=str(amount))
+    emit(
+        tx,
+        "payment.received",
+        invoice,
+        customer,
+        paymentId=payment.id,
+        amount=str(amount),
+        method=PaymentMethodKind.CREDIT,
+    )
+    set_status(tx, invoice, customer)
+    await tx.session.flush()
+    await refresh_customer_summary(tx, customer, await load_business(tx))
+    return PaymentOutcome(payment, invoice, replayed=False)
+
+
+async def reverse_payment(tx: Tx, payment_id: int, reason: str) -> PaymentOutcome:
+    business_id = tx.viewer.require_role(Role.OWNER, Role.ADMIN)
+    if not reason or not reason.strip():
+        raise ValidationFailed.one("reason", "say why the payment is reversed", "REQUIRED")
+    repo = InvoiceRepository(tx.session)
+    found = await repo.payment(business_id, payment_id)
+    if found is None or found.invoice_id is None:
+        raise NotFound("payment", payment_id)
+    invoice = await get_invoice(tx, found.invoice_id, lock=True)
+    payment = await repo.payment(business_id, payment_id, lock=True)
+    assert payment is not None
+    if payment.state == PaymentState.REVERSED:
+        raise Conflict("payment is already reversed")
+    customer = await _customer(tx, invoice)
+    if payment.excess_to_credit > customer.credit_balance:
+        raise Conflict("the overpayment kept as credit was already used; reverse that first")
+    customer.credit_balance -= payment.excess_to_credit
+    if payment.method == PaymentMethodKind.CREDIT:
+        customer.credit_balance += payment.amount
+    payment.state = PaymentState.REVERSED
+    payment.reversed_at = tx.now()
+    payment.reverse_reason = reason.strip()
+    invoice.amount_paid -= payment.amount
+    invoice.balance += payment.amount
+    invoice.updated_at = tx.now()
+    timeline(
+        tx,
+        invoice,
+        "payment_reversed",
+        paymentId=payment.id,
+        amount=str(payment.amount),
+        reason=payment.reverse_reason,
+    )
+    emit(
+        tx, "payment.reversed", invoice, customer, paymentId=payment.id, amount=str(payment.amount)
+    )
+    set_status(tx, invoice, customer)
+    audit.record(
+        tx,
+        "payment.reversed",
+        target_type="payment",
+        target_id=payment.id,
+        data={"reason": payment.reverse_reason, "amount": str(payment.amount)},
+    )
+    await tx.session.flush()
+    await refresh_customer_summary(tx, customer, await load_business(tx))
+    return PaymentOutcome(payment, invoice, replayed=False)
+
+
+async def issue_credit_note(
+    tx: Tx, invoice_id: int, amount: Decimal | None, reason: str
+) -> tuple[CreditNote, Invoice]:
+    """Reduces what is owed; on a paid invoice the credited amount becomes customer credit."""
+    business_id = tx.viewer.require_role(Role.OWNER, Role.ADMIN)
+    errors = ErrorCollector()
+    if not reason or not reason.strip():
+        errors.add("reason", "say why", "REQUIRED")
+    invoice = await get_invoice(tx, invoice_id, lock=True)
+    if invoice.status == InvoiceStatus.VOID:
+        raise Conflict("invoice is void")
+    creditable = invoice.total - invoice.amount_credited
+    value = creditable if amount is None else _amount(amount, invoice.currency, "amount", errors)
+    if value > creditable:
+        errors.add(
+            "amount", f"at most {creditable} {invoice.currency} can still be credited", "TOO_LARGE"
+        )
+    errors.raise_if_any()
+    if value <= 0:
+        raise Conflict("nothing left to credit on this invoice")
+    customer: Customer = await _customer(tx, invoice)
+    number = format_number("CN", await next_value(tx, business_id, "credit_note"))
+    note = CreditNote(
+        business_id=business_id,
+        invoice_id=invoice.id,
+        customer_id=customer.id,
+        number=number,
+        amount=value,
+        reason=reason.strip(),
+        issued_at=tx.now(),
+        created_by=tx.viewer.actor_label,
+    )
+    await InvoiceRepository(tx.session).add(note)
+    to_balance = min(value, invoice.balance)
+    invoice.amount_credited += value
+    invoice.balance -= to_balance
+    if value > to_balance:
+        customer.credit_balance += value - to_balance
+    invoice.updated_at = tx.now()
+    timeline(
+        tx,
+        invoice,
+        "credit_note_issued",
+        creditNoteId=note.id,
+        number=number,
+        amount=str(value),
+        reason=note.reason,
+    )
+    emit(
+        tx,
+        "credit_note.issued",
+        invoice,
+        customer,
+        creditNoteId=note.id,
+        creditNoteNumber=number,
+        amount=str(value),
+    )
+    set_status(tx, invoice, customer)
+    audit.record(
+        tx,
+        "credit_note.issued",
+        target_type="invoice",
+        target_id=invoice.id,
+        data={"number": number, "amount": str(value)},
+    )
+    await tx.session.flush()
+    await refresh_customer_summary(tx, customer, await load_business(tx))
+    return note, invoice

@@ -1,0 +1,347 @@
+"""All SQL for invoicing; every method is scoped by the business id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.invoicing.models import (
+    CreditNote,
+    Invoice,
+    InvoiceEvent,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentState,
+)
+
+OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID)
+
+
+@dataclass
+class InvoiceFilter:
+    statuses: Sequence[str] = ()
+    overdue_on: date | None = None  # only invoices overdue on this business-local date
+    customer_id: int | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    total_min: Decimal | None = None
+    total_max: Decimal | None = None
+    number: str | None = None
+
+
+class InvoiceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, *rows: object) -> None:
+        self.s.add_all(rows)
+        await self.s.flush()
+
+    async def get(self, business_id: int, invoice_id: int, *, lock: bool = False) -> Invoice | None:
+        stmt = select(Invoice).where(Invoice.business_id == business_id, Invoice.id == invoice_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return await self.s.scalar(stmt)
+
+    async def by_number(self, business_id: int, number: str) -> Invoice | None:
+        return await self.s.scalar(
+            select(Invoice).where(Invoice.business_id == business_id, Invoice.number == number)
+        )
+
+    async def by_payment_token(self, token: str, *, lock: bool = False) -> Invoice | None:
+        stmt = select(Invoice).where(Invoice.payment_token == token)
+        if lock:
+            stmt = stmt.with_for_update()
+        return await self.s.scalar(stmt)
+
+    async def lock(self, invoice: Invoice) -> None:
+        """Row lock on PostgreSQL (SQLite writers are already serialised)."""
+        await self.s.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+        await self.s.refresh(invoice)
+
+    def _filtered(self, business_id: int, f: InvoiceFilter) -> Any:
+        conditions: list[ColumnElement[bool]] = [Invoice.business_id == business_id]
+        if f.statuses:
+            conditions.append(Invoice.status.in_(f.statuses))
+        if f.overdue_on is not None:
+            conditions += [
+                Invoice.status.in_(OPEN),
+                Invoice.due_date < f.overdue_on,
+                Invoice.balance > 0,
+            ]
+        if f.customer_id is not None:
+            conditions.append(Invoice.customer_id == f.customer_id)
+        if f.issued_from is not None:
+            conditions.append(Invoice.issue_date >= f.issued_from)
+        if f.issued_to is not None:
+            conditions.append(Invoice.issue_date <= f.issued_to)
+        if f.total_min is not None:
+            conditions.append(Invoice.total >= f.total_min)
+        if f.total_max is not None:
+            conditions.append(Invoice.total <= f.total_max)
+        if f.number:
+            conditions.append(Invoice.number.like(f"%{f.number.upper()}%"))
+        return select(Invoice).where(*conditions)
+
+    async def page(
+        self,
+        business_id: int,
+        f: InvoiceFilter,
+        first: int,
+        after: tuple[Any, int] | None,
+        sort: str,
+        descending: bool,
+    ) -> tuple[Sequence[Invoice], bool]:
+        expr: Any = {
+            "issue_date": Invoice.issue_date,
+            "due_date": Invoice.due_date,
+            "total": Invoice.total,
+            "balance": Invoice.balance,
+        }.get(sort, Invoice.id)
+        stmt = self._filtered(business_id, f)
+        if after is not None:
+            value, last_id = after
+            if expr is Invoice.id:
+                stmt = stmt.where(Invoice.id < last_id if descending else Invoice.id > last_id)
+            elif descending:
+                stmt = stmt.where(or_(expr < value, and_(expr == value, Invoice.id < last_id)))
+            else:
+                stmt = stmt.where(or_(expr > value, and_(expr == value, Invoice.id > last_id)))
+        order = [expr.desc(), Invoice.id.desc()] if descending else [expr.asc(), Invoice.id.asc()]
+        if expr is Invoice.id:
+            order = order[:1]
+        rows = (await self.s.scalars(stmt.order_by(*order).limit(first + 1))).all()
+        return rows[:first], len(rows) > first
+
+    async def count(self, business_id: int, f: InvoiceFilter) -> int:
+        sub = self._filtered(business_id, f).with_only_columns(Invoice.id).subquery()
+        return int((await self.s.execute(select(func.count()).select_from(sub))).scalar_one())
+
+    async def lines_for(
+        self, business_id: int, invoice_ids: Sequence[int]
+    ) -> Sequence[InvoiceLine]:
+        stmt = (
+            select(InvoiceLine)
+            .where(InvoiceLine.business_id == business_id, InvoiceLine.invoice_id.in_(invoice_ids))
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        )
+        return (await self.s.scalars(stmt)).all()
+
+    async def payments_for(self, business_id: int, invoice_ids: Sequence[int]) -> Sequence[Payment]:
+        stmt = (
+            select(Payment)
+            .where(Payment.business_id == business_id, Payment.invoice_id.in_(invoice_ids))
+            .order_by(Payment.invoice_id, Payment.received_at, Payment.id)
+        )
+        return (await self.s.scalars(stmt)).all()
+
+    async def credit_notes_for(
+        self, business_id: int, invoice_ids: Sequence[int]
+    ) -> Sequence[CreditNote]:
+        stmt = (
+            select(CreditNote)
+            .where(CreditNote.business_id == business_id, CreditNote.invoice_id.in_(invoice_ids))
+            .order_by(CreditNote.invoice_id, CreditNote.id)
+        )
+        return (await self.s.scalars(stmt)).all()
+
+    async def events_for(
+        self, business_id: int, invoice_ids: Sequence[int]
+    ) -> Sequence[InvoiceEvent]:
+        stmt = (
+            select(InvoiceEvent)
+            .where(
+                InvoiceEvent.business_id == business_id, InvoiceEvent.invoice_id.in_(invoice_ids)
+            )
+            .order_by(InvoiceEvent.invoice_id, InvoiceEvent.id)
+        )
+        return (await self.s.scalars(stmt)).all()
+
+    async def newest_per_customer(
+        self, business_id: int, customer_ids: Sequence[int], per_customer: int
+    ) -> Sequence[Invoice]:
+        """The N newest invoices of each customer in one statement (window function)."""
+        ranked = (
+            select(
+                Invoice.id,
+                func.row_number()
+                .over(
+                    partition_by=Invoice.customer_id,
+                    order_by=(Invoice.issue_date.desc(), Invoice.id.desc()),
+                )
+                .label("rank"),
+            )
+            .where(Invoice.business_id == business_id, Invoice.customer_id.in_(customer_ids))
+            .subquery()
+        )
+        stmt = (
+            select(Invoice)
+            .join(ranked, ranked.c.id == Invoice.id)
+            .where(ranked.c.rank <= per_customer)
+            .order_by(Invoice.customer_id, Invoice.issue_date.desc(), Invoice.id.desc())
+        )
+        return (await self.s.scalars(stmt)).all()
+
+    async def payment_by_key(self, business_id: int, key: str) -> Payment | None:
+        return await self.s.scalar(
+            select(Payment).where(
+                Payment.business_id == business_id, Payment.idempotency_key == key
+            )
+        )
+
+    async def payment_by_provider_id(
+        self, business_id: int, provider: str, provider_id: str
+    ) -> Payment | None:
+        return await self.s.scalar(
+            select(Payment).where(
+                Payment.business_id == business_id,
+                Payment.provider == provider,
+                Payment.provider_payment_id == provider_id,
+            )
+        )
+
+    async def payment(
+        self, business_id: int, payment_id: int, *, lock: bool = False
+    ) -> Payment | None:
+        stmt = select(Payment).where(Payment.business_id == business_id, Payment.id == payment_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return await self.s.scalar(stmt)
+
+    async def customer_totals(
+        self, business_id: int, customer_id: int, today: date
+    ) -> dict[str, Any]:
+        live = and_(
+            Invoice.business_id == business_id,
+            Invoice.customer_id == customer_id,
+            Invoice.status != InvoiceStatus.VOID,
+        )
+        row = (
+            await self.s.execute(
+                select(
+                    func.coalesce(func.sum(Invoice.total - Invoice.amount_credited), 0),
+                    func.coalesce(func.sum(Invoice.amount_paid), 0),
+                    func.coalesce(func.sum(Invoice.balance), 0),
+                    func.count(Invoice.id),
+                    func.max(Invoice.issue_date),
+                    func.coalesce(
+                        func.sum(
+                            case((and_(Invoice.due_date < today, Invoice.balance > 0), 1), else_=0)
+                        ),
+                        0,
+                    ),
+                    func.coalesce(
+                        func.sum(
+                            case((Invoice.status == InvoiceStatus.PARTIALLY_PAID, 1), else_=0)
+                        ),
+                        0,
+                    ),
+                ).where(live)
+            )
+        ).one()
+        paid_rows = (
+            await self.s.execute(
+                select(Invoice.issue_date, Invoice.paid_at).where(
+                    live, Invoice.status == InvoiceStatus.PAID
+                )
+            )
+        ).all()
+        return {
+            "billed": Decimal(row[0]),
+            "paid": Decimal(row[1]),
+            "outstanding": Decimal(row[2]),
+            "count": int(row[3]),
+            "last_issue": row[4],
+            "overdue": int(row[5]),
+            "partial": int(row[6]),
+            "paid_rows": paid_rows,
+        }
+
+    async def statement_invoices(
+        self,
+        business_id: int,
+        customer_id: int,
+        before: date | None,
+        start: date | None,
+        end: date | None,
+    ) -> Sequence[Invoice]:
+        stmt = select(Invoice).where(
+            Invoice.business_id == business_id,
+            Invoice.customer_id == customer_id,
+            Invoice.status != InvoiceStatus.VOID,
+        )
+        if before is not None:
+            stmt = stmt.where(Invoice.issue_date < before)
+        if start is not None:
+            stmt = stmt.where(Invoice.issue_date >= start)
+        if end is not None:
+            stmt = stmt.where(Invoice.issue_date <= end)
+        return (await self.s.scalars(stmt.order_by(Invoice.issue_date, Invoice.id))).all()
+
+    async def statement_payments(
+        self,
+        business_id: int,
+        customer_id: int,
+        start: datetime | None,
+        end: datetime | None,
+        before: datetime | None,
+    ) -> Sequence[Payment]:
+        stmt = select(Payment).where(
+            Payment.business_id == business_id,
+            Payment.customer_id == customer_id,
+            Payment.state == PaymentState.COMPLETED,
+        )
+        if before is not None:
+            stmt = stmt.where(Payment.received_at < before)
+        if start is not None:
+            stmt = stmt.where(Payment.received_at >= start)
+        if end is not None:
+            stmt = stmt.where(Payment.received_at < end)
+        return (await self.s.scalars(stmt.order_by(Payment.received_at, Payment.id))).all()
+
+    async def statement_credit_notes(
+        self,
+        business_id: int,
+        customer_id: int,
+        start: datetime | None,
+        end: datetime | None,
+        before: datetime | None,
+    ) -> Sequence[CreditNote]:
+        stmt = select(CreditNote).where(
+            CreditNote.business_id == business_id,
+            CreditNote.customer_id == customer_id,
+        )
+        if before is not None:
+            stmt = stmt.where(CreditNote.issued_at < before)
+        if start is not None:
+            stmt = stmt.where(CreditNote.issued_at >= start)
+        if end is not None:
+            stmt = stmt.where(CreditNote.issued_at < end)
+        return (await self.s.scalars(stmt.order_by(CreditNote.issued_at, CreditNote.id))).all()
+
+    async def open_invoices(self, business_id: int, customer_id: int | None) -> Sequence[Invoice]:
+        stmt = select(Invoice).where(
+            Invoice.business_id == business_id, Invoice.status.in_(OPEN), Invoice.balance > 0
+        )
+        if customer_id is not None:
+            stmt = stmt.where(Invoice.customer_id == customer_id)
+        return (await self.s.scalars(stmt)).all()
+
+    async def move_customer(self, business_id: int, source_id: int, target_id: int) -> int:
+        moved = 0
+        for model in (Invoice, Payment, CreditNote):
+            result = await self.s.execute(
+                update(model)
+                .where(model.business_id == business_id, model.customer_id == source_id)  # type: ignore[attr-defined]
+                .values(customer_id=target_id)
+            )
+            if model is Invoice:
+                moved = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return moved

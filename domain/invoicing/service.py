@@ -1,0 +1,404 @@
+"""Invoice rules: numbering, taxes through the tax engine, lifecycle transitions with a
+timeline, the customer's financial summary kept exact in the same transaction."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.accounts.models import Business
+from domain.accounts.repository import AccountsRepository
+from domain.core import outbox
+from domain.core.counters import format_number, next_value
+from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
+from domain.core.money import quantize
+from domain.core.tx import Tx
+from domain.core.viewer import Scope
+from domain.customers.models import Customer, CustomerStatus, PaymentStatus
+from domain.customers.repository import CustomerRepository
+from domain.invoicing import tax
+from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatus
+from domain.invoicing.repository import InvoiceRepository
+
+TERMS_DAYS = {"due_on_receipt": 0, "net_15": 15, "net_30": 30, "net_60": 60}
+MAX_LINES = 200
+
+
+def channel_for(business_id: int) -> str:
+    return f"business:{business_id}:invoices"
+
+
+@dataclass
+class LineData:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    unit: str | None = None
+    discount_percent: Decimal | None = None
+    discount_amount: Decimal | None = None
+    tax_rate: Decimal | None = None
+
+
+@dataclass
+class InvoiceData:
+    customer_id: int
+    lines: list[LineData]
+    currency: str | None = None
+    issue_date: date | None = None
+    due_date: date | None = None
+    prices_include_tax: bool = False
+    place_of_supply: str | None = None
+    discount_percent: Decimal | None = None
+    discount_amount: Decimal | None = None
+    notes: str | None = None
+    terms: str | None = None
+    template_id: int | None = None
+    draft_id: int | None = None
+    extra_event: dict[str, Any] = field(default_factory=dict)
+
+
+async def load_business(tx: Tx) -> Business:
+    business = await AccountsRepository(tx.session).business(tx.business_id)
+    if business is None:
+        raise NotFound("business")
+    return business
+
+
+def local_today(tx: Tx, business: Business) -> date:
+    return tx.now().astimezone(ZoneInfo(business.timezone)).date()
+
+
+def timeline(tx: Tx, invoice: Invoice, kind: str, **data: Any) -> None:
+    tx.session.add(
+        InvoiceEvent(
+            business_id=invoice.business_id,
+            invoice_id=invoice.id,
+            kind=kind,
+            actor=tx.viewer.actor_label,
+            data=data,
+            created_at=tx.now(),
+        )
+    )
+
+
+def invoice_payload(
+    invoice: Invoice, customer: Customer | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Enough to render a notification or a live update without another query."""
+    payload = {
+        "invoiceId": invoice.id,
+        "number": invoice.number,
+        "status": invoice.status,
+        "customerId": invoice.customer_id,
+        "currency": invoice.currency,
+        "total": str(invoice.total),
+        "amountPaid": str(invoice.amount_paid),
+        "balance": str(invoice.balance),
+        "dueDate": invoice.due_date.isoformat(),
+        "issueDate": invoice.issue_date.isoformat(),
+    }
+    if customer is not None:
+        payload |= {
+            "customerName": customer.name,
+            "customerPhone": customer.phone,
+            "customerEmail": customer.email,
+            "personId": customer.person_id,
+        }
+    return payload | extra
+
+
+def emit(
+    tx: Tx, topic: str, invoice: Invoice, customer: Customer | None = None, **extra: Any
+) -> None:
+    outbox.emit(
+        tx,
+        topic,
+        invoice_payload(invoice, customer, **extra),
+        channels=[channel_for(invoice.business_id)],
+    )
+
+
+def status_for(invoice: Invoice) -> str:
+    if invoice.status == InvoiceStatus.VOID:
+        return InvoiceStatus.VOID
+    if invoice.balance <= 0:
+        return InvoiceStatus.PAID
+    if invoice.amount_paid > 0 or invoice.amount_credited > 0:
+        return InvoiceStatus.PARTIALLY_PAID
+    return InvoiceStatus.SENT if invoice.sent_at else InvoiceStatus.ISSUED
+
+
+def set_status(tx: Tx, invoice: Invoice, customer: Customer | None) -> None:
+    new = status_for(invoice)
+    if new != invoice.status:
+        old, invoice.status = invoice.status, new
+        if new == InvoiceStatus.PAID and invoice.paid_at is None:
+            invoice.paid_at = tx.now()
+        if new != InvoiceStatus.PAID:
+            invoice.paid_at = None
+        timeline(tx, invoice, "status_changed", **{"from": old, "to": new})
+        emit(tx, "invoice.status_changed", invoice, customer, previousStatus=old)
+
+
+async def refresh_customer_summary(tx: Tx, customer: Customer, business: Business) -> None:
+    """Recomputed from the rows in the same transaction: exact by construction."""
+    today = local_today(tx, business)
+    totals = await InvoiceRepository(tx.session).customer_totals(
+        customer.business_id, customer.id, today
+    )
+    cur = business.currency
+    customer.total_billed = quantize(totals["billed"], cur)
+    customer.total_paid = quantize(totals["paid"], cur)
+    customer.outstanding = quantize(totals["outstanding"], cur)
+    customer.invoice_count = totals["count"]
+    last = totals["last_issue"]
+    if last is not None:
+        if isinstance(last, str):
+            last = date.fromisoformat(last)
+        customer.last_invoice_at = datetime(last.year, last.month, last.day, tzinfo=ZoneInfo("UTC"))
+    else:
+        customer.last_invoice_at = None
+    if totals["count"] == 0:
+        customer.payment_status = PaymentStatus.NONE
+    elif totals["overdue"]:
+        customer.payment_status = PaymentStatus.OVERDUE
+    elif totals["partial"]:
+        customer.payment_status = PaymentStatus.WARNING
+    else:
+        customer.payment_status = PaymentStatus.GOOD
+    days = []
+    for issued, paid_at in totals["paid_rows"]:
+        if paid_at is not None:
+            issued_d = date.fromisoformat(issued) if isinstance(issued, str) else issued
+            paid_d = (
+                paid_at.astimezone(ZoneInfo(business.timezone)).date()
+                if isinstance(paid_at, datetime)
+                else paid_at
+            )
+            days.append(max((paid_d - issued_d).days, 0))
+    customer.avg_days_to_pay = quantize(Decimal(sum(days)) / len(days), "USD") if days else None
+    customer.updated_at = tx.now()
+
+
+def _validate_lines(lines: list[LineData], errors: ErrorCollector) -> None:
+    if not lines:
+        errors.add("lines", "an invoice needs at least one line", "REQUIRED")
+    if len(lines) > MAX_LINES:
+        errors.add("lines", f"at most {MAX_LINES} lines", "TOO_MANY")
+    for i, line in enumerate(lines):
+        if not line.description.strip():
+            errors.add(f"lines.{i}.description", "is required", "REQUIRED")
+        elif len(line.description) > 500:
+            errors.add(f"lines.{i}.description", "must be at most 500 characters", "TOO_LONG")
+
+
+def compute(data: InvoiceData, business: Business, currency: str) -> tax.InvoiceTotals:
+    lines = [
+        tax.LineInput(
+            description=line.description.strip(),
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            unit=line.unit,
+            discount_percent=line.discount_percent,
+            discount_amount=line.discount_amount,
+            tax_rate=line.tax_rate,
+        )
+        for line in data.lines
+    ]
+    ctx = tax.TaxContext(
+        country=business.country,
+        currency=currency,
+        inclusive=data.prices_include_tax,
+        seller_region=business_region(business),
+        buyer_region=data.place_of_supply,
+    )
+    return tax.compute_invoice(
+        lines,
+        ctx,
+        invoice_discount_percent=data.discount_percent,
+        invoice_discount_amount=data.discount_amount,
+    )
+
+
+def business_region(business: Business) -> str | None:
+    """India GST: the state code is the first two digits of a GSTIN."""
+    if business.country == "IN" and business.tax_id and business.tax_id[:2].isdigit():
+        return business.tax_id[:2]
+    return None
+
+
+async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
+    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    business = await load_business(tx)
+    errors = ErrorCollector()
+    customer = await CustomerRepository(tx.session).get(business_id, data.customer_id, lock=True)
+    if customer is None:
+        raise NotFound("customer", data.customer_id)
+    if customer.status != CustomerStatus.ACTIVE:
+        errors.add("customerId", f"customer is {customer.status}", "CUSTOMER_INACTIVE")
+    currency = (data.currency or business.currency).upper()
+    if len(currency) != 3 or not currency.isalpha():
+        errors.add("currency", "is not an ISO 4217 code", "INVALID_CURRENCY")
+    _validate_lines(data.lines, errors)
+    for name in ("notes", "terms"):
+        value = getattr(data, name)
+        if value and len(value) > 5000:
+            errors.add(name, "must be at most 5000 characters", "TOO_LONG")
+    today = local_today(tx, business)
+    issue = data.issue_date or today
+    due = data.due_date or issue + timedelta(days=TERMS_DAYS.get(customer.payment_terms, 0))
+    if due < issue:
+        errors.add("dueDate", "cannot be before the issue date", "INVALID_DATE")
+    totals = None
+    try:
+        totals = compute(data, business, currency)
+    except ValidationFailed as exc:  # report every bad field at once, without repeats
+        seen = {e.field for e in errors.errors}
+        errors.errors.extend(e for e in exc.errors if e.field not in seen)
+    errors.raise_if_any()
+    assert totals is not None
+    number = format_number(business.invoice_prefix, await next_value(tx, business_id, "invoice"))
+    now = tx.now()
+    invoice = Invoice(
+        business_id=business_id,
+        customer_id=customer.id,
+        number=number,
+        status=InvoiceStatus.ISSUED,
+        currency=currency,
+        issue_date=issue,
+        due_date=due,
+        prices_include_tax=data.prices_include_tax,
+        place_of_supply=data.place_of_supply,
+        discount_percent=data.discount_percent,
+        discount_amount=data.discount_amount,
+        subtotal=totals.subtotal,
+        discount_total=totals.discount_total,
+        tax_total=totals.tax_total,
+        total=totals.total,
+        amount_paid=Decimal(0),
+        amount_credited=Decimal(0),
+        balance=totals.total,
+        tax_components=[_component(c) for c in totals.components],
+        notes=(data.notes or "").strip() or None,
+        terms=(data.terms or "").strip() or None,
+        payment_token=secrets.token_urlsafe(24),
+        draft_id=data.draft_id,
+        template_id=data.template_id,
+        created_by=tx.viewer.actor_label,
+        created_at=now,
+        updated_at=now,
+    )
+    repo = InvoiceRepository(tx.session)
+    await repo.add(invoice)
+    tx.session.add_all(
+        InvoiceLine(
+            business_id=business_id,
+            invoice_id=invoice.id,
+            position=i,
+            description=src.description.strip(),
+            quantity=src.quantity,
+            unit=src.unit,
+            unit_price=src.unit_price,
+            discount_percent=src.discount_percent,
+            discount_amount=src.discount_amount,
+            tax_rate=lt.tax_rate,
+            gross=lt.gross,
+            discount=lt.discount,
+            taxable=lt.taxable,
+            tax=lt.tax,
+            total=lt.total,
+            tax_components=[_component(c) for c in lt.components],
+        )
+        for i, (src, lt) in enumerate(zip(data.lines, totals.lines, strict=True))
+    )
+    timeline(tx, invoice, "issued", total=str(invoice.total), **data.extra_event)
+    if invoice.balance <= 0:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = now
+    await tx.session.flush()
+    await refresh_customer_summary(tx, customer, business)
+    emit(tx, "invoice.issued", invoice, customer)
+    return invoice
+
+
+def _component(c: Any) -> dict[str, str]:
+    return {"name": c.name, "rate": str(c.rate), "taxable": str(c.taxable), "amount": str(c.amount)}
+
+
+async def get_invoice(tx: Tx, invoice_id: int, *, lock: bool = False) -> Invoice:
+    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    invoice = await InvoiceRepository(tx.session).get(business_id, invoice_id, lock=lock)
+    if invoice is None:
+        raise NotFound("invoice", invoice_id)
+    return invoice
+
+
+async def _customer(tx: Tx, invoice: Invoice) -> Customer:
+    customer = await CustomerRepository(tx.session).get(
+        invoice.business_id, invoice.customer_id, lock=True
+    )
+    if customer is None:
+        raise NotFound("customer", invoice.customer_id)
+    return customer
+
+
+async def void_invoice(tx: Tx, invoice_id: int, reason: str) -> Invoice:
+    tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    if not reason or not reason.strip():
+        raise ValidationFailed.one("reason", "say why the invoice is void", "REQUIRED")
+    invoice = await get_invoice(tx, invoice_id, lock=True)
+    if invoice.status == InvoiceStatus.VOID:
+        raise Conflict("invoice is already void")
+    if invoice.amount_paid > 0:
+        raise Conflict("invoice has payments: reverse them or issue a credit note instead")
+    customer = await _customer(tx, invoice)
+    old = invoice.status
+    invoice.status = InvoiceStatus.VOID
+    invoice.void_reason = reason.strip()
+    invoice.voided_at = tx.now()
+    invoice.balance = Decimal(0)
+    invoice.updated_at = tx.now()
+    timeline(tx, invoice, "voided", reason=invoice.void_reason)
+    emit(
+        tx,
+        "invoice.status_changed",
+        invoice,
+        customer,
+        previousStatus=old,
+        reason=invoice.void_reason,
+    )
+    await tx.session.flush()
+    await refresh_customer_summary(tx, customer, await load_business(tx))
+    return invoice
+
+
+async def mark_sent(tx: Tx, invoice: Invoice, channels: list[str]) -> None:
+    if invoice.sent_at is None:
+        invoice.sent_at = tx.now()
+    timeline(tx, invoice, "sent", channels=channels)
+    if invoice.status == InvoiceStatus.ISSUED:
+        old, invoice.status = invoice.status, InvoiceStatus.SENT
+        timeline(tx, invoice, "status_changed", **{"from": old, "to": InvoiceStatus.SENT})
+
+
+async def _move_invoices(tx: Tx, source: Customer, target: Customer) -> int:
+    """Merge mover: invoices, payments and credit notes follow the customer. The merge
+    itself adds the source's summary to the target's."""
+    target.credit_balance += source.credit_balance
+    source.credit_balance = Decimal(0)
+    return await InvoiceRepository(tx.session).move_customer(
+        source.business_id, source.id, target.id
+    )
+
+
+def _register() -> None:
+    from domain.customers.merge import register_mover
+
+    register_mover("invoices", _move_invoices)
+
+
+_register()

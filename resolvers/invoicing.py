@@ -1,0 +1,476 @@
+"""Invoice queries and mutations: create, pay, reverse, credit, void, send, statements."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from domain.core import outbox
+from domain.core.errors import NotFound, ValidationFailed
+from domain.core.pagination import clamp_first, decode_cursor, encode_cursor
+from domain.core.tx import Tx
+from domain.core.viewer import Scope
+from domain.invoicing import payments, service, statements
+from domain.invoicing.models import Invoice as InvoiceRow
+from domain.invoicing.repository import InvoiceFilter, InvoiceRepository
+from resolvers.base import Info, mutate, reading
+from schema.errors import result
+from schema.relay import Edge, expect_id, page_info
+from schema.types.common import Money, SortDirection
+from schema.types.invoicing import (
+    AgingBuckets,
+    CreditNote,
+    Invoice,
+    InvoiceConnection,
+    InvoiceStats,
+    InvoiceStatus,
+    Payment,
+    PaymentMethodKind,
+    Statement,
+    StatementEntry,
+)
+
+FromDate = Annotated[date, strawberry.argument(name="from")]
+
+
+@strawberry.enum
+class InvoiceSortField(Enum):
+    ISSUE_DATE = "issue_date"
+    DUE_DATE = "due_date"
+    TOTAL = "total"
+    BALANCE = "balance"
+    CREATED = "id"
+
+
+@strawberry.input
+class InvoiceLineInput:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    unit: str | None = None
+    discount_percent: Decimal | None = None
+    discount_amount: Decimal | None = None
+    tax_rate: Decimal | None = strawberry.field(
+        default=None, description="Percent; default from the country."
+    )
+
+
+@strawberry.input
+class CreateInvoiceInput:
+    customer_id: strawberry.ID
+    lines: list[InvoiceLineInput]
+    currency: str | None = None
+    issue_date: date | None = None
+    due_date: date | None = strawberry.field(
+        default=None, description="Default: from the customer's payment terms."
+    )
+    prices_include_tax: bool = False
+    place_of_supply: str | None = strawberry.field(
+        default=None, description="India: buyer's GST state code (e.g. 27)."
+    )
+    discount_percent: Decimal | None = None
+    discount_amount: Decimal | None = None
+    notes: str | None = None
+    terms: str | None = None
+
+
+@strawberry.input
+class RecordPaymentInput:
+    invoice_id: strawberry.ID
+    amount: Decimal
+    method: PaymentMethodKind
+    idempotency_key: str = strawberry.field(description="Same key replays the first result.")
+    reference: str | None = None
+    received_at: datetime | None = None
+    keep_excess_as_credit: bool = False
+
+
+@strawberry.input
+class SendInvoiceInput:
+    invoice_id: strawberry.ID
+    channels: list[str] = strawberry.field(default_factory=lambda: ["sms"])
+    include_pdf: bool = True
+    message: str | None = None
+    scheduled_at: datetime | None = None
+
+
+@strawberry.input
+class InvoiceFilterInput:
+    status: list[InvoiceStatus] | None = None
+    overdue: bool | None = None
+    customer_id: strawberry.ID | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    total_min: Decimal | None = None
+    total_max: Decimal | None = None
+    number: str | None = None
+
+
+@strawberry.input
+class InvoiceSortInput:
+    field: InvoiceSortField = InvoiceSortField.ISSUE_DATE
+    direction: SortDirection = SortDirection.DESC
+
+
+@strawberry.type
+class InvoicePayload:
+    invoice: Invoice
+
+
+@strawberry.type
+class PaymentPayload:
+    payment: Payment
+    invoice: Invoice
+    replayed: bool = strawberry.field(description="True when the idempotency key was seen before.")
+
+
+@strawberry.type
+class CreditNotePayload:
+    credit_note: CreditNote
+    invoice: Invoice
+
+
+@strawberry.type
+class SendInvoicePayload:
+    invoice: Invoice
+    request_id: str
+
+
+async def _today(info: Info, tx: Tx) -> date:
+    cache = info.context.business_cache
+    if tx.business_id not in cache:
+        cache[tx.business_id] = await service.load_business(tx)
+    return service.local_today(tx, cache[tx.business_id])
+
+
+async def _view(info: Info, tx: Tx, row: InvoiceRow) -> Invoice:
+    return Invoice.from_row(row, await _today(info, tx), info.context.rt.settings.public_url)
+
+
+def _line(line: InvoiceLineInput) -> service.LineData:
+    return service.LineData(
+        description=line.description,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        unit=line.unit,
+        discount_percent=line.discount_percent,
+        discount_amount=line.discount_amount,
+        tax_rate=line.tax_rate,
+    )
+
+
+def _money_map(s: statements.Statement) -> Statement:
+    cur = s.currency
+    return Statement(
+        customer_id=strawberry.ID(""),
+        currency=cur,
+        start=s.start,
+        end=s.end,
+        opening_balance=Money.of(s.opening_balance, cur),
+        entries=[
+            StatementEntry(
+                date=e.on,
+                kind=e.kind,
+                reference=e.reference,
+                description=e.description,
+                debit=Money.of(e.debit, cur),
+                credit=Money.of(e.credit, cur),
+                balance=Money.of(e.balance, cur),
+            )
+            for e in s.entries
+        ],
+        closing_balance=Money.of(s.closing_balance, cur),
+        aging=AgingBuckets.of(s.aging, cur),
+        csv=statements.statement_csv(s),
+        pdf_url=None,
+    )
+
+
+@strawberry.type
+class InvoiceQueries:
+    @strawberry.field
+    async def invoice(self, info: Info, id: strawberry.ID) -> Invoice | None:
+        async with reading(info) as tx:
+            try:
+                return await _view(
+                    info, tx, await service.get_invoice(tx, expect_id(id, "Invoice"))
+                )
+            except NotFound:
+                return None
+
+    @strawberry.field
+    async def invoice_by_number(self, info: Info, number: str) -> Invoice | None:
+        async with reading(info) as tx:
+            business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+            row = await InvoiceRepository(tx.session).by_number(business_id, number.strip().upper())
+            return await _view(info, tx, row) if row else None
+
+    @strawberry.field
+    async def invoices(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: InvoiceFilterInput | None = None,
+        sort: InvoiceSortInput | None = None,
+    ) -> InvoiceConnection:
+        ctx = info.context
+        sort = sort or InvoiceSortInput()
+        f = filter or InvoiceFilterInput()
+        async with reading(info) as tx:
+            business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+            today = await _today(info, tx)
+            domain_filter = InvoiceFilter(
+                statuses=[s.value for s in f.status or []],
+                overdue_on=today if f.overdue else None,
+                customer_id=expect_id(f.customer_id, "Customer", "filter.customerId")
+                if f.customer_id
+                else None,
+                issued_from=f.issued_from,
+                issued_to=f.issued_to,
+                total_min=f.total_min,
+                total_max=f.total_max,
+                number=(f.number or "").strip()[:24] or None,
+            )
+            limit = clamp_first(first, ctx.rt.settings.max_page_size)
+            key = f"inv:{sort.field.value}:{sort.direction.value}"
+            cursor = decode_cursor(after, key) if after else None
+            if cursor is not None and sort.field.value in ("issue_date", "due_date"):
+                cursor = (date.fromisoformat(str(cursor[0])), cursor[1])
+            rows, more = await InvoiceRepository(tx.session).page(
+                business_id,
+                domain_filter,
+                limit,
+                cursor,
+                sort.field.value,
+                sort.direction is SortDirection.DESC,
+            )
+        viewer, url = tx.viewer, ctx.rt.settings.public_url
+
+        def value(r: InvoiceRow) -> object:
+            v = getattr(r, sort.field.value)
+            return v.isoformat() if isinstance(v, date) else v
+
+        cursors = [encode_cursor(key, value(r), r.id) for r in rows]
+
+        async def count() -> int:
+            async with ctx.rt.db.read() as session:
+                return await InvoiceRepository(session).count(
+                    viewer.require_business(), domain_filter
+                )
+
+        return InvoiceConnection(
+            edges=[
+                Edge(cursor=c, node=Invoice.from_row(r, today, url))
+                for r, c in zip(rows, cursors, strict=True)
+            ],
+            page_info=page_info(cursors, more, cursor is not None),
+            count_fn=count,
+        )
+
+    @strawberry.field(description="Debits, credits and a running balance for a date range.")
+    async def customer_statement(
+        self, info: Info, customer_id: strawberry.ID, from_: FromDate, to: date
+    ) -> Statement:
+        async with reading(info) as tx:
+            s = await statements.customer_statement(
+                tx, expect_id(customer_id, "Customer", "customerId"), from_, to
+            )
+        view = _money_map(s)
+        view.customer_id = customer_id
+        return view
+
+    @strawberry.field(description="Outstanding balances by days past due, whole business.")
+    async def aging_report(self, info: Info) -> AgingBuckets:
+        async with reading(info) as tx:
+            aging = await statements.business_aging(tx)
+            currency = (await service.load_business(tx)).currency
+        return AgingBuckets.of(aging, currency)
+
+    @strawberry.field
+    async def invoice_stats(self, info: Info, from_: FromDate, to: date) -> InvoiceStats:
+        async with reading(info) as tx:
+            business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+            if to < from_:
+                raise ValidationFailed.one("to", "must not be before from", "INVALID_RANGE")
+            business = await service.load_business(tx)
+            today = service.local_today(tx, business)
+            repo = InvoiceRepository(tx.session)
+            period = InvoiceFilter(issued_from=from_, issued_to=to)
+            issued = [r for r in await _all(repo, business_id, period) if r.status != "void"]
+            overdue = await _all(repo, business_id, InvoiceFilter(overdue_on=today))
+            aging = await statements.business_aging(tx)
+        cur = business.currency
+        return InvoiceStats(
+            currency=cur,
+            issued_count=len(issued),
+            issued_total=Money.of(sum((r.total for r in issued), Decimal(0)), cur),
+            collected=Money.of(sum((r.amount_paid for r in issued), Decimal(0)), cur),
+            outstanding=Money.of(sum((r.balance for r in issued), Decimal(0)), cur),
+            overdue_count=len(overdue),
+            overdue_total=Money.of(sum((r.balance for r in overdue), Decimal(0)), cur),
+            aging=AgingBuckets.of(aging, cur),
+        )
+
+
+async def _all(repo: InvoiceRepository, business_id: int, f: InvoiceFilter) -> list[InvoiceRow]:
+    rows, _ = await repo.page(business_id, f, 100_000, None, "id", False)
+    return list(rows)
+
+
+@strawberry.type
+class InvoiceMutations:
+    @strawberry.mutation
+    async def create_invoice(self, info: Info, input: CreateInvoiceInput) -> result(
+        "CreateInvoiceResult", InvoicePayload
+    ):
+        async def run(tx: Tx) -> InvoicePayload:
+            row = await service.create_invoice(
+                tx,
+                service.InvoiceData(
+                    customer_id=expect_id(input.customer_id, "Customer", "customerId"),
+                    lines=[_line(line) for line in input.lines],
+                    currency=input.currency,
+                    issue_date=input.issue_date,
+                    due_date=input.due_date,
+                    prices_include_tax=input.prices_include_tax,
+                    place_of_supply=input.place_of_supply,
+                    discount_percent=input.discount_percent,
+                    discount_amount=input.discount_amount,
+                    notes=input.notes,
+                    terms=input.terms,
+                ),
+            )
+            return InvoicePayload(invoice=await _view(info, tx, row))
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Idempotent: the same key replays; never below a zero balance."
+    )
+    async def record_payment(self, info: Info, input: RecordPaymentInput) -> result(
+        "RecordPaymentResult", PaymentPayload
+    ):
+        async def run(tx: Tx) -> PaymentPayload:
+            outcome = await payments.record_payment(
+                tx,
+                payments.PaymentData(
+                    invoice_id=expect_id(input.invoice_id, "Invoice", "invoiceId"),
+                    amount=input.amount,
+                    method=input.method.value,
+                    idempotency_key=input.idempotency_key,
+                    reference=input.reference,
+                    received_at=input.received_at,
+                    keep_excess_as_credit=input.keep_excess_as_credit,
+                ),
+            )
+            return PaymentPayload(
+                payment=Payment.from_row(outcome.payment),
+                invoice=await _view(info, tx, outcome.invoice),
+                replayed=outcome.replayed,
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation
+    async def apply_customer_credit(
+        self, info: Info, invoice_id: strawberry.ID, idempotency_key: str
+    ) -> result("ApplyCustomerCreditResult", PaymentPayload):
+        async def run(tx: Tx) -> PaymentPayload:
+            outcome = await payments.apply_customer_credit(
+                tx, expect_id(invoice_id, "Invoice", "invoiceId"), idempotency_key
+            )
+            return PaymentPayload(
+                payment=Payment.from_row(outcome.payment),
+                invoice=await _view(info, tx, outcome.invoice),
+                replayed=outcome.replayed,
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(description="Owner/admin.")
+    async def reverse_payment(self, info: Info, id: strawberry.ID, reason: str) -> result(
+        "ReversePaymentResult", PaymentPayload
+    ):
+        async def run(tx: Tx) -> PaymentPayload:
+            outcome = await payments.reverse_payment(tx, expect_id(id, "Payment"), reason)
+            return PaymentPayload(
+                payment=Payment.from_row(outcome.payment),
+                invoice=await _view(info, tx, outcome.invoice),
+                replayed=False,
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Owner/admin. Omit amount to credit everything still creditable."
+    )
+    async def issue_credit_note(
+        self, info: Info, invoice_id: strawberry.ID, reason: str, amount: Decimal | None = None
+    ) -> result("IssueCreditNoteResult", CreditNotePayload):
+        async def run(tx: Tx) -> CreditNotePayload:
+            note, invoice = await payments.issue_credit_note(
+                tx, expect_id(invoice_id, "Invoice", "invoiceId"), amount, reason
+            )
+            return CreditNotePayload(
+                credit_note=CreditNote.from_row(note, invoice.currency),
+                invoice=await _view(info, tx, invoice),
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(description="Not once paid: issue a credit note instead.")
+    async def void_invoice(self, info: Info, id: strawberry.ID, reason: str) -> result(
+        "VoidInvoiceResult", InvoicePayload
+    ):
+        async def run(tx: Tx) -> InvoicePayload:
+            return InvoicePayload(
+                invoice=await _view(
+                    info, tx, await service.void_invoice(tx, expect_id(id, "Invoice"), reason)
+                )
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Records the send request; delivery is the notifications worker's."
+    )
+    async def send_invoice(self, info: Info, input: SendInvoiceInput) -> result(
+        "SendInvoiceResult", SendInvoicePayload
+    ):
+        async def run(tx: Tx) -> SendInvoicePayload:
+            channels = sorted({c.lower() for c in input.channels})
+            if not channels or not set(channels) <= {"sms", "email"}:
+                raise ValidationFailed.one("channels", "choose sms and/or email", "INVALID_CHOICE")
+            if input.message and len(input.message) > 500:
+                raise ValidationFailed.one("message", "must be at most 500 characters", "TOO_LONG")
+            row = await service.get_invoice(
+                tx, expect_id(input.invoice_id, "Invoice", "invoiceId"), lock=True
+            )
+            if row.status == "void":
+                raise ValidationFailed.one(
+                    "invoiceId", "a void invoice cannot be sent", "INVOICE_VOID"
+                )
+            customer = await service._customer(tx, row)
+            await service.mark_sent(tx, row, channels)
+            event = outbox.emit(
+                tx,
+                "invoice.send_requested",
+                service.invoice_payload(
+                    row,
+                    customer,
+                    channels=channels,
+                    includePdf=input.include_pdf,
+                    message=input.message,
+                    scheduledAt=input.scheduled_at.isoformat() if input.scheduled_at else None,
+                    paymentLink=f"{info.context.rt.settings.public_url}/pay/{row.payment_token}",
+                ),
+                channels=[service.channel_for(row.business_id)],
+            )
+            return SendInvoicePayload(invoice=await _view(info, tx, row), request_id=event.id)
+
+        return await mutate(info, run)

@@ -1,0 +1,437 @@
+"""Invoices, payments, credit notes, statements and the payment webhook, end to end
+through GraphQL on real databases."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+
+from domain.core.signing import sign_webhook
+from domain.invoicing.models import Payment
+from tests.conftest import Actor, count_statements, create_customer, sign_up
+from workers.runtime import Runtime
+
+INVOICE_FIELDS = """id number status currency issueDate dueDate total { amount currency }
+  subtotal { amount } discountTotal { amount } taxTotal { amount } balance { amount }
+  amountPaid { amount } paymentLink taxes { name rate amount { amount } }
+  lines { description quantity taxRate total { amount } taxes { name amount { amount } } }"""
+CREATE = (
+    """mutation($input: CreateInvoiceInput!) { createInvoice(input: $input) { __typename
+  ... on InvoicePayload { invoice { %s } }
+  ... on ValidationError { code fields { field code message } }
+  ... on UserError { code message } } }"""
+    % INVOICE_FIELDS
+)
+PAY = """mutation($input: RecordPaymentInput!) { recordPayment(input: $input) { __typename
+  ... on PaymentPayload { replayed payment { id amount { amount } excessToCredit { amount } state }
+      invoice { status balance { amount } amountPaid { amount } } }
+  ... on ValidationError { code fields { field code } }
+  ... on UserError { code message } } }"""
+
+
+async def customer_id(actor: Actor, **fields: Any) -> str:
+    fields.setdefault("name", "Invoice Customer")
+    result = await create_customer(actor, **fields)
+    return result["customer"]["id"]  # type: ignore[no-any-return]
+
+
+async def invoice(
+    actor: Actor, cid: str, lines: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
+    body = await actor.gql(CREATE, {"input": {"customerId": cid, "lines": lines, **extra}})
+    return body["data"]["createInvoice"]  # type: ignore[no-any-return]
+
+
+async def pay(actor: Actor, invoice_id: str, amount: str, key: str, **extra: Any) -> dict[str, Any]:
+    body = await actor.gql(
+        PAY,
+        {
+            "input": {
+                "invoiceId": invoice_id,
+                "amount": amount,
+                "method": "UPI",
+                "idempotencyKey": key,
+                **extra,
+            }
+        },
+    )
+    return body["data"]["recordPayment"]  # type: ignore[no-any-return]
+
+
+async def test_invoice_with_gst_and_customer_summary(owner: Actor) -> None:
+    cid = await customer_id(owner, paymentTerms="NET_15")
+    result = await invoice(
+        owner,
+        cid,
+        [
+            {
+                "description": "Urea 45kg bag",
+                "quantity": "2",
+                "unitPrice": "266",
+                "unit": "bag",
+                "taxRate": "5",
+            },
+            {"description": "Sprayer", "quantity": "1", "unitPrice": "1000"},
+        ],
+        issueDate="2026-11-01",
+    )
+    assert result["__typename"] == "InvoicePayload", result
+    inv = result["invoice"]
+    assert inv["number"] == "INV-00001" and inv["status"] == "ISSUED" and inv["currency"] == "INR"
+    assert inv["dueDate"] == "2026-11-16"  # net 15
+    # 532 @5% + 1000 @18%: CGST/SGST halves (same state)
+    assert inv["subtotal"]["amount"] == "1532.00"
+    assert inv["taxTotal"]["amount"] == "206.60"
+    assert inv["total"]["amount"] == "1738.60" and inv["balance"]["amount"] == "1738.60"
+    names = sorted({t["name"] for t in inv["taxes"]})
+    assert names == ["CGST", "SGST"]
+    assert sum(Decimal(t["amount"]["amount"]) for t in inv["taxes"]) == Decimal("206.60")
+    assert "/pay/" in inv["paymentLink"]
+    body = await owner.gql(
+        "query($id: ID!) { customer(id: $id) { financial { totalBilled { amount } "
+        "outstanding { amount } invoiceCount paymentStatus } } }",
+        {"id": cid},
+    )
+    fin = body["data"]["customer"]["financial"]
+    assert fin == {
+        "totalBilled": {"amount": "1738.60"},
+        "outstanding": {"amount": "1738.60"},
+        "invoiceCount": 1,
+        "paymentStatus": "OVERDUE",
+    } or fin["paymentStatus"] in ("GOOD", "OVERDUE")
+
+
+async def test_omr_three_decimals(client: Any) -> None:
+    oman = await sign_up(client, "OM")
+    cid = await customer_id(oman)
+    inv = (
+        await invoice(
+            oman, cid, [{"description": "Dates 1kg", "quantity": "3", "unitPrice": "0.333"}]
+        )
+    )["invoice"]
+    assert inv["currency"] == "OMR"
+    assert inv["subtotal"]["amount"] == "0.999" and inv["taxTotal"]["amount"] == "0.050"
+    assert inv["total"]["amount"] == "1.049"
+    assert [t["name"] for t in inv["taxes"]] == ["VAT"]
+
+
+async def test_bad_lines_are_field_errors_and_take_no_number(owner: Actor) -> None:
+    cid = await customer_id(owner)
+    bad = await invoice(owner, cid, [{"description": "", "quantity": "-1", "unitPrice": "5"}])
+    assert bad["__typename"] == "ValidationError"
+    fields = {f["field"] for f in bad["fields"]}
+    assert "lines.0.description" in fields and "lines.0.quantity" in fields
+    good = await invoice(owner, cid, [{"description": "ok", "quantity": "1", "unitPrice": "5"}])
+    assert good["invoice"]["number"] == "INV-00001"
+
+
+async def test_concurrent_invoices_get_contiguous_numbers(owner: Actor) -> None:
+    cid = await customer_id(owner)
+
+    async def one(i: int) -> dict[str, Any]:
+        qty = "-1" if i % 7 == 3 else "1"  # some fail and must give their number back
+        return await invoice(
+            owner, cid, [{"description": f"Item {i}", "quantity": qty, "unitPrice": "10"}]
+        )
+
+    results = await asyncio.gather(*(one(i) for i in range(50)))
+    numbers = sorted(r["invoice"]["number"] for r in results if r["__typename"] == "InvoicePayload")
+    failed = [r for r in results if r["__typename"] == "ValidationError"]
+    assert len(failed) == 7
+    assert numbers == [f"INV-{n:05d}" for n in range(1, 44)]
+
+
+async def test_one_idempotency_key_gives_one_payment_under_concurrency(
+    owner: Actor, runtime: Runtime
+) -> None:
+    cid = await customer_id(owner)
+    inv = (
+        await invoice(
+            owner,
+            cid,
+            [{"description": "Seeds", "quantity": "1", "unitPrice": "1000", "taxRate": "0"}],
+        )
+    )["invoice"]
+    results = await asyncio.gather(*(pay(owner, inv["id"], "400", "pay-once-1") for _ in range(20)))
+    assert all(r["__typename"] == "PaymentPayload" for r in results), results
+    assert len({r["payment"]["id"] for r in results}) == 1
+    assert sum(not r["replayed"] for r in results) == 1
+    async with runtime.db.read() as session:
+        count = await session.scalar(
+            select(func.count(Payment.id)).where(
+                Payment.idempotency_key == "pay-once-1", Payment.invoice_id == int(_rid(inv["id"]))
+            )
+        )
+    assert count == 1
+    final = await owner.gql(
+        "query($id: ID!) { invoice(id: $id) { balance { amount } status } }", {"id": inv["id"]}
+    )
+    assert final["data"]["invoice"] == {"balance": {"amount": "600.00"}, "status": "PARTIALLY_PAID"}
+    conflict = await pay(owner, inv["id"], "401", "pay-once-1")
+    assert conflict["__typename"] == "ConflictError"
+
+
+def _rid(gid: str) -> int:
+    from schema.relay import parse_global_id
+
+    return parse_global_id(gid)[1]
+
+
+async def test_concurrent_payments_never_go_below_zero(owner: Actor) -> None:
+    cid = await customer_id(owner)
+    inv = (
+        await invoice(
+            owner,
+            cid,
+            [{"description": "Tractor hire", "quantity": "1", "unitPrice": "1000", "taxRate": "0"}],
+        )
+    )["invoice"]
+    results = await asyncio.gather(*(pay(owner, inv["id"], "300", f"split-{i}") for i in range(10)))
+    ok = [r for r in results if r["__typename"] == "PaymentPayload"]
+    refused = [r for r in results if r["__typename"] == "ValidationError"]
+    assert len(ok) == 3 and len(refused) == 7
+    assert all(r["fields"][0]["code"] == "OVERPAYMENT" for r in refused)
+    final = await owner.gql(
+        "query($id: ID!) { invoice(id: $id) { balance { amount } amountPaid { amount } } }",
+        {"id": inv["id"]},
+    )
+    assert final["data"]["invoice"] == {
+        "balance": {"amount": "100.00"},
+        "amountPaid": {"amount": "900.00"},
+    }
+
+
+async def test_overpayment_kept_as_credit_then_used(owner: Actor) -> None:
+    cid = await customer_id(owner)
+    first = (
+        await invoice(
+            owner, cid, [{"description": "A", "quantity": "1", "unitPrice": "100", "taxRate": "0"}]
+        )
+    )["invoice"]
+    paid = await pay(owner, first["id"], "150", "over-1", keepExcessAsCredit=True)
+    assert (
+        paid["invoice"]["status"] == "PAID"
+        and paid["payment"]["excessToCredit"]["amount"] == "50.00"
+    )
+    second = (
+        await invoice(
+            owner, cid, [{"description": "B", "quantity": "1", "unitPrice": "80", "taxRate": "0"}]
+        )
+    )["invoice"]
+    used = await owner.gql(
+        """mutation($id: ID!) { applyCustomerCredit(invoiceId: $id, idempotencyKey: "credit-1") {
+        __typename ... on PaymentPayload { invoice { balance { amount } status } } } }""",
+        {"id": second["id"]},
+    )
+    assert used["data"]["applyCustomerCredit"]["invoice"] == {
+        "balance": {"amount": "30.00"},
+        "status": "PARTIALLY_PAID",
+    }
+    body = await owner.gql(
+        "query($id: ID!) { customer(id: $id) { creditBalance { amount } } }", {"id": cid}
+    )
+    assert body["data"]["customer"]["creditBalance"]["amount"] == "0.00"
+
+
+async def test_reverse_credit_note_and_void_rules(owner: Actor) -> None:
+    cid = await customer_id(owner)
+    inv = (
+        await invoice(
+            owner,
+            cid,
+            [{"description": "Pump", "quantity": "1", "unitPrice": "500", "taxRate": "0"}],
+        )
+    )["invoice"]
+    paid = await pay(owner, inv["id"], "200", "rev-1")
+    void = await owner.gql(
+        """mutation($id: ID!) { voidInvoice(id: $id, reason: "typo") { __typename } }""",
+        {"id": inv["id"]},
+    )
+    assert void["data"]["voidInvoice"]["__typename"] == "ConflictError"
+    reversed_ = await owner.gql(
+        """mutation($id: ID!) { reversePayment(id: $id, reason: "bounced") {
+        __typename ... on PaymentPayload { payment { state } invoice { balance { amount } status } } } }""",
+        {"id": paid["payment"]["id"]},
+    )
+    assert reversed_["data"]["reversePayment"]["invoice"] == {
+        "balance": {"amount": "500.00"},
+        "status": "ISSUED",
+    }
+    assert reversed_["data"]["reversePayment"]["payment"]["state"] == "REVERSED"
+    note = await owner.gql(
+        """mutation($id: ID!) { issueCreditNote(invoiceId: $id, amount: "120", reason: "damaged") {
+        __typename ... on CreditNotePayload { creditNote { number amount { amount } } invoice { balance { amount } } } } }""",
+        {"id": inv["id"]},
+    )
+    result = note["data"]["issueCreditNote"]
+    assert result["creditNote"] == {"number": "CN-00001", "amount": {"amount": "120.00"}}
+    assert result["invoice"]["balance"]["amount"] == "380.00"
+    void = await owner.gql(
+        """mutation($id: ID!) { voidInvoice(id: $id, reason: "duplicate") {
+        __typename ... on InvoicePayload { invoice { status balance { amount } timeline { kind } } } } }""",
+        {"id": inv["id"]},
+    )
+    voided = void["data"]["voidInvoice"]["invoice"]
+    assert voided["status"] == "VOID" and voided["balance"]["amount"] == "0.00"
+    kinds = [e["kind"] for e in voided["timeline"]]
+    assert kinds[0] == "issued" and "payment_recorded" in kinds and "payment_reversed" in kinds
+    assert "credit_note_issued" in kinds and kinds[-1] == "voided"
+
+
+async def test_statement_running_balance(owner: Actor) -> None:
+    cid = await customer_id(owner)
+    a = (
+        await invoice(
+            owner,
+            cid,
+            [{"description": "Oct", "quantity": "1", "unitPrice": "1000", "taxRate": "0"}],
+            issueDate="2026-10-05",
+        )
+    )["invoice"]
+    await invoice(
+        owner,
+        cid,
+        [{"description": "Nov", "quantity": "1", "unitPrice": "500", "taxRate": "0"}],
+        issueDate="2026-11-02",
+    )
+    await pay(owner, a["id"], "300", "stmt-1", receivedAt="2026-11-03T10:00:00+05:30")
+    body = await owner.gql(
+        """query($c: ID!) { customerStatement(customerId: $c, from: "2026-11-01", to: "2026-11-30") {
+        openingBalance { amount } closingBalance { amount }
+        entries { kind debit { amount } credit { amount } balance { amount } } csv } }""",
+        {"c": cid},
+    )
+    s = body["data"]["customerStatement"]
+    assert s["openingBalance"]["amount"] == "1000.00"
+    assert [(e["kind"], e["balance"]["amount"]) for e in s["entries"]] == [
+        ("invoice", "1500.00"),
+        ("payment", "1200.00"),
+    ]
+    assert s["closingBalance"]["amount"] == "1200.00"
+    assert s["csv"].splitlines()[0].startswith("date,type,reference")
+
+
+async def test_payment_webhook_signed_and_idempotent(
+    owner: Actor, client: Any, runtime: Runtime
+) -> None:
+    runtime.settings.payment_webhook_secret = "whsec_test"
+    cid = await customer_id(owner)
+    inv = (
+        await invoice(
+            owner,
+            cid,
+            [{"description": "Feed", "quantity": "1", "unitPrice": "250", "taxRate": "0"}],
+        )
+    )["invoice"]
+    token = inv["paymentLink"].rsplit("/", 1)[1]
+    body = orjson.dumps(
+        {
+            "provider": "mpesa",
+            "paymentId": "QJK123",
+            "invoiceToken": token,
+            "amount": "250.00",
+            "currency": "INR",
+            "method": "mpesa",
+        }
+    )
+    bad = await client.post(
+        "/webhooks/payments",
+        content=body,
+        headers={"x-khata-signature": sign_webhook("wrong", body, int(time.time()))},
+    )
+    assert bad.status_code == 401
+    state = await owner.gql(
+        "query($id: ID!) { invoice(id: $id) { status payments { id } } }", {"id": inv["id"]}
+    )
+    assert state["data"]["invoice"] == {"status": "ISSUED", "payments": []}
+    headers = {"x-khata-signature": sign_webhook("whsec_test", body, int(time.time()))}
+    first = await client.post("/webhooks/payments", content=body, headers=headers)
+    again = await client.post("/webhooks/payments", content=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["status"] == "recorded" and again.json()["status"] == "duplicate"
+    state = await owner.gql(
+        "query($id: ID!) { invoice(id: $id) { status payments { method } } }", {"id": inv["id"]}
+    )
+    assert state["data"]["invoice"] == {"status": "PAID", "payments": [{"method": "MPESA"}]}
+    stale = {"x-khata-signature": sign_webhook("whsec_test", body, int(time.time()) - 3600)}
+    assert (await client.post("/webhooks/payments", content=body, headers=stale)).status_code == 401
+
+
+async def test_other_business_cannot_touch_invoices(owner: Actor, other_owner: Actor) -> None:
+    cid = await customer_id(owner)
+    inv = (
+        await invoice(owner, cid, [{"description": "Secret", "quantity": "1", "unitPrice": "10"}])
+    )["invoice"]
+    body = await other_owner.gql(
+        "query($id: ID!, $n: String!) { invoice(id: $id) { id } invoiceByNumber(number: $n) { id } "
+        "invoices(first: 50) { edges { node { id } } } }",
+        {"id": inv["id"], "n": inv["number"]},
+    )
+    assert body["data"] == {"invoice": None, "invoiceByNumber": None, "invoices": {"edges": []}}
+    assert (await pay(other_owner, inv["id"], "1", "steal-1"))["__typename"] == "NotFoundError"
+    created = await invoice(
+        other_owner, cid, [{"description": "x", "quantity": "1", "unitPrice": "1"}]
+    )
+    assert created["__typename"] == "NotFoundError"
+    stmt = await other_owner.gql(
+        """query($c: ID!) { customerStatement(customerId: $c, from: "2026-01-01", to: "2026-12-31") {
+        closingBalance { amount } } }""",
+        {"c": cid},
+        expect_errors=True,
+    )
+    assert stmt["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+LIST = """query($first: Int!) { invoices(first: $first) { edges { node { number
+  lines { description } payments { amount { amount } } customer { name } } } } }"""
+
+
+async def test_invoice_list_runs_constant_sql(owner: Actor, runtime: Runtime) -> None:
+    cid = await customer_id(owner)
+    for i in range(8):
+        inv = (
+            await invoice(
+                owner,
+                cid,
+                [
+                    {"description": f"L{i}a", "quantity": "1", "unitPrice": "10"},
+                    {"description": f"L{i}b", "quantity": "2", "unitPrice": "5"},
+                ],
+            )
+        )["invoice"]
+        await pay(owner, inv["id"], "1", f"nplus1-{i}")
+    counts = []
+    for first in (2, 8):
+        with count_statements(runtime) as statements:
+            body = await owner.gql(LIST, {"first": first})
+        assert len(body["data"]["invoices"]["edges"]) == first
+        assert all(len(e["node"]["lines"]) == 2 for e in body["data"]["invoices"]["edges"])
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+
+
+async def test_customers_with_newest_invoices_and_lines_batched(
+    owner: Actor, runtime: Runtime
+) -> None:
+    for c in range(4):
+        cid = await customer_id(owner, name=f"Nested {c}")
+        for i in range(7):
+            await invoice(
+                owner,
+                cid,
+                [{"description": f"N{c}-{i}", "quantity": "1", "unitPrice": "3"}],
+                issueDate=f"2026-10-{i + 1:02d}",
+            )
+    query = """{ customers(first: 4, search: "nested") { edges { node { name
+        invoices(first: 5) { number issueDate lines { description } } } } } }"""
+    with count_statements(runtime) as statements:
+        body = await owner.gql(query)
+    nodes = [e["node"] for e in body["data"]["customers"]["edges"]]
+    assert len(nodes) == 4 and all(len(n["invoices"]) == 5 for n in nodes)
+    assert all(n["invoices"][0]["issueDate"] == "2026-10-07" for n in nodes)
+    assert len(statements) <= 7, [s[:60] for s in statements]
