@@ -25,6 +25,7 @@ from domain.core.errors import DomainError
 from domain.core.settings import Settings
 from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.customers import CustomerMutations, CustomerQueries, CustomerSubscriptions
+from resolvers.drafts import DraftMutations, DraftQueries
 from resolvers.invoicing import InvoiceMutations, InvoiceQueries
 from schema import types as _types  # noqa: F401
 from schema.types.accounts import Business
@@ -36,8 +37,8 @@ log = logging.getLogger("khata.graphql")
 # off they would still leak the schema, so none are sent.
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
-Query = merge_types("Query", (AccountQueries, CustomerQueries, InvoiceQueries))
-Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, InvoiceMutations))
+Query = merge_types("Query", (AccountQueries, CustomerQueries, InvoiceQueries, DraftQueries))
+Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations))
 Subscription = merge_types("Subscription", (CustomerSubscriptions,))
 
 

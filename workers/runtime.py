@@ -35,6 +35,7 @@ class Runtime:
     relay: OutboxRelay
     providers: Providers
     clock: Clock
+    draft_parser: Any = None
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -58,6 +59,15 @@ class Runtime:
         else:
             rt.jobs = InProcessRunner(TASKS, {"runtime": rt})
         rt.relay = OutboxRelay(db, rt.jobs, hub, clock)
+        if settings.llm_base_url:
+            from domain.invoicing.drafting import OpenAICompatibleParser
+
+            rt.draft_parser = OpenAICompatibleParser(
+                settings.llm_base_url,
+                settings.llm_api_key or "",
+                settings.llm_model,
+                settings.llm_timeout_seconds,
+            )
         db.after_commit = rt.relay.relay
         return rt
 

@@ -51,3 +51,8 @@ class Money:
 
     def format(self, locale: str = "en_IN") -> str:
         return format_currency(self.amount, self.currency, locale=locale)
+
+
+def plain(value: Decimal) -> Decimal:
+    """Drop storage padding without scientific notation: 10.0000 -> 10, 2.5000 -> 2.5."""
+    return Decimal(format(value.normalize(), "f"))

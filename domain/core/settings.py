@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     email_provider: Literal["dev"] = "dev"
     public_url: str = "http://127.0.0.1:8000"
 
+    # Drafting from prompts: offline rules by default; an OpenAI-compatible endpoint if set.
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = 10.0
+    # Signs short-lived PDF download links; set the same value on every API process.
+    secret_key: str = "dev-only-change-me"  # noqa: S105
     # Shared with the payment provider; unset -> the webhook answers 503.
     payment_webhook_secret: str | None = None
     login_max_failures: int = 5

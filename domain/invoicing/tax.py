@@ -3,7 +3,8 @@
 Country presets
     IN  GST. Same state (``buyer_region`` is None or equals ``seller_region``, compared
         case-insensitively) splits every rate into CGST + SGST halves; another state gives
-        IGST at the full rate. Default 18 %, slabs 0, 0.25, 3, 5, 12, 18, 28 only.
+        IGST at the full rate. Default 18 %, slabs 0, 0.25, 3, 5, 12, 18, 28 only. A buyer
+        region without a seller region is refused (``sellerRegion``): the split is unknown.
     KE  VAT 16 % (0 and 8 allowed).   OM  VAT 5 % (0 allowed).   ZA  VAT 15 % (0 allowed).
     any other country: component "TAX", default 0 %, any rate 0-100 (at most 4 decimals).
 
@@ -96,7 +97,9 @@ def _d(*values: str) -> tuple[Decimal, ...]:
 
 
 _REGIMES: dict[str, TaxRegime] = {
-    "IN": TaxRegime("IN", Decimal(18), _d("0", "0.25", "3", "5", "12", "18", "28"), True, IGST, True),
+    "IN": TaxRegime(
+        "IN", Decimal(18), _d("0", "0.25", "3", "5", "12", "18", "28"), True, IGST, True
+    ),
     "KE": TaxRegime("KE", Decimal(16), _d("0", "8", "16"), True, VAT),
     "OM": TaxRegime("OM", Decimal(5), _d("0", "5"), True, VAT),
     "ZA": TaxRegime("ZA", Decimal(15), _d("0", "15"), True, VAT),
@@ -214,7 +217,9 @@ def _check_percent(errors: ErrorCollector, path: str, value: object) -> Decimal 
     return number
 
 
-def _check_amount(errors: ErrorCollector, path: str, value: object, currency: str) -> Decimal | None:
+def _check_amount(
+    errors: ErrorCollector, path: str, value: object, currency: str
+) -> Decimal | None:
     number = _number(errors, path, value)
     if number is None:
         return None
@@ -340,7 +345,7 @@ def _validate(
                     allowed = ", ".join(str(r) for r in regime.rates)
                     errors.add(
                         f"{path}.taxRate",
-                        f"{given} % is not a {country} rate; choose one of {allowed}",
+                        f"{given} % is not a tax rate in {country}; choose one of {allowed}",
                         "NOT_ALLOWED",
                     )
                 elif not ZERO <= given <= HUNDRED:
@@ -447,7 +452,9 @@ def _allocate(total_units: int, weights: Sequence[int]) -> list[int]:
     return parts
 
 
-def _component_rates(rate: Decimal, regime: TaxRegime, intrastate: bool) -> list[tuple[str, Decimal]]:
+def _component_rates(
+    rate: Decimal, regime: TaxRegime, intrastate: bool
+) -> list[tuple[str, Decimal]]:
     if regime.split_intrastate and intrastate:
         half = _canon_rate(rate / 2)
         return [(CGST, half), (SGST, half)]
@@ -472,9 +479,7 @@ def compute_invoice(
         currency, regime, intrastate, checked, pct_inv, amount_inv = _validate(
             lines, ctx, invoice_discount_percent, invoice_discount_amount
         )
-        totals = _compute(
-            currency, regime, intrastate, ctx.inclusive, checked, pct_inv, amount_inv
-        )
+        totals = _compute(currency, regime, intrastate, ctx.inclusive, checked, pct_inv, amount_inv)
     if max(totals.subtotal, totals.total) >= MAX_AMOUNT:
         raise ValidationFailed.one(
             "lines", f"the invoice total must be below {MAX_AMOUNT:,}", "OUT_OF_RANGE"

@@ -10,6 +10,7 @@ import strawberry
 
 from domain.invoicing import models
 from schema.relay import Edge, Node, PageInfo, to_global_id
+from domain.core.money import plain
 from schema.types.common import Money
 
 if TYPE_CHECKING:
@@ -66,11 +67,11 @@ class InvoiceLine:
         return cls(
             position=r.position,
             description=r.description,
-            quantity=r.quantity.normalize(),
+            quantity=plain(r.quantity),
             unit=r.unit,
-            unit_price=Money(amount=r.unit_price.normalize(), currency=currency),
+            unit_price=Money(amount=plain(r.unit_price), currency=currency),
             discount_percent=r.discount_percent,
-            tax_rate=r.tax_rate.normalize(),
+            tax_rate=plain(r.tax_rate),
             gross=m(r.gross),
             discount=m(r.discount),
             taxable=m(r.taxable),
