@@ -3,18 +3,20 @@ real HTTP against the real app with 100,000 customers in one business.
 
     .venv/bin/python -m bench.customers_search                      # PostgreSQL, fresh load
     .venv/bin/python -m bench.customers_search --reuse --explain    # keep data, print plans
-    .venv/bin/python -m bench.customers_search --backend sqlite
+    .venv/bin/python -m bench.customers_search --backend sqlite [--sqlite-analyze]
 
-Steps: (1) a fresh database (PostgreSQL `khata_bench`, created through the `test`
-database's server connection but never touching `test` itself; or a SQLite file under
-bench/.data/), migrated with alembic; (2) one business and two noise businesses signed up
-through GraphQL, then customers bulk-loaded with SQLAlchemy core in batches, every row built
-with the helpers the service uses (phones/emails normalised, search_key, reversed_digits,
-numbering, tags, addresses, network persons), then VACUUM ANALYZE; (3) `khata serve`
-(uvicorn, one process) started as a subprocess without Redis, measured sequentially after a
-warm-up with keep-alive httpx; p50/p95/p99 per scenario go to
-bench/results/customers_search_<backend>.md. `--explain` prints the plans of the SQL the
-slowest terms ran.
+Steps: (1) a fresh database (PostgreSQL `khata_bench`, created and dropped through a
+connection to the `test` database, whose contents are never touched; or a SQLite file under
+bench/.data/), migrated with alembic; `--reuse` keeps one already loaded with the same size,
+seed and schema. (2) One business and two noise businesses signed up through GraphQL, then
+customers bulk-loaded with SQLAlchemy core in batches, every row built with the helpers the
+service uses (phones/emails normalised, search_key, reversed_digits, numbering, tags,
+addresses, network persons); then VACUUM ANALYZE on PostgreSQL. (3) `khata serve` (uvicorn,
+one process) started as a subprocess without Redis and measured over HTTP with one keep-alive
+httpx connection: a warm-up, then `--requests` per scenario with varying terms, scenarios
+taking turns. A baseline scenario (one customer by id) shows what every request costs
+besides the search. p50/p95/p99 per scenario go to bench/results/customers_search_<backend>.md;
+`--explain` then prints the plans of the SQL that each scenario's slowest terms ran.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -72,47 +75,10 @@ BATCH = 5_000
 PASSWORD = "bench horse battery staple"
 TARGET_P95_MS = 20.0
 
+
 # --------------------------------------------------------------------------------------
 # People: first/last names in rough order of frequency (earlier = more common).
 # --------------------------------------------------------------------------------------
-IN_FIRST = """Amit Priya Rahul Pooja Suresh Anjali Ramesh Sunita Rajesh Neha Mahesh Kavya Vijay
-Lakshmi Sanjay Divya Anil Meena Sunil Sneha Manoj Rekha Deepak Anita Ravi Geeta Kiran Shreya
-Prakash Radha Ganesh Jyoti Srinivas Asha Venkatesh Usha Karthik Nisha Harish Swati Naveen
-Shalini Arjun Deepika Rohan Aishwarya Aditya Fatima Imran Ayesha Mohammed Zoya Abdul Mary
-Joseph Chitra Thomas Revathi Gurpreet Bhavana Harpreet Parvati Manpreet Savitri Aarav Vivaan
-Ishaan Ananya Saanvi Farhan Nikhil Tanvi Yash Ritu""".split()
-IN_LAST = """Sharma Patel Kumar Singh Reddy Rao Gupta Shah Iyer Nair Verma Agarwal Mehta Joshi
-Desai Patil Yadav Khan Pillai Menon Kulkarni Jadhav Naidu Mishra Pandey Tiwari Chauhan Das
-Banerjee Chatterjee Mukherjee Ghosh Bose Sen Qureshi Sheikh Ansari Siddiqui D'Souza Fernandes
-Gill Sandhu Dhillon Chopra Kapoor Malhotra Bhatia Sethi Krishnan Subramanian Venkataraman
-Gowda Hegde Shetty Deshpande Pawar Dubey Shukla Rathore Iyengar""".split()
-KE_FIRST = """Brian Mercy Kevin Grace Dennis Faith Collins Wanjiru Peter Wanjiku John Njeri
-James Akinyi Joseph Achieng David Atieno Daniel Nyambura Samuel Wambui Otieno Muthoni Ochieng
-Chebet Omondi Jepkoech Kamau Joy Mwangi Esther Kariuki Njoroge Kimani Mutua Wafula Barasa
-Cheruiyot Kiprono""".split()
-KE_LAST = """Kamau Mwangi Otieno Ochieng Odhiambo Onyango Kariuki Njoroge Kimani Wanyama Wafula
-Mutua Musyoka Kiprono Kipkemboi Cheruiyot Koech Langat Rotich Kiplagat Maina Githinji Ndungu
-Waweru Gitau Owino Okoth Mohamed Hassan Abdi Mutiso Nyaga Muriuki Karanja Chege""".split()
-OM_NAMES = {  # Omani customers often carry an Arabic name too (name_alt)
-    "Mohammed": "محمد", "Ahmed": "أحمد", "Said": "سعيد", "Salim": "سالم", "Khalid": "خالد",
-    "Ali": "علي", "Fatma": "فاطمة", "Aisha": "عائشة", "Hamed": "حامد", "Sultan": "سلطان",
-    "Maryam": "مريم", "Yousuf": "يوسف", "Abdullah": "عبدالله", "Zainab": "زينب",
-    "Nasser": "ناصر", "Salma": "سلمى", "Hilal": "هلال", "Noor": "نور", "Huda": "هدى",
-    "Muna": "منى", "Asma": "أسماء", "Khadija": "خديجة", "Talal": "طلال", "Badr": "بدر",
-}
-OM_FAMILIES = {
-    "Al Balushi": "البلوشي", "Al Harthi": "الحارثي", "Al Busaidi": "البوسعيدي",
-    "Al Hinai": "الهنائي", "Al Rawahi": "الرواحي", "Al Lawati": "اللواتي",
-    "Al Maskari": "المسكري", "Al Kindi": "الكندي", "Al Abri": "العبري", "Al Riyami": "الريامي",
-    "Al Siyabi": "السيابي", "Al Shukaili": "الشكيلي", "Al Farsi": "الفارسي",
-    "Al Amri": "العامري", "Al Saadi": "السعدي", "Al Mamari": "المعمري", "Al Jabri": "الجابري",
-    "Al Zadjali": "الزدجالي", "Al Hashmi": "الهاشمي", "Al Wahaibi": "الوهيبي",
-}
-ZA_FIRST = """Thabo Lerato Sipho Nomvula Themba Zanele Bongani Lindiwe Mandla Thandiwe Sibusiso
-Ayanda Pieter Anika Johan Nandi Willem Palesa Kagiso Naledi Tshepo Elna Lwazi Liezl Ruan
-Priyanka Jan Sharon Kubendhren Michelle""".split()
-
-
 def _names(line_block: str) -> list[str]:
     """Split on spaces but keep the Afrikaans particles with their surname."""
     out: list[str] = []
@@ -131,46 +97,162 @@ def _names(line_block: str) -> list[str]:
     return out
 
 
-ZA_LAST = _names("""Nkosi Dlamini Ndlovu Khumalo Mokoena Naidoo Botha Mahlangu Pillay Mthembu
+IN_FIRST = _names("""
+Amit Priya Rahul Pooja Suresh Anjali Ramesh Sunita Rajesh Neha Mahesh Kavya Vijay
+Lakshmi Sanjay Divya Anil Meena Sunil Sneha Manoj Rekha Deepak Anita Ravi Geeta Kiran Shreya
+Prakash Radha Ganesh Jyoti Srinivas Asha Venkatesh Usha Karthik Nisha Harish Swati Naveen
+Shalini Arjun Deepika Rohan Aishwarya Aditya Fatima Imran Ayesha Mohammed Zoya Abdul Mary
+Joseph Chitra Thomas Revathi Gurpreet Bhavana Harpreet Parvati Manpreet Savitri Aarav Vivaan
+Ishaan Ananya Saanvi Farhan Nikhil Tanvi Yash Ritu""")
+IN_LAST = _names("""
+Sharma Patel Kumar Singh Reddy Rao Gupta Shah Iyer Nair Verma Agarwal Mehta Joshi
+Desai Patil Yadav Khan Pillai Menon Kulkarni Jadhav Naidu Mishra Pandey Tiwari Chauhan Das
+Banerjee Chatterjee Mukherjee Ghosh Bose Sen Qureshi Sheikh Ansari Siddiqui D'Souza Fernandes
+Gill Sandhu Dhillon Chopra Kapoor Malhotra Bhatia Sethi Krishnan Subramanian Venkataraman
+Gowda Hegde Shetty Deshpande Pawar Dubey Shukla Rathore Iyengar""")
+KE_FIRST = _names("""
+Brian Mercy Kevin Grace Dennis Faith Collins Wanjiru Peter Wanjiku John Njeri
+James Akinyi Joseph Achieng David Atieno Daniel Nyambura Samuel Wambui Otieno Muthoni Ochieng
+Chebet Omondi Jepkoech Kamau Joy Mwangi Esther Kariuki Njoroge Kimani Mutua Wafula Barasa
+Cheruiyot Kiprono""")
+KE_LAST = _names("""
+Kamau Mwangi Otieno Ochieng Odhiambo Onyango Kariuki Njoroge Kimani Wanyama Wafula
+Mutua Musyoka Kiprono Kipkemboi Cheruiyot Koech Langat Rotich Kiplagat Maina Githinji Ndungu
+Waweru Gitau Owino Okoth Mohamed Hassan Abdi Mutiso Nyaga Muriuki Karanja Chege""")
+OM_NAMES = {  # Omani customers often carry an Arabic name too (name_alt)
+    "Mohammed": "محمد",
+    "Ahmed": "أحمد",
+    "Said": "سعيد",
+    "Salim": "سالم",
+    "Khalid": "خالد",
+    "Ali": "علي",
+    "Fatma": "فاطمة",
+    "Aisha": "عائشة",
+    "Hamed": "حامد",
+    "Sultan": "سلطان",
+    "Maryam": "مريم",
+    "Yousuf": "يوسف",
+    "Abdullah": "عبدالله",
+    "Zainab": "زينب",
+    "Nasser": "ناصر",
+    "Salma": "سلمى",
+    "Hilal": "هلال",
+    "Noor": "نور",
+    "Huda": "هدى",
+    "Muna": "منى",
+    "Asma": "أسماء",
+    "Khadija": "خديجة",
+    "Talal": "طلال",
+    "Badr": "بدر",
+}
+OM_FAMILIES = {
+    "Al Balushi": "البلوشي",
+    "Al Harthi": "الحارثي",
+    "Al Busaidi": "البوسعيدي",
+    "Al Hinai": "الهنائي",
+    "Al Rawahi": "الرواحي",
+    "Al Lawati": "اللواتي",
+    "Al Maskari": "المسكري",
+    "Al Kindi": "الكندي",
+    "Al Abri": "العبري",
+    "Al Riyami": "الريامي",
+    "Al Siyabi": "السيابي",
+    "Al Shukaili": "الشكيلي",
+    "Al Farsi": "الفارسي",
+    "Al Amri": "العامري",
+    "Al Saadi": "السعدي",
+    "Al Mamari": "المعمري",
+    "Al Jabri": "الجابري",
+    "Al Zadjali": "الزدجالي",
+    "Al Hashmi": "الهاشمي",
+    "Al Wahaibi": "الوهيبي",
+}
+ZA_FIRST = _names("""
+Thabo Lerato Sipho Nomvula Themba Zanele Bongani Lindiwe Mandla Thandiwe Sibusiso
+Ayanda Pieter Anika Johan Nandi Willem Palesa Kagiso Naledi Tshepo Elna Lwazi Liezl Ruan
+Priyanka Jan Sharon Kubendhren Michelle""")
+
+
+ZA_LAST = _names("""
+Nkosi Dlamini Ndlovu Khumalo Mokoena Naidoo Botha Mahlangu Pillay Mthembu
 van der Merwe Zulu Govender Sithole Pretorius Shabalala Moodley du Plessis Mabaso Molefe
 van Wyk Mofokeng Venter Radebe Coetzee Ngcobo Jacobs Buthelezi Smith Cele Adams""")
 
 TRADE_SUFFIX = {
-    "IN": ["Traders", "General Stores", "Kirana Store", "Enterprises", "Electricals",
-           "Hardware", "Textiles", "Medicals", "& Sons", "Agencies", "Sweets", "Auto Spares"],
+    "IN": [
+        "Traders",
+        "General Stores",
+        "Kirana Store",
+        "Enterprises",
+        "Electricals",
+        "Hardware",
+        "Textiles",
+        "Medicals",
+        "& Sons",
+        "Agencies",
+        "Sweets",
+        "Auto Spares",
+    ],
     "KE": ["Hardware", "Supplies", "Enterprises Ltd", "Wholesalers", "Agrovet", "Duka"],
     "OM": ["Trading LLC", "Est.", "Trading & Contracting", "Foodstuff LLC"],
     "ZA": ["(Pty) Ltd", "Spaza", "Hardware", "Butchery", "Traders"],
 }
-BUSINESS_TYPES = ["retail", "wholesale", "restaurant", "pharmacy", "hardware", "salon",
-                  "garage", "school", "clinic", "catering"]
+BUSINESS_TYPES = [
+    "retail",
+    "wholesale",
+    "restaurant",
+    "pharmacy",
+    "hardware",
+    "salon",
+    "garage",
+    "school",
+    "clinic",
+    "catering",
+]
 CITIES = {  # city, area, postal code, latitude, longitude
-    "IN": [("Mumbai", "Andheri West", "400058", 19.136, 72.827),
-           ("Pune", "Kothrud", "411038", 18.507, 73.807),
-           ("Bengaluru", "Indiranagar", "560038", 12.978, 77.640),
-           ("Hyderabad", "Banjara Hills", "500034", 17.414, 78.434),
-           ("Chennai", "T Nagar", "600017", 13.041, 80.234),
-           ("Delhi", "Lajpat Nagar", "110024", 28.567, 77.243),
-           ("Jaipur", "Malviya Nagar", "302017", 26.853, 75.805),
-           ("Ahmedabad", "Navrangpura", "380009", 23.036, 72.561),
-           ("Kolkata", "Salt Lake", "700091", 22.580, 88.417),
-           ("Kochi", "Kakkanad", "682030", 10.016, 76.341)],
-    "KE": [("Nairobi", "Westlands", "00800", -1.268, 36.811),
-           ("Mombasa", "Nyali", "80100", -4.036, 39.707),
-           ("Kisumu", "Milimani", "40100", -0.103, 34.754),
-           ("Nakuru", "Section 58", "20100", -0.283, 36.079)],
-    "OM": [("Muscat", "Al Khuwair", "133", 23.596, 58.416),
-           ("Muscat", "Ruwi", "112", 23.599, 58.545),
-           ("Sohar", "Al Tareef", "311", 24.347, 56.709),
-           ("Salalah", "Al Saada", "211", 17.040, 54.136)],
-    "ZA": [("Johannesburg", "Sandton", "2196", -26.107, 28.057),
-           ("Cape Town", "Sea Point", "8005", -33.921, 18.384),
-           ("Durban", "Umhlanga", "4319", -29.726, 31.085),
-           ("Pretoria", "Hatfield", "0083", -25.748, 28.238)],
+    "IN": [
+        ("Mumbai", "Andheri West", "400058", 19.136, 72.827),
+        ("Pune", "Kothrud", "411038", 18.507, 73.807),
+        ("Bengaluru", "Indiranagar", "560038", 12.978, 77.640),
+        ("Hyderabad", "Banjara Hills", "500034", 17.414, 78.434),
+        ("Chennai", "T Nagar", "600017", 13.041, 80.234),
+        ("Delhi", "Lajpat Nagar", "110024", 28.567, 77.243),
+        ("Jaipur", "Malviya Nagar", "302017", 26.853, 75.805),
+        ("Ahmedabad", "Navrangpura", "380009", 23.036, 72.561),
+        ("Kolkata", "Salt Lake", "700091", 22.580, 88.417),
+        ("Kochi", "Kakkanad", "682030", 10.016, 76.341),
+    ],
+    "KE": [
+        ("Nairobi", "Westlands", "00800", -1.268, 36.811),
+        ("Mombasa", "Nyali", "80100", -4.036, 39.707),
+        ("Kisumu", "Milimani", "40100", -0.103, 34.754),
+        ("Nakuru", "Section 58", "20100", -0.283, 36.079),
+    ],
+    "OM": [
+        ("Muscat", "Al Khuwair", "133", 23.596, 58.416),
+        ("Muscat", "Ruwi", "112", 23.599, 58.545),
+        ("Sohar", "Al Tareef", "311", 24.347, 56.709),
+        ("Salalah", "Al Saada", "211", 17.040, 54.136),
+    ],
+    "ZA": [
+        ("Johannesburg", "Sandton", "2196", -26.107, 28.057),
+        ("Cape Town", "Sea Point", "8005", -33.921, 18.384),
+        ("Durban", "Umhlanga", "4319", -29.726, 31.085),
+        ("Pretoria", "Hatfield", "0083", -25.748, 28.238),
+    ],
 }
 STREETS = {
-    "IN": ["MG Road", "Station Road", "Link Road", "Nehru Nagar Main Rd", "Gandhi Chowk",
-           "1st Cross", "Temple Street", "Market Road", "Ring Road"],
+    "IN": [
+        "MG Road",
+        "Station Road",
+        "Link Road",
+        "Nehru Nagar Main Rd",
+        "Gandhi Chowk",
+        "1st Cross",
+        "Temple Street",
+        "Market Road",
+        "Ring Road",
+    ],
     "KE": ["Moi Avenue", "Kenyatta Avenue", "Ngong Road", "Waiyaki Way", "Oginga Odinga St"],
     "OM": ["Way 3021", "Sultan Qaboos St", "Al Nahdha St", "18th November St"],
     "ZA": ["Main Road", "Jan Smuts Ave", "Long Street", "Church Street", "Rivonia Road"],
@@ -187,12 +269,34 @@ PAY_METHODS = {
     "OM": [PaymentMethod.CARD, PaymentMethod.CASH, PaymentMethod.BANK_TRANSFER],
     "ZA": [PaymentMethod.CARD, PaymentMethod.BANK_TRANSFER, PaymentMethod.CASH],
 }
-LANGUAGES = {"IN": ["en"] * 6 + ["hi", "hi", "mr", "ta"], "KE": ["en", "en", "sw"],
-             "OM": ["ar", "ar", "en"], "ZA": ["en", "en", "zu", "af"]}
-TAGS = ["regular", "wholesale", "credit", "delivery", "festival", "online", "bulk", "VIP",
-        "school", "Walk-in ", "late payer", "referral"]
-NOTES = ["Prefers delivery after 6 pm", "Call before sending the driver", "Pays monthly",
-         "Ask for the GST invoice", "Second shop near the bus stand"]
+LANGUAGES = {
+    "IN": ["en"] * 6 + ["hi", "hi", "mr", "ta"],
+    "KE": ["en", "en", "sw"],
+    "OM": ["ar", "ar", "en"],
+    "ZA": ["en", "en", "zu", "af"],
+}
+BUILDINGS = ["Residency", "Plaza", "House", "Apartments", "Towers", "Complex"]
+TAGS = [
+    "regular",
+    "wholesale",
+    "credit",
+    "delivery",
+    "festival",
+    "online",
+    "bulk",
+    "VIP",
+    "school",
+    "Walk-in ",
+    "late payer",
+    "referral",
+]
+NOTES = [
+    "Prefers delivery after 6 pm",
+    "Call before sending the driver",
+    "Pays monthly",
+    "Ask for the GST invoice",
+    "Second shop near the bus stand",
+]
 
 
 def _zipf(items: list[str], s: float = 0.8) -> tuple[list[str], list[float]]:
@@ -213,15 +317,37 @@ class Market:
 
 
 MARKETS = {
-    "IN": Market("IN", "91", _zipf(IN_FIRST), _zipf(IN_LAST),
-                 lambda r: f"{r.choice('6789')}{r.randrange(10**4):04d} {r.randrange(10**5):05d}"),
-    "KE": Market("KE", "254", _zipf(KE_FIRST), _zipf(KE_LAST),
-                 lambda r: f"07{r.randrange(10**2):02d} {r.randrange(10**6):06d}"),
-    "OM": Market("OM", "968", _zipf(list(OM_NAMES)), _zipf(list(OM_FAMILIES)),
-                 lambda r: f"{r.choice('79')}{r.randrange(10**3):03d} {r.randrange(10**4):04d}"),
-    "ZA": Market("ZA", "27", _zipf(ZA_FIRST), _zipf(ZA_LAST),
-                 lambda r: f"0{r.choice('678')}{r.randrange(10):d} {r.randrange(10**3):03d} "
-                           f"{r.randrange(10**4):04d}"),
+    "IN": Market(
+        "IN",
+        "91",
+        _zipf(IN_FIRST),
+        _zipf(IN_LAST),
+        lambda r: f"{r.choice('6789')}{r.randrange(10**4):04d} {r.randrange(10**5):05d}",
+    ),
+    "KE": Market(
+        "KE",
+        "254",
+        _zipf(KE_FIRST),
+        _zipf(KE_LAST),
+        lambda r: f"07{r.randrange(10**2):02d} {r.randrange(10**6):06d}",
+    ),
+    "OM": Market(
+        "OM",
+        "968",
+        _zipf(list(OM_NAMES)),
+        _zipf(list(OM_FAMILIES)),
+        lambda r: f"{r.choice('79')}{r.randrange(10**3):03d} {r.randrange(10**4):04d}",
+    ),
+    "ZA": Market(
+        "ZA",
+        "27",
+        _zipf(ZA_FIRST),
+        _zipf(ZA_LAST),
+        lambda r: (
+            f"0{r.choice('678')}{r.randrange(10):d} {r.randrange(10**3):03d} "
+            f"{r.randrange(10**4):04d}"
+        ),
+    ),
 }
 CURRENCY = {"IN": "INR", "KE": "KES", "OM": "OMR", "ZA": "ZAR"}
 
@@ -275,10 +401,16 @@ class Generator:
             domain = f"{f}{la}.{'co.in' if country == 'IN' else 'com'}"
         else:
             domain = r.choice(EMAIL_DOMAINS[country])
-            local = r.choice([
-                f"{f}.{la}{r.randrange(100)}", f"{f}{la}", f"{f[0]}{la}{r.randrange(70, 100)}",
-                f"{f}_{r.randrange(1000)}", f"{f}.{la}", f"{la}.{f}{r.randrange(10)}",
-            ])
+            local = r.choice(
+                [
+                    f"{f}.{la}{r.randrange(100)}",
+                    f"{f}{la}",
+                    f"{f[0]}{la}{r.randrange(70, 100)}",
+                    f"{f}_{r.randrange(1000)}",
+                    f"{f}.{la}",
+                    f"{la}.{f}{r.randrange(10)}",
+                ]
+            )
         raw = f"{local}@{domain}"
         if r.random() < 0.1:
             raw = raw.capitalize()  # typed with a capital; the service lowercases
@@ -288,7 +420,11 @@ class Generator:
         return quantize(Decimal(str(round(amount, 3))), currency)
 
     def customer(
-        self, plan: BusinessPlan, seq: int, created_at: datetime, phones: set[str],
+        self,
+        plan: BusinessPlan,
+        seq: int,
+        created_at: datetime,
+        phones: set[str],
         emails: set[str],
     ) -> tuple[dict[str, Any], list[str], list[dict[str, Any]]]:
         r = self.rng
@@ -347,8 +483,11 @@ class Generator:
             invoice_count = min(1 + int(r.expovariate(1 / 8)), 400)
             unit = {"INR": 1800.0, "KES": 3500.0, "OMR": 18.0, "ZAR": 450.0}[currency]
             billed = self.money(invoice_count * unit * r.uniform(0.3, 3.0), currency)
-            paid = billed if r.random() < 0.55 else self.money(
-                float(billed) * r.uniform(0.4, 0.98), currency)
+            paid = (
+                billed
+                if r.random() < 0.55
+                else self.money(float(billed) * r.uniform(0.4, 0.98), currency)
+            )
             span = max((self.now - created_at).total_seconds(), 1.0)
             last_invoice_at = created_at + timedelta(seconds=r.uniform(0, span))
             avg_days = quantize(Decimal(str(round(r.uniform(0, 45), 1))), "OMR")
@@ -356,9 +495,13 @@ class Generator:
                 payment_status = PaymentStatus.GOOD
             else:
                 payment_status = r.choice(
-                    [PaymentStatus.GOOD, PaymentStatus.WARNING, PaymentStatus.OVERDUE])
-        tags = clean_tags(r.sample(TAGS, r.choice([1, 1, 2, 3])), ErrorCollector()) \
-            if r.random() < 0.3 else []
+                    [PaymentStatus.GOOD, PaymentStatus.WARNING, PaymentStatus.OVERDUE]
+                )
+        tags = (
+            clean_tags(r.sample(TAGS, r.choice([1, 1, 2, 3])), ErrorCollector())
+            if r.random() < 0.3
+            else []
+        )
         row: dict[str, Any] = {
             "business_id": plan.row_id,
             "number": format_number("CUST", seq),
@@ -378,15 +521,19 @@ class Generator:
             "email_verified": email_verified,
             "business_type": r.choice(BUSINESS_TYPES) if trade else None,
             "tax_id": f"27{_slug(last)[:5].upper():X<5}{r.randrange(10**4):04d}F1Z{r.randrange(10)}"
-            if trade and region == "IN" else None,
+            if trade and region == "IN"
+            else None,
             "tags": tags,
             "notes": r.choice(NOTES) if r.random() < 0.05 else None,
-            "payment_terms": PaymentTerms.DUE_ON_RECEIPT if r.random() < 0.8 else r.choice(
-                [PaymentTerms.NET_15, PaymentTerms.NET_30, PaymentTerms.NET_60]),
+            "payment_terms": PaymentTerms.DUE_ON_RECEIPT
+            if r.random() < 0.8
+            else r.choice([PaymentTerms.NET_15, PaymentTerms.NET_30, PaymentTerms.NET_60]),
             "credit_limit": self.money(r.choice([5, 10, 25, 50]) * 1000, currency)
-            if r.random() < 0.1 else None,
+            if r.random() < 0.1
+            else None,
             "preferred_payment_method": r.choice(PAY_METHODS[market.country])
-            if r.random() < 0.4 else None,
+            if r.random() < 0.4
+            else None,
             "auto_send_invoices": r.random() < 0.2,
             "reminders_enabled": r.random() < 0.9,
             "language": r.choice(LANGUAGES[market.country]),
@@ -408,18 +555,26 @@ class Generator:
         for i in range(2 if roll < 0.05 else 1 if roll < 0.38 else 0):
             city, area, postal, lat, lon = r.choice(CITIES[market.country])
             gps = r.random() < 0.25
-            addresses.append({
-                "business_id": plan.row_id, "kind": AddressKind.HOME if i == 0 else AddressKind.WORK,
-                "label": "Home" if i == 0 else r.choice(["Shop", "Office", "Godown"]),
-                "building": f"{r.randrange(1, 400)}, {last} {r.choice(['Residency', 'Plaza', 'House', 'Apartments'])}"
-                if r.random() < 0.7 else None,
-                "street": r.choice(STREETS[market.country]), "area": area, "city": city,
-                "postal_code": postal, "country": market.country,
-                "latitude": round(lat + r.uniform(-0.05, 0.05), 6) if gps else None,
-                "longitude": round(lon + r.uniform(-0.05, 0.05), 6) if gps else None,
-                "delivery_notes": "Leave with the security guard" if r.random() < 0.1 else None,
-                "is_default": i == 0, "created_at": created_at,
-            })
+            addresses.append(
+                {
+                    "business_id": plan.row_id,
+                    "kind": AddressKind.HOME if i == 0 else AddressKind.WORK,
+                    "label": "Home" if i == 0 else r.choice(["Shop", "Office", "Godown"]),
+                    "building": f"{r.randrange(1, 400)}, {last} {r.choice(BUILDINGS)}"
+                    if r.random() < 0.7
+                    else None,
+                    "street": r.choice(STREETS[market.country]),
+                    "area": area,
+                    "city": city,
+                    "postal_code": postal,
+                    "country": market.country,
+                    "latitude": round(lat + r.uniform(-0.05, 0.05), 6) if gps else None,
+                    "longitude": round(lon + r.uniform(-0.05, 0.05), 6) if gps else None,
+                    "delivery_notes": "Leave with the security guard" if r.random() < 0.1 else None,
+                    "is_default": i == 0,
+                    "created_at": created_at,
+                }
+            )
         return row, tags, addresses
 
 
@@ -459,10 +614,13 @@ async def database_ready(backend: str, url: str, want: dict[str, Any]) -> dict[s
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
-            count = (await conn.execute(
-                select(func.count()).select_from(Customer).where(
-                    Customer.business_id == meta["business_row_id"])
-            )).scalar_one()
+            count = (
+                await conn.execute(
+                    select(func.count())
+                    .select_from(Customer)
+                    .where(Customer.business_id == meta["business_row_id"])
+                )
+            ).scalar_one()
     except Exception:
         return None
     finally:
@@ -502,8 +660,7 @@ async def sign_up_businesses(url: str, plans: list[BusinessPlan], owner_email: s
     from schema.relay import expect_id
     from workers.runtime import Runtime
 
-    settings = Settings(database_url=url, redis_url=None, log_level="WARNING",
-                        auto_migrate=False)
+    settings = Settings(database_url=url, redis_url=None, log_level="WARNING", auto_migrate=False)
     rt = Runtime.build(settings)
     await rt.start(sweep=False)
     try:
@@ -512,9 +669,20 @@ async def sign_up_businesses(url: str, plans: list[BusinessPlan], owner_email: s
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for i, plan in enumerate(plans):
                 email = owner_email if i == 0 else f"owner-{plan.key}@bench.example"
-                resp = await client.post("/graphql", json={"query": SIGN_UP, "variables": {
-                    "input": {"email": email, "password": PASSWORD, "name": f"Owner {plan.key}",
-                              "business": {"name": plan.name, "country": plan.country}}}})
+                resp = await client.post(
+                    "/graphql",
+                    json={
+                        "query": SIGN_UP,
+                        "variables": {
+                            "input": {
+                                "email": email,
+                                "password": PASSWORD,
+                                "name": f"Owner {plan.key}",
+                                "business": {"name": plan.name, "country": plan.country},
+                            }
+                        },
+                    },
+                )
                 result = resp.json()["data"]["signUp"]
                 if result["__typename"] != "SignUpPayload":
                     raise SystemExit(f"sign-up failed: {result}")
@@ -524,8 +692,9 @@ async def sign_up_businesses(url: str, plans: list[BusinessPlan], owner_email: s
         await rt.stop()
 
 
-async def load_customers(engine: AsyncEngine, gen: Generator, plan: BusinessPlan,
-                         shared_phones: list[str]) -> list[str]:
+async def load_customers(
+    engine: AsyncEngine, gen: Generator, plan: BusinessPlan, shared_phones: list[str]
+) -> list[str]:
     """Bulk insert in batches of BATCH with SQLAlchemy core; returns this business's
     primary phones (the noise businesses reuse a few: one person, several businesses)."""
     phones: set[str] = set()
@@ -553,7 +722,8 @@ async def load_customers(engine: AsyncEngine, gen: Generator, plan: BusinessPlan
             phone = row["phone"]
             if phone and phone not in gen.persons and phone not in new_persons:
                 new_persons[phone] = {
-                    "phone": phone, "created_at": row["created_at"],
+                    "phone": phone,
+                    "created_at": row["created_at"],
                     "phone_verified_at": row["updated_at"] if row["phone_verified"] else None,
                 }
             if phone:
@@ -567,13 +737,25 @@ async def load_customers(engine: AsyncEngine, gen: Generator, plan: BusinessPlan
                 gen.persons.update({phone: pid for pid, phone in result.all()})
             for row in rows:
                 row["person_id"] = gen.persons.get(row["phone"]) if row["phone"] else None
-            ids = (await conn.execute(
-                insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows
-            )).scalars().all()
-            tag_rows = [{"customer_id": cid, "tag": t, "business_id": plan.row_id}
-                        for cid, tags in zip(ids, tag_lists, strict=True) for t in tags]
-            address_rows = [a | {"customer_id": cid}
-                            for cid, addrs in zip(ids, address_lists, strict=True) for a in addrs]
+            ids = (
+                (
+                    await conn.execute(
+                        insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            tag_rows = [
+                {"customer_id": cid, "tag": t, "business_id": plan.row_id}
+                for cid, tags in zip(ids, tag_lists, strict=True)
+                for t in tags
+            ]
+            address_rows = [
+                a | {"customer_id": cid}
+                for cid, addrs in zip(ids, address_lists, strict=True)
+                for a in addrs
+            ]
             if tag_rows:
                 await conn.execute(insert(CustomerTag), tag_rows)
             if address_rows:
@@ -591,19 +773,31 @@ async def load_customers(engine: AsyncEngine, gen: Generator, plan: BusinessPlan
 
 def business_plans(customers: int, noise: int) -> list[BusinessPlan]:
     return [
-        BusinessPlan("main", "Indian Ocean Distributors", "IN", customers,
-                     {"IN": 0.7, "KE": 0.1, "OM": 0.1, "ZA": 0.1}),
-        BusinessPlan("noise-ke", "Nairobi Hardware Ltd", "KE", noise * 3 // 5,
-                     {"KE": 0.85, "IN": 0.15}),
-        BusinessPlan("noise-om", "Muscat Foodstuff LLC", "OM", noise - noise * 3 // 5,
-                     {"OM": 0.7, "IN": 0.3}),
+        BusinessPlan(
+            "main",
+            "Indian Ocean Distributors",
+            "IN",
+            customers,
+            {"IN": 0.7, "KE": 0.1, "OM": 0.1, "ZA": 0.1},
+        ),
+        BusinessPlan(
+            "noise-ke", "Nairobi Hardware Ltd", "KE", noise * 3 // 5, {"KE": 0.85, "IN": 0.15}
+        ),
+        BusinessPlan(
+            "noise-om", "Muscat Foodstuff LLC", "OM", noise - noise * 3 // 5, {"OM": 0.7, "IN": 0.3}
+        ),
     ]
 
 
 async def prepare(args: argparse.Namespace) -> dict[str, Any]:
     url = database_url(args.backend)
-    want = {"customers": args.customers, "noise": args.noise, "seed": args.seed,
-            "schema": schema_fingerprint()}
+    want = {
+        "customers": args.customers,
+        "noise": args.noise,
+        "seed": args.seed,
+        "schema": schema_fingerprint(),
+        "sqlite_analyze": args.sqlite_analyze,
+    }
     if args.reuse:
         meta = await database_ready(args.backend, url, want)
         if meta is not None:
@@ -615,8 +809,10 @@ async def prepare(args: argparse.Namespace) -> dict[str, Any]:
     plans = business_plans(args.customers, args.noise)
     owner_email = "owner-main@bench.example"
     await sign_up_businesses(url, plans, owner_email)
-    print(f"migrated and signed up {len(plans)} businesses "
-          f"in {time.perf_counter() - started:.1f}s; loading customers")
+    print(
+        f"migrated and signed up {len(plans)} businesses "
+        f"in {time.perf_counter() - started:.1f}s; loading customers"
+    )
     gen = Generator(random.Random(args.seed), datetime.now(UTC))
     from domain.core.db import Database
 
@@ -628,8 +824,7 @@ async def prepare(args: argparse.Namespace) -> dict[str, Any]:
             phones = await load_customers(db.write_engine, gen, plan, main_phones)
             if plan.key == "main":
                 main_phones = phones
-            print(f"  {plan.key}: {plan.customers:,} customers "
-                  f"in {time.perf_counter() - t0:.1f}s")
+            print(f"  {plan.key}: {plan.customers:,} customers in {time.perf_counter() - t0:.1f}s")
     finally:
         await db.dispose()
     t0 = time.perf_counter()
@@ -639,9 +834,21 @@ async def prepare(args: argparse.Namespace) -> dict[str, Any]:
             await conn.execute(text("VACUUM ANALYZE"))
         await engine.dispose()
         print(f"VACUUM ANALYZE in {time.perf_counter() - t0:.1f}s")
-    meta = want | {"owner_email": owner_email, "business_gid": plans[0].gid,
-                   "business_row_id": plans[0].row_id, "country": plans[0].country,
-                   "load_seconds": round(time.perf_counter() - started, 1)}
+    elif args.sqlite_analyze:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("PRAGMA analysis_limit=1000"))
+            await conn.execute(text("ANALYZE"))
+        await engine.dispose()
+        print(f"ANALYZE in {time.perf_counter() - t0:.1f}s")
+    meta = want | {
+        "owner_email": owner_email,
+        "business_gid": plans[0].gid,
+        "business_row_id": plans[0].row_id,
+        "country": plans[0].country,
+        "load_seconds": round(time.perf_counter() - started, 1),
+    }
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
     meta_path(args.backend).write_text(json.dumps(meta, indent=2))
     print(f"database ready in {meta['load_seconds']}s")
     return meta
@@ -660,13 +867,17 @@ class Samples:
 async def load_samples(url: str, business_id: int) -> Samples:
     engine = create_async_engine(url)
     async with engine.connect() as conn:
-        rows = (await conn.execute(
-            select(Customer.id, Customer.phone, Customer.email)
-            .where(Customer.business_id == business_id)
-        )).all()
+        rows = (
+            await conn.execute(
+                select(Customer.id, Customer.phone, Customer.email).where(
+                    Customer.business_id == business_id
+                )
+            )
+        ).all()
     await engine.dispose()
-    return Samples([p for _, p, _ in rows if p], [e for _, _, e in rows if e],
-                   [i for i, _, _ in rows])
+    return Samples(
+        [p for _, p, _ in rows if p], [e for _, _, e in rows if e], [i for i, _, _ in rows]
+    )
 
 
 def customer_gid(r: random.Random, s: Samples) -> str:
@@ -704,7 +915,10 @@ def email_prefix(r: random.Random, s: Samples) -> str:
     return f"{local}@{domain[: r.randint(0, 4)]}"
 
 
-FIELDS = "fragment F on Customer { id number name phoneMasked financial { outstanding { amount currency } } }"
+FIELDS = (
+    "fragment F on Customer { id number name phoneMasked "
+    "financial { outstanding { amount currency } } }"
+)
 SEARCH_QUERY = (
     "query Search($term: String!) { searchCustomers(term: $term) { exact { ...F } "
     "suggestions { ...F } createNew { name phone email } } } " + FIELDS
@@ -736,16 +950,21 @@ class Scenario:
 SCENARIOS = [
     # Not a search: what every request pays (HTTP, auth, GraphQL, one row by primary key).
     Scenario("baseline: customer(id)", ONE_QUERY, "id", customer_gid),
-    Scenario("searchCustomers: name fragment", SEARCH_QUERY, "term",
-             lambda r, s: name_fragment(r)),
+    Scenario("searchCustomers: name fragment", SEARCH_QUERY, "term", lambda r, s: name_fragment(r)),
     Scenario("searchCustomers: phone suffix", SEARCH_QUERY, "term", phone_suffix),
     Scenario("searchCustomers: email", SEARCH_QUERY, "term", email_term),
-    Scenario("customers(search, ACTIVE) + totalCount: name fragment", LIST_QUERY, "search",
-             lambda r, s: name_fragment(r)),
-    Scenario("customers(search, ACTIVE) + totalCount: phone suffix", LIST_QUERY, "search",
-             phone_suffix),
-    Scenario("customers(search, ACTIVE) + totalCount: email prefix", LIST_QUERY, "search",
-             email_prefix),
+    Scenario(
+        "customers(search, ACTIVE) + totalCount: name fragment",
+        LIST_QUERY,
+        "search",
+        lambda r, s: name_fragment(r),
+    ),
+    Scenario(
+        "customers(search, ACTIVE) + totalCount: phone suffix", LIST_QUERY, "search", phone_suffix
+    ),
+    Scenario(
+        "customers(search, ACTIVE) + totalCount: email prefix", LIST_QUERY, "search", email_prefix
+    ),
 ]
 
 
@@ -765,13 +984,22 @@ def serve(url: str, backend: str) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KHATA_")}
     env.pop("REDIS_URL", None)
-    env.update({"DATABASE_URL": url, "KHATA_LOG_LEVEL": "WARNING", "KHATA_AUTO_MIGRATE": "false",
-                "KHATA_ENV": "development"})
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "KHATA_LOG_LEVEL": "WARNING",
+            "KHATA_AUTO_MIGRATE": "false",
+            "KHATA_ENV": "development",
+        }
+    )
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     log = (DATA_DIR / f"server_{backend}.log").open("w")
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "khata_cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -819,39 +1047,54 @@ def post(client: httpx.Client, query: str, variables: dict[str, Any]) -> dict[st
     return body["data"]  # type: ignore[no-any-return]
 
 
-def measure(base: str, meta: dict[str, Any], samples: Samples, requests: int, warmup: int,
-            seed: int) -> list[Result]:
-    with httpx.Client(base_url=base, timeout=60,
-                      headers={"content-type": "application/json"}) as client:
-        auth = post(client, LOGIN, {"input": {"email": meta["owner_email"],
-                                              "password": PASSWORD}})["login"]
+def measure(
+    base: str, meta: dict[str, Any], samples: Samples, requests: int, warmup: int, seed: int
+) -> list[Result]:
+    with httpx.Client(
+        base_url=base, timeout=60, headers={"content-type": "application/json"}
+    ) as client:
+        auth = post(client, LOGIN, {"input": {"email": meta["owner_email"], "password": PASSWORD}})[
+            "login"
+        ]
         if auth["__typename"] != "AuthPayload":
             raise SystemExit(f"login failed: {auth}")
-        client.headers.update({"authorization": f"Bearer {auth['token']}",
-                               "x-khata-business": meta["business_gid"]})
+        client.headers.update(
+            {"authorization": f"Bearer {auth['token']}", "x-khata-business": meta["business_gid"]}
+        )
         warm = random.Random(seed + 1)
         for scenario in SCENARIOS:  # warm caches, pools and prepared statements
             for _ in range(warmup):
                 post(client, scenario.query, {scenario.variable: scenario.term(warm, samples)})
-        results = []
-        for index, scenario in enumerate(SCENARIOS):
-            r = random.Random(seed * 100 + index)
-            terms = [scenario.term(r, samples) for _ in range(requests)]
-            latencies, matches, timed = [], [], []
-            started = time.perf_counter()
-            for term in terms:
+        # Scenarios take turns, request by request: load from elsewhere on the machine then
+        # falls on every scenario alike instead of on whichever ran at the time.
+        rngs = {sc.name: random.Random(seed * 100 + i) for i, sc in enumerate(SCENARIOS)}
+        terms = {
+            sc.name: [sc.term(rngs[sc.name], samples) for _ in range(requests)] for sc in SCENARIOS
+        }
+        timed: dict[str, list[tuple[float, str, int]]] = {sc.name: [] for sc in SCENARIOS}
+        for i in range(requests):
+            for scenario in SCENARIOS:
+                term = terms[scenario.name][i]
                 t0 = time.perf_counter()
                 data = post(client, scenario.query, {scenario.variable: term})
                 elapsed = (time.perf_counter() - t0) * 1000
-                latencies.append(elapsed)
-                matches.append(scenario.matches(data))
-                timed.append((elapsed, term))
-            wall = time.perf_counter() - started
-            result = Result(scenario.name, latencies, wall, matches,
-                            sorted(timed, reverse=True)[:3])
+                timed[scenario.name].append((elapsed, term, scenario.matches(data)))
+        results = []
+        for scenario in SCENARIOS:
+            runs = timed[scenario.name]
+            latencies = [t for t, _, _ in runs]
+            result = Result(
+                scenario.name,
+                latencies,
+                sum(latencies) / 1000,
+                [m for _, _, m in runs],
+                sorted(((t, term) for t, term, _ in runs), reverse=True)[:3],
+            )
             results.append(result)
-            print(f"  {scenario.name:<58} p50 {result.pct(50):6.1f}  p95 {result.pct(95):6.1f}"
-                  f"  p99 {result.pct(99):6.1f} ms")
+            print(
+                f"  {scenario.name:<58} p50 {result.pct(50):6.1f}  p95 {result.pct(95):6.1f}"
+                f"  p99 {result.pct(99):6.1f} ms"
+            )
         return results
 
 
@@ -867,8 +1110,9 @@ async def explain(url: str, backend: str, meta: dict[str, Any], results: list[Re
     from domain.customers.repository import CustomerFilter, CustomerSort
 
     db = Database(url)
-    viewer = Viewer(user_id=0, business_id=meta["business_row_id"], role=Role.OWNER,
-                    scopes=STAFF_SCOPES)
+    viewer = Viewer(
+        user_id=0, business_id=meta["business_row_id"], role=Role.OWNER, scopes=STAFF_SCOPES
+    )
     engine = db.read_engine
     try:
         for result, scenario in zip(results, SCENARIOS, strict=True):
@@ -878,8 +1122,14 @@ async def explain(url: str, backend: str, meta: dict[str, Any], results: list[Re
                 print(f"\n===== {scenario.name}: {term!r} ({elapsed:.1f} ms over HTTP)")
                 captured: list[tuple[str, Any]] = []
 
-                def listener(conn: Any, cursor: Any, statement: str, params: Any,
-                             *rest: Any, sink: list[tuple[str, Any]] = captured) -> None:
+                def listener(
+                    conn: Any,
+                    cursor: Any,
+                    statement: str,
+                    params: Any,
+                    *rest: Any,
+                    sink: list[tuple[str, Any]] = captured,
+                ) -> None:
                     sink.append((statement, params))
 
                 event.listen(engine.sync_engine, "before_cursor_execute", listener)
@@ -889,10 +1139,14 @@ async def explain(url: str, backend: str, meta: dict[str, Any], results: list[Re
                         if scenario.query is SEARCH_QUERY:
                             await queries.search_customers(tx, term)
                         else:
-                            f = CustomerFilter(search=term.strip()[:100], statuses=["active"],
-                                               region=meta["country"])
-                            await queries.list_customers(tx, f, CustomerSort.NAME, False, 20,
-                                                         None, 100)
+                            f = CustomerFilter(
+                                search=term.strip()[:100],
+                                statuses=["active"],
+                                region=meta["country"],
+                            )
+                            await queries.list_customers(
+                                tx, f, CustomerSort.NAME, False, 20, None, 100
+                            )
                             await queries.count_customers(tx, f)
                 finally:
                     event.remove(engine.sync_engine, "before_cursor_execute", listener)
@@ -900,8 +1154,11 @@ async def explain(url: str, backend: str, meta: dict[str, Any], results: list[Re
                     for statement, params in captured:
                         if "FROM customers" not in statement:
                             continue  # the business lookup
-                        prefix = ("EXPLAIN (ANALYZE, BUFFERS) " if backend == "postgres"
-                                  else "EXPLAIN QUERY PLAN ")
+                        prefix = (
+                            "EXPLAIN (ANALYZE, BUFFERS) "
+                            if backend == "postgres"
+                            else "EXPLAIN QUERY PLAN "
+                        )
                         rows = (await conn.exec_driver_sql(prefix + statement, params)).all()
                         print("--", " ".join(statement.split())[:600])
                         print("   params:", params)
@@ -929,25 +1186,42 @@ def server_version(backend: str, url: str) -> str:
     return f"SQLite {sqlite3.sqlite_version}"
 
 
-def report(args: argparse.Namespace, meta: dict[str, Any], results: list[Result],
-           version: str) -> str:
-    commit = subprocess.run(  # noqa: S603
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,  # noqa: S607
-        check=False,
-    ).stdout.strip()
-    dirty = subprocess.run(  # noqa: S603
-        ["git", "status", "--porcelain", "--", "domain", "schema", "resolvers"], cwd=ROOT,  # noqa: S607
-        capture_output=True, text=True, check=False,
-    ).stdout.strip()
+def git(*args: str) -> str:
+    exe = shutil.which("git")
+    if exe is None:
+        return "?"
+    done = subprocess.run([exe, *args], cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+    return done.stdout.strip()
+
+
+def report(
+    args: argparse.Namespace,
+    meta: dict[str, Any],
+    results: list[Result],
+    version: str,
+    load: tuple[float, float],
+) -> str:
+    commit = git("rev-parse", "--short", "HEAD")
+    dirty = " + local changes" if git("status", "--porcelain", "--", "domain") else ""
     lines = [
         f"# Customer search benchmark: {args.backend}",
         "",
-        f"- {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}{' + local changes' if dirty else ''}, "
-        f"{version}, {os.cpu_count()} CPUs",
+        f"- {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}{dirty}, "
+        f"{version}, {os.cpu_count()} CPUs, 1-min load average {load[0]:.1f} before / "
+        f"{load[1]:.1f} after measuring (other work on the machine shows up in the numbers)",
         f"- data: {meta['customers']:,} customers in the searched business, "
         f"{meta['noise']:,} in two other businesses (seed {meta['seed']})",
+        "- planner statistics: "
+        + (
+            "VACUUM ANALYZE after loading (autovacuum's steady state)"
+            if args.backend == "postgres"
+            else "ANALYZE after loading (`--sqlite-analyze`)"
+            if args.sqlite_analyze
+            else "none: the app never runs ANALYZE on SQLite, so neither does this run"
+        ),
         "- server: `khata serve` (uvicorn, 1 process, uvloop + httptools), no Redis; "
-        "client: httpx, one keep-alive connection, sequential requests",
+        "client: httpx, one keep-alive connection, sequential requests, the scenarios taking "
+        "turns request by request (req/s = one connection's rate, 1000 / mean)",
         f"- {args.requests} requests per scenario with varying terms after "
         f"{args.warmup} warm-up requests per scenario; latency is client-side, whole request",
         "- fields: `id number name phoneMasked financial { outstanding { amount currency } }`;"
@@ -962,32 +1236,53 @@ def report(args: argparse.Namespace, meta: dict[str, Any], results: list[Result]
             f"{r.pct(99):.1f} | {statistics.fmean(r.latencies_ms):.1f} | "
             f"{len(r.latencies_ms) / r.wall_s:.0f} | {statistics.fmean(r.matches):.1f} |"
         )
-    lines += ["", "Avg matches: rows returned (exact + suggestions) for searchCustomers, "
-              "`totalCount` for the list.", ""]
+    lines += [
+        "",
+        "Avg matches: rows returned (exact + suggestions) for searchCustomers, "
+        "`totalCount` for the list.",
+        "",
+    ]
     if args.backend == "postgres":
         missed = [r.scenario for r in results if r.pct(95) >= TARGET_P95_MS]
-        lines.append(f"Target p95 < {TARGET_P95_MS:.0f} ms: "
-                     + ("met by every scenario." if not missed else f"missed by {', '.join(missed)}."))
+        lines.append(
+            f"Target p95 < {TARGET_P95_MS:.0f} ms: "
+            + ("met by every scenario." if not missed else f"missed by {', '.join(missed)}.")
+        )
         lines.append("")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.customers_search",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.customers_search", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
-    parser.add_argument("--customers", type=int, default=100_000,
-                        help="customers in the searched business")
-    parser.add_argument("--noise", type=int, default=20_000,
-                        help="customers spread over two other businesses")
+    parser.add_argument(
+        "--customers", type=int, default=100_000, help="customers in the searched business"
+    )
+    parser.add_argument(
+        "--noise", type=int, default=20_000, help="customers spread over two other businesses"
+    )
     parser.add_argument("--requests", type=int, default=300, help="measured requests per scenario")
     parser.add_argument("--warmup", type=int, default=30, help="warm-up requests per scenario")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep an already loaded database of the same size, seed and schema "
-                             "(default: drop and load fresh)")
-    parser.add_argument("--explain", action="store_true",
-                        help="print query plans for the slowest terms of each scenario")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep an already loaded database of the same size, seed and schema "
+        "(default: drop and load fresh)",
+    )
+    parser.add_argument(
+        "--sqlite-analyze",
+        action="store_true",
+        help="SQLite: run ANALYZE after loading (the app itself never does, so "
+        "by default the planner has no statistics, as in embedded use)",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="print query plans for the slowest terms of each scenario",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results")
     args = parser.parse_args(argv)
 
@@ -995,14 +1290,17 @@ def main(argv: list[str] | None = None) -> None:
     url = database_url(args.backend)
     samples = asyncio.run(load_samples(url, meta["business_row_id"]))
     print(f"measuring {len(SCENARIOS)} scenarios x {args.requests} requests over HTTP")
+    load_before = os.getloadavg()[0]
     with serve(url, args.backend) as base:
         results = measure(base, meta, samples, args.requests, args.warmup, args.seed)
-    table = report(args, meta, results, server_version(args.backend, url))
+    load = (load_before, os.getloadavg()[0])
+    table = report(args, meta, results, server_version(args.backend, url), load)
     print()
     print(table)
     if not args.no_write:
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        out = RESULTS_DIR / f"customers_search_{args.backend}.md"
+        suffix = "_analyzed" if args.backend == "sqlite" and args.sqlite_analyze else ""
+        out = RESULTS_DIR / f"customers_search_{args.backend}{suffix}.md"
         out.write_text(table)
         print(f"wrote {out.relative_to(ROOT)}")
     if args.explain:

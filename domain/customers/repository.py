@@ -9,7 +9,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
@@ -54,6 +65,15 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def starts_with(column: Any, prefix: str, dialect: str) -> ColumnElement[bool]:
+    """`column LIKE 'prefix%'`, answered by an index on both engines. SQLite's LIKE
+    ignores ASCII case, so it never uses a (BINARY) index; there the same rows are a key
+    range, prefix <= column < prefix with its last character bumped (byte order)."""
+    if dialect == "sqlite" and prefix and ord(prefix[-1]) < 0xD7FF:
+        return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    return column.like(escape_like(prefix) + "%", escape="\\")
+
+
 def search_key(name: str, name_alt: str | None) -> str:
     key = name.casefold().strip()
     return f"{key} | {name_alt.casefold().strip()}" if name_alt else key
@@ -86,9 +106,13 @@ def sort_value(customer: Customer, sort: CustomerSort) -> Any:
 class CustomerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
+        bind = session.bind
+        self.dialect = bind.dialect.name if bind is not None else "postgresql"
 
     # -- single rows -------------------------------------------------------------
-    async def get(self, business_id: int, customer_id: int, *, lock: bool = False) -> Customer | None:
+    async def get(
+        self, business_id: int, customer_id: int, *, lock: bool = False
+    ) -> Customer | None:
         stmt = select(Customer).where(
             Customer.business_id == business_id, Customer.id == customer_id
         )
@@ -138,7 +162,9 @@ class CustomerRepository:
             .on_conflict_do_nothing(index_elements=["phone"])
         )
         await self.s.execute(stmt)
-        return int((await self.s.execute(select(Person.id).where(Person.phone == phone))).scalar_one())
+        return int(
+            (await self.s.execute(select(Person.id).where(Person.phone == phone))).scalar_one()
+        )
 
     # -- lists -------------------------------------------------------------------
     def _filtered(self, business_id: int, f: CustomerFilter) -> Select[tuple[Customer]]:
@@ -153,8 +179,11 @@ class CustomerRepository:
         for tag in f.tags:
             conditions.append(
                 select(CustomerTag.customer_id)
-                .where(CustomerTag.business_id == business_id, CustomerTag.tag == tag,
-                       CustomerTag.customer_id == Customer.id)
+                .where(
+                    CustomerTag.business_id == business_id,
+                    CustomerTag.tag == tag,
+                    CustomerTag.customer_id == Customer.id,
+                )
                 .exists()
             )
         if f.outstanding_min is not None:
@@ -162,29 +191,32 @@ class CustomerRepository:
         if f.outstanding_max is not None:
             conditions.append(Customer.outstanding <= f.outstanding_max)
         if f.has_phone is not None:
-            conditions.append(Customer.phone.is_not(None) if f.has_phone else Customer.phone.is_(None))
+            conditions.append(
+                Customer.phone.is_not(None) if f.has_phone else Customer.phone.is_(None)
+            )
         if f.has_email is not None:
-            conditions.append(Customer.email.is_not(None) if f.has_email else Customer.email.is_(None))
+            conditions.append(
+                Customer.email.is_not(None) if f.has_email else Customer.email.is_(None)
+            )
         if f.vip is not None:
             conditions.append(Customer.is_vip.is_(f.vip))
         if f.ids:
             conditions.append(Customer.id.in_(f.ids))
         return stmt.where(*conditions)
 
-    @staticmethod
-    def search_condition(term: str, region: str) -> ColumnElement[bool]:
+    def search_condition(self, term: str, region: str) -> ColumnElement[bool]:
         from domain.customers.search import classify
 
         kind = classify(term, region)
         if kind.email is not None:
-            return Customer.email.like(escape_like(kind.email) + "%", escape="\\")
+            return starts_with(Customer.email, kind.email, self.dialect)
         parts: list[ColumnElement[bool]] = []
         if kind.number is not None:
             parts.append(Customer.number == kind.number)
         if kind.e164 is not None:
             parts.extend([Customer.phone == kind.e164, Customer.phone_secondary == kind.e164])
         if kind.digits_rev is not None:
-            parts.append(Customer.phone_rev.like(kind.digits_rev + "%"))
+            parts.append(starts_with(Customer.phone_rev, kind.digits_rev, self.dialect))
         if kind.name is not None:
             parts.append(Customer.name_search.like(f"%{escape_like(kind.name)}%", escape="\\"))
         return or_(*parts) if parts else literal(False)
@@ -213,7 +245,9 @@ class CustomerRepository:
         if sort is CustomerSort.CREATED:
             order = [Customer.id.desc() if descending else Customer.id.asc()]
         else:
-            order = [expr.desc(), Customer.id.desc()] if descending else [expr.asc(), Customer.id.asc()]
+            order = (
+                [expr.desc(), Customer.id.desc()] if descending else [expr.asc(), Customer.id.asc()]
+            )
         ids: Select[Any] | Sequence[int] | None = None
         if f.search and self.search_is_narrow(f.search, f.region):
             # A phone (suffix), an email or a number: its own index finds a handful of
@@ -227,9 +261,11 @@ class CustomerRepository:
             # Look in the next PROBE_WINDOW entries; if the page is not there, rank all
             # the matches instead (trigram index; cost follows the number of matches).
             ids = await self._name_walk(
-                business_id, keyset,
+                business_id,
+                keyset,
                 [self.search_condition(f.search, f.region), *self._status_in(f)],
-                descending, first + 1,
+                descending,
+                first + 1,
             )
             if ids is None:
                 ids = self._ranked(stmt, expr, descending, first + 1)
@@ -248,18 +284,30 @@ class CustomerRepository:
         from domain.customers.search import classify
 
         kind = classify(f.search or "", f.region)
-        return (kind.name is not None and kind.number is None and not f.profile_types
-                and not f.tags and f.outstanding_min is None and f.outstanding_max is None
-                and f.has_phone is None and f.has_email is None and f.vip is None
-                and not f.ids)
+        return (
+            kind.name is not None
+            and kind.number is None
+            and not f.profile_types
+            and not f.tags
+            and f.outstanding_min is None
+            and f.outstanding_max is None
+            and f.has_phone is None
+            and f.has_email is None
+            and f.vip is None
+            and not f.ids
+        )
 
     @staticmethod
     def _status_in(f: CustomerFilter) -> list[ColumnElement[bool]]:
         return [Customer.status.in_(f.statuses)] if f.statuses else []
 
     async def _name_walk(
-        self, business_id: int, keyset: Sequence[ColumnElement[bool]],
-        conditions: Sequence[ColumnElement[bool]], descending: bool, limit: int,
+        self,
+        business_id: int,
+        keyset: Sequence[ColumnElement[bool]],
+        conditions: Sequence[ColumnElement[bool]],
+        descending: bool,
+        limit: int,
     ) -> Sequence[int] | None:
         """The first `limit` ids in name order if they lie within the next PROBE_WINDOW
         entries of ix_customers_business_name (an index-only scan of a fixed length: the
@@ -273,17 +321,18 @@ class CustomerRepository:
             .subquery("name_window")
         )
         adapt = ClauseAdapter(window).traverse
-        found = (await self.s.scalars(
-            select(window.c.id)
-            .where(*(adapt(c) for c in conditions))
-            .order_by(direction(window.c.name_search), direction(window.c.id))
-            .limit(limit)
-        )).all()
+        found = (
+            await self.s.scalars(
+                select(window.c.id)
+                .where(*(adapt(c) for c in conditions))
+                .order_by(direction(window.c.name_search), direction(window.c.id))
+                .limit(limit)
+            )
+        ).all()
         return found if len(found) >= limit else None
 
     @staticmethod
-    def _ranked(stmt: Select[Any], expr: ColumnElement[Any], descending: bool,
-                limit: int) -> Select[Any]:
+    def _ranked(stmt: Select[Any], expr: Any, descending: bool, limit: int) -> Select[Any]:
         """Ids of stmt's first rows by (expr, id), matching done first: OFFSET 0 fences the
         match into a subquery of its own, so the planner cannot walk an index in sort
         order instead (it does, when it overestimates the matches)."""
@@ -297,8 +346,7 @@ class CustomerRepository:
         return select(key_id).order_by(*order).limit(limit)
 
     @staticmethod
-    def _rows_for(ids: Select[Any] | Sequence[int],
-                  order: Sequence[ColumnElement[Any]]) -> Select[tuple[Customer]]:
+    def _rows_for(ids: Select[Any] | Sequence[int], order: Sequence[Any]) -> Select[Any]:
         """Ids first, rows after. The id query of a name search reads only business_id,
         name_search, id, status and merged_into_id, which ix_customers_business_name
         covers, so it walks (or sorts) that index alone, never the table: walking the
@@ -320,14 +368,21 @@ class CustomerRepository:
         return int((await self.s.execute(select(func.count()).select_from(sub))).scalar_one())
 
     async def exact_matches(
-        self, business_id: int, name: str | None, e164: str | None, email: str | None,
-        number: str | None, limit: int,
+        self,
+        business_id: int,
+        name: str | None,
+        e164: str | None,
+        email: str | None,
+        number: str | None,
+        limit: int,
     ) -> Sequence[Customer]:
         parts: list[ColumnElement[bool]] = []
         if name:
             key = name.casefold().strip()
-            parts += [Customer.name_search == key,
-                      Customer.name_search.like(escape_like(key) + " | %", escape="\\")]
+            parts += [
+                Customer.name_search == key,
+                starts_with(Customer.name_search, key + " | ", self.dialect),
+            ]
         if e164:
             parts += [Customer.phone == e164, Customer.phone_secondary == e164]
         if email:
@@ -336,10 +391,25 @@ class CustomerRepository:
             parts.append(Customer.number == number)
         if not parts:
             return []
+        # One index lookup per way of matching, instead of one OR: without statistics
+        # (SQLite is never ANALYZEd) the planner reads the OR as "every row of the business
+        # then filter", 85 ms on 100,000 customers; PostgreSQL plans both the same.
+        matching = union_all(
+            *(
+                select(Customer.id).where(
+                    Customer.business_id == business_id, Customer.merged_into_id.is_(None), part
+                )
+                for part in parts
+            )
+        )
         stmt = (
             select(Customer)
-            .where(Customer.business_id == business_id, Customer.merged_into_id.is_(None), or_(*parts))
-            .order_by(case((Customer.status == CustomerStatus.ACTIVE, 0), else_=1), Customer.name_search, Customer.id)
+            .where(Customer.id.in_(matching))
+            .order_by(
+                case((Customer.status == CustomerStatus.ACTIVE, 0), else_=1),
+                Customer.name_search,
+                Customer.id,
+            )
             .limit(limit)
         )
         return (await self.s.scalars(stmt)).all()
@@ -352,15 +422,18 @@ class CustomerRepository:
         conditions = [Customer.merged_into_id.is_(None), self.search_condition(term, region)]
         if exclude:
             conditions.append(Customer.id.not_in(exclude))
-        key = escape_like(term.casefold().strip())
-        prefix = Customer.name_search.like(key + "%", escape="\\")
+        prefix = starts_with(Customer.name_search, term.casefold().strip(), self.dialect)
         active = Customer.status == CustomerStatus.ACTIVE
         scoped = select(Customer.id).where(Customer.business_id == business_id)
         if self.search_is_narrow(term, region):  # a handful of rows: rank them all at once
-            order = [case((active, 0), else_=1), case((prefix, 0), else_=1),
-                     Customer.name_search, Customer.id]
-            ids = scoped.where(*conditions).order_by(*order).limit(limit)
-            return (await self.s.scalars(self._rows_for(ids, order))).all()
+            order = [
+                case((active, 0), else_=1),
+                case((prefix, 0), else_=1),
+                Customer.name_search,
+                Customer.id,
+            ]
+            ranked = scoped.where(*conditions).order_by(*order).limit(limit)
+            return (await self.s.scalars(self._rows_for(ranked, order))).all()
         # A name piece: the ranking is four bands (active or not x starts with the piece or
         # only contains it), each in name order. Fill them in turn and stop at the limit.
         # A "starts with" band is a range of the covering name index and usually fills the
@@ -370,23 +443,32 @@ class CustomerRepository:
         for status, starts in ((active, True), (active, False), (~active, True), (~active, False)):
             band = [*conditions, status, prefix if starts else ~prefix]
             want = limit - len(found)
-            ids: Sequence[int] | None = None
+            band_ids: Sequence[int] | None = None
             if starts:
-                ids = (await self.s.scalars(
-                    scoped.where(*band).order_by(Customer.name_search, Customer.id).limit(want)
-                )).all()
+                band_ids = (
+                    await self.s.scalars(
+                        scoped.where(*band).order_by(Customer.name_search, Customer.id).limit(want)
+                    )
+                ).all()
             else:
-                ids = await self._name_walk(business_id, [], band, False, want)
-                if ids is None:
-                    ranked = self._ranked(scoped.where(*band), Customer.name_search, False, want)
-                    ids = (await self.s.scalars(ranked)).all()
-            found += ids
+                band_ids = await self._name_walk(business_id, [], band, False, want)
+                if band_ids is None:
+                    in_order = self._ranked(scoped.where(*band), Customer.name_search, False, want)
+                    band_ids = (await self.s.scalars(in_order)).all()
+            found += band_ids
             if len(found) >= limit:
                 break
-        rows = {c.id: c for c in await self.get_many(business_id, found)} if found else {}
+        if not found:
+            return []
+        # By primary key alone: the ids come from the scoped queries above, and SQLite
+        # without statistics would rather scan the business for `business_id = ? AND id IN`.
+        loaded = (await self.s.scalars(select(Customer).where(Customer.id.in_(found)))).all()
+        rows = {c.id: c for c in loaded}
         return [rows[i] for i in found]
 
-    async def duplicate_candidates(self, business_id: int, customer: Customer, limit: int = 200) -> Sequence[Customer]:
+    async def duplicate_candidates(
+        self, business_id: int, customer: Customer, limit: int = 200
+    ) -> Sequence[Customer]:
         parts: list[ColumnElement[bool]] = []
         for phone in filter(None, (customer.phone, customer.phone_secondary)):
             parts += [Customer.phone == phone, Customer.phone_secondary == phone]
@@ -394,11 +476,15 @@ class CustomerRepository:
             parts += [Customer.email == email, Customer.email_secondary == email]
         first_word = customer.name_search.split(" ")[0]
         if len(first_word) >= 2:
-            parts.append(Customer.name_search.like(escape_like(first_word) + "%", escape="\\"))
+            parts.append(starts_with(Customer.name_search, first_word, self.dialect))
         stmt = (
             select(Customer)
-            .where(Customer.business_id == business_id, Customer.id != customer.id,
-                   Customer.merged_into_id.is_(None), or_(*parts))
+            .where(
+                Customer.business_id == business_id,
+                Customer.id != customer.id,
+                Customer.merged_into_id.is_(None),
+                or_(*parts),
+            )
             .order_by(Customer.id)
             .limit(limit)
         )
@@ -407,28 +493,52 @@ class CustomerRepository:
     async def stats(self, business_id: int) -> dict[str, Any]:
         base = Customer.business_id == business_id
         # Merged-away rows are not customers any more: every count here leaves them out.
-        by_status = dict((await self.s.execute(
-            select(Customer.status, func.count()).where(base, Customer.merged_into_id.is_(None))
-            .group_by(Customer.status))).all())
-        by_type = dict((await self.s.execute(
-            select(Customer.profile_type, func.count()).where(base, Customer.merged_into_id.is_(None))
-            .group_by(Customer.profile_type))).all())
-        totals = (await self.s.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(case((Customer.phone_verified, 1), else_=0)), 0),
-                func.coalesce(func.sum(Customer.outstanding), 0),
-                func.coalesce(func.sum(case((Customer.is_vip, 1), else_=0)), 0),
-                func.coalesce(func.sum(Customer.total_billed), 0),
-            ).where(base, Customer.merged_into_id.is_(None))
-        )).one()
-        top = (await self.s.scalars(
-            select(Customer).where(base, Customer.outstanding > 0, Customer.merged_into_id.is_(None))
-            .order_by(Customer.outstanding.desc(), Customer.id).limit(5))).all()
+        by_status = dict(
+            (
+                await self.s.execute(
+                    select(Customer.status, func.count())
+                    .where(base, Customer.merged_into_id.is_(None))
+                    .group_by(Customer.status)
+                )
+            ).all()
+        )
+        by_type = dict(
+            (
+                await self.s.execute(
+                    select(Customer.profile_type, func.count())
+                    .where(base, Customer.merged_into_id.is_(None))
+                    .group_by(Customer.profile_type)
+                )
+            ).all()
+        )
+        totals = (
+            await self.s.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(case((Customer.phone_verified, 1), else_=0)), 0),
+                    func.coalesce(func.sum(Customer.outstanding), 0),
+                    func.coalesce(func.sum(case((Customer.is_vip, 1), else_=0)), 0),
+                    func.coalesce(func.sum(Customer.total_billed), 0),
+                ).where(base, Customer.merged_into_id.is_(None))
+            )
+        ).one()
+        top = (
+            await self.s.scalars(
+                select(Customer)
+                .where(base, Customer.outstanding > 0, Customer.merged_into_id.is_(None))
+                .order_by(Customer.outstanding.desc(), Customer.id)
+                .limit(5)
+            )
+        ).all()
         return {
-            "by_status": by_status, "by_type": by_type, "total": int(totals[0]),
-            "verified": int(totals[1]), "outstanding": Decimal(totals[2]),
-            "vip": int(totals[3]), "billed": Decimal(totals[4]), "top": top,
+            "by_status": by_status,
+            "by_type": by_type,
+            "total": int(totals[0]),
+            "verified": int(totals[1]),
+            "outstanding": Decimal(totals[2]),
+            "vip": int(totals[3]),
+            "billed": Decimal(totals[4]),
+            "top": top,
         }
 
     async def export_batch(self, business_id: int, after_id: int, size: int) -> Sequence[Customer]:
@@ -441,12 +551,18 @@ class CustomerRepository:
         return (await self.s.scalars(stmt)).all()
 
     # -- addresses ---------------------------------------------------------------
-    async def addresses_for(self, business_id: int, customer_ids: Sequence[int]) -> Sequence[CustomerAddress]:
+    async def addresses_for(
+        self, business_id: int, customer_ids: Sequence[int]
+    ) -> Sequence[CustomerAddress]:
         stmt = (
             select(CustomerAddress)
-            .where(CustomerAddress.business_id == business_id,
-                   CustomerAddress.customer_id.in_(customer_ids))
-            .order_by(CustomerAddress.customer_id, CustomerAddress.is_default.desc(), CustomerAddress.id)
+            .where(
+                CustomerAddress.business_id == business_id,
+                CustomerAddress.customer_id.in_(customer_ids),
+            )
+            .order_by(
+                CustomerAddress.customer_id, CustomerAddress.is_default.desc(), CustomerAddress.id
+            )
         )
         return (await self.s.scalars(stmt)).all()
 
