@@ -329,10 +329,9 @@ async def generate_draft(tx: Tx, customer_id: int, prompt: str, parser: Any = No
     await _customer(tx, customer_id)
     business = await load_business(tx)
     prices, usual, _ = await _history(tx, customer_id)
-    if parser is not None:
-        proposal = await parser.parse(text, business.currency)
-        if proposal.lines:
-            proposal = _fill_prices(proposal, prices)
+    if parser is not None:  # same history fill and checks as the offline engine
+        bound = parser.bind(history=prices, known_items=list(prices))
+        proposal = await bound.parse(text, business.currency)
     else:
         proposal = parse_prompt(
             text, currency=business.currency, history=prices, known_items=list(prices)
@@ -372,14 +371,6 @@ async def generate_draft(tx: Tx, customer_id: int, prompt: str, parser: Any = No
     if totals is not None:
         draft.warnings = [*draft.warnings, *check_against_history(proposal.lines, usual)]
     return draft
-
-
-def _fill_prices(proposal: Any, prices: dict[str, Decimal]) -> Any:
-    for line in proposal.lines:
-        if line.unit_price is None and line.description.strip().lower() in prices:
-            line.unit_price = prices[line.description.strip().lower()]
-            line.price_source = "history"
-    return proposal
 
 
 async def convert_draft(

@@ -246,11 +246,10 @@ def check_against_history(
     if total > usual_total * factor:
         ratio = (total / usual_total).quantize(Decimal("0.1"))
         warnings.append(
-            f"amount {shown} {currency} is {ratio}× this customer's usual {usual} {currency}"
+            f"amount {shown} {currency} is {ratio}\u00d7 this customer's usual {usual} {currency}"
         )
     elif total * factor < usual_total:
-        ratio = (usual_total / total).quantize(Decimal("0.1")) if total else None
-        detail = f"1/{ratio} of" if ratio is not None else "far below"
+        detail = f"1/{(usual_total / total).quantize(Decimal('0.1'))} of" if total else "far below"
         warnings.append(
             f"amount {shown} {currency} is {detail} this customer's usual {usual} {currency}"
         )

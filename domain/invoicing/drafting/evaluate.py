@@ -103,7 +103,9 @@ def _show(line: ProposedLine) -> str:
     return f"{line.description!r} {line.quantity} {line.unit} @ {price} {line.currency}{disc}"
 
 
-def score_entry(entry: Mapping[str, Any], proposal: DraftProposal) -> tuple[bool, bool, dict[str, int], int, list[str]]:
+def score_entry(
+    entry: Mapping[str, Any], proposal: DraftProposal
+) -> tuple[bool, bool, dict[str, int], int, list[str]]:
     expected = entry["lines"]
     got = proposal.lines
     correct = dict.fromkeys(FIELDS, 0)

@@ -40,6 +40,12 @@ class RuleParser:
         self.history = history
         self.known_items = known_items
 
+    def bind(
+        self, *, history: Mapping[str, Decimal] | None = None, known_items: Sequence[str] = ()
+    ) -> RuleParser:
+        """The same parser with one customer's price history and the business catalogue."""
+        return RuleParser(history=history, known_items=known_items)
+
     async def parse(self, prompt: str, currency: str) -> DraftProposal:
         return parse_prompt(
             prompt, currency=currency, history=self.history, known_items=self.known_items
@@ -180,6 +186,21 @@ class OpenAICompatibleParser:
         )
         self._transport = transport
 
+    def bind(
+        self, *, history: Mapping[str, Decimal] | None = None, known_items: Sequence[str] = ()
+    ) -> OpenAICompatibleParser:
+        """A copy for one request, with this customer's price history and the catalogue, so
+        the shared checks (history fill, unknown items) run on the LLM's lines too."""
+        return OpenAICompatibleParser(
+            self.base_url,
+            self.api_key,
+            self.model,
+            self.timeout,
+            history=history,
+            known_items=known_items,
+            transport=self._transport,
+        )
+
     async def parse(self, prompt: str, currency: str) -> DraftProposal:
         currency = currency.upper()
         try:
@@ -187,8 +208,9 @@ class OpenAICompatibleParser:
                 content = await self._complete(prompt, currency)
             parsed = parse_llm_content(content, currency)
         except Exception as exc:
-            log.warning("LLM draft parsing failed (%s: %s); using the rule engine",
-                        type(exc).__name__, exc)
+            log.warning(
+                "LLM draft parsing failed (%s: %s); using the rule engine", type(exc).__name__, exc
+            )
             return await self.fallback.parse(prompt, currency)
         return finalize(
             parsed,
@@ -230,20 +252,20 @@ def parser_from_settings(
     history: Mapping[str, Decimal] | None = None,
     known_items: Sequence[str] = (),
 ) -> DraftParser:
-    """The configured parser: rules unless `drafting_llm_base_url` is set (off by default).
-    Reads `drafting_llm_base_url`, `drafting_llm_api_key`, `drafting_llm_model` and
-    `drafting_llm_timeout_seconds` from the settings object when they exist."""
-    base_url = getattr(settings, "drafting_llm_base_url", None)
+    """The configured parser: rules unless `llm_base_url` is set (off by default). Reads
+    `llm_base_url`, `llm_api_key`, `llm_model` and `llm_timeout_seconds` from the settings
+    object (`Settings`, i.e. KHATA_LLM_*)."""
+    base_url = getattr(settings, "llm_base_url", None)
     if not base_url:
         return RuleParser(history=history, known_items=known_items)
-    api_key = getattr(settings, "drafting_llm_api_key", None) or ""
+    api_key = getattr(settings, "llm_api_key", None) or ""
     if hasattr(api_key, "get_secret_value"):
         api_key = api_key.get_secret_value()
     return OpenAICompatibleParser(
         str(base_url),
         str(api_key),
-        str(getattr(settings, "drafting_llm_model", None) or "gpt-4o-mini"),
-        float(getattr(settings, "drafting_llm_timeout_seconds", None) or 10.0),
+        str(getattr(settings, "llm_model", None) or "gpt-4o-mini"),
+        float(getattr(settings, "llm_timeout_seconds", None) or 10.0),
         history=history,
         known_items=known_items,
     )

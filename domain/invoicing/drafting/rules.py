@@ -105,11 +105,13 @@ _R_RAND = re.compile(r"(?<![\w.])R\s?(?=\d)")
 _PREFIX_CUR = re.compile(
     r"(?i)(?<![\w.])(rs\.?|inr|kshs?\.?|kes|omr|zar|usd|r\.o\.?|ro|sh\.?|shs\.?)(?=\d)"
 )
-_SPACE_GROUPS = re.compile(r"(?i)\b(INR|KES|OMR|ZAR|USD)(\s*)(\d{1,3}(?:[ \u00a0\u202f]\d{3})+)(?!\d)")
+_SPACE_GROUPS = re.compile(
+    r"(?i)\b(INR|KES|OMR|ZAR|USD)(\s*)(\d{1,3}(?:[ \u00a0\u202f]\d{3})+)(?!\d)"
+)
 _SLASH_DASH = re.compile(r"(\d)\s*/\s*[-=]+")
-_X_BETWEEN = re.compile(r"(?<=\d)\s*[x×X*]\s*(?=\d)")
-_X_AFTER = re.compile(r"(?<=\d)[x×X](?=\s|$)")
-_X_BEFORE = re.compile(r"(?:(?<=\s)|^)[x×X](?=\d)")
+_X_BETWEEN = re.compile(r"(?<=\d)\s*[x\u00d7X*]\s*(?=\d)")
+_X_AFTER = re.compile(r"(?<=\d)[x\u00d7X](?=\s|$)")
+_X_BEFORE = re.compile(r"(?:(?<=\s)|^)[x\u00d7X](?=\d)")
 
 
 def normalise(prompt: str) -> str:
@@ -125,7 +127,7 @@ def normalise(prompt: str) -> str:
     text = _SPACE_GROUPS.sub(
         lambda m: m.group(1) + m.group(2) + re.sub(r"\s", "", m.group(3)), text
     )
-    text = text.replace("×", " x ")
+    text = text.replace("\u00d7", " x ")
     text = _X_BETWEEN.sub(" x ", text)
     text = _X_AFTER.sub(" x", text)
     text = _X_BEFORE.sub("x ", text)
@@ -159,11 +161,25 @@ class Segment:
     weak_after: bool = False
 
 
+def _inside_brackets(text: str) -> list[bool]:
+    depth, inside = 0, []
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]" and depth:
+            depth -= 1
+        inside.append(depth > 0)
+    return inside
+
+
 def split_segments(text: str) -> list[Segment]:
     segments: list[Segment] = []
     pos = 0
     weak_before = False
+    inside = _inside_brackets(text)
     for m in _SEPARATORS.finditer(text):
+        if inside[m.start()]:  # "Car service (oil + filters) OMR 38"
+            continue
         chunk = text[pos : m.start()]
         weak = m.group("weak") is not None
         if chunk.strip():
@@ -293,7 +309,9 @@ def _contextualise(toks: list[Tok]) -> list[Tok]:
             t.kind = "WORD"
         if t.kind == "PMULT" and nxt is not None and nxt.kind in {"NUM", "NUMWORD"}:
             assert nxt.value is not None and t.value is not None
-            out.append(Tok("NUM", f"{t.text} {nxt.text}", value=nxt.value * t.value, multiplied=True))
+            out.append(
+                Tok("NUM", f"{t.text} {nxt.text}", value=nxt.value * t.value, multiplied=True)
+            )
             i += 2
             continue
         if t.kind == "PMULT":
@@ -308,10 +326,16 @@ def _contextualise(toks: list[Tok]) -> list[Tok]:
             else:
                 t.kind = "WORD"
         if t.kind == "PER" and t.low in {"a", "an"}:
-            if nxt is not None and nxt.kind == "UNIT" and prev is not None and prev.kind in {
-                "NUM",
-                "CUR",
-            }:
+            if (
+                nxt is not None
+                and nxt.kind == "UNIT"
+                and prev is not None
+                and prev.kind
+                in {
+                    "NUM",
+                    "CUR",
+                }
+            ):
                 pass  # "150 rand an hour"
             elif nxt is not None and nxt.kind == "UNIT":
                 t.kind, t.value, t.from_word = "NUM", Decimal(1), True  # "a dozen"
@@ -321,9 +345,8 @@ def _contextualise(toks: list[Tok]) -> list[Tok]:
             t.kind = "WORD"
         if t.kind == "PERUNIT" and (prev is None or prev.kind not in {"NUM", "CUR"}):
             t.kind = "WORD"
-        if t.kind == "UNIT" and t.low in WEAK_UNIT_ALIASES:
-            if prev is None or prev.kind != "NUM":
-                t.kind = "WORD"
+        if t.kind == "UNIT" and t.low in WEAK_UNIT_ALIASES and (prev is None or prev.kind != "NUM"):
+            t.kind = "WORD"
         if t.kind == "WORD" and prev is not None and prev.kind == "NUM":
             fuzzy = _fuzzy_unit(t.low)
             if fuzzy is not None:
@@ -341,13 +364,16 @@ def _contextualise(toks: list[Tok]) -> list[Tok]:
 
 def split_runs(toks: list[Tok]) -> list[list[Tok]]:
     """'2 bag urea@266 1 bag DAP@1350': a new item starts right after an '@ price'."""
-    for i, t in enumerate(toks):
-        if t.kind != "NUM":
-            continue
+    runs: list[list[Tok]] = []
+    start = 0
+    i = 0
+    while i < len(toks):
+        t = toks[i]
         j = i - 1
-        if j >= 0 and toks[j].kind == "CUR":
+        if j >= start and toks[j].kind == "CUR":
             j -= 1
-        if j < 0 or toks[j].kind != "AT":
+        if t.kind != "NUM" or j < start or toks[j].kind != "AT":
+            i += 1
             continue
         k = i + 1
         while k < len(toks) and toks[k].kind in {"CUR", "EACH", "PERUNIT"}:
@@ -360,8 +386,13 @@ def split_runs(toks: list[Tok]) -> list[list[Tok]]:
             and toks[k + 1].kind in {"UNIT", "WORD"}
             and any(x.kind == "WORD" for x in toks[k + 1 :])
         ):
-            return [toks[:k], *split_runs(toks[k:])]
-    return [toks]
+            runs.append(toks[start:k])
+            start = k
+            i = k
+            continue
+        i += 1
+    runs.append(toks[start:])
+    return runs
 
 
 # ----------------------------------------------------------------------- interpreting
@@ -430,6 +461,20 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
                 result.discount = num.value
         elif t.kind in {"DISC", "TAX"}:
             t.used = True
+    for i, t in enumerate(toks):  # "less 500", "discount KES 500": an amount, not a %
+        if t.kind != "DISC":
+            continue
+        for j in (i + 1, i + 2):
+            cand = toks[j] if 0 <= j < len(toks) else None
+            if j == i + 2 and _kind(toks, i + 1) != "CUR":
+                continue
+            if cand is not None and cand.kind == "NUM" and not cand.used:
+                if _kind(toks, j + 1) == "PCT":
+                    break
+                cand.used = True
+                flags.add(IGNORED_NUMBER)
+                notes.append(f"a discount of {cand.text} as an amount was not applied")
+                break
     if has_tax_word and result.tax_note is None:
         result.tax_note = "tax"
 
@@ -450,15 +495,19 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
         if target.parsed is not None and t.code is not None:
             target.ambiguous = target.parsed.ambiguous and minor_units(t.code) != 3
 
-    for i, t in enumerate(toks):  # "term 2", "gauge 30", "plot 14": part of the name
-        if (
-            t.kind == "NUM"
-            and not t.used
-            and t.currency is None
-            and i > 0
-            and toks[i - 1].low in LABEL_WORDS
-            and _kind(toks, i + 1) not in {"UNIT", "X", "PCT", "EACH", "PER", "PERUNIT"}
-        ):
+    for i, t in enumerate(toks):  # "term 2", "plot 14", "Dec 2025": part of the name
+        if t.kind != "NUM" or t.used or t.currency is not None or i == 0:
+            continue
+        label = toks[i - 1].low
+        is_year = label in MONTH_NAMES and re.fullmatch(r"(19|20)\d\d", t.text) is not None
+        if (label in LABEL_WORDS or is_year) and _kind(toks, i + 1) not in {
+            "UNIT",
+            "X",
+            "PCT",
+            "EACH",
+            "PER",
+            "PERUNIT",
+        }:
             t.kind = "WORD"
     nums = [i for i, t in enumerate(toks) if t.kind == "NUM" and not t.used]
     result.has_number = bool(nums)
@@ -521,10 +570,10 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
                 after.used = True
                 per_unit = after.code
             elif after is not None and after.kind == "WORD":
-                unit = _fuzzy_unit(after.low)
-                if unit is not None:
+                guessed_unit = _fuzzy_unit(after.low)
+                if guessed_unit is not None:
                     after.used = True
-                    per_unit = unit
+                    per_unit = guessed_unit
         elif k == "UNIT":
             toks[nxt_i].used = True
             per_unit = toks[nxt_i].code
@@ -555,18 +604,17 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
     for c in cands:
         if c.unit_after not in MEASURE_UNITS:
             continue
-        after = c.idx + 2
+        nxt2 = c.idx + 2
         others = [o for o in cands if o is not c and not o.pack]
-        if _kind(toks, after) == "UNIT" and toks[after].code not in MEASURE_UNITS:
-            c.pack, c.count_unit_idx = True, after
+        if _kind(toks, nxt2) == "UNIT" and toks[nxt2].code not in MEASURE_UNITS:
+            c.pack, c.count_unit_idx = True, nxt2
         elif price_idx is None:
             continue  # "Milk 30 ltr x 55": 30 litres at 55, not a 30-litre pack
-        elif _kind(toks, after) == "X" and _kind(toks, after + 1) == "NUM":
-            c.pack = True
-        elif _kind(toks, c.idx - 1) == "X" and _kind(toks, c.idx - 2) == "NUM":
-            c.pack = True
-        elif any(o.unit and o.unit not in MEASURE_UNITS for o in others):
-            c.pack = True
+        else:
+            x_then_num = _kind(toks, nxt2) == "X" and _kind(toks, nxt2 + 1) == "NUM"
+            num_then_x = _kind(toks, c.idx - 1) == "X" and _kind(toks, c.idx - 2) == "NUM"
+            counted = any(o.unit and o.unit not in MEASURE_UNITS for o in others)
+            c.pack = x_then_num or num_then_x or counted
     packs = [c for c in cands if c.pack]
     cands = [c for c in cands if not c.pack]
     for c in packs:
@@ -585,21 +633,17 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
                 cands.remove(p)
                 if _kind(toks, p.idx - 1) == "X":
                     toks[p.idx - 1].used = True
-                if _kind(toks, p.idx - 1) == "UNIT" and not p.unit_after and p.unit_before:
-                    p.unit_before = None
         else:
             c = cands[0]
-            money_like = c.tok.multiplied or (c.tok.parsed is not None and c.tok.parsed.grouped)
+            money_like = _money_like(c.tok)
             words_before = any(t.kind == "WORD" for t in toks[: c.idx])
             if not c.unit and not c.tok.from_word and (money_like or words_before):
                 price_idx = c.idx
                 c.tok.used = True
                 cands = []
                 flags.add(QTY_GUESSED)
-        if price_idx is not None and toks[price_idx].currency is None and not (
-            toks[price_idx].multiplied
-            or (toks[price_idx].parsed is not None and toks[price_idx].parsed.grouped)
-        ):
+        guessed = price_idx is not None and toks[price_idx].currency is None
+        if guessed and price_idx is not None and not _money_like(toks[price_idx]):
             flags.add(PRICE_GUESSED)
     if cands:
         qty = max(cands, key=lambda c: (c.priority, -c.idx))
@@ -691,6 +735,10 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
     return result
 
 
+def _money_like(t: Tok) -> bool:
+    return t.multiplied or (t.parsed is not None and t.parsed.grouped)
+
+
 def _description(toks: list[Tok], packs: list[_Candidate]) -> str:
     pack_at = {c.idx: f"{c.tok.text}{toks[c.idx + 1].text}" for c in packs}
     runs: list[list[str]] = [[]]
@@ -718,7 +766,7 @@ def _description(toks: list[Tok], packs: list[_Candidate]) -> str:
             words.pop()
         if words:
             parts.append(" ".join(words))
-    return " ".join(parts).strip(" -–—:")
+    return " ".join(parts).strip(" -:\u2013\u2014")
 
 
 # ----------------------------------------------------------------------- entry point
@@ -733,7 +781,12 @@ def extract(prompt: str, default_currency: str) -> ParseResult:
         for n, run in enumerate(runs):
             text_of_run = " ".join(t.text for t in run)
             pieces.append(
-                (run, text_of_run, seg.weak_before and n == 0, seg.weak_after and n == len(runs) - 1)
+                (
+                    run,
+                    text_of_run,
+                    seg.weak_before and n == 0,
+                    seg.weak_after and n == len(runs) - 1,
+                )
             )
 
     # a part with no number joined by a weak "and" is part of its neighbour's name
@@ -746,7 +799,12 @@ def extract(prompt: str, default_currency: str) -> ParseResult:
         if not has_num and weak_after and i + 1 < len(pieces):
             nt, ntext, _, nweak_after = pieces[i + 1]
             joiner = Tok("WORD", "and")
-            pieces[i + 1] = ([*toks, joiner, *nt], f"{seg_text} and {ntext}", weak_before, nweak_after)
+            pieces[i + 1] = (
+                [*toks, joiner, *nt],
+                f"{seg_text} and {ntext}",
+                weak_before,
+                nweak_after,
+            )
             i += 1
             continue
         merged.append((toks, seg_text, weak_before, weak_after))
