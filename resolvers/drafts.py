@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -143,8 +144,11 @@ class DraftQueries:
             rows = await drafts.draft_versions(tx, expect_id(id, "InvoiceDraft"))
         return [
             DraftVersion(
-                version=r.version, snapshot=r.snapshot, actor=r.actor, created_at=r.created_at
-            )  # type: ignore[arg-type]
+                version=r.version,
+                snapshot=cast(JSON, r.snapshot),
+                actor=r.actor,
+                created_at=r.created_at,
+            )
             for r in rows
         ]
 
@@ -296,8 +300,9 @@ class DraftMutations:
                 show_discount=input.show_discount,
                 footer_terms=input.footer_terms,
                 payment_details={
-                    str(k): str(v) for k, v in dict(input.payment_details or {}).items()
-                },  # type: ignore[call-overload]
+                    str(k): str(v)
+                    for k, v in cast(dict[str, Any], input.payment_details or {}).items()
+                },
                 accent_color=input.accent_color,
                 make_default=input.make_default,
             )

@@ -282,6 +282,16 @@ class InvoiceQueries:
             )
         view = _money_map(s)
         view.customer_id = customer_id
+        from domain.core.signing import download_url
+
+        rt = info.context.rt
+        view.pdf_url = download_url(
+            rt.settings.secret_key,
+            rt.settings.public_url,
+            f"/files/statements/{tx.business_id}/{s.customer.id}.pdf",
+            rt.clock.now(),
+            query=f"from={from_.isoformat()}&to={to.isoformat()}",
+        )
         return view
 
     @strawberry.field(description="Outstanding balances by days past due, whole business.")

@@ -84,14 +84,17 @@ class Loaders:
         rows = await self._scoped(lambda s, b: InvoiceRepository(s).events_for(b, ids))
         return _grouped(rows, ids, "invoice_id")
 
+    async def _newest(self, ids: list[int], per: int) -> Sequence[Invoice]:
+        return await self._scoped(
+            lambda s, b: InvoiceRepository(s).newest_per_customer(b, ids, per)
+        )
+
     async def _customer_invoices(self, keys: Sequence[tuple[int, int]]) -> list[list[Invoice]]:
         """Keys are (customer id, how many newest); one window query per distinct count."""
         out: dict[tuple[int, int], list[Invoice]] = {}
         for per in {n for _, n in keys}:
             ids = [c for c, n in keys if n == per]
-            rows = await self._scoped(
-                lambda s, b, ids=ids, per=per: InvoiceRepository(s).newest_per_customer(b, ids, per)
-            )
+            rows = await self._newest(ids, per)
             for cid, group in zip(ids, _grouped(rows, ids, "customer_id"), strict=True):
                 out[(cid, per)] = group
         return [out[k] for k in keys]

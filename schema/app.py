@@ -249,6 +249,67 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             }
         )
 
+    async def download_pdf(request: Request) -> Response:
+        """Signed, short-lived links (see Invoice.pdfUrl): the signature covers the business,
+        the document and the expiry, so a link cannot be turned into another one."""
+        from datetime import date
+
+        from starlette.concurrency import run_in_threadpool
+
+        from domain.core.signing import verify_download
+        from domain.core.tx import Tx
+        from domain.core.viewer import STAFF_SCOPES, Viewer
+        from domain.invoicing.pdf import render_invoice_pdf, render_statement_pdf
+        from domain.invoicing.rendering import invoice_document, statement_document
+        from domain.invoicing.statements import customer_statement
+
+        kind = request.path_params["kind"]
+        business_id, doc_id = request.path_params["business"], request.path_params["doc"]
+        if kind not in ("invoices", "statements"):
+            return JSONResponse({"error": "not found"}, status_code=404)
+        query = request.query_params
+        extra = (
+            f"from={query.get('from', '')}&to={query.get('to', '')}" if kind == "statements" else ""
+        )
+        path = f"/files/{kind}/{business_id}/{doc_id}.pdf"
+        try:
+            verify_download(
+                settings.secret_key,
+                path + ("?" + extra if extra else ""),
+                query.get("exp", ""),
+                query.get("sig", ""),
+                rt.clock.now(),
+            )
+        except DomainError as exc:
+            return JSONResponse({"error": exc.message}, status_code=403)
+        viewer = Viewer(business_id=int(business_id), scopes=STAFF_SCOPES, system="download")
+        document: Any
+        try:
+            async with rt.db.read() as session:
+                tx = Tx(session, viewer, rt.clock)
+                if kind == "invoices":
+                    document = await invoice_document(tx, int(doc_id), settings.public_url)
+                else:
+                    statement = await customer_statement(
+                        tx,
+                        int(doc_id),
+                        date.fromisoformat(query["from"]),
+                        date.fromisoformat(query["to"]),
+                    )
+                    document = await statement_document(tx, statement)
+        except DomainError as exc:
+            return JSONResponse({"error": exc.message}, status_code=404)
+        render = render_invoice_pdf if kind == "invoices" else render_statement_pdf
+        pdf = await run_in_threadpool(render, document)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "content-disposition": f'inline; filename="{kind[:-1]}-{doc_id}.pdf"',
+                "cache-control": "private, max-age=300",
+            },
+        )
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if settings.should_auto_migrate and runtime is None:
@@ -271,6 +332,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             Route("/exports/customers.csv", export_csv),
             Route("/webhooks/payments", payment_webhook, methods=["POST"]),
             Route("/pay/{token}", pay_page),
+            Route("/files/{kind:str}/{business:int}/{doc:int}.pdf", download_pdf),
         ],
         lifespan=lifespan,
     )

@@ -38,7 +38,9 @@ log = logging.getLogger("khata.graphql")
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 Query = merge_types("Query", (AccountQueries, CustomerQueries, InvoiceQueries, DraftQueries))
-Mutation = merge_types("Mutation", (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations))
+Mutation = merge_types(
+    "Mutation", (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations)
+)
 Subscription = merge_types("Subscription", (CustomerSubscriptions,))
 
 

@@ -435,3 +435,31 @@ async def test_customers_with_newest_invoices_and_lines_batched(
     assert len(nodes) == 4 and all(len(n["invoices"]) == 5 for n in nodes)
     assert all(n["invoices"][0]["issueDate"] == "2026-10-07" for n in nodes)
     assert len(statements) <= 7, [s[:60] for s in statements]
+
+
+async def test_signed_pdf_links(owner: Actor, client: Any) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    cid = await customer_id(owner, name="राम कुमार")
+    inv = (
+        await invoice(owner, cid, [{"description": "Urea", "quantity": "2", "unitPrice": "266"}])
+    )["invoice"]
+    body = await owner.gql(
+        """query($id: ID!, $c: ID!) { invoice(id: $id) { pdfUrl }
+        customerStatement(customerId: $c, from: "2026-01-01", to: "2026-12-31") { pdfUrl } }""",
+        {"id": inv["id"], "c": cid},
+    )
+    base = "http://127.0.0.1:8000"
+    invoice_url = body["data"]["invoice"]["pdfUrl"].removeprefix(base)
+    response = await client.get(invoice_url)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert inv["number"] in text
+    tampered = invoice_url.replace("sig=", "sig=0")
+    assert (await client.get(tampered)).status_code == 403
+    other = invoice_url.replace(f"/{_rid(inv['id'])}.pdf", f"/{_rid(inv['id']) + 1}.pdf")
+    assert (await client.get(other)).status_code == 403
+    statement = await client.get(body["data"]["customerStatement"]["pdfUrl"].removeprefix(base))
+    assert statement.status_code == 200 and statement.content.startswith(b"%PDF")

@@ -43,3 +43,13 @@ def verify_download(secret: str, path: str, expires: str, signature: str, now: d
         raise Unauthenticated("link expired")
     if not hmac.compare_digest(sign_download(secret, path, int(expires)), signature):
         raise Unauthenticated("bad link signature")
+
+
+def download_url(
+    secret: str, base: str, path: str, now: datetime, ttl_seconds: int = 600, query: str = ""
+) -> str:
+    """A link that works for ttl_seconds without a bearer token (for browsers and apps)."""
+    expires = int(now.timestamp()) + ttl_seconds
+    signature = sign_download(secret, path + ("?" + query if query else ""), expires)
+    sep = "&" if query else ""
+    return f"{base}{path}?{query}{sep}exp={expires}&sig={signature}"

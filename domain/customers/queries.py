@@ -24,14 +24,21 @@ from domain.customers.service import get_customer, load_business
 
 
 async def list_customers(
-    tx: Tx, f: CustomerFilter, sort: CustomerSort, descending: bool,
-    first: int | None, after: str | None, cap: int,
+    tx: Tx,
+    f: CustomerFilter,
+    sort: CustomerSort,
+    descending: bool,
+    first: int | None,
+    after: str | None,
+    cap: int,
 ) -> Page[Customer]:
     business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
     limit = clamp_first(first, cap)
     key = f"{sort.value}:{'d' if descending else 'a'}"
     cursor = decode_cursor(after, key) if after else None
-    rows, more = await CustomerRepository(tx.session).page(business_id, f, sort, descending, limit, cursor)
+    rows, more = await CustomerRepository(tx.session).page(
+        business_id, f, sort, descending, limit, cursor
+    )
     cursors = [encode_cursor(key, sort_value(c, sort), c.id) for c in rows]
     return Page(rows, cursors, has_next_page=more, has_previous_page=cursor is not None)
 
@@ -65,15 +72,19 @@ async def search_customers(tx: Tx, term: str, limit: int = 10) -> SearchResult:
     business = await load_business(tx)
     kind = classify(term, business.country)
     repo = CustomerRepository(tx.session)
-    name = kind.name if kind.e164 is None and kind.digits_rev is None and kind.email is None else None
+    name = (
+        kind.name if kind.e164 is None and kind.digits_rev is None and kind.email is None else None
+    )
     exact = await repo.exact_matches(business_id, name, kind.e164, kind.email, kind.number, limit)
-    suggestions = await repo.suggestions(business_id, term, business.country,
-                                         [c.id for c in exact], limit)
+    suggestions = await repo.suggestions(
+        business_id, term, business.country, [c.id for c in exact], limit
+    )
     hint = None
     if not exact:
         hint = CreateHint(
             name=term if kind.name and not kind.number else None,
-            phone=kind.e164 or (try_normalize_phone(term, business.country) if kind.digits_rev else None),
+            phone=kind.e164
+            or (try_normalize_phone(term, business.country) if kind.digits_rev else None),
             email=kind.email if kind.email and "." in kind.email.split("@")[-1] else None,
         )
     return SearchResult(exact, suggestions, hint)
@@ -88,7 +99,9 @@ class Duplicate:
 
 async def possible_duplicates(tx: Tx, customer_id: int, limit: int = 10) -> list[Duplicate]:
     customer = await get_customer(tx, customer_id)
-    candidates = await CustomerRepository(tx.session).duplicate_candidates(customer.business_id, customer)
+    candidates = await CustomerRepository(tx.session).duplicate_candidates(
+        customer.business_id, customer
+    )
     phones = {p for p in (customer.phone, customer.phone_secondary) if p}
     emails = {e for e in (customer.email, customer.email_secondary) if e}
     found: list[Duplicate] = []
@@ -98,11 +111,15 @@ async def possible_duplicates(tx: Tx, customer_id: int, limit: int = 10) -> list
             reasons.append("same_phone")
         if emails & {e for e in (other.email, other.email_secondary) if e}:
             reasons.append("same_email")
-        ratio = difflib.SequenceMatcher(None, customer.name.casefold(), other.name.casefold()).ratio()
+        ratio = difflib.SequenceMatcher(
+            None, customer.name.casefold(), other.name.casefold()
+        ).ratio()
         if ratio >= 0.8:
             reasons.append("similar_name")
         if reasons:
-            score = min(1.0, 0.5 * ("same_phone" in reasons) + 0.4 * ("same_email" in reasons) + 0.3 * ratio)
+            score = min(
+                1.0, 0.5 * ("same_phone" in reasons) + 0.4 * ("same_email" in reasons) + 0.3 * ratio
+            )
             found.append(Duplicate(other, reasons, round(score, 3)))
     found.sort(key=lambda d: (-d.score, d.customer.id))
     return found[:limit]

@@ -83,7 +83,7 @@ def reversed_digits(phone: str | None) -> str | None:
     return "".join(ch for ch in reversed(phone) if ch.isdigit()) if phone else None
 
 
-def sort_expression(sort: CustomerSort) -> ColumnElement[Any]:
+def sort_expression(sort: CustomerSort) -> Any:
     if sort is CustomerSort.NAME:
         return Customer.name_search
     if sort is CustomerSort.OUTSTANDING:
@@ -154,7 +154,7 @@ class CustomerRepository:
 
     async def person_for_phone(self, phone: str, now: datetime) -> int:
         """Get-or-create the network Person for a phone, safe under concurrent inserts."""
-        dialect = self.s.bind.dialect.name
+        dialect = self.s.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = (
             insert(Person)
@@ -167,7 +167,7 @@ class CustomerRepository:
         )
 
     # -- lists -------------------------------------------------------------------
-    def _filtered(self, business_id: int, f: CustomerFilter) -> Select[tuple[Customer]]:
+    def _filtered(self, business_id: int, f: CustomerFilter) -> Select[Any]:
         stmt = select(Customer).where(Customer.business_id == business_id)
         conditions: list[ColumnElement[bool]] = []
         if f.search:

@@ -3,6 +3,7 @@ suggestions, templates, and conversion into a real invoice plus a send request."
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -460,7 +461,7 @@ async def suggest_invoices(tx: Tx, customer_id: int) -> list[Suggestion]:
         dates = sorted({d for d, _ in occurrences})
         if len(dates) < 3:
             continue
-        gaps = [(b - a).days for a, b in zip(dates, dates[1:], strict=False)]
+        gaps = [(b - a).days for a, b in itertools.pairwise(dates)]
         median = statistics.median(gaps)
         spread = max(abs(g - median) for g in gaps)
         cadence = next(
@@ -502,8 +503,8 @@ async def suggest_invoices(tx: Tx, customer_id: int) -> list[Suggestion]:
                 next_date=next_date,
                 cadence=cadence,
                 reasoning=f"{names} billed {cadence} (about every {days} days) on "
-                f"{len(seen[items[0][0]])} invoices; the next is due around {next_date.isoformat()} "
-                f"at the last prices.",
+                f"{len(seen[items[0][0]])} invoices; the next is due around "
+                f"{next_date.isoformat()} at the last prices.",
                 confidence=min(0.95, 0.5 + 0.1 * len(seen[items[0][0]])),
             )
         )

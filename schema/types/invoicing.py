@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
+from strawberry.scalars import JSON
 
+from domain.core.money import plain
 from domain.invoicing import models
 from schema.relay import Edge, Node, PageInfo, to_global_id
-from domain.core.money import plain
 from schema.types.common import Money
 
 if TYPE_CHECKING:
@@ -167,6 +168,19 @@ class Invoice(Node):
     payment_link: str = strawberry.field(description="Unguessable link the customer pays through.")
     row_id: strawberry.Private[int]
     customer_row_id: strawberry.Private[int]
+    business_row_id: strawberry.Private[int]
+
+    @strawberry.field(description="Signed PDF link, valid for 10 minutes, no token needed.")
+    def pdf_url(self, info: strawberry.Info[Context, None]) -> str:
+        from domain.core.signing import download_url
+
+        rt = info.context.rt
+        return download_url(
+            rt.settings.secret_key,
+            rt.settings.public_url,
+            f"/files/invoices/{self.business_row_id}/{self.row_id}.pdf",
+            rt.clock.now(),
+        )
 
     @strawberry.field
     async def lines(self, info: strawberry.Info[Context, None]) -> list[InvoiceLine]:
@@ -189,7 +203,9 @@ class Invoice(Node):
     async def timeline(self, info: strawberry.Info[Context, None]) -> list[InvoiceTimelineEvent]:
         rows = await info.context.loaders.invoice_events.load(self.row_id)
         return [
-            InvoiceTimelineEvent(kind=e.kind, actor=e.actor, data=e.data, at=e.created_at)
+            InvoiceTimelineEvent(
+                kind=e.kind, actor=e.actor, data=cast(JSON, e.data), at=e.created_at
+            )
             for e in rows
         ]
 
@@ -218,6 +234,7 @@ class Invoice(Node):
             id=to_global_id("Invoice", i.id),
             row_id=i.id,
             customer_row_id=i.customer_id,
+            business_row_id=i.business_id,
             number=i.number,
             status=InvoiceStatus(i.status),
             is_overdue=i.status not in (InvoiceStatus.PAID, InvoiceStatus.VOID)

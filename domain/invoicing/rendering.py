@@ -1,0 +1,137 @@
+"""Turns stored invoices and statements into the documents the PDF renderer draws."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from domain.accounts.models import Business
+from domain.core.tx import Tx
+from domain.customers.models import Customer
+from domain.customers.repository import CustomerRepository
+from domain.invoicing.documents import (
+    DocumentLine,
+    InvoiceDocument,
+    PartyBlock,
+    PaymentDetails,
+    StatementDocument,
+    StatementEntry,
+    TaxLine,
+    TemplateOptions,
+)
+from domain.invoicing.models import InvoiceTemplate
+from domain.invoicing.repository import InvoiceRepository
+from domain.invoicing.service import get_invoice, load_business
+from domain.invoicing.statements import Statement
+
+LOCALES = {"IN": "en_IN", "KE": "en_KE", "OM": "ar_OM", "ZA": "en_ZA"}
+
+
+def _business_block(b: Business) -> PartyBlock:
+    return PartyBlock(b.name, None, [], b.tax_id, None, None)
+
+
+def _customer_block(c: Customer) -> PartyBlock:
+    return PartyBlock(c.name, c.name_alt, [], c.tax_id, c.phone, c.email)
+
+
+async def _template(tx: Tx, template_id: int | None) -> InvoiceTemplate | None:
+    stmt = select(InvoiceTemplate).where(InvoiceTemplate.business_id == tx.business_id)
+    stmt = (
+        stmt.where(InvoiceTemplate.id == template_id)
+        if template_id
+        else stmt.where(InvoiceTemplate.is_default)
+    )
+    return await tx.session.scalar(stmt)
+
+
+async def invoice_document(tx: Tx, invoice_id: int, public_url: str) -> InvoiceDocument:
+    invoice = await get_invoice(tx, invoice_id)
+    business = await load_business(tx)
+    customer = await CustomerRepository(tx.session).get(tx.business_id, invoice.customer_id)
+    assert customer is not None
+    lines = await InvoiceRepository(tx.session).lines_for(tx.business_id, [invoice.id])
+    template = await _template(tx, invoice.template_id)
+    options = TemplateOptions()
+    payment = None
+    if template is not None:
+        options = TemplateOptions(
+            columns=list(template.columns),
+            show_tax_breakdown=template.show_tax_breakdown,
+            show_discount=template.show_discount,
+            footer_terms=template.footer_terms,
+            accent_color=template.accent_color,
+        )
+        if template.payment_details:
+            d = template.payment_details
+            payment = PaymentDetails(
+                **{
+                    k: d.get(k)
+                    for k in (
+                        "bank_name",
+                        "account_name",
+                        "account_number",
+                        "ifsc_or_branch",
+                        "mpesa_paybill",
+                        "mpesa_account",
+                        "upi_id",
+                    )
+                }
+            )
+    return InvoiceDocument(
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        currency=invoice.currency,
+        locale=LOCALES.get(business.country, "en"),
+        business=_business_block(business),
+        customer=_customer_block(customer),
+        lines=[
+            DocumentLine(
+                line.description,
+                line.quantity,
+                line.unit,
+                line.unit_price,
+                line.discount,
+                line.tax_rate,
+                line.tax,
+                line.total,
+            )
+            for line in lines
+        ],
+        subtotal=invoice.subtotal,
+        discount_total=invoice.discount_total,
+        taxes=[
+            TaxLine(c["name"], Decimal(c["rate"]), Decimal(c["amount"]))
+            for c in invoice.tax_components
+        ],
+        total=invoice.total,
+        amount_paid=invoice.amount_paid + invoice.amount_credited,
+        balance_due=invoice.balance,
+        notes=invoice.notes,
+        terms=invoice.terms,
+        payment_link=f"{public_url}/pay/{invoice.payment_token}",
+        payment=payment,
+        template=options,
+        status=invoice.status,
+    )
+
+
+async def statement_document(tx: Tx, statement: Statement) -> StatementDocument:
+    business = await load_business(tx)
+    return StatementDocument(
+        business=_business_block(business),
+        customer=_customer_block(statement.customer),
+        currency=statement.currency,
+        locale=LOCALES.get(business.country, "en"),
+        period_start=statement.start,
+        period_end=statement.end,
+        opening_balance=statement.opening_balance,
+        entries=[
+            StatementEntry(e.on, e.kind, e.reference, e.description, e.debit, e.credit, e.balance)  # type: ignore[arg-type]
+            for e in statement.entries
+        ],
+        closing_balance=statement.closing_balance,
+        aging=statement.aging,
+    )
