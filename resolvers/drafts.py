@@ -89,6 +89,12 @@ class TemplateInput:
 
 
 @strawberry.type
+class DraftPreview:
+    html: str
+    pdf_url: str
+
+
+@strawberry.type
 class DraftPayload:
     draft: InvoiceDraft
 
@@ -172,6 +178,28 @@ class DraftQueries:
             )
             for s in found
         ]
+
+    @strawberry.field(
+        description="The draft rendered as the invoice would be: HTML and a signed PDF link."
+    )
+    async def invoice_draft_preview(self, info: Info, id: strawberry.ID) -> DraftPreview:
+        from domain.core.signing import download_url
+        from domain.invoicing.pdf import render_invoice_html
+        from domain.invoicing.rendering import draft_document
+
+        async with reading(info) as tx:
+            draft_id = expect_id(id, "InvoiceDraft")
+            document = await draft_document(tx, draft_id)
+        rt = info.context.rt
+        return DraftPreview(
+            html=render_invoice_html(document),
+            pdf_url=download_url(
+                rt.settings.secret_key,
+                rt.settings.public_url,
+                f"/files/drafts/{tx.business_id}/{draft_id}.pdf",
+                rt.clock.now(),
+            ),
+        )
 
     @strawberry.field
     async def invoice_templates(self, info: Info) -> list[InvoiceTemplate]:

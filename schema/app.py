@@ -265,7 +265,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
         kind = request.path_params["kind"]
         business_id, doc_id = request.path_params["business"], request.path_params["doc"]
-        if kind not in ("invoices", "statements"):
+        if kind not in ("invoices", "statements", "drafts"):
             return JSONResponse({"error": "not found"}, status_code=404)
         query = request.query_params
         extra = (
@@ -289,6 +289,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 tx = Tx(session, viewer, rt.clock)
                 if kind == "invoices":
                     document = await invoice_document(tx, int(doc_id), settings.public_url)
+                elif kind == "drafts":
+                    from domain.invoicing.rendering import draft_document
+
+                    document = await draft_document(tx, int(doc_id))
                 else:
                     statement = await customer_statement(
                         tx,
@@ -299,7 +303,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                     document = await statement_document(tx, statement)
         except DomainError as exc:
             return JSONResponse({"error": exc.message}, status_code=404)
-        render = render_invoice_pdf if kind == "invoices" else render_statement_pdf
+        render = render_statement_pdf if kind == "statements" else render_invoice_pdf
         pdf = await run_in_threadpool(render, document)
         return Response(
             pdf,

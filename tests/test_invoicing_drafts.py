@@ -165,3 +165,17 @@ async def test_templates_one_default(owner: Actor) -> None:
         {"name": "Classic", "isDefault": False},
         {"name": "Modern", "isDefault": True},
     ]
+
+
+async def test_draft_preview_html_and_pdf(owner: Actor, client) -> None:  # type: ignore[no-untyped-def]
+    cid = await _customer(owner)
+    draft = (await owner.gql(GENERATE, {"c": cid, "p": "2 bags urea @ 266 <script>x</script>"}))[
+        "data"
+    ]["generateInvoiceDraft"]["draft"]
+    body = await owner.gql(
+        "query($id: ID!) { invoiceDraftPreview(id: $id) { html pdfUrl } }", {"id": draft["id"]}
+    )
+    preview = body["data"]["invoiceDraftPreview"]
+    assert "Farmer Ramesh" in preview["html"] and "<script>x" not in preview["html"]
+    pdf = await client.get(preview["pdfUrl"].removeprefix("http://127.0.0.1:8000"))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

@@ -135,3 +135,85 @@ async def statement_document(tx: Tx, statement: Statement) -> StatementDocument:
         closing_balance=statement.closing_balance,
         aging=statement.aging,
     )
+
+
+async def draft_document(tx: Tx, draft_id: int) -> InvoiceDocument:
+    """A draft rendered like the invoice it would become (status "draft", no number yet)."""
+    from domain.invoicing.drafts import DraftLineData, draft_totals, get_draft
+
+    draft = await get_draft(tx, draft_id)
+    business = await load_business(tx)
+    customer = await CustomerRepository(tx.session).get(tx.business_id, draft.customer_id)
+    assert customer is not None
+    totals = await draft_totals(tx, draft)
+    lines = [DraftLineData.from_json(raw) for raw in draft.lines]
+    computed = None
+    if totals is not None:
+        from domain.invoicing import tax
+
+        computed = tax.compute_invoice(
+            [
+                tax.LineInput(
+                    description=x.description,
+                    quantity=x.quantity,
+                    unit_price=x.unit_price or Decimal(0),
+                    unit=x.unit,
+                    discount_percent=x.discount_percent,
+                    tax_rate=x.tax_rate,
+                )
+                for x in lines
+            ],
+            tax.TaxContext(
+                country=business.country,
+                currency=draft.currency,
+                inclusive=draft.prices_include_tax,
+            ),
+            invoice_discount_percent=draft.discount_percent,
+        )
+    doc_lines = []
+    for i, x in enumerate(lines):
+        lt = computed.lines[i] if computed else None
+        doc_lines.append(
+            DocumentLine(
+                x.description,
+                x.quantity,
+                x.unit,
+                x.unit_price or Decimal(0),
+                lt.discount if lt else Decimal(0),
+                lt.tax_rate if lt else (x.tax_rate or Decimal(0)),
+                lt.tax if lt else Decimal(0),
+                lt.total if lt else Decimal(0),
+            )
+        )
+    template = await _template(tx, draft.template_id)
+    options = (
+        TemplateOptions()
+        if template is None
+        else TemplateOptions(
+            columns=list(template.columns),
+            show_tax_breakdown=template.show_tax_breakdown,
+            show_discount=template.show_discount,
+            footer_terms=template.footer_terms,
+            accent_color=template.accent_color,
+        )
+    )
+    zero = Decimal(0)
+    return InvoiceDocument(
+        number=f"DRAFT-{draft.id}",
+        issue_date=tx.now().date(),
+        due_date=None,
+        currency=draft.currency,
+        locale=LOCALES.get(business.country, "en"),
+        business=_business_block(business),
+        customer=_customer_block(customer),
+        lines=doc_lines,
+        subtotal=totals.subtotal if totals else zero,
+        discount_total=totals.discount_total if totals else zero,
+        taxes=[TaxLine(c.name, c.rate, c.amount) for c in (totals.components if totals else [])],
+        total=totals.total if totals else zero,
+        amount_paid=zero,
+        balance_due=totals.total if totals else zero,
+        notes=draft.notes,
+        template=options,
+        status="draft",
+    )
