@@ -249,6 +249,20 @@ async def draft_versions(tx: Tx, draft_id: int) -> list[InvoiceDraftVersion]:
 
 async def draft_totals(tx: Tx, draft: InvoiceDraft) -> DraftTotals | None:
     """Always recomputed by our tax engine; None while a line still lacks a price."""
+    totals = await computed_draft(tx, draft)
+    if totals is None:
+        return None
+    return DraftTotals(
+        totals.subtotal,
+        totals.discount_total,
+        totals.tax_total,
+        totals.total,
+        list(totals.components),
+    )
+
+
+async def computed_draft(tx: Tx, draft: InvoiceDraft) -> tax.InvoiceTotals | None:
+    """The tax engine's view of a draft (per line and in total), or None while incomplete."""
     lines = [DraftLineData.from_json(raw) for raw in draft.lines]
     if not lines or any(line.unit_price is None for line in lines):
         return None
@@ -276,13 +290,7 @@ async def draft_totals(tx: Tx, draft: InvoiceDraft) -> DraftTotals | None:
         )
     except ValidationFailed:
         return None
-    return DraftTotals(
-        totals.subtotal,
-        totals.discount_total,
-        totals.tax_total,
-        totals.total,
-        list(totals.components),
-    )
+    return totals
 
 
 async def _history(

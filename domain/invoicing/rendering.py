@@ -139,37 +139,15 @@ async def statement_document(tx: Tx, statement: Statement) -> StatementDocument:
 
 async def draft_document(tx: Tx, draft_id: int) -> InvoiceDocument:
     """A draft rendered like the invoice it would become (status "draft", no number yet)."""
-    from domain.invoicing.drafts import DraftLineData, draft_totals, get_draft
+    from domain.invoicing.drafts import DraftLineData, computed_draft, get_draft
 
     draft = await get_draft(tx, draft_id)
     business = await load_business(tx)
     customer = await CustomerRepository(tx.session).get(tx.business_id, draft.customer_id)
     assert customer is not None
-    totals = await draft_totals(tx, draft)
+    totals = await computed_draft(tx, draft)
     lines = [DraftLineData.from_json(raw) for raw in draft.lines]
-    computed = None
-    if totals is not None:
-        from domain.invoicing import tax
-
-        computed = tax.compute_invoice(
-            [
-                tax.LineInput(
-                    description=x.description,
-                    quantity=x.quantity,
-                    unit_price=x.unit_price or Decimal(0),
-                    unit=x.unit,
-                    discount_percent=x.discount_percent,
-                    tax_rate=x.tax_rate,
-                )
-                for x in lines
-            ],
-            tax.TaxContext(
-                country=business.country,
-                currency=draft.currency,
-                inclusive=draft.prices_include_tax,
-            ),
-            invoice_discount_percent=draft.discount_percent,
-        )
+    computed = totals
     doc_lines = []
     for i, x in enumerate(lines):
         lt = computed.lines[i] if computed else None
