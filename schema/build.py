@@ -28,6 +28,7 @@ from resolvers.customers import CustomerMutations, CustomerQueries, CustomerSubs
 from resolvers.drafts import DraftMutations, DraftQueries
 from resolvers.invoicing import InvoiceMutations, InvoiceQueries
 from schema import types as _types  # noqa: F401
+from schema.execution import LeafFastPathExecutor
 from schema.types.accounts import Business
 from schema.types.customers import Customer
 
@@ -122,4 +123,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         types=[Customer, Business],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
+        execution_context_class=LeafFastPathExecutor,  # plain scalar fields: getattr + serialize
     )

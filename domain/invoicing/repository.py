@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.invoicing.models import (
@@ -134,6 +134,17 @@ class InvoiceRepository:
         )
         return (await self.s.scalars(stmt)).all()
 
+    async def line_rows_for(
+        self, business_id: int, invoice_ids: Sequence[int]
+    ) -> Sequence[Row[Any]]:
+        """As lines_for, as plain rows for read-only views."""
+        stmt = (
+            select(*InvoiceLine.__table__.columns)
+            .where(InvoiceLine.business_id == business_id, InvoiceLine.invoice_id.in_(invoice_ids))
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        )
+        return (await self.s.execute(stmt)).all()
+
     async def payments_for(self, business_id: int, invoice_ids: Sequence[int]) -> Sequence[Payment]:
         stmt = (
             select(Payment)
@@ -168,6 +179,23 @@ class InvoiceRepository:
         self, business_id: int, customer_ids: Sequence[int], per_customer: int
     ) -> Sequence[Invoice]:
         """The N newest invoices of each customer in one statement (window function)."""
+        stmt = self._newest(business_id, customer_ids, per_customer, select(Invoice))
+        return (await self.s.scalars(stmt)).all()
+
+    async def newest_rows_per_customer(
+        self, business_id: int, customer_ids: Sequence[int], per_customer: int
+    ) -> Sequence[Row[Any]]:
+        """As newest_per_customer, as plain rows (every column, attribute access by column
+        name) for read-only views: no ORM identity map or instance state to build."""
+        stmt = self._newest(
+            business_id, customer_ids, per_customer, select(*Invoice.__table__.columns)
+        )
+        return (await self.s.execute(stmt)).all()
+
+    @staticmethod
+    def _newest(
+        business_id: int, customer_ids: Sequence[int], per_customer: int, base: Select[Any]
+    ) -> Select[Any]:
         ranked = (
             select(
                 Invoice.id,
@@ -181,13 +209,11 @@ class InvoiceRepository:
             .where(Invoice.business_id == business_id, Invoice.customer_id.in_(customer_ids))
             .subquery()
         )
-        stmt = (
-            select(Invoice)
-            .join(ranked, ranked.c.id == Invoice.id)
+        return (
+            base.join(ranked, ranked.c.id == Invoice.id)
             .where(ranked.c.rank <= per_customer)
             .order_by(Invoice.customer_id, Invoice.issue_date.desc(), Invoice.id.desc())
         )
-        return (await self.s.scalars(stmt)).all()
 
     async def payment_by_key(self, business_id: int, key: str) -> Payment | None:
         return await self.s.scalar(
@@ -271,8 +297,10 @@ class InvoiceRepository:
         before: date | None,
         start: date | None,
         end: date | None,
-    ) -> Sequence[Invoice]:
-        stmt = select(Invoice).where(
+    ) -> Sequence[Any]:
+        """Rows with what a statement shows (id, issue_date, number, total), attribute
+        access like the model: a 1,000-entry statement does not build ORM objects."""
+        stmt = select(Invoice.id, Invoice.issue_date, Invoice.number, Invoice.total).where(
             Invoice.business_id == business_id,
             Invoice.customer_id == customer_id,
             Invoice.status != InvoiceStatus.VOID,
@@ -283,7 +311,7 @@ class InvoiceRepository:
             stmt = stmt.where(Invoice.issue_date >= start)
         if end is not None:
             stmt = stmt.where(Invoice.issue_date <= end)
-        return (await self.s.scalars(stmt.order_by(Invoice.issue_date, Invoice.id))).all()
+        return (await self.s.execute(stmt.order_by(Invoice.issue_date, Invoice.id))).all()
 
     async def statement_payments(
         self,
@@ -292,8 +320,16 @@ class InvoiceRepository:
         start: datetime | None,
         end: datetime | None,
         before: datetime | None,
-    ) -> Sequence[Payment]:
-        stmt = select(Payment).where(
+    ) -> Sequence[Any]:
+        """Rows (id, received_at, method, reference, amount, excess_to_credit)."""
+        stmt = select(
+            Payment.id,
+            Payment.received_at,
+            Payment.method,
+            Payment.reference,
+            Payment.amount,
+            Payment.excess_to_credit,
+        ).where(
             Payment.business_id == business_id,
             Payment.customer_id == customer_id,
             Payment.state == PaymentState.COMPLETED,
@@ -304,7 +340,7 @@ class InvoiceRepository:
             stmt = stmt.where(Payment.received_at >= start)
         if end is not None:
             stmt = stmt.where(Payment.received_at < end)
-        return (await self.s.scalars(stmt.order_by(Payment.received_at, Payment.id))).all()
+        return (await self.s.execute(stmt.order_by(Payment.received_at, Payment.id))).all()
 
     async def statement_credit_notes(
         self,
@@ -326,13 +362,14 @@ class InvoiceRepository:
             stmt = stmt.where(CreditNote.issued_at < end)
         return (await self.s.scalars(stmt.order_by(CreditNote.issued_at, CreditNote.id))).all()
 
-    async def open_invoices(self, business_id: int, customer_id: int | None) -> Sequence[Invoice]:
-        stmt = select(Invoice).where(
+    async def open_invoices(self, business_id: int, customer_id: int | None) -> Sequence[Any]:
+        """Rows (id, due_date, balance): what aging needs."""
+        stmt = select(Invoice.id, Invoice.due_date, Invoice.balance).where(
             Invoice.business_id == business_id, Invoice.status.in_(OPEN), Invoice.balance > 0
         )
         if customer_id is not None:
             stmt = stmt.where(Invoice.customer_id == customer_id)
-        return (await self.s.scalars(stmt)).all()
+        return (await self.s.execute(stmt)).all()
 
     async def move_customer(self, business_id: int, source_id: int, target_id: int) -> int:
         moved = 0

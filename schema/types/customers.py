@@ -3,12 +3,15 @@ through per-request DataLoaders."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField, Selection
 
 from domain.core.contact import format_phone, mask_phone
 from domain.customers import models
@@ -23,10 +26,12 @@ from schema.types.common import (
     PaymentTerms,
     ProfileType,
 )
-from schema.types.invoicing import Invoice
+from schema.types.invoicing import Invoice, InvoiceLine
 
 if TYPE_CHECKING:
     from schema.context import Context
+
+MAX_NEWEST_INVOICES = 20
 
 
 @strawberry.type
@@ -89,8 +94,9 @@ class Customer(Node):
     name: str
     name_alt: str | None
     phone: str | None = strawberry.field(description="E.164, e.g. +919876543210.")
-    phone_masked: str | None
-    phone_display: str | None
+    # Computed when asked for (phone parsing is the costliest part of a customer view).
+    phone_masked: str | None = strawberry.field(resolver=lambda root: mask_phone(root.phone))
+    phone_display: str | None = strawberry.field(resolver=lambda root: format_phone(root.phone))
     secondary_phone: str | None
     email: str | None
     secondary_email: str | None
@@ -114,6 +120,8 @@ class Customer(Node):
     updated_at: datetime
     row_id: strawberry.Private[int]
     credit: strawberry.Private[Money]
+    # (how many newest, views) when a customers page fetched them for all its customers
+    prefetched_invoices: strawberry.Private[tuple[int, list[Invoice]] | None] = None
 
     @strawberry.field
     async def addresses(self, info: strawberry.Info[Context, None]) -> list[Address]:
@@ -121,13 +129,20 @@ class Customer(Node):
         return [Address.from_row(a) for a in rows]
 
     @strawberry.field(description="The newest invoices of this customer (at most 20).")
-    async def invoices(self, info: strawberry.Info[Context, None], first: int = 5) -> list[Invoice]:
-        rows = await info.context.loaders.customer_invoices.load(
-            (self.row_id, max(1, min(first, 20)))
-        )
+    def invoices(self, info: strawberry.Info[Context, None], first: int = 5) -> list[Invoice]:
+        """Synchronous when the customers page prefetched them (see CustomerConnection);
+        otherwise an awaitable the executor awaits (one window query per request)."""
+        per = max(1, min(first, MAX_NEWEST_INVOICES))
+        known = self.prefetched_invoices
+        if known is not None and per <= known[0]:
+            return known[1][:per]
+        return self._load_invoices(info, per)  # type: ignore[return-value]
+
+    async def _load_invoices(self, info: strawberry.Info[Context, None], per: int) -> list[Invoice]:
+        rows = await info.context.loaders.customer_invoices.load((self.row_id, per))
         url = info.context.rt.settings.public_url
         today = info.context.rt.clock.now().date()
-        return [Invoice.from_row(r, today, url) for r in rows]
+        return [Invoice.view(r, today, url) for r in rows]
 
     @strawberry.field(description="Overpayments kept for this customer.")
     def credit_balance(self) -> Money:
@@ -151,8 +166,6 @@ class Customer(Node):
             name=c.name,
             name_alt=c.name_alt,
             phone=c.phone,
-            phone_masked=mask_phone(c.phone),
-            phone_display=format_phone(c.phone),
             secondary_phone=c.phone_secondary,
             email=c.email,
             secondary_email=c.email_secondary,
@@ -187,17 +200,89 @@ class Customer(Node):
         )
 
 
+async def _page_edges(
+    root: CustomerConnection, info: strawberry.Info[Context, None]
+) -> list[Edge[Customer]]:
+    """When the query asks for `node { invoices }`, fetch the newest invoices of every
+    customer on the page (and their lines, if asked) in one session, two statements,
+    before the nodes resolve: the nested fields then resolve synchronously."""
+    plan = _invoices_plan(info)
+    if plan is not None and root.page_edges:
+        await prefetch_invoices(info, [e.node for e in root.page_edges], *plan)
+    return root.page_edges
+
+
 @strawberry.type
 class CustomerConnection:
-    edges: list[Edge[Customer]]
+    edges: list[Edge[Customer]] = strawberry.field(resolver=_page_edges)
     page_info: PageInfo
     count_fn: strawberry.Private[object]
+    page_edges: strawberry.Private[list[Edge[Customer]]]
+
+    def __init__(
+        self, *, edges: list[Edge[Customer]], page_info: PageInfo, count_fn: object
+    ) -> None:
+        self.page_edges = edges
+        self.page_info = page_info
+        self.count_fn = count_fn
 
     @strawberry.field(
         description="Rows matching the filters; costs one COUNT, so ask only when shown."
     )
     async def total_count(self) -> int:
         return await self.count_fn()  # type: ignore[operator,no-any-return]
+
+
+def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
+    """Fields of a selection set, looking through fragments."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            yield from _fields(selection.selections)
+
+
+def _invoices_plan(info: strawberry.Info[Context, None]) -> tuple[int, bool] | None:
+    """(most newest invoices asked for, whether their lines are asked for) when the edges'
+    nodes select `invoices`; None when they do not or the shape is not understood (the
+    per-customer loader then does the work)."""
+    per, lines = 0, False
+    try:
+        for edges in info.selected_fields:
+            for node in _fields(edges.selections):
+                if node.name != "node":
+                    continue
+                for invoices in _fields(node.selections):
+                    if invoices.name != "invoices":
+                        continue
+                    first = invoices.arguments.get("first", 5)
+                    per = max(per, max(1, min(int(first), MAX_NEWEST_INVOICES)))
+                    lines = lines or any(f.name == "lines" for f in _fields(invoices.selections))
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return (per, lines) if per else None
+
+
+async def prefetch_invoices(
+    info: strawberry.Info[Context, None], customers: list[Customer], per: int, with_lines: bool
+) -> None:
+    invoices, lines = await info.context.loaders.newest_invoices_with_lines(
+        [c.row_id for c in customers], per, with_lines
+    )
+    url = info.context.rt.settings.public_url
+    today = info.context.rt.clock.now().date()
+    lines_of: dict[int, list[InvoiceLine]] = defaultdict(list)
+    currency = {i.id: i.currency for i in invoices}
+    for line in lines:
+        lines_of[line.invoice_id].append(InvoiceLine.view(line, currency[line.invoice_id]))
+    views: dict[int, list[Invoice]] = defaultdict(list)
+    for row in invoices:
+        view = Invoice.view(row, today, url)
+        if with_lines:
+            view.prefetched_lines = lines_of.get(row.id, [])
+        views[row.customer_id].append(view)
+    for customer in customers:
+        customer.prefetched_invoices = (per, views.get(customer.row_id, []))
 
 
 @strawberry.type

@@ -1,0 +1,134 @@
+"""schema.execution.LeafFastPathExecutor answers exactly as Strawberry's own executor:
+same data, same errors (messages, paths), same null bubbling, for the shapes it shortcuts
+(scalar and enum attributes, objects of them) and the ones it must leave alone."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.execution import LeafFastPathExecutor
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.type
+class Amount:
+    amount: Decimal
+    currency: str
+
+
+@strawberry.type
+class Row:
+    id: strawberry.ID
+    name: str
+    note: str | None
+    colour: Colour
+    total: Amount
+    maybe_total: Amount | None
+
+    @strawberry.field
+    def shout(self, times: int = 1) -> str:
+        return self.name.upper() * times
+
+    @strawberry.field
+    async def later(self) -> str:
+        return self.name[::-1]
+
+
+class Broken:
+    """Looks like a Row but breaks the non-null contract in places."""
+
+    id = "b1"
+    name = None  # non-null field: must become an error and null the whole row
+    note = None
+    colour = Colour.BLUE
+    total = Amount(amount=Decimal("1.50"), currency="OMR")
+    maybe_total = None
+
+
+class BadAmount:
+    amount = None  # non-null inside an object reached by the fast path
+    currency = "INR"
+
+
+class HalfRow:
+    id = "h1"
+    name = "half"
+    note = "x"
+    colour = Colour.RED
+    total = BadAmount()
+    maybe_total = BadAmount()
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def rows(self) -> list[Row]:
+        return [
+            Row(
+                id=strawberry.ID(str(i)),
+                name=f"row {i}",
+                note=None if i % 2 else f"note {i}",
+                colour=Colour.RED if i % 2 else Colour.BLUE,
+                total=Amount(amount=Decimal(i) / 3, currency="INR"),
+                maybe_total=None if i % 3 else Amount(amount=Decimal(i), currency="KES"),
+            )
+            for i in range(5)
+        ]
+
+    @strawberry.field
+    def broken(self) -> list[Row | None]:
+        return [Broken(), HalfRow()]  # type: ignore[list-item]
+
+    @strawberry.field
+    def strict(self) -> list[Row]:
+        return [HalfRow()]  # type: ignore[list-item]
+
+
+QUERIES = [
+    "{ rows { id name note colour total { amount currency } maybeTotal { amount } } }",
+    "{ rows { a: name b: name total { x: amount __typename } shout(times: 2) later } }",
+    """query($skip: Boolean!) { rows { ...F total @skip(if: $skip) { amount } } }
+       fragment F on Row { id ... on Row { colour note } }""",
+    "{ broken { id name colour total { amount } } }",
+    "{ broken { id maybeTotal { amount currency } } }",
+    "{ strict { id total { amount currency } } }",
+    "{ rows { total { amount } } strict { name } }",
+]
+
+
+async def _run_async(executor: type, query: str) -> tuple[Any, list[Any]]:
+    schema = strawberry.Schema(query=Query, execution_context_class=executor)
+    result = await schema.execute(query, variable_values={"skip": False})
+    errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or [])
+    return result.data, errors
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_same_answer_as_strawberrys_executor(query: str) -> None:
+    plain = await _run_async(StrawberryGraphQLCoreExecutionContext, query)
+    fast = await _run_async(LeafFastPathExecutor, query)
+    assert fast == plain
+
+
+async def test_errors_are_still_reported() -> None:
+    data, errors = await _run_async(LeafFastPathExecutor, QUERIES[3])
+    # Row.name and Amount.amount are non-null: each error nulls its whole row
+    assert data == {"broken": [None, None]}
+    assert errors == [
+        (
+            "Cannot return null for non-nullable field Amount.amount.",
+            ("broken", 1, "total", "amount"),
+        ),
+        ("Cannot return null for non-nullable field Row.name.", ("broken", 0, "name")),
+    ]
