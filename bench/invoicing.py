@@ -1023,6 +1023,8 @@ def load_test(
 
     latencies, wall = uvloop.run(main())
     after = server.stats()
+    before_per: dict[Any, int] = before["per_request"]  # type: ignore[assignment]
+    after_per: dict[Any, int] = after["per_request"]  # type: ignore[assignment]
     return Run(
         latencies,
         wall,
@@ -1031,9 +1033,9 @@ def load_test(
         after["checkouts"] - before["checkouts"],
         after["cpu_us"] - before["cpu_us"],
         {
-            int(k): v - before["per_request"].get(k, 0)
-            for k, v in after["per_request"].items()
-            if v - before["per_request"].get(k, 0)
+            int(k): v - before_per.get(k, 0)
+            for k, v in after_per.items()
+            if v - before_per.get(k, 0)
         },
     )
 
