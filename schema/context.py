@@ -15,8 +15,9 @@ DELETE on access_tokens, api_keys, memberships, users or businesses empties both
 once and again when that transaction commits, and a lookup that overlapped such a write
 does not store its answer (generation check). So in this process a sign-out, revoked
 token or key, removed member or changed role takes effect immediately; in other API
-processes (several workers or hosts) within the TTL: 5 s at most for identities, 30 s for
-a business's settings. A session token's expiry is exact (entries never outlive it).
+processes (several workers or hosts) within the TTL: 5 s at most for identities, 30 s
+(35 s while one request re-reads it) for a business's settings. A session token's expiry
+is exact (entries never outlive it).
 """
 
 from __future__ import annotations
@@ -265,12 +266,18 @@ class Context:
     async def _resolve_with_expiry(
         self, base: Viewer, bearer: str, business_id: int | None
     ) -> tuple[Viewer, datetime | None]:
+        tokens: list[AccessToken] = []  # the session token resolve_viewer reads, kept
+
+        def keep(_: Any, instance: object) -> None:
+            if isinstance(instance, AccessToken):
+                tokens.append(instance)
+
         async with self.rt.db.read() as session:
+            event.listen(session.sync_session, "loaded_as_persistent", keep)
             tx = Tx(session, base, self.rt.clock)
             viewer = await resolve_viewer(tx, bearer=bearer, business_id=business_id)
-            # the session token resolve_viewer just read (identity map: no query)
-            token = await session.get(AccessToken, viewer.token_id) if viewer.token_id else None
             await session.commit()  # persists an API key's last-used time, if touched
+        token = next((t for t in tokens if t.id == viewer.token_id), None)
         return viewer, token.expires_at if token is not None else None
 
     async def require_viewer(self) -> Viewer:
