@@ -311,25 +311,22 @@ class InvoiceQueries:
             today = service.local_today(tx, business)
             repo = InvoiceRepository(tx.session)
             period = InvoiceFilter(issued_from=from_, issued_to=to)
-            issued = [r for r in await _all(repo, business_id, period) if r.status != "void"]
-            overdue = await _all(repo, business_id, InvoiceFilter(overdue_on=today))
+            count, total, paid, balance = await repo.totals(business_id, period)
+            overdue_count, _, _, overdue_balance = await repo.totals(
+                business_id, InvoiceFilter(overdue_on=today)
+            )
             aging = await statements.business_aging(tx)
         cur = business.currency
         return InvoiceStats(
             currency=cur,
-            issued_count=len(issued),
-            issued_total=Money.of(sum((r.total for r in issued), Decimal(0)), cur),
-            collected=Money.of(sum((r.amount_paid for r in issued), Decimal(0)), cur),
-            outstanding=Money.of(sum((r.balance for r in issued), Decimal(0)), cur),
-            overdue_count=len(overdue),
-            overdue_total=Money.of(sum((r.balance for r in overdue), Decimal(0)), cur),
+            issued_count=count,
+            issued_total=Money.of(total, cur),
+            collected=Money.of(paid, cur),
+            outstanding=Money.of(balance, cur),
+            overdue_count=overdue_count,
+            overdue_total=Money.of(overdue_balance, cur),
             aging=AgingBuckets.of(aging, cur),
         )
-
-
-async def _all(repo: InvoiceRepository, business_id: int, f: InvoiceFilter) -> list[InvoiceRow]:
-    rows, _ = await repo.page(business_id, f, 100_000, None, "id", False)
-    return list(rows)
 
 
 @strawberry.type

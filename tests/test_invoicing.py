@@ -463,3 +463,25 @@ async def test_signed_pdf_links(owner: Actor, client: Any) -> None:
     assert (await client.get(other)).status_code == 403
     statement = await client.get(body["data"]["customerStatement"]["pdfUrl"].removeprefix(base))
     assert statement.status_code == 200 and statement.content.startswith(b"%PDF")
+
+
+async def test_invoice_stats_sum_in_the_period_and_skip_void(owner: Actor) -> None:
+    cid = await customer_id(owner)
+    line = [{"description": "Bag", "quantity": "1", "unitPrice": "100", "taxRate": "0"}]
+    a = (await invoice(owner, cid, line, issueDate="2026-06-01", dueDate="2026-06-10"))["invoice"]
+    await pay(owner, a["id"], "40", "stats-1")
+    b = (await invoice(owner, cid, line, issueDate="2026-06-15"))["invoice"]
+    await owner.gql(
+        'mutation($id: ID!) { voidInvoice(id: $id, reason: "dup") { __typename } }', {"id": b["id"]}
+    )
+    await invoice(owner, cid, line, issueDate="2026-08-01", dueDate="2099-01-31")  # not overdue
+    body = await owner.gql("""{ invoiceStats(from: "2026-06-01", to: "2026-06-30") { issuedCount
+        issuedTotal { amount } collected { amount } outstanding { amount } overdueCount overdueTotal { amount } } }""")
+    assert body["data"]["invoiceStats"] == {
+        "issuedCount": 1,
+        "issuedTotal": {"amount": "100.00"},
+        "collected": {"amount": "40.00"},
+        "outstanding": {"amount": "60.00"},
+        "overdueCount": 1,
+        "overdueTotal": {"amount": "60.00"},
+    }

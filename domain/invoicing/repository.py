@@ -124,25 +124,41 @@ class InvoiceRepository:
         sub = self._filtered(business_id, f).with_only_columns(Invoice.id).subquery()
         return int((await self.s.execute(select(func.count()).select_from(sub))).scalar_one())
 
-    async def lines_for(
-        self, business_id: int, invoice_ids: Sequence[int]
-    ) -> Sequence[InvoiceLine]:
-        stmt = (
-            select(InvoiceLine)
+    async def totals(
+        self, business_id: int, f: InvoiceFilter
+    ) -> tuple[int, Decimal, Decimal, Decimal]:
+        """Count, total, paid and balance of the matching non-void invoices, summed in SQL."""
+        sub = self._filtered(business_id, f).where(Invoice.status != InvoiceStatus.VOID).subquery()
+        row = (
+            await self.s.execute(
+                select(
+                    func.count(sub.c.id),
+                    func.coalesce(func.sum(sub.c.total), 0),
+                    func.coalesce(func.sum(sub.c.amount_paid), 0),
+                    func.coalesce(func.sum(sub.c.balance), 0),
+                )
+            )
+        ).one()
+        return int(row[0]), Decimal(row[1]), Decimal(row[2]), Decimal(row[3])
+
+    @staticmethod
+    def _lines_of(columns: Any, business_id: int, invoice_ids: Sequence[int]) -> Any:
+        return (
+            select(columns)
             .where(InvoiceLine.business_id == business_id, InvoiceLine.invoice_id.in_(invoice_ids))
             .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
         )
-        return (await self.s.scalars(stmt)).all()
+
+    async def lines_for(
+        self, business_id: int, invoice_ids: Sequence[int]
+    ) -> Sequence[InvoiceLine]:
+        return (await self.s.scalars(self._lines_of(InvoiceLine, business_id, invoice_ids))).all()
 
     async def line_rows_for(
         self, business_id: int, invoice_ids: Sequence[int]
     ) -> Sequence[Row[Any]]:
         """As lines_for, as plain rows for read-only views."""
-        stmt = (
-            select(*InvoiceLine.__table__.columns)
-            .where(InvoiceLine.business_id == business_id, InvoiceLine.invoice_id.in_(invoice_ids))
-            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
-        )
+        stmt = self._lines_of(InvoiceLine.__table__.columns, business_id, invoice_ids)
         return (await self.s.execute(stmt)).all()
 
     async def payments_for(self, business_id: int, invoice_ids: Sequence[int]) -> Sequence[Payment]:
