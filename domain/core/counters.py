@@ -18,13 +18,15 @@ class Counter(Base):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
-async def next_value(tx: Tx, business_id: int, kind: str) -> int:
+async def next_value(tx: Tx, business_id: int, kind: str, count: int = 1) -> int:
     """Row-locks the counter until commit, so concurrent writers queue and numbers stay
-    contiguous."""
+    contiguous. Reserves `count` numbers and returns the last of them."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
     stmt = (
         update(Counter)
         .where(Counter.business_id == business_id, Counter.kind == kind)
-        .values(last_value=Counter.last_value + 1)
+        .values(last_value=Counter.last_value + count)
         .returning(Counter.last_value)
     )
     value = (await tx.session.execute(stmt)).scalar_one_or_none()

@@ -120,8 +120,14 @@ class CustomerRepository:
             stmt = stmt.with_for_update()
         return await self.s.scalar(stmt)
 
-    async def get_many(self, business_id: int, ids: Sequence[int]) -> Sequence[Customer]:
+    async def get_many(
+        self, business_id: int, ids: Sequence[int], *, lock: bool = False
+    ) -> Sequence[Customer]:
+        """With lock, rows are locked in id order: two writers locking overlapping sets
+        queue instead of deadlocking."""
         stmt = select(Customer).where(Customer.business_id == business_id, Customer.id.in_(ids))
+        if lock:
+            stmt = stmt.order_by(Customer.id).with_for_update()
         return (await self.s.scalars(stmt)).all()
 
     async def by_phone(self, business_id: int, phone: str) -> Customer | None:

@@ -6,9 +6,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    and_,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.invoicing.models import (
@@ -43,6 +55,15 @@ class InvoiceRepository:
     async def add(self, *rows: object) -> None:
         self.s.add_all(rows)
         await self.s.flush()
+
+    async def insert_lines(self, rows: list[dict[str, Any]]) -> None:
+        """Plain multi-row insert: lines are written once and read back as rows."""
+        if rows:
+            await self.s.execute(insert(cast(Table, InvoiceLine.__table__)), rows)
+
+    async def insert_events(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.s.execute(insert(cast(Table, InvoiceEvent.__table__)), rows)
 
     async def get(self, business_id: int, invoice_id: int, *, lock: bool = False) -> Invoice | None:
         stmt = select(Invoice).where(Invoice.business_id == business_id, Invoice.id == invoice_id)
@@ -260,14 +281,29 @@ class InvoiceRepository:
     async def customer_totals(
         self, business_id: int, customer_id: int, today: date
     ) -> dict[str, Any]:
+        return (await self.customers_totals(business_id, [customer_id], today))[customer_id]
+
+    async def customers_totals(
+        self,
+        business_id: int,
+        customer_ids: Sequence[int],
+        today: date,
+        *,
+        paid_rows_for: Sequence[int] | None = None,
+    ) -> dict[int, dict[str, Any]]:
+        """One grouped query for the summaries of many customers (a batch of invoices).
+        `paid_rows` (for the average days to pay) is read for `paid_rows_for` only, by
+        default for every customer; the others get None (their paid invoices did not
+        change)."""
         live = and_(
             Invoice.business_id == business_id,
-            Invoice.customer_id == customer_id,
+            Invoice.customer_id.in_(customer_ids),
             Invoice.status != InvoiceStatus.VOID,
         )
-        row = (
+        rows = (
             await self.s.execute(
                 select(
+                    Invoice.customer_id,
                     func.coalesce(func.sum(Invoice.total - Invoice.amount_credited), 0),
                     func.coalesce(func.sum(Invoice.amount_paid), 0),
                     func.coalesce(func.sum(Invoice.balance), 0),
@@ -285,26 +321,48 @@ class InvoiceRepository:
                         ),
                         0,
                     ),
-                ).where(live)
-            )
-        ).one()
-        paid_rows = (
-            await self.s.execute(
-                select(Invoice.issue_date, Invoice.paid_at).where(
-                    live, Invoice.status == InvoiceStatus.PAID
                 )
+                .where(live)
+                .group_by(Invoice.customer_id)
             )
         ).all()
-        return {
-            "billed": Decimal(row[0]),
-            "paid": Decimal(row[1]),
-            "outstanding": Decimal(row[2]),
-            "count": int(row[3]),
-            "last_issue": row[4],
-            "overdue": int(row[5]),
-            "partial": int(row[6]),
-            "paid_rows": paid_rows,
+        wanted = list(customer_ids if paid_rows_for is None else paid_rows_for)
+        paid: dict[int, list[Any]] = {cid: [] for cid in wanted}
+        if wanted:
+            for cid, issued, paid_at in (
+                await self.s.execute(
+                    select(Invoice.customer_id, Invoice.issue_date, Invoice.paid_at).where(
+                        Invoice.business_id == business_id,
+                        Invoice.customer_id.in_(wanted),
+                        Invoice.status == InvoiceStatus.PAID,
+                    )
+                )
+            ).all():
+                paid[cid].append((issued, paid_at))
+        out: dict[int, dict[str, Any]] = {
+            cid: {
+                "billed": Decimal(0),
+                "paid": Decimal(0),
+                "outstanding": Decimal(0),
+                "count": 0,
+                "last_issue": None,
+                "overdue": 0,
+                "partial": 0,
+                "paid_rows": paid.get(cid),
+            }
+            for cid in customer_ids
         }
+        for row in rows:
+            out[row[0]] |= {
+                "billed": Decimal(row[1]),
+                "paid": Decimal(row[2]),
+                "outstanding": Decimal(row[3]),
+                "count": int(row[4]),
+                "last_issue": row[5],
+                "overdue": int(row[6]),
+                "partial": int(row[7]),
+            }
+        return out
 
     async def statement_invoices(
         self,

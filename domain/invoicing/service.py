@@ -4,6 +4,7 @@ timeline, the customer's financial summary kept exact in the same transaction.""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -14,14 +15,20 @@ from domain.accounts.models import Business
 from domain.accounts.repository import AccountsRepository
 from domain.core import outbox
 from domain.core.counters import format_number, next_value
-from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
+from domain.core.errors import (
+    Conflict,
+    DomainError,
+    ErrorCollector,
+    NotFound,
+    ValidationFailed,
+)
 from domain.core.money import quantize
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer, CustomerStatus, PaymentStatus
 from domain.customers.repository import CustomerRepository
 from domain.invoicing import tax
-from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatus
+from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceStatus
 from domain.invoicing.repository import InvoiceRepository
 
 TERMS_DAYS = {"due_on_receipt": 0, "net_15": 15, "net_30": 30, "net_60": 60}
@@ -146,10 +153,15 @@ def set_status(tx: Tx, invoice: Invoice, customer: Customer | None) -> None:
 
 async def refresh_customer_summary(tx: Tx, customer: Customer, business: Business) -> None:
     """Recomputed from the rows in the same transaction: exact by construction."""
-    today = local_today(tx, business)
-    totals = await InvoiceRepository(tx.session).customer_totals(
-        customer.business_id, customer.id, today
+    totals = await InvoiceRepository(tx.session).customers_totals(
+        customer.business_id, [customer.id], local_today(tx, business)
     )
+    apply_summary(tx, customer, business, totals[customer.id])
+
+
+def apply_summary(tx: Tx, customer: Customer, business: Business, totals: dict[str, Any]) -> None:
+    """Sets the summary fields from `customers_totals`; a None `paid_rows` keeps the
+    average days to pay (no paid invoice of this customer changed)."""
     cur = business.currency
     customer.total_billed = quantize(totals["billed"], cur)
     customer.total_paid = quantize(totals["paid"], cur)
@@ -170,17 +182,17 @@ async def refresh_customer_summary(tx: Tx, customer: Customer, business: Busines
         customer.payment_status = PaymentStatus.WARNING
     else:
         customer.payment_status = PaymentStatus.GOOD
-    days = []
-    for issued, paid_at in totals["paid_rows"]:
-        if paid_at is not None:
-            issued_d = date.fromisoformat(issued) if isinstance(issued, str) else issued
-            paid_d = (
-                paid_at.astimezone(ZoneInfo(business.timezone)).date()
-                if isinstance(paid_at, datetime)
-                else paid_at
-            )
-            days.append(max((paid_d - issued_d).days, 0))
-    customer.avg_days_to_pay = quantize(Decimal(sum(days)) / len(days), "USD") if days else None
+    if totals["paid_rows"] is not None:
+        days = []
+        zone = ZoneInfo(business.timezone)
+        for issued, paid_at in totals["paid_rows"]:
+            if paid_at is not None:
+                issued_d = date.fromisoformat(issued) if isinstance(issued, str) else issued
+                paid_d = (
+                    paid_at.astimezone(zone).date() if isinstance(paid_at, datetime) else paid_at
+                )
+                days.append(max((paid_d - issued_d).days, 0))
+        customer.avg_days_to_pay = quantize(Decimal(sum(days)) / len(days), "USD") if days else None
     customer.updated_at = tx.now()
 
 
@@ -232,12 +244,19 @@ def business_region(business: Business) -> str | None:
 
 
 async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
-    business = await load_business(tx)
-    errors = ErrorCollector()
-    customer = await CustomerRepository(tx.session).get(business_id, data.customer_id, lock=True)
+    (result,) = await create_invoices(tx, [data])
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+def _prepare(
+    data: InvoiceData, customer: Customer | None, business: Business, today: date
+) -> tuple[str, date, date, tax.InvoiceTotals]:
+    """Everything checkable before writing: a bad item fails alone, with every bad field."""
     if customer is None:
         raise NotFound("customer", data.customer_id)
+    errors = ErrorCollector()
     if customer.status != CustomerStatus.ACTIVE:
         errors.add("customerId", f"customer is {customer.status}", "CUSTOMER_INACTIVE")
     currency = (data.currency or business.currency).upper()
@@ -248,7 +267,6 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
         value = getattr(data, name)
         if value and len(value) > 5000:
             errors.add(name, "must be at most 5000 characters", "TOO_LONG")
-    today = local_today(tx, business)
     issue = data.issue_date or today
     due = data.due_date or issue + timedelta(days=TERMS_DAYS.get(customer.payment_terms, 0))
     if due < issue:
@@ -261,68 +279,124 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
         errors.errors.extend(e for e in exc.errors if e.field not in seen)
     errors.raise_if_any()
     assert totals is not None
-    number = format_number(business.invoice_prefix, await next_value(tx, business_id, "invoice"))
-    now = tx.now()
-    invoice = Invoice(
-        business_id=business_id,
-        customer_id=customer.id,
-        number=number,
-        status=InvoiceStatus.ISSUED,
-        currency=currency,
-        issue_date=issue,
-        due_date=due,
-        prices_include_tax=data.prices_include_tax,
-        place_of_supply=data.place_of_supply,
-        discount_percent=data.discount_percent,
-        discount_amount=data.discount_amount,
-        subtotal=totals.subtotal,
-        discount_total=totals.discount_total,
-        tax_total=totals.tax_total,
-        total=totals.total,
-        amount_paid=Decimal(0),
-        amount_credited=Decimal(0),
-        balance=totals.total,
-        tax_components=[_component(c) for c in totals.components],
-        notes=(data.notes or "").strip() or None,
-        terms=(data.terms or "").strip() or None,
-        payment_token=secrets.token_urlsafe(24),
-        draft_id=data.draft_id,
-        template_id=data.template_id,
-        created_by=tx.viewer.actor_label,
-        created_at=now,
-        updated_at=now,
-    )
-    repo = InvoiceRepository(tx.session)
-    await repo.add(invoice)
-    tx.session.add_all(
-        InvoiceLine(
-            business_id=business_id,
-            invoice_id=invoice.id,
-            position=i,
-            description=src.description.strip(),
-            quantity=src.quantity,
-            unit=src.unit,
-            unit_price=src.unit_price,
-            discount_percent=src.discount_percent,
-            discount_amount=src.discount_amount,
-            tax_rate=lt.tax_rate,
-            gross=lt.gross,
-            discount=lt.discount,
-            taxable=lt.taxable,
-            tax=lt.tax,
-            total=lt.total,
-            tax_components=[_component(c) for c in lt.components],
+    return currency, issue, due, totals
+
+
+async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice | DomainError]:
+    """Many invoices of one business in one transaction (group commit): the customers are
+    locked once in id order, the gapless counter moves once, each table gets one insert
+    and each customer's summary is recomputed once. An item that fails its checks gets
+    its error in its place and writes nothing; the others are created, numbered in
+    item order."""
+    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    business = await load_business(tx)
+    customers = {
+        c.id: c
+        for c in await CustomerRepository(tx.session).get_many(
+            business_id, sorted({d.customer_id for d in items}), lock=True
         )
-        for i, (src, lt) in enumerate(zip(data.lines, totals.lines, strict=True))
+    }
+    today = local_today(tx, business)
+    results: list[Invoice | DomainError] = []
+    accepted: list[tuple[InvoiceData, Invoice, tax.InvoiceTotals]] = []
+    now = tx.now()
+    for data in items:
+        customer = customers.get(data.customer_id)
+        try:
+            currency, issue, due, totals = _prepare(data, customer, business, today)
+        except DomainError as exc:
+            results.append(exc)
+            continue
+        assert customer is not None
+        paid = totals.total <= 0
+        invoice = Invoice(
+            business_id=business_id,
+            customer_id=customer.id,
+            status=InvoiceStatus.PAID if paid else InvoiceStatus.ISSUED,
+            currency=currency,
+            issue_date=issue,
+            due_date=due,
+            prices_include_tax=data.prices_include_tax,
+            place_of_supply=data.place_of_supply,
+            discount_percent=data.discount_percent,
+            discount_amount=data.discount_amount,
+            subtotal=totals.subtotal,
+            discount_total=totals.discount_total,
+            tax_total=totals.tax_total,
+            total=totals.total,
+            amount_paid=Decimal(0),
+            amount_credited=Decimal(0),
+            balance=totals.total,
+            tax_components=[_component(c) for c in totals.components],
+            notes=(data.notes or "").strip() or None,
+            terms=(data.terms or "").strip() or None,
+            payment_token=secrets.token_urlsafe(24),
+            draft_id=data.draft_id,
+            template_id=data.template_id,
+            created_by=tx.viewer.actor_label,
+            paid_at=now if paid else None,
+            created_at=now,
+            updated_at=now,
+        )
+        results.append(invoice)
+        accepted.append((data, invoice, totals))
+    if not accepted:
+        return results
+    # The counter row stays locked until commit: take it after every check, move it once.
+    last = await next_value(tx, business_id, "invoice", len(accepted))
+    first = last - len(accepted) + 1
+    for offset, (_, invoice, _) in enumerate(accepted):
+        invoice.number = format_number(business.invoice_prefix, first + offset)
+    await InvoiceRepository(tx.session).add(*(invoice for _, invoice, _ in accepted))
+    lines: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for data, invoice, totals in accepted:
+        lines.extend(
+            {
+                "business_id": business_id,
+                "invoice_id": invoice.id,
+                "position": i,
+                "description": src.description.strip(),
+                "quantity": src.quantity,
+                "unit": src.unit,
+                "unit_price": src.unit_price,
+                "discount_percent": src.discount_percent,
+                "discount_amount": src.discount_amount,
+                "tax_rate": lt.tax_rate,
+                "gross": lt.gross,
+                "discount": lt.discount,
+                "taxable": lt.taxable,
+                "tax": lt.tax,
+                "total": lt.total,
+                "tax_components": [_component(c) for c in lt.components],
+            }
+            for i, (src, lt) in enumerate(zip(data.lines, totals.lines, strict=True))
+        )
+        events.append(
+            {
+                "business_id": business_id,
+                "invoice_id": invoice.id,
+                "kind": "issued",
+                "actor": tx.viewer.actor_label,
+                "data": {"total": str(invoice.total), **data.extra_event},
+                "created_at": now,
+            }
+        )
+    repo = InvoiceRepository(tx.session)
+    await repo.insert_lines(lines)
+    await repo.insert_events(events)
+    touched = sorted({invoice.customer_id for _, invoice, _ in accepted})
+    summaries = await repo.customers_totals(
+        business_id,
+        touched,
+        today,
+        paid_rows_for=sorted({i.customer_id for _, i, _ in accepted if i.paid_at is not None}),
     )
-    timeline(tx, invoice, "issued", total=str(invoice.total), **data.extra_event)
-    if invoice.balance <= 0:
-        invoice.status = InvoiceStatus.PAID
-        invoice.paid_at = now
-    await tx.session.flush()
-    await refresh_customer_summary(tx, customer, business)
-    emit(tx, "invoice.issued", invoice, customer)
-    return invoice
+    for customer_id in touched:
+        apply_summary(tx, customers[customer_id], business, summaries[customer_id])
+    for _, invoice, _ in accepted:
+        emit(tx, "invoice.issued", invoice, customers[invoice.customer_id])
+    return results
 
 
 def _component(c: Any) -> dict[str, str]:
