@@ -28,10 +28,20 @@ async def mutate(
     """Run fn in one transaction; a DomainError rolls everything back and becomes a typed
     error. A unique-constraint race becomes a ConflictError, never a 500."""
     ctx = info.context
-    try:
+
+    async def run() -> T:
         viewer = await (ctx.require_viewer() if auth else ctx.viewer())
         async with ctx.rt.db.unit_of_work() as session:
             return await fn(Tx(session, viewer, ctx.rt.clock))
+
+    return await guarded(run())
+
+
+async def guarded(work: Awaitable[T]) -> T | UserError:
+    """The error mapping of `mutate`, for writes that run their own transaction (group
+    commit)."""
+    try:
+        return await work
     except DomainError as exc:
         return to_user_error(exc)
     except IntegrityError:

@@ -206,6 +206,8 @@ def _validate_lines(lines: list[LineData], errors: ErrorCollector) -> None:
             errors.add(f"lines.{i}.description", "is required", "REQUIRED")
         elif len(line.description) > 500:
             errors.add(f"lines.{i}.description", "must be at most 500 characters", "TOO_LONG")
+        if line.unit is not None and len(line.unit) > 20:
+            errors.add(f"lines.{i}.unit", "must be at most 20 characters", "TOO_LONG")
 
 
 def compute(data: InvoiceData, business: Business, currency: str) -> tax.InvoiceTotals:
@@ -267,6 +269,8 @@ def _prepare(
         value = getattr(data, name)
         if value and len(value) > 5000:
             errors.add(name, "must be at most 5000 characters", "TOO_LONG")
+    if data.place_of_supply is not None and len(data.place_of_supply) > 10:
+        errors.add("placeOfSupply", "must be at most 10 characters", "TOO_LONG")
     issue = data.issue_date or today
     due = data.due_date or issue + timedelta(days=TERMS_DAYS.get(customer.payment_terms, 0))
     if due < issue:

@@ -1,0 +1,190 @@
+"""Group commit: concurrent createInvoice calls share one transaction, fail alone, keep
+numbers contiguous, and a batch that raises is retried one item at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from domain.core.counters import Counter
+from domain.core.errors import DomainError, NotFound, ValidationFailed
+from domain.core.group_commit import GroupCommit
+from domain.core.tx import Tx
+from domain.core.viewer import STAFF_SCOPES, Role, Viewer
+from domain.customers.models import Customer
+from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine
+from domain.invoicing.service import InvoiceData, LineData
+from schema.relay import expect_id
+from tests.conftest import Actor, create_customer
+from workers.runtime import Runtime
+
+
+def viewer_of(actor: Actor) -> Viewer:
+    return Viewer(
+        user_id=expect_id(actor.user_id, "User"),
+        business_id=expect_id(actor.business_id, "Business"),
+        role=Role.OWNER,
+        scopes=STAFF_SCOPES,
+    )
+
+
+async def new_customer(actor: Actor, name: str) -> int:
+    created = await create_customer(actor, name=name, paymentTerms="NET_30")
+    return expect_id(created["customer"]["id"], "Customer")
+
+
+def item(customer_id: int, price: str, qty: str = "2") -> InvoiceData:
+    return InvoiceData(
+        customer_id=customer_id,
+        lines=[
+            LineData(description="Cement bag", quantity=Decimal(qty), unit_price=Decimal(price)),
+            LineData(description="Delivery", quantity=Decimal(1), unit_price=Decimal("150")),
+        ],
+    )
+
+
+async def test_one_batch_fails_items_alone_and_numbers_follow_submission(
+    runtime: Runtime, owner: Actor, other_owner: Actor
+) -> None:
+    writer = runtime.invoice_writer
+    a = await new_customer(owner, "Batch A")
+    b = await new_customer(owner, "Batch B")
+    foreign = await new_customer(other_owner, "Not yours")
+    items = [
+        item(a, "400"),
+        item(b, "410"),
+        item(a, "5", qty="-3"),  # bad line: a field error, takes no number
+        item(foreign, "420"),  # another business's customer: not found
+        item(b, "430"),
+        item(a, "440"),
+    ]
+    batches_before = writer.batches
+    viewer = viewer_of(owner)
+    results = await asyncio.gather(
+        *(writer.submit(viewer, i) for i in items), return_exceptions=True
+    )
+
+    assert writer.batches - batches_before == 1  # all six in one transaction
+    assert isinstance(results[2], ValidationFailed)
+    assert [e.field for e in results[2].errors] == ["lines.0.quantity"]
+    assert isinstance(results[3], NotFound)
+    created = [r for r in results if isinstance(r, Invoice)]
+    assert [inv.number for inv in created] == [f"INV-{n:05d}" for n in range(1, 5)]
+    assert [inv.customer_id for inv in created] == [a, b, b, a]
+
+    async with runtime.db.read() as s:
+        ids = [inv.id for inv in created]
+        lines = await s.scalar(
+            select(func.count()).select_from(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids))
+        )
+        events = (
+            await s.execute(
+                select(InvoiceEvent.invoice_id, InvoiceEvent.kind).where(
+                    InvoiceEvent.invoice_id.in_(ids)
+                )
+            )
+        ).all()
+        summary = {
+            c.id: c
+            for c in (await s.scalars(select(Customer).where(Customer.id.in_([a, b])))).all()
+        }
+        stored = (await s.scalars(select(Invoice).where(Invoice.id.in_(ids)))).all()
+    assert lines == 8
+    assert sorted(events) == sorted((i, "issued") for i in ids)
+    totals = {c: sum(inv.total for inv in created if inv.customer_id == c) for c in (a, b)}
+    for c in (a, b):
+        assert summary[c].invoice_count == 2
+        assert summary[c].total_billed == totals[c]
+        assert summary[c].outstanding == totals[c]
+    assert {inv.number: inv.total for inv in stored} == {inv.number: inv.total for inv in created}
+    # The next call (a batch of one) continues the sequence.
+    alone = await writer.submit(viewer, item(b, "100"))
+    assert alone.number == "INV-00005"
+
+
+async def test_a_batch_that_raises_is_retried_one_item_at_a_time(
+    runtime: Runtime, owner: Actor
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    business_id = 10**9 + 7
+
+    async def write(tx: Tx, kinds: Sequence[str]) -> list[str | DomainError]:
+        for kind in kinds:
+            tx.session.add(Counter(business_id=business_id, kind=kind, last_value=1))
+            await tx.session.flush()
+            if kind.endswith("poison"):
+                raise RuntimeError("this item breaks its transaction")
+        return list(kinds)
+
+    writer: GroupCommit[str, str] = GroupCommit(runtime.db, runtime.clock, write)
+    kinds = [f"{tag}-{n}" for n in ("a", "b", "poison", "c")]
+    results = await asyncio.gather(
+        *(writer.submit(viewer_of(owner), k) for k in kinds), return_exceptions=True
+    )
+
+    assert results[:2] + results[3:] == [kinds[0], kinds[1], kinds[3]]
+    assert isinstance(results[2], RuntimeError)
+    assert writer.batches == 1 + 4  # the failed batch, then each item alone
+    async with runtime.db.read() as s:
+        stored = (
+            await s.scalars(
+                select(Counter.kind).where(
+                    Counter.business_id == business_id, Counter.kind.like(f"{tag}-%")
+                )
+            )
+        ).all()
+    assert sorted(stored) == sorted([kinds[0], kinds[1], kinds[3]])  # once each, no poison
+
+
+async def test_callers_that_left_before_their_batch_write_nothing(
+    runtime: Runtime, owner: Actor
+) -> None:
+    release = asyncio.Event()
+    started = asyncio.Event()
+    seen: list[list[str]] = []
+
+    async def write(tx: Tx, items: Sequence[str]) -> list[str | DomainError]:
+        seen.append(list(items))
+        started.set()
+        await release.wait()
+        return list(items)
+
+    writer: GroupCommit[str, str] = GroupCommit(runtime.db, runtime.clock, write)
+    viewer = viewer_of(owner)
+    first = writer.submit(viewer, "first")
+    await started.wait()  # the first batch is running; the next two queue behind it
+    stays = writer.submit(viewer, "stays")
+    leaves = writer.submit(viewer, "leaves")
+    leaves.cancel()  # the caller gives up (its request was cancelled)
+    release.set()
+    assert await first == "first"
+    assert await stays == "stays"
+    with pytest.raises(asyncio.CancelledError):
+        await leaves
+    assert seen == [["first"], ["stays"]]
+
+
+async def test_other_actors_do_not_share_a_batch(runtime: Runtime, owner: Actor) -> None:
+    """The batch runs as one viewer, so only calls with the same business, actor, role
+    and scopes are grouped: an invoice's created_by is always its own caller's."""
+    cid = await new_customer(owner, "Two actors")
+    owner_viewer = viewer_of(owner)
+    key_viewer = Viewer(
+        api_key_id=99,
+        business_id=owner_viewer.business_id,
+        scopes=STAFF_SCOPES,
+    )
+    before = runtime.invoice_writer.batches
+    by_owner, by_key = await asyncio.gather(
+        runtime.invoice_writer.submit(owner_viewer, item(cid, "10")),
+        runtime.invoice_writer.submit(key_viewer, item(cid, "20")),
+    )
+    assert runtime.invoice_writer.batches - before == 2
+    assert by_owner.created_by == f"user:{owner_viewer.user_id}"
+    assert by_key.created_by == "api_key:99"
+    assert {by_owner.number, by_key.number} == {"INV-00001", "INV-00002"}
