@@ -47,7 +47,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -59,6 +59,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import orjson
+
+from bench.http_client import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / ".data"
@@ -966,7 +968,7 @@ def graphql(base: str, headers: dict[str, str], query: str, variables: Any = Non
 
 
 def load_test(
-    server: Server,
+    server: Server | Sequence[Server],
     headers: dict[str, str],
     body: Callable[[int, int], bytes],
     clients: int,
@@ -979,28 +981,25 @@ def load_test(
     """Closed loop: `clients` keep-alive connections, each sending its next request as soon
     as the previous answer arrived, for `seconds` or until `total` requests were sent.
     With `rate` (requests/s, all clients together) each client instead sends on its own
-    schedule (every clients/rate seconds, staggered), waiting only when it is ahead."""
+    schedule (every clients/rate seconds, staggered), waiting only when it is ahead.
+    With several servers (processes of one API) the clients are spread over them."""
     import uvloop
 
-    before = server.stats()
+    servers = [server] if isinstance(server, Server) else list(server)
+    before = [s.stats() for s in servers]
+    headers = headers | {"content-type": "application/json"}
 
     async def main() -> tuple[list[float], float]:
         latencies: list[float] = []
         sent = 0
-        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-        async with httpx.AsyncClient(
-            base_url=server.base,
-            headers=headers | {"content-type": "application/json"},
-            limits=limits,
-            timeout=120,
-        ) as client:
-            started = time.perf_counter()
-            stop_at = started + seconds if seconds else float("inf")
+        started = time.perf_counter()
+        stop_at = started + seconds if seconds else float("inf")
 
-            async def worker(w: int) -> None:
-                nonlocal sent
-                interval = clients / rate if rate else 0.0
-                due = started + interval * w / clients
+        async def worker(w: int) -> None:
+            nonlocal sent
+            interval = clients / rate if rate else 0.0
+            due = started + interval * w / clients
+            async with Connection(servers[w % len(servers)].base, headers) as conn:
                 while time.perf_counter() < stop_at and (total is None or sent < total):
                     if interval:
                         await asyncio.sleep(max(0.0, due - time.perf_counter()))
@@ -1008,36 +1007,36 @@ def load_test(
                     sent += 1
                     content = body(w, sent)
                     t0 = time.perf_counter()
-                    resp = await client.post("/graphql", content=content)
+                    status, answer = await conn.post("/graphql", content)
                     elapsed = (time.perf_counter() - t0) * 1000
-                    if resp.status_code != 200:
-                        raise SystemExit(f"HTTP {resp.status_code}: {resp.text[:300]}")
+                    if status != 200:
+                        raise SystemExit(f"HTTP {status}: {answer[:300]!r}")
                     if check is not None:
-                        check(resp.content)
-                    elif b'"errors"' in resp.content[:20]:
-                        raise SystemExit(f"GraphQL errors: {resp.text[:300]}")
+                        check(answer)
+                    elif b'"errors"' in answer[:20]:
+                        raise SystemExit(f"GraphQL errors: {answer[:300]!r}")
                     latencies.append(elapsed)
 
-            await asyncio.gather(*(worker(w) for w in range(clients)))
-            return latencies, time.perf_counter() - started
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(clients)))
+        return latencies, time.perf_counter() - started
 
     latencies, wall = uvloop.run(main())
-    after = server.stats()
-    before_per: dict[Any, int] = before["per_request"]  # type: ignore[assignment]
-    after_per: dict[Any, int] = after["per_request"]  # type: ignore[assignment]
-    return Run(
-        latencies,
-        wall,
-        after["requests"] - before["requests"],
-        after["statements"] - before["statements"],
-        after["checkouts"] - before["checkouts"],
-        after["cpu_us"] - before["cpu_us"],
-        {
-            int(k): v - before_per.get(k, 0)
-            for k, v in after_per.items()
-            if v - before_per.get(k, 0)
-        },
-    )
+    run = Run(latencies, wall)
+    for srv, old in zip(servers, before, strict=True):
+        new = srv.stats()
+        old_per: dict[Any, int] = old["per_request"]  # type: ignore[assignment]
+        new_per: dict[Any, int] = new["per_request"]  # type: ignore[assignment]
+        run.requests += new["requests"] - old["requests"]
+        run.statements += new["statements"] - old["statements"]
+        run.checkouts += new["checkouts"] - old["checkouts"]
+        run.cpu_us += new["cpu_us"] - old["cpu_us"]
+        for k, v in new_per.items():
+            if v - old_per.get(k, 0):
+                run.statement_counts[int(k)] = (
+                    run.statement_counts.get(int(k), 0) + v - old_per.get(k, 0)
+                )
+    return run
 
 
 # --------------------------------------------------------------------------------------

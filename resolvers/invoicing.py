@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import strawberry
 
@@ -356,8 +357,12 @@ class InvoiceMutations:
                 terms=input.terms,
             )
             row = await ctx.rt.invoice_writer.submit(viewer, data)
-            async with reading(info) as tx:
-                return InvoicePayload(invoice=await _view(info, tx, row))
+            if row.business_id not in ctx.business_cache:  # a session only on a miss
+                async with reading(info) as tx:
+                    return InvoicePayload(invoice=await _view(info, tx, row))
+            business = ctx.business_cache[row.business_id]
+            today = ctx.rt.clock.now().astimezone(ZoneInfo(business.timezone)).date()
+            return InvoicePayload(invoice=Invoice.from_row(row, today, ctx.rt.settings.public_url))
 
         return await guarded(run())
 

@@ -23,11 +23,12 @@ async def next_value(tx: Tx, business_id: int, kind: str, count: int = 1) -> int
     contiguous. Reserves `count` numbers and returns the last of them."""
     if count < 1:
         raise ValueError("count must be at least 1")
-    stmt = (
-        update(Counter)
-        .where(Counter.business_id == business_id, Counter.kind == kind)
-        .values(last_value=Counter.last_value + count)
-        .returning(Counter.last_value)
+    table = Counter.__table__.c
+    stmt = (  # a plain UPDATE: the ORM's session synchronisation has nothing to do here
+        update(Counter.__table__)  # type: ignore[arg-type]
+        .where(table.business_id == business_id, table.kind == kind)
+        .values(last_value=table.last_value + count)
+        .returning(table.last_value)
     )
     value = (await tx.session.execute(stmt)).scalar_one_or_none()
     if value is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from domain.core.clock import Clock
 from domain.core.db import Database
@@ -72,8 +72,9 @@ class GroupCommit(Generic[I, R]):
     async def _run(self, viewer: Viewer, batch: list[tuple[I, asyncio.Future[R]]]) -> None:
         self.batches += 1
         self.largest = max(self.largest, len(batch))
+        committed: list[Any] = []
         try:
-            async with self.db.unit_of_work() as session:
+            async with self.db.unit_of_work(relay_later=committed) as session:
                 results = await self.fn(Tx(session, viewer, self.clock), [i for i, _ in batch])
         except Exception as exc:
             if len(batch) == 1:
@@ -84,6 +85,13 @@ class GroupCommit(Generic[I, R]):
             return
         for (_, future), result in zip(batch, results, strict=True):
             _settle(future, result)
+        if committed:
+            # Callers have their answers; relaying (broadcast, jobs, marking the rows) runs
+            # beside the next batch instead of in front of it. The relay never raises, and
+            # what it cannot hand over stays for the sweep.
+            task = asyncio.create_task(self.db.relay(committed))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
         """Lets running batches finish (their callers are waiting for them)."""
