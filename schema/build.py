@@ -27,6 +27,7 @@ from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.customers import CustomerMutations, CustomerQueries, CustomerSubscriptions
 from resolvers.drafts import DraftMutations, DraftQueries
 from resolvers.invoicing import InvoiceMutations, InvoiceQueries
+from schema import input_conversion
 from schema import types as _types  # noqa: F401
 from schema.execution import LeafFastPathExecutor
 from schema.types.accounts import Business
@@ -99,6 +100,7 @@ class ErrorPolicy(MaskErrors):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     s = settings
+    input_conversion.install()  # input objects built by compiled converters
     # Factories: a fresh extension per request; the parse/validation LRU caches are
     # module-level in strawberry and shared across requests. The limiters' rule classes
     # are built once: the validation cache is keyed by the rules too, and a new depth or

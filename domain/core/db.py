@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,6 +17,15 @@ from sqlalchemy.ext.asyncio import (
 )
 
 AfterCommit = Callable[[list[Any]], Awaitable[object]]
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# JSON columns (tax components, timeline data, outbox payloads) through orjson: a batch of
+# invoices serialises ~9 JSON values per invoice.
+_JSON: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -48,7 +58,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            args = {"connect_args": {"timeout": 30}, "echo": echo}
+            args = {"connect_args": {"timeout": 30}, "echo": echo, **_JSON}
             self.write_engine = create_async_engine(url, **args)
             self.read_engine = create_async_engine(url, **args)
             for eng in (self.write_engine, self.read_engine):
@@ -65,6 +75,7 @@ class Database:
                 # LIKE 'prefix%' and trigram searches only use their indexes when the
                 # pattern is known at plan time; generic plans would scan.
                 connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
+                **_JSON,
             )
             self.read_engine = self.write_engine
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
