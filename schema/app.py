@@ -69,6 +69,10 @@ class KhataGraphQL(GraphQL):
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson's JSONDecodeError is json's: a malformed body is still a 400
+        return orjson.loads(data)
+
 
 class RequestGuard:
     """Request id, access log and a hard cap on request body size."""
