@@ -20,10 +20,12 @@ customer's financial summary recomputed from its invoices. One customer holds ex
 Scenarios (servers are uvicorn subprocesses on 127.0.0.1, one process each, uvloop +
 httptools, no Redis; each counts the SQL statements it sends with a SQLAlchemy
 `before_cursor_execute` listener and its pool checkouts, read through /__bench/stats):
-(a) the nested read at 10 concurrent keep-alive httpx clients, Khata and the reference
-    (bench/reference_app.py) taking turns in rounds, req/s, p50/p99, statements/request;
-    both answers are checked to be the same JSON first;
-(b) createInvoice with 5 lines at 20 concurrent clients (and at 1 for the floor);
+(a) the nested read at 10 concurrent keep-alive clients (bench/http_client.py: a minimal
+    HTTP/1.1 client, so the load generator takes little CPU from the servers), Khata and
+    the reference (bench/reference_app.py) taking turns in rounds, req/s, p50/p99,
+    statements/request; both answers are checked to be the same JSON first;
+(b) createInvoice with 5 lines at 20 concurrent clients (and at 1 for the floor; and over
+    two API processes, one per core);
 (c) customerStatement with 1,000 entries over HTTP and the domain function in-process;
 (d) render_invoice_pdf for a 5-line invoice, when domain/invoicing/pdf.py exists.
 Results: bench/results/invoicing.md.
@@ -1153,10 +1155,15 @@ class CreateResult:
     paced: Run
     clients: int
     rate: float
+    two_processes: Run | None = None
 
 
 def scenario_create(
-    khata: Server, headers: dict[str, str], meta: dict[str, Any], args: argparse.Namespace
+    khata: Server,
+    headers: dict[str, str],
+    meta: dict[str, Any],
+    args: argparse.Namespace,
+    second: Server | None = None,
 ) -> CreateResult:
     from schema.relay import to_global_id
 
@@ -1208,7 +1215,8 @@ def scenario_create(
     def body(w: int, n: int) -> bytes:
         return bodies[n % len(bodies)]
 
-    load_test(khata, headers, body, args.create_clients, total=60, check=check)  # warm
+    # warm: pools, prepared statements, caches, the interpreter's specialised code
+    load_test(khata, headers, body, args.create_clients, total=300, check=check)
     single = load_test(khata, headers, body, 1, total=args.create_requests // 4, check=check)
     concurrent = load_test(
         khata, headers, body, args.create_clients, total=args.create_requests, check=check
@@ -1222,6 +1230,21 @@ def scenario_create(
         check=check,
         rate=args.create_rate,
     )
+    both = None
+    if second is not None:
+        load_test([khata, second], headers, body, args.create_clients, total=300, check=check)
+        both = load_test(
+            [khata, second],
+            headers,
+            body,
+            args.create_clients,
+            total=args.create_requests,
+            check=check,
+        )
+        print(
+            f"(b) createInvoice x{args.create_clients} over 2 processes: p50 {both.pct(50):.1f} "
+            f"p95 {both.pct(95):.1f} p99 {both.pct(99):.1f} ms, {both.rps:.0f}/s"
+        )
     print(
         f"(b) createInvoice x{args.create_clients}: p50 {concurrent.pct(50):.1f} "
         f"p95 {concurrent.pct(95):.1f} p99 {concurrent.pct(99):.1f} ms, "
@@ -1232,7 +1255,7 @@ def scenario_create(
         f"(b) createInvoice x{args.create_clients} paced to {args.create_rate:.0f}/s: "
         f"p50 {paced.pct(50):.1f} p95 {paced.pct(95):.1f} p99 {paced.pct(99):.1f} ms"
     )
-    return CreateResult(concurrent, single, paced, args.create_clients, args.create_rate)
+    return CreateResult(concurrent, single, paced, args.create_clients, args.create_rate, both)
 
 
 @dataclass
@@ -1524,7 +1547,8 @@ def report(
         f"payments, {rows.get('invoice_events', 0):,} timeline events, one business; "
         "VACUUM ANALYZE after loading",
         "- servers: uvicorn, one process each, uvloop + httptools, no Redis, 127.0.0.1; "
-        "client: httpx keep-alive connections from one asyncio process (closed loop); "
+        "client: keep-alive connections (bench/http_client.py) from one asyncio process "
+        "(closed loop); "
         "SQL statements counted in the server with a `before_cursor_execute` listener "
         "(pool checkouts separately: each is a pre-ping round trip on Khata's engine)",
         "",
@@ -1591,29 +1615,33 @@ def report(
             "| SQL statements/request |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
             row(f"{create.clients} clients, closed loop (next request as soon as answered)", c),
+            *(
+                [
+                    row(
+                        f"{create.clients} clients, closed loop, two API processes (one per core)",
+                        create.two_processes,
+                    )
+                ]
+                if create.two_processes is not None
+                else []
+            ),
             row(
                 f"{create.clients} clients, paced to {create.rate:.0f} invoices/s in total",
                 paced,
             ),
             row("1 client, closed loop", one),
             "",
-            f"Target p95 < {GOAL_P95_MS:.0f} ms at {create.clients} clients: "
-            + (
-                "met with the closed loop."
-                if c.pct(95) < GOAL_P95_MS
-                else "**missed** with the closed loop"
-                + (
-                    f", met at {create.rate:.0f} invoices/s."
-                    if paced.pct(95) < GOAL_P95_MS
-                    else f", and at {create.rate:.0f} invoices/s."
-                )
-            )
+            f"Target p95 < {GOAL_P95_MS:.0f} ms at {create.clients} clients, one process, "
+            + ("met" if c.pct(95) < GOAL_P95_MS else "**missed**")
+            + f" with the closed loop ({c.pct(95):.1f} ms)."
             + f" In a closed loop the mean latency is clients / throughput ({create.clients} / "
-            f"{c.rps:.0f} per s = {1000 * create.clients / max(c.rps, 1e-9):.0f} ms): one process "
-            f"spending {c.cpu_ms_per_request:.1f} ms of CPU per invoice serves ~"
-            f"{1000 / max(c.cpu_ms_per_request, 1e-9):.0f} invoices/s at most, so {create.clients}"
-            " clients that never pause queue in the process, and every invoice of a business "
-            "also waits for the gapless counter row, locked from numbering to commit.",
+            f"{c.rps:.0f} per s = {1000 * create.clients / max(c.rps, 1e-9):.0f} ms), so the "
+            "p95 follows the CPU per invoice. Concurrent createInvoice calls of one business "
+            "and actor share a transaction (group commit, `domain/core/group_commit.py`): the "
+            "gapless counter moves once per batch and each table gets one insert, so "
+            f"SQL statements per invoice are {c.per_request:.1f} (a batch's statements are "
+            "counted against the request that started it). Host noise on this 2-core VM moves "
+            "these numbers by ±20 % between runs.",
             "",
         ]
     if statement is not None:
@@ -1675,7 +1703,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=4, help="(a) alternating rounds")
     parser.add_argument("--warmup", type=float, default=3.0, help="(a) warm-up seconds per app")
     parser.add_argument("--create-clients", type=int, default=20)
-    parser.add_argument("--create-requests", type=int, default=1000)
+    parser.add_argument("--create-requests", type=int, default=2000)
     parser.add_argument(
         "--create-rate", type=float, default=40.0, help="(b) paced run: invoices/s in total"
     )
@@ -1706,7 +1734,8 @@ def main(argv: list[str] | None = None) -> None:
         if "c" in args.only:
             statement = scenario_statement(khata, headers, meta, args)
         if "b" in args.only:
-            create = scenario_create(khata, headers, meta, args)
+            with serve("khata") as second:
+                create = scenario_create(khata, headers, meta, args, second)
     pdf = scenario_pdf(meta, args) if "d" in args.only else None
     load = (load_before, os.getloadavg()[0])
     table = report(args, meta, nested, create, statement, pdf, load)
