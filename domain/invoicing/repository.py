@@ -278,11 +278,6 @@ class InvoiceRepository:
             stmt = stmt.with_for_update()
         return await self.s.scalar(stmt)
 
-    async def customer_totals(
-        self, business_id: int, customer_id: int, today: date
-    ) -> dict[str, Any]:
-        return (await self.customers_totals(business_id, [customer_id], today))[customer_id]
-
     async def customers_totals(
         self,
         business_id: int,
