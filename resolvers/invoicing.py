@@ -6,7 +6,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import strawberry
 
@@ -361,7 +360,7 @@ class InvoiceMutations:
                 async with reading(info) as tx:
                     return InvoicePayload(invoice=await _view(info, tx, row))
             business = ctx.business_cache[row.business_id]
-            today = ctx.rt.clock.now().astimezone(ZoneInfo(business.timezone)).date()
+            today = service.business_today(business, ctx.rt.clock.now())
             return InvoicePayload(invoice=Invoice.from_row(row, today, ctx.rt.settings.public_url))
 
         return await guarded(run())

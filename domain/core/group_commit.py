@@ -16,7 +16,7 @@ fail its neighbours.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from typing import Any, Generic, TypeVar
 
 from domain.core.clock import Clock
@@ -50,9 +50,7 @@ class GroupCommit(Generic[I, R]):
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = []
-            task = asyncio.create_task(self._drain(key, viewer))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._drain(key, viewer))
         queue.append((item, future))
         return future
 
@@ -89,9 +87,13 @@ class GroupCommit(Generic[I, R]):
             # Callers have their answers; relaying (broadcast, jobs, marking the rows) runs
             # beside the next batch instead of in front of it. The relay never raises, and
             # what it cannot hand over stays for the sweep.
-            task = asyncio.create_task(self.db.relay(committed))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self.db.relay(committed))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Kept referenced until done (asyncio holds tasks weakly); close() awaits them."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
         """Lets running batches finish (their callers are waiting for them)."""

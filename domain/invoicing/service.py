@@ -76,20 +76,28 @@ async def load_business(tx: Tx) -> Business:
 
 
 def local_today(tx: Tx, business: Business) -> date:
-    return tx.now().astimezone(ZoneInfo(business.timezone)).date()
+    return business_today(business, tx.now())
+
+
+def business_today(business: Business, now: datetime) -> date:
+    """Issue dates, due dates and "overdue" are in the business's own time zone."""
+    return now.astimezone(ZoneInfo(business.timezone)).date()
 
 
 def timeline(tx: Tx, invoice: Invoice, kind: str, **data: Any) -> None:
-    tx.session.add(
-        InvoiceEvent(
-            business_id=invoice.business_id,
-            invoice_id=invoice.id,
-            kind=kind,
-            actor=tx.viewer.actor_label,
-            data=data,
-            created_at=tx.now(),
-        )
-    )
+    tx.session.add(InvoiceEvent(**timeline_row(tx, invoice, kind, **data)))
+
+
+def timeline_row(tx: Tx, invoice: Invoice, kind: str, **data: Any) -> dict[str, Any]:
+    """One timeline entry's columns: added as an object, or inserted with a batch."""
+    return {
+        "business_id": invoice.business_id,
+        "invoice_id": invoice.id,
+        "kind": kind,
+        "actor": tx.viewer.actor_label,
+        "data": data,
+        "created_at": tx.now(),
+    }
 
 
 def invoice_payload(
@@ -351,7 +359,8 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
     first = last - len(accepted) + 1
     for offset, (_, invoice, _) in enumerate(accepted):
         invoice.number = format_number(business.invoice_prefix, first + offset)
-    await InvoiceRepository(tx.session).add(*(invoice for _, invoice, _ in accepted))
+    repo = InvoiceRepository(tx.session)
+    await repo.add(*(invoice for _, invoice, _ in accepted))
     lines: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for data, invoice, totals in accepted:
@@ -377,16 +386,8 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
             for i, (src, lt) in enumerate(zip(data.lines, totals.lines, strict=True))
         )
         events.append(
-            {
-                "business_id": business_id,
-                "invoice_id": invoice.id,
-                "kind": "issued",
-                "actor": tx.viewer.actor_label,
-                "data": {"total": str(invoice.total), **data.extra_event},
-                "created_at": now,
-            }
+            timeline_row(tx, invoice, "issued", total=str(invoice.total), **data.extra_event)
         )
-    repo = InvoiceRepository(tx.session)
     await repo.insert_lines(lines)
     await repo.insert_events(events)
     touched = sorted({invoice.customer_id for _, invoice, _ in accepted})
