@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -170,3 +171,39 @@ async def test_unauthenticated_query_gets_typed_error(client) -> None:  # type: 
     body = await gql(client, "{ customers(first: 1) { totalCount } }", expect_errors=True)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert "Traceback" not in str(body)
+
+
+async def test_a_connection_that_died_while_idle_is_replaced_at_checkout(runtime: Runtime) -> None:
+    """Pooled connections are pinged only after sitting idle (domain.core.db.ping_when_idle);
+    one the server dropped meanwhile is replaced before anyone uses it."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from domain.core.db import ping_when_idle
+
+    engine = create_async_engine(runtime.settings.database_url, pool_size=1, max_overflow=0)
+    ping_when_idle(engine, idle_seconds=0.0)
+    try:
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            first_pid = (await conn.execute(_backend_id(runtime))).scalar()
+            driver = raw.driver_connection
+        # dropped while it sits in the pool, as a server restart or an idle timeout would
+        if hasattr(driver, "terminate"):
+            driver.terminate()  # asyncpg: the socket closes at once
+        else:
+            await driver.close()  # aiosqlite
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("select 41 + 1"))).scalar() == 42
+            raw2 = await conn.get_raw_connection()
+            assert raw2.driver_connection is not driver
+            if runtime.db.is_sqlite is False:
+                assert (await conn.execute(_backend_id(runtime))).scalar() != first_pid
+    finally:
+        await engine.dispose()
+
+
+def _backend_id(runtime: Runtime) -> Any:
+    from sqlalchemy import text
+
+    return text("select 1" if runtime.db.is_sqlite else "select pg_backend_pid()")
