@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Table,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -23,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.util import ClauseAdapter
 
@@ -129,6 +132,30 @@ class CustomerRepository:
         if lock:
             stmt = stmt.order_by(Customer.id).with_for_update()
         return (await self.s.scalars(stmt)).all()
+
+    async def write_columns(
+        self, customers: Sequence[Customer], values: Sequence[dict[str, Any]]
+    ) -> None:
+        """Sets columns of loaded customers with one executemany UPDATE per set of column
+        names, leaving the objects clean (no second write at flush): a batch of invoices
+        updates many customers' summaries at once."""
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for customer, row in zip(customers, values, strict=True):
+            for key, value in row.items():
+                set_committed_value(customer, key, value)
+            params = {f"v_{key}": value for key, value in row.items()}
+            by_columns.setdefault(tuple(row), []).append(
+                {"_id": customer.id, "_business": customer.business_id, **params}
+            )
+        table = cast(Table, Customer.__table__)
+        for columns, rows in by_columns.items():
+            await self.s.execute(
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .where(table.c.business_id == bindparam("_business"))
+                .values({c: bindparam(f"v_{c}") for c in columns}),
+                rows,
+            )
 
     async def by_phone(self, business_id: int, phone: str) -> Customer | None:
         """The customer an owner means by this phone: active first, never a merged row."""

@@ -22,6 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from domain.invoicing.models import (
     CreditNote,
@@ -55,6 +56,20 @@ class InvoiceRepository:
     async def add(self, *rows: object) -> None:
         self.s.add_all(rows)
         await self.s.flush()
+
+    async def insert_invoices(self, rows: list[dict[str, Any]]) -> list[Invoice]:
+        """One multi-row INSERT for many new invoices (a batch), handed back in the rows'
+        order as loaded objects: persistent in this session with nothing left to flush, so
+        a caller may go on changing one (a draft conversion marks it sent)."""
+        table = cast(Table, Invoice.__table__)
+        result = await self.s.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        )
+        invoices = [Invoice(id=i, **row) for i, row in zip(result.scalars(), rows, strict=True)]
+        for invoice in invoices:
+            make_transient_to_detached(invoice)
+        self.s.add_all(invoices)
+        return invoices
 
     async def insert_lines(self, rows: list[dict[str, Any]]) -> None:
         """Plain multi-row insert: lines are written once and read back as rows."""

@@ -6,9 +6,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from domain.accounts.models import Business
@@ -170,26 +170,35 @@ async def refresh_customer_summary(tx: Tx, customer: Customer, business: Busines
 def apply_summary(tx: Tx, customer: Customer, business: Business, totals: dict[str, Any]) -> None:
     """Sets the summary fields from `customers_totals`; a None `paid_rows` keeps the
     average days to pay (no paid invoice of this customer changed)."""
+    for key, value in summary_values(tx, business, totals).items():
+        setattr(customer, key, value)
+
+
+def summary_values(tx: Tx, business: Business, totals: dict[str, Any]) -> dict[str, Any]:
+    """A customer's summary columns from its `customers_totals` entry."""
     cur = business.currency
-    customer.total_billed = quantize(totals["billed"], cur)
-    customer.total_paid = quantize(totals["paid"], cur)
-    customer.outstanding = quantize(totals["outstanding"], cur)
-    customer.invoice_count = totals["count"]
     last = totals["last_issue"]
-    if last is not None:
-        if isinstance(last, str):
-            last = date.fromisoformat(last)
-        customer.last_invoice_at = datetime(last.year, last.month, last.day, tzinfo=ZoneInfo("UTC"))
-    else:
-        customer.last_invoice_at = None
+    if isinstance(last, str):
+        last = date.fromisoformat(last)
     if totals["count"] == 0:
-        customer.payment_status = PaymentStatus.NONE
+        status = PaymentStatus.NONE
     elif totals["overdue"]:
-        customer.payment_status = PaymentStatus.OVERDUE
+        status = PaymentStatus.OVERDUE
     elif totals["partial"]:
-        customer.payment_status = PaymentStatus.WARNING
+        status = PaymentStatus.WARNING
     else:
-        customer.payment_status = PaymentStatus.GOOD
+        status = PaymentStatus.GOOD
+    values: dict[str, Any] = {
+        "total_billed": quantize(totals["billed"], cur),
+        "total_paid": quantize(totals["paid"], cur),
+        "outstanding": quantize(totals["outstanding"], cur),
+        "invoice_count": totals["count"],
+        "last_invoice_at": (
+            None if last is None else datetime(last.year, last.month, last.day, tzinfo=UTC)
+        ),
+        "payment_status": status,
+        "updated_at": tx.now(),
+    }
     if totals["paid_rows"] is not None:
         days = []
         zone = ZoneInfo(business.timezone)
@@ -200,8 +209,10 @@ def apply_summary(tx: Tx, customer: Customer, business: Business, totals: dict[s
                     paid_at.astimezone(zone).date() if isinstance(paid_at, datetime) else paid_at
                 )
                 days.append(max((paid_d - issued_d).days, 0))
-        customer.avg_days_to_pay = quantize(Decimal(sum(days)) / len(days), "USD") if days else None
-    customer.updated_at = tx.now()
+        values["avg_days_to_pay"] = (
+            quantize(Decimal(sum(days)) / len(days), "USD") if days else None
+        )
+    return values
 
 
 def _validate_lines(lines: list[LineData], errors: ErrorCollector) -> None:
@@ -309,8 +320,8 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
         )
     }
     today = local_today(tx, business)
-    results: list[Invoice | DomainError] = []
-    accepted: list[tuple[InvoiceData, Invoice, tax.InvoiceTotals]] = []
+    results: list[Invoice | DomainError | None] = []
+    accepted: list[tuple[int, InvoiceData, dict[str, Any], tax.InvoiceTotals]] = []
     now = tx.now()
     for data in items:
         customer = customers.get(data.customer_id)
@@ -321,49 +332,57 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
             continue
         assert customer is not None
         paid = totals.total <= 0
-        invoice = Invoice(
-            business_id=business_id,
-            customer_id=customer.id,
-            status=InvoiceStatus.PAID if paid else InvoiceStatus.ISSUED,
-            currency=currency,
-            issue_date=issue,
-            due_date=due,
-            prices_include_tax=data.prices_include_tax,
-            place_of_supply=data.place_of_supply,
-            discount_percent=data.discount_percent,
-            discount_amount=data.discount_amount,
-            subtotal=totals.subtotal,
-            discount_total=totals.discount_total,
-            tax_total=totals.tax_total,
-            total=totals.total,
-            amount_paid=Decimal(0),
-            amount_credited=Decimal(0),
-            balance=totals.total,
-            tax_components=[_component(c) for c in totals.components],
-            notes=(data.notes or "").strip() or None,
-            terms=(data.terms or "").strip() or None,
-            payment_token=secrets.token_urlsafe(24),
-            draft_id=data.draft_id,
-            template_id=data.template_id,
-            created_by=tx.viewer.actor_label,
-            paid_at=now if paid else None,
-            created_at=now,
-            updated_at=now,
-        )
-        results.append(invoice)
-        accepted.append((data, invoice, totals))
+        row = {
+            "business_id": business_id,
+            "customer_id": customer.id,
+            "number": "",
+            "status": InvoiceStatus.PAID if paid else InvoiceStatus.ISSUED,
+            "currency": currency,
+            "issue_date": issue,
+            "due_date": due,
+            "prices_include_tax": data.prices_include_tax,
+            "place_of_supply": data.place_of_supply,
+            "discount_percent": data.discount_percent,
+            "discount_amount": data.discount_amount,
+            "subtotal": totals.subtotal,
+            "discount_total": totals.discount_total,
+            "tax_total": totals.tax_total,
+            "total": totals.total,
+            "amount_paid": Decimal(0),
+            "amount_credited": Decimal(0),
+            "balance": totals.total,
+            "tax_components": [_component(c) for c in totals.components],
+            "notes": (data.notes or "").strip() or None,
+            "terms": (data.terms or "").strip() or None,
+            "payment_token": secrets.token_urlsafe(24),
+            "void_reason": None,
+            "voided_at": None,
+            "sent_at": None,
+            "paid_at": now if paid else None,
+            "draft_id": data.draft_id,
+            "template_id": data.template_id,
+            "created_by": tx.viewer.actor_label,
+            "created_at": now,
+            "updated_at": now,
+        }
+        accepted.append((len(results), data, row, totals))
+        results.append(None)  # the invoice, once written
     if not accepted:
-        return results
+        return cast(list[Invoice | DomainError], results)
     # The counter row stays locked until commit: take it after every check, move it once.
     last = await next_value(tx, business_id, "invoice", len(accepted))
     first = last - len(accepted) + 1
-    for offset, (_, invoice, _) in enumerate(accepted):
-        invoice.number = format_number(business.invoice_prefix, first + offset)
+    for offset, (_, _, row, _) in enumerate(accepted):
+        row["number"] = format_number(business.invoice_prefix, first + offset)
     repo = InvoiceRepository(tx.session)
-    await repo.add(*(invoice for _, invoice, _ in accepted))
+    invoices = await repo.insert_invoices([row for _, _, row, _ in accepted])
+    written: list[tuple[InvoiceData, Invoice, tax.InvoiceTotals]] = []
+    for (slot, data, _, totals), invoice in zip(accepted, invoices, strict=True):
+        results[slot] = invoice
+        written.append((data, invoice, totals))
     lines: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    for data, invoice, totals in accepted:
+    for data, invoice, totals in written:
         lines.extend(
             {
                 "business_id": business_id,
@@ -390,18 +409,26 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
         )
     await repo.insert_lines(lines)
     await repo.insert_events(events)
-    touched = sorted({invoice.customer_id for _, invoice, _ in accepted})
+    touched = sorted({invoice.customer_id for _, invoice, _ in written})
     summaries = await repo.customers_totals(
         business_id,
         touched,
         today,
-        paid_rows_for=sorted({i.customer_id for _, i, _ in accepted if i.paid_at is not None}),
+        paid_rows_for=sorted({i.customer_id for _, i, _ in written if i.paid_at is not None}),
     )
-    for customer_id in touched:
-        apply_summary(tx, customers[customer_id], business, summaries[customer_id])
-    for _, invoice, _ in accepted:
-        emit(tx, "invoice.issued", invoice, customers[invoice.customer_id])
-    return results
+    await CustomerRepository(tx.session).write_columns(
+        [customers[c] for c in touched],
+        [summary_values(tx, business, summaries[c]) for c in touched],
+    )
+    channel = [channel_for(business_id)]
+    await outbox.emit_many(
+        tx,
+        [
+            ("invoice.issued", invoice_payload(invoice, customers[invoice.customer_id]), channel)
+            for _, invoice, _ in written
+        ],
+    )
+    return cast(list[Invoice | DomainError], results)
 
 
 def _component(c: Any) -> dict[str, str]:
