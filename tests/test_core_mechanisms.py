@@ -188,6 +188,7 @@ async def test_a_connection_that_died_while_idle_is_replaced_at_checkout(runtime
             raw = await conn.get_raw_connection()
             first_pid = (await conn.execute(_backend_id(runtime))).scalar()
             driver = raw.driver_connection
+            assert driver is not None
         # dropped while it sits in the pool, as a server restart or an idle timeout would
         if hasattr(driver, "terminate"):
             driver.terminate()  # asyncpg: the socket closes at once
