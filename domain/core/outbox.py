@@ -45,20 +45,31 @@ def emit(
     business_id: int | None = None,
 ) -> OutboxEvent:
     """Record a side effect inside the caller's transaction; nothing leaves before commit."""
-    row = OutboxEvent(
-        id=uuid.uuid4().hex,
-        business_id=business_id if business_id is not None else tx.viewer.business_id,
-        topic=topic,
-        payload=payload,
-        job=job,
-        channels=list(channels),
-        created_at=tx.now(),
-        relayed_at=None,
-        attempts=0,
-    )
+    row = OutboxEvent(**_columns(tx, topic, payload, job, channels, business_id))
     tx.session.add(row)
     tx.session.info.setdefault("outbox", []).append(row)
     return row
+
+
+def _columns(
+    tx: Tx,
+    topic: str,
+    payload: dict[str, Any],
+    job: str | None,
+    channels: Sequence[str],
+    business_id: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4().hex,
+        "business_id": business_id if business_id is not None else tx.viewer.business_id,
+        "topic": topic,
+        "payload": payload,
+        "job": job,
+        "channels": list(channels),
+        "created_at": tx.now(),
+        "relayed_at": None,
+        "attempts": 0,
+    }
 
 
 async def emit_many(
@@ -66,21 +77,7 @@ async def emit_many(
 ) -> list[OutboxEvent]:
     """`emit` for many (topic, payload, channels) at once, written now as one multi-row
     INSERT instead of one ORM object each at flush (a batch of invoices)."""
-    now = tx.now()
-    rows = [
-        {
-            "id": uuid.uuid4().hex,
-            "business_id": tx.viewer.business_id,
-            "topic": topic,
-            "payload": payload,
-            "job": None,
-            "channels": list(channels),
-            "created_at": now,
-            "relayed_at": None,
-            "attempts": 0,
-        }
-        for topic, payload, channels in events
-    ]
+    rows = [_columns(tx, topic, payload, None, channels) for topic, payload, channels in events]
     if not rows:
         return []
     table: Table = OutboxEvent.__table__  # type: ignore[assignment]
