@@ -46,6 +46,7 @@ async def test_outbox_relays_after_commit_and_drops_on_rollback(runtime: Runtime
         message = await asyncio.wait_for(events.__anext__(), timeout=10)
     assert message["topic"] == "test.committed"
     assert message["payload"] == {"n": 2}
+    await runtime.relay.flush()
     async with runtime.db.read() as session:
         rows = (
             await session.scalars(
@@ -76,6 +77,7 @@ async def test_sweep_relays_rows_a_crash_left_behind(runtime: Runtime) -> None:
         message = await asyncio.wait_for(events.__anext__(), timeout=10)
     assert relayed >= 1
     assert message["id"] == row.id and message["topic"] == "test.orphan"
+    await runtime.relay.flush()
     async with runtime.db.read() as session:
         assert (await session.get(OutboxEvent, row.id)).relayed_at is not None  # type: ignore[union-attr]
     async with runtime.db.read() as session:
@@ -87,6 +89,32 @@ async def test_sweep_relays_rows_a_crash_left_behind(runtime: Runtime) -> None:
             )
         ).all()
     assert pending == []
+
+
+async def test_rows_relayed_together_are_marked_in_one_transaction(runtime: Runtime) -> None:
+    """Marking is coalesced: three commits in a row are published at once and marked
+    relayed by one write, not three; until then the rows are relayed but unmarked."""
+    viewer = Viewer()
+    channel = "test:outbox:marks"
+    ids = []
+    async with runtime.hub.subscribe(channel) as events:
+        for n in range(3):
+            async with runtime.db.unit_of_work() as session:
+                ids.append(
+                    outbox.emit(
+                        Tx(session, viewer, runtime.clock), "test.mark", {"n": n}, channels=[channel]
+                    ).id
+                )
+        got = [await asyncio.wait_for(events.__anext__(), timeout=10) for _ in ids]
+    assert [m["id"] for m in got] == ids  # published at commit, before any mark
+    marks_before = runtime.relay.marks
+    await runtime.relay.flush()
+    assert runtime.relay.marks == marks_before + 1
+    async with runtime.db.read() as session:
+        rows = (await session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(ids)))).all()
+    assert len(rows) == 3
+    assert all(r.relayed_at is not None and r.attempts == 1 for r in rows)
+    assert await runtime.relay.sweep(stale_seconds=0) == 0  # nothing left to relay again
 
 
 async def test_concurrent_creations_get_gapless_unique_numbers(owner: Actor) -> None:

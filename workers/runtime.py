@@ -101,6 +101,7 @@ class Runtime:
                 await self._sweeper
         if isinstance(self.jobs, InProcessRunner):
             await self.jobs.drain()
+        await self.relay.flush()
         if isinstance(self.jobs, ArqQueue):
             await self.jobs.close()
         await self.hub.disconnect()

@@ -13,7 +13,6 @@ from sqlalchemy import (
     ColumnElement,
     Table,
     and_,
-    bindparam,
     case,
     delete,
     func,
@@ -29,6 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.util import ClauseAdapter
 
+from domain.core import bulk
 from domain.core.orm import UTCDateTime
 from domain.customers.models import (
     Customer,
@@ -136,26 +136,19 @@ class CustomerRepository:
     async def write_columns(
         self, customers: Sequence[Customer], values: Sequence[dict[str, Any]]
     ) -> None:
-        """Sets columns of loaded customers with one executemany UPDATE per set of column
-        names, leaving the objects clean (no second write at flush): a batch of invoices
-        updates many customers' summaries at once."""
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        """Sets columns of loaded customers with one UPDATE per set of column names,
+        leaving the objects clean (no second write at flush): a batch of invoices updates
+        many customers' summaries at once."""
+        by_columns: dict[tuple[str, ...], tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
         for customer, row in zip(customers, values, strict=True):
             for key, value in row.items():
                 set_committed_value(customer, key, value)
-            params = {f"v_{key}": value for key, value in row.items()}
-            by_columns.setdefault(tuple(row), []).append(
-                {"_id": customer.id, "_business": customer.business_id, **params}
-            )
+            keys, vals = by_columns.setdefault(tuple(row), ([], []))
+            keys.append({"id": customer.id, "business_id": customer.business_id})
+            vals.append(row)
         table = cast(Table, Customer.__table__)
-        for columns, rows in by_columns.items():
-            await self.s.execute(
-                update(table)
-                .where(table.c.id == bindparam("_id"))
-                .where(table.c.business_id == bindparam("_business"))
-                .values({c: bindparam(f"v_{c}") for c in columns}),
-                rows,
-            )
+        for keys, vals in by_columns.values():
+            await bulk.update_rows(self.s, table, keys, vals)
 
     async def by_phone(self, business_id: int, phone: str) -> Customer | None:
         """The customer an owner means by this phone: active first, never a merged row."""

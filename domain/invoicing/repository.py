@@ -16,7 +16,6 @@ from sqlalchemy import (
     and_,
     case,
     func,
-    insert,
     or_,
     select,
     update,
@@ -24,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
+from domain.core import bulk
 from domain.invoicing.models import (
     CreditNote,
     Invoice,
@@ -61,11 +61,8 @@ class InvoiceRepository:
         """One multi-row INSERT for many new invoices (a batch), handed back in the rows'
         order as loaded objects: persistent in this session with nothing left to flush, so
         a caller may go on changing one (a draft conversion marks it sent)."""
-        table = cast(Table, Invoice.__table__)
-        result = await self.s.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        )
-        invoices = [Invoice(id=i, **row) for i, row in zip(result.scalars(), rows, strict=True)]
+        ids = await bulk.insert_rows(self.s, cast(Table, Invoice.__table__), rows, ids=True)
+        invoices = [Invoice(id=i, **row) for i, row in zip(ids, rows, strict=True)]
         for invoice in invoices:
             make_transient_to_detached(invoice)
         self.s.add_all(invoices)
@@ -73,10 +70,10 @@ class InvoiceRepository:
 
     async def insert_lines(self, rows: list[dict[str, Any]]) -> None:
         """Plain multi-row insert: lines are written once and read back as rows."""
-        await _insert_many(self.s, cast(Table, InvoiceLine.__table__), rows)
+        await bulk.insert_rows(self.s, cast(Table, InvoiceLine.__table__), rows)
 
     async def insert_events(self, rows: list[dict[str, Any]]) -> None:
-        await _insert_many(self.s, cast(Table, InvoiceEvent.__table__), rows)
+        await bulk.insert_rows(self.s, cast(Table, InvoiceEvent.__table__), rows)
 
     async def get(self, business_id: int, invoice_id: int, *, lock: bool = False) -> Invoice | None:
         stmt = select(Invoice).where(Invoice.business_id == business_id, Invoice.id == invoice_id)
@@ -464,13 +461,3 @@ class InvoiceRepository:
             if model is Invoice:
                 moved = int(result.rowcount or 0)  # type: ignore[attr-defined]
         return moved
-
-
-async def _insert_many(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One INSERT ... VALUES (...), (...) statement for all rows. Asking for the ids back
-    makes SQLAlchemy use its "insertmanyvalues" form instead of the driver's executemany,
-    which on PostgreSQL runs (and indexes) one prepared statement per row: for a batch of
-    ten 5-line invoices the database spent 3.9 ms on 50 line executes and 2.1 ms on the
-    one statement."""
-    if rows:
-        await session.execute(insert(table).returning(table.c.id), rows)
