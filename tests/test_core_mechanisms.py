@@ -102,7 +102,10 @@ async def test_rows_relayed_together_are_marked_in_one_transaction(runtime: Runt
             async with runtime.db.unit_of_work() as session:
                 ids.append(
                     outbox.emit(
-                        Tx(session, viewer, runtime.clock), "test.mark", {"n": n}, channels=[channel]
+                        Tx(session, viewer, runtime.clock),
+                        "test.mark",
+                        {"n": n},
+                        channels=[channel],
                     ).id
                 )
         got = [await asyncio.wait_for(events.__anext__(), timeout=10) for _ in ids]
