@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextvars
+import gc
 import hashlib
 import json
 import logging
@@ -753,7 +754,16 @@ def run_server(which: str, port: int) -> None:
     from sqlalchemy import event
 
     logging.basicConfig(level=logging.WARNING)
-    stats = {"requests": 0, "statements": 0, "checkouts": 0}
+    stats = {"requests": 0, "statements": 0, "checkouts": 0, "gc_us": 0}
+    gc_started = [0.0]
+
+    def gc_timer(phase: str, _info: dict[str, Any]) -> None:  # CPU spent collecting cycles
+        if phase == "start":
+            gc_started[0] = time.process_time()
+        else:
+            stats["gc_us"] += int((time.process_time() - gc_started[0]) * 1e6)
+
+    gc.callbacks.append(gc_timer)
     per_request: dict[int, int] = defaultdict(int)  # statements in one request -> requests
     current: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
         "statements", default=None

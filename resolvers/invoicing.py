@@ -361,7 +361,7 @@ class InvoiceMutations:
                     return InvoicePayload(invoice=await _view(info, tx, row))
             business = ctx.business_cache[row.business_id]
             today = service.business_today(business, ctx.rt.clock.now())
-            return InvoicePayload(invoice=Invoice.from_row(row, today, ctx.rt.settings.public_url))
+            return InvoicePayload(invoice=Invoice.view(row, today, ctx.rt.settings.public_url))
 
         return await guarded(run())
 
