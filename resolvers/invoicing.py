@@ -165,6 +165,7 @@ def _line(line: InvoiceLineInput) -> service.LineData:
 
 def _money_map(s: statements.Statement) -> Statement:
     cur = s.currency
+    zero = Money.of(None, cur)  # one shared object for the empty side of every entry
     return Statement(
         customer_id=strawberry.ID(""),
         currency=cur,
@@ -177,16 +178,16 @@ def _money_map(s: statements.Statement) -> Statement:
                 kind=e.kind,
                 reference=e.reference,
                 description=e.description,
-                debit=Money.of(e.debit, cur),
-                credit=Money.of(e.credit, cur),
+                debit=Money.of(e.debit, cur) if e.debit else zero,
+                credit=Money.of(e.credit, cur) if e.credit else zero,
                 balance=Money.of(e.balance, cur),
             )
             for e in s.entries
         ],
         closing_balance=Money.of(s.closing_balance, cur),
         aging=AgingBuckets.of(s.aging, cur),
-        csv=statements.statement_csv(s),
         pdf_url=None,
+        csv_of=lambda: statements.statement_csv(s),
     )
 
 

@@ -33,12 +33,19 @@ from weakref import WeakKeyDictionary
 
 from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, Undefined
 from graphql.pyutils import Path, gather_with_cancel
-from graphql.type import get_nullable_type, is_leaf_type, is_object_type
+from graphql.type import (
+    get_nullable_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-LEAF, OBJECT = 1, 2
-_Plan = tuple[int, str, Any] | None  # (kind, python attribute, type); None: the usual path
+LEAF, OBJECT, LIST = 1, 2, 3
+# (kind, python attribute, type, nullable, list items nullable); None: the usual path
+_Plan = tuple[int, str, Any, bool, bool] | None
 _PLANS: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], _Plan]] = WeakKeyDictionary()
 _SLOW = object()
 
@@ -54,16 +61,23 @@ def _plan(parent_type: GraphQLObjectType, name: str) -> _Plan:
         return None
     if definition.default_resolver is not getattr:
         return None
+    nullable = not is_non_null_type(field.type)
     inner = get_nullable_type(field.type)
     if is_leaf_type(inner):
-        return LEAF, definition.python_name, inner
+        return LEAF, definition.python_name, inner, nullable, False
     if is_object_type(inner) and inner.is_type_of is None:
-        return OBJECT, definition.python_name, inner
+        return OBJECT, definition.python_name, inner, nullable, False
+    if is_list_type(inner):
+        item = get_nullable_type(inner.of_type)
+        if is_object_type(item) and item.is_type_of is None:
+            items_nullable = not is_non_null_type(inner.of_type)
+            return LIST, definition.python_name, item, nullable, items_nullable
     return None
 
 
 class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
     _leaf_plans: dict[tuple[str, str], _Plan] | None = None  # this schema's, once looked up
+    _selections: dict[tuple[Any, int], tuple[Any, Any]] | None = None  # this execution's
 
     def _plans(self) -> dict[tuple[str, str], _Plan]:
         plans = self._leaf_plans
@@ -75,36 +89,127 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
         """The serialized value, or _SLOW when graphql-core's path must decide."""
         try:
             value = getattr(source, plan[1])  # type: ignore[index]
-            if value is None or isinstance(value, Exception) or self.is_awaitable(value):
+            if value is None:
+                return None if plan[3] else _SLOW  # type: ignore[index]
+            if isinstance(value, Exception) or self.is_awaitable(value):
                 return _SLOW
             coerced = plan[2].coerce_output_value(value)  # type: ignore[index]
         except Exception:
             return _SLOW
         return _SLOW if coerced is None or coerced is Undefined else coerced
 
-    def _object(self, plan: _Plan, source: Any, field_details_list: Any) -> Any:
-        object_type = plan[2]  # type: ignore[index]
-        try:
-            value = getattr(source, plan[1])  # type: ignore[index]
-        except Exception:
-            return _SLOW
-        if value is None or isinstance(value, Exception) or self.is_awaitable(value):
-            return _SLOW
+    def _selection(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
+        """The sub-fields selected on `object_type` as [(response name, plan, the
+        selection of an object field or None)], or None when any of them needs
+        graphql-core's path; worked out once per field occurrence, memoized like
+        graphql-core's collect_subfields (the key list is kept alive with the value)."""
+        memo = self._selections
+        if memo is None:
+            memo = self._selections = {}
+        key = (object_type, id(field_details_list))
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = (field_details_list, self._compile(object_type, field_details_list))
+        return hit[1]
+
+    def _compile(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
         grouped, defer_usages, _ = self.collect_subfields(object_type, field_details_list)
         if defer_usages:
-            return _SLOW
+            return None
         plans = self._plans()
-        out: dict[str, Any] = {}
+        selection = []
         for response_name, sub_details in grouped.items():
             node = sub_details[0].node
             key = (object_type.name, node.name.value)
             sub = plans[key] if key in plans else plans.setdefault(key, _plan(object_type, key[1]))
-            if sub is None or sub[0] != LEAF or node.arguments:
+            if sub is None or sub[0] == LIST or node.arguments:
+                return None
+            nested = None
+            if sub[0] == OBJECT:
+                nested = self._selection(sub[2], sub_details)
+                if nested is None:
+                    return None
+            selection.append((response_name, sub, nested))
+        return selection
+
+    def _fill(self, selection: Any, source: Any) -> Any:
+        """The selected fields of `source` as a dict, or _SLOW."""
+        out: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        for response_name, plan, nested in selection:
+            try:
+                value = getattr(source, plan[1])
+            except Exception:
                 return _SLOW
-            leaf = self._leaf(sub, value)
-            if leaf is _SLOW:
+            if value is None:
+                if not plan[3]:
+                    return _SLOW
+                out[response_name] = None
+                continue
+            if isinstance(value, Exception) or is_awaitable(value):
                 return _SLOW
-            out[response_name] = leaf
+            if nested is None:
+                try:
+                    value = plan[2].coerce_output_value(value)
+                except Exception:
+                    return _SLOW
+                if value is None or value is Undefined:
+                    return _SLOW
+            else:
+                value = self._fill(nested, value)
+                if value is _SLOW:
+                    return _SLOW
+            out[response_name] = value
+        return out
+
+    def _value(self, plan: _Plan, source: Any) -> Any:
+        """The attribute, None for an allowed null, or _SLOW."""
+        try:
+            value = getattr(source, plan[1])  # type: ignore[index]
+        except Exception:
+            return _SLOW
+        if value is None:
+            return None if plan[3] else _SLOW  # type: ignore[index]
+        if isinstance(value, Exception) or self.is_awaitable(value):
+            return _SLOW
+        return value
+
+    def _object(self, plan: _Plan, source: Any, field_details_list: Any) -> Any:
+        selection = self._selection(plan[2], field_details_list)  # type: ignore[index]
+        if selection is None:
+            return _SLOW
+        value = self._value(plan, source)
+        if value is None or value is _SLOW:
+            return value
+        return self._fill(selection, value)
+
+    def _list(self, plan: _Plan, source: Any, field_details_list: Any) -> Any:
+        """A list of objects whose selected fields all qualify, completed in one loop
+        (graphql-core completes each item as a field of its own: a path, an awaitable
+        check and a completion per item before its fields)."""
+        selection = self._selection(plan[2], field_details_list)  # type: ignore[index]
+        if selection is None:
+            return _SLOW
+        items = self._value(plan, source)
+        if items is None or items is _SLOW:
+            return items
+        if not isinstance(items, list | tuple):
+            return _SLOW
+        items_nullable = plan[4]  # type: ignore[index]
+        fill = self._fill
+        out: list[Any] = []
+        for item in items:
+            if item is None:
+                if not items_nullable:
+                    return _SLOW
+                out.append(None)
+                continue
+            if isinstance(item, Exception):
+                return _SLOW
+            row = fill(selection, item)
+            if row is _SLOW:
+                return _SLOW
+            out.append(row)
         return out
 
     def execute_fields(
@@ -134,10 +239,13 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
                     else plans.setdefault(key, _plan(parent_type, key[1]))
                 )
                 if plan is not None and not node.arguments:
-                    if plan[0] == LEAF:
+                    kind = plan[0]
+                    if kind == LEAF:
                         value = self._leaf(plan, source_value)
-                    else:
+                    elif kind == OBJECT:
                         value = self._object(plan, source_value, field_details_list)
+                    else:
+                        value = self._list(plan, source_value, field_details_list)
                     if value is not _SLOW:
                         results[response_name] = value
                         continue

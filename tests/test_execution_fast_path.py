@@ -71,7 +71,68 @@ class HalfRow:
 
 
 @strawberry.type
+class Group:
+    name: str
+    rows: list[Row]
+
+
+@strawberry.type
+class Sheet:
+    """Lists of objects held as plain attributes: completed in one loop by the fast path."""
+
+    title: str
+    rows: list[Row]
+    maybe_rows: list[Row] | None
+    sparse: list[Row | None]
+    groups: list[Group]
+
+
+def _row(i: int) -> Row:
+    return Row(
+        id=strawberry.ID(str(i)),
+        name=f"row {i}",
+        note=None if i % 2 else f"note {i}",
+        colour=Colour.RED if i % 2 else Colour.BLUE,
+        total=Amount(amount=Decimal(i) / 3, currency="INR"),
+        maybe_total=None if i % 3 else Amount(amount=Decimal(i), currency="KES"),
+    )
+
+
+@strawberry.type
 class Query:
+    @strawberry.field
+    def sheet(self) -> Sheet:
+        rows = [_row(i) for i in range(4)]
+        return Sheet(
+            title="s",
+            rows=rows,
+            maybe_rows=None,
+            sparse=[rows[0], None, rows[1]],
+            groups=[Group(name="g", rows=rows[:2]), Group(name="h", rows=[])],
+        )
+
+    @strawberry.field
+    def bad_sheet(self) -> Sheet | None:
+        good = _row(1)
+        return Sheet(
+            title="bad",
+            rows=[good, Broken()],  # type: ignore[list-item]
+            maybe_rows=[good, HalfRow()],  # type: ignore[list-item]
+            sparse=[good, Broken(), HalfRow()],  # type: ignore[list-item]
+            groups=[],
+        )
+
+    @strawberry.field
+    def odd_sheet(self) -> Sheet:
+        """A tuple and a generator where lists are expected: both are valid iterables."""
+        return Sheet(
+            title="odd",
+            rows=(_row(2), _row(3)),  # type: ignore[arg-type]
+            maybe_rows=(r for r in [_row(4)]),  # type: ignore[arg-type]
+            sparse=[],
+            groups=[],
+        )
+
     @strawberry.field
     def rows(self) -> list[Row]:
         return [
@@ -104,6 +165,17 @@ QUERIES = [
     "{ broken { id maybeTotal { amount currency } } }",
     "{ strict { id total { amount currency } } }",
     "{ rows { total { amount } } strict { name } }",
+    """{ sheet { title rows { id name note colour total { amount currency } maybeTotal { amount } }
+       maybeRows { id } sparse { id total { amount } } } }""",
+    "{ sheet { rows { id shout(times: 2) later } } }",
+    "{ sheet { groups { name rows { id total { amount } } } } }",
+    "{ sheet { rows { __typename id } a: rows { x: id } b: rows { name } } }",
+    """query($skip: Boolean!) { sheet { rows { ...F total @skip(if: $skip) { amount } } } }
+       fragment F on Row { id ... on Row { colour } }""",
+    "{ badSheet { title rows { id name total { amount } } } }",
+    "{ badSheet { title maybeRows { id total { amount } } } }",
+    "{ badSheet { sparse { id name } } }",
+    "{ oddSheet { rows { id } maybeRows { name } sparse { id } } }",
 ]
 
 
@@ -132,3 +204,27 @@ async def test_errors_are_still_reported() -> None:
         ),
         ("Cannot return null for non-nullable field Row.name.", ("broken", 0, "name")),
     ]
+
+
+class CountingExecutor(LeafFastPathExecutor):
+    fields: list[str] = []
+
+    def execute_field(self, parent_type: Any, source: Any, details: Any, *rest: Any) -> Any:
+        CountingExecutor.fields.append(f"{parent_type.name}.{details[0].node.name.value}")
+        return super().execute_field(parent_type, source, details, *rest)
+
+
+async def test_lists_of_plain_objects_skip_graphql_cores_per_field_path() -> None:
+    """The fast path is taken: only `sheet` (a resolver) goes through execute_field; its
+    list of rows, their scalars and objects are completed inline. A resolver field in the
+    items sends the list back to graphql-core, field by field."""
+    CountingExecutor.fields = []
+    data, errors = await _run_async(
+        CountingExecutor, "{ sheet { rows { id note total { amount } } sparse { name } } }"
+    )
+    assert errors == [] and len(data["sheet"]["rows"]) == 4
+    assert CountingExecutor.fields == ["Query.sheet"]
+    CountingExecutor.fields = []
+    await _run_async(CountingExecutor, "{ sheet { rows { id later } } }")
+    assert CountingExecutor.fields[:2] == ["Query.sheet", "Sheet.rows"]
+    assert CountingExecutor.fields.count("Row.later") == 4

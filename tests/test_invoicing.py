@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import func, select
 
 from domain.core.signing import sign_webhook
 from domain.invoicing.models import Payment
+from schema.relay import expect_id
 from tests.conftest import Actor, count_statements, create_customer, sign_up
 from workers.runtime import Runtime
 
@@ -314,6 +317,239 @@ async def test_statement_running_balance(owner: Actor) -> None:
     ]
     assert s["closingBalance"]["amount"] == "1200.00"
     assert s["csv"].splitlines()[0].startswith("date,type,reference")
+
+
+STATEMENT = """query($c: ID!, $from: Date!, $to: Date!) {
+  customerStatement(customerId: $c, from: $from, to: $to) {
+    openingBalance { amount } closingBalance { amount }
+    entries { date kind reference description debit { amount } credit { amount }
+              balance { amount } }
+    aging { current { amount } days130 { amount } days3160 { amount } days6190 { amount }
+            daysOver90 { amount } } } }"""
+AGING = (
+    "current { amount } days130 { amount } days3160 { amount } days6190 { amount } "
+    "daysOver90 { amount }"
+)
+
+
+def local_today() -> date:  # the test businesses are in India
+    return datetime.now(ZoneInfo("Asia/Kolkata")).date()
+
+
+def at_ist(day: date, clock: str) -> str:
+    return f"{day.isoformat()}T{clock}:00+05:30"
+
+
+async def statement(actor: Actor, cid: str, start: date, end: date) -> dict[str, Any]:
+    body = await actor.gql(STATEMENT, {"c": cid, "from": start.isoformat(), "to": end.isoformat()})
+    return body["data"]["customerStatement"]  # type: ignore[no-any-return]
+
+
+def buckets(aging: dict[str, Any]) -> list[str]:
+    return [
+        aging[k]["amount"] for k in ("current", "days130", "days3160", "days6190", "daysOver90")
+    ]
+
+
+async def test_statement_entries_opening_balance_and_what_it_leaves_out(owner: Actor) -> None:
+    """Void invoices, reversed payments and payments from kept credit are not on a
+    statement; a payment's excess kept as credit is; payments and credit notes fall on the
+    business's local day; one day lists invoices, then credit notes, then payments."""
+    today = local_today()
+    day = lambda n: today - timedelta(days=n)  # noqa: E731
+    cid = await customer_id(owner)
+
+    async def bill(amount: str, issued: int, due: int | None = None) -> dict[str, Any]:
+        line = [
+            {"description": f"Goods {amount}", "quantity": "1", "unitPrice": amount, "taxRate": "0"}
+        ]
+        extra = {"issueDate": day(issued).isoformat()}
+        if due is not None:
+            extra["dueDate"] = day(due).isoformat()
+        return (await invoice(owner, cid, line, **extra))["invoice"]
+
+    a = await bill("1000", 50, due=50)
+    await pay(owner, a["id"], "300", "st-a1", receivedAt=at_ist(day(45), "10:00"))
+    void_before = await bill("5000", 48)
+    b = await bill("500", 20, due=20)
+    # 00:30 in India is the previous day in UTC: the entry belongs to the local day
+    pay_a = await pay(owner, a["id"], "100", "st-a2", receivedAt=at_ist(day(10), "00:30"))
+    pay_b = await pay(
+        owner, b["id"], "700", "st-b", receivedAt=at_ist(day(10), "10:00"), keepExcessAsCredit=True
+    )
+    c = await bill("400", 10, due=10)
+    void_in_range = await bill("900", 15)
+    for target in (void_before, void_in_range):
+        voided = await owner.gql(
+            'mutation($id: ID!) { voidInvoice(id: $id, reason: "typo") { __typename } }',
+            {"id": target["id"]},
+        )
+        assert voided["data"]["voidInvoice"]["__typename"] == "InvoicePayload"
+    credit = await owner.gql(
+        'mutation($id: ID!) { applyCustomerCredit(invoiceId: $id, idempotencyKey: "st-cr") '
+        "{ __typename } }",
+        {"id": c["id"]},
+    )
+    assert credit["data"]["applyCustomerCredit"]["__typename"] == "PaymentPayload"
+    reversed_ = await pay(owner, c["id"], "50", "st-c", receivedAt=at_ist(day(5), "12:00"))
+    undo = await owner.gql(
+        'mutation($id: ID!) { reversePayment(id: $id, reason: "bounced") { __typename } }',
+        {"id": reversed_["payment"]["id"]},
+    )
+    assert undo["data"]["reversePayment"]["__typename"] == "PaymentPayload"
+    note = await owner.gql(
+        'mutation($id: ID!) { issueCreditNote(invoiceId: $id, reason: "damaged bag", '
+        'amount: "100") { __typename ... on CreditNotePayload { creditNote { number } } } }',
+        {"id": a["id"]},
+    )
+    note_number = note["data"]["issueCreditNote"]["creditNote"]["number"]
+    assert pay_a["payment"]["excessToCredit"]["amount"] == "0.00"
+    assert pay_b["payment"]["excessToCredit"]["amount"] == "200.00"
+
+    s = await statement(owner, cid, day(40), today)
+    assert s["openingBalance"]["amount"] == "700.00"  # 1000 billed, 300 paid before
+    rows = [
+        (
+            e["date"],
+            e["kind"],
+            e["reference"],
+            e["debit"]["amount"],
+            e["credit"]["amount"],
+            e["balance"]["amount"],
+        )
+        for e in s["entries"]
+    ]
+    assert rows == [
+        (day(20).isoformat(), "invoice", b["number"], "500.00", "0.00", "1200.00"),
+        (day(10).isoformat(), "invoice", c["number"], "400.00", "0.00", "1600.00"),
+        (
+            day(10).isoformat(),
+            "payment",
+            f"PAY-{expect_id(pay_a['payment']['id'], 'Payment')}",
+            "0.00",
+            "100.00",
+            "1500.00",
+        ),
+        (
+            day(10).isoformat(),
+            "payment",
+            f"PAY-{expect_id(pay_b['payment']['id'], 'Payment')}",
+            "0.00",
+            "700.00",
+            "800.00",
+        ),
+        (today.isoformat(), "credit_note", note_number, "0.00", "100.00", "700.00"),
+    ]
+    assert s["entries"][0]["description"] == f"Invoice {b['number']}"
+    assert s["entries"][2]["description"] == "Payment (upi)"
+    assert s["entries"][4]["description"] == "damaged bag"
+    # what the customer owes: A 1000-300-100-100, B paid, C 400-200 from credit
+    assert s["closingBalance"]["amount"] == "700.00"
+    # aging on the statement: A's 500 is 50 days past due, C's 200 is 10 days past due
+    assert buckets(s["aging"]) == ["0.00", "200.00", "500.00", "0.00", "0.00"]
+
+    # a statement ending the day before another starts closes where the other opens
+    first = await statement(owner, cid, day(40), day(11))
+    second = await statement(owner, cid, day(10), today)
+    assert first["closingBalance"]["amount"] == "1200.00"
+    assert second["openingBalance"]["amount"] == "1200.00"
+    assert [e["kind"] for e in second["entries"]] == [
+        "invoice",
+        "payment",
+        "payment",
+        "credit_note",
+    ]
+    later = await statement(owner, cid, today + timedelta(days=1), today + timedelta(days=1))
+    assert later["openingBalance"]["amount"] == later["closingBalance"]["amount"] == "700.00"
+    assert later["entries"] == []
+
+
+async def test_aging_buckets_by_days_past_due(owner: Actor, other_owner: Actor) -> None:
+    """Boundaries: due today is current, 1-30 days past due ... 90+; paid and void
+    invoices are not aged; a partly paid invoice ages its balance. Per customer and for the
+    whole business, which another business's invoices do not reach."""
+    today = local_today()
+    first, second = await customer_id(owner, name="First"), await customer_id(owner, name="Second")
+    # amount -> days past due; each amount a power of two, so each sum names its invoices
+    plan = [
+        (first, "1", 0),
+        (first, "256", -5),
+        (first, "2", 1),
+        (first, "4", 30),
+        (second, "8", 31),
+        (second, "16", 60),
+        (first, "32", 61),
+        (second, "64", 90),
+        (first, "128", 91),
+    ]
+    for cid, amount, late in plan:
+        due = today - timedelta(days=late)
+        issued = min(due, today)
+        result = await invoice(
+            owner,
+            cid,
+            [{"description": "x", "quantity": "1", "unitPrice": amount, "taxRate": "0"}],
+            issueDate=issued.isoformat(),
+            dueDate=due.isoformat(),
+        )
+        assert result["__typename"] == "InvoicePayload", result
+    old = today - timedelta(days=200)
+    partly = (
+        await invoice(
+            owner,
+            second,
+            [{"description": "p", "quantity": "1", "unitPrice": "1024", "taxRate": "0"}],
+            issueDate=old.isoformat(),
+            dueDate=(today - timedelta(days=45)).isoformat(),
+        )
+    )["invoice"]
+    await pay(
+        owner, partly["id"], "24", "ag-1", receivedAt=at_ist(today - timedelta(days=40), "09:00")
+    )
+    paid = (
+        await invoice(
+            owner,
+            first,
+            [{"description": "q", "quantity": "1", "unitPrice": "512", "taxRate": "0"}],
+            issueDate=old.isoformat(),
+            dueDate=old.isoformat(),
+        )
+    )["invoice"]
+    await pay(owner, paid["id"], "512", "ag-2", receivedAt=at_ist(old, "09:00"))
+    void = (
+        await invoice(
+            owner,
+            second,
+            [{"description": "v", "quantity": "1", "unitPrice": "2048", "taxRate": "0"}],
+            issueDate=old.isoformat(),
+            dueDate=old.isoformat(),
+        )
+    )["invoice"]
+    await owner.gql(
+        'mutation($id: ID!) { voidInvoice(id: $id, reason: "dup") { __typename } }',
+        {"id": void["id"]},
+    )
+    elsewhere = await customer_id(other_owner)
+    await invoice(
+        other_owner,
+        elsewhere,
+        [{"description": "o", "quantity": "1", "unitPrice": "4096", "taxRate": "0"}],
+        issueDate=old.isoformat(),
+        dueDate=old.isoformat(),
+    )
+
+    business = (await owner.gql(f"{{ agingReport {{ {AGING} }} }}"))["data"]["agingReport"]
+    assert buckets(business) == ["257.00", "6.00", "1024.00", "96.00", "128.00"]
+    one = await statement(owner, first, today - timedelta(days=10), today)
+    two = await statement(owner, second, today - timedelta(days=10), today)
+    assert buckets(one["aging"]) == ["257.00", "6.00", "0.00", "32.00", "128.00"]
+    assert buckets(two["aging"]) == ["0.00", "0.00", "1024.00", "64.00", "0.00"]
+    # a statement that ends in the past ages (today's balances) as of its last day: 30
+    # days ago the invoices due up to then were current, the 61- and 91-day ones 31 and 61
+    past = await statement(owner, first, today - timedelta(days=40), today - timedelta(days=30))
+    assert buckets(past["aging"]) == ["263.00", "0.00", "32.00", "128.00", "0.00"]
+    theirs = (await other_owner.gql(f"{{ agingReport {{ {AGING} }} }}"))["data"]["agingReport"]
+    assert buckets(theirs) == ["0.00", "0.00", "0.00", "0.00", "4096.00"]
 
 
 async def test_payment_webhook_signed_and_idempotent(

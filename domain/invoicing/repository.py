@@ -13,13 +13,18 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
+    Text,
     and_,
     case,
     func,
+    literal,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
+from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
@@ -32,6 +37,7 @@ from domain.invoicing.models import (
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    PaymentMethodKind,
     PaymentState,
 )
 
@@ -376,86 +382,134 @@ class InvoiceRepository:
             }
         return out
 
-    async def statement_invoices(
-        self,
-        business_id: int,
-        customer_id: int,
-        before: date | None,
-        start: date | None,
-        end: date | None,
-    ) -> Sequence[Any]:
-        """Rows with what a statement shows (id, issue_date, number, total), attribute
-        access like the model: a 1,000-entry statement does not build ORM objects."""
-        stmt = select(Invoice.id, Invoice.issue_date, Invoice.number, Invoice.total).where(
-            Invoice.business_id == business_id,
-            Invoice.customer_id == customer_id,
-            Invoice.status != InvoiceStatus.VOID,
+    async def statement_opening(
+        self, business_id: int, customer_id: int, before_day: date, before_at: datetime
+    ) -> Decimal:
+        """What the customer owed when the statement starts: billed before its first day
+        minus money received and credit notes issued before its first instant, summed in
+        SQL (one statement, no rows)."""
+        billed = (
+            select(func.coalesce(func.sum(Invoice.total), 0))
+            .where(
+                Invoice.business_id == business_id,
+                Invoice.customer_id == customer_id,
+                Invoice.status != InvoiceStatus.VOID,
+                Invoice.issue_date < before_day,
+            )
+            .scalar_subquery()
         )
-        if before is not None:
-            stmt = stmt.where(Invoice.issue_date < before)
-        if start is not None:
-            stmt = stmt.where(Invoice.issue_date >= start)
-        if end is not None:
-            stmt = stmt.where(Invoice.issue_date <= end)
-        return (await self.s.execute(stmt.order_by(Invoice.issue_date, Invoice.id))).all()
+        received = (
+            select(func.coalesce(func.sum(Payment.amount + Payment.excess_to_credit), 0))
+            .where(
+                *self._money_in(business_id, customer_id),
+                Payment.received_at < before_at,
+            )
+            .scalar_subquery()
+        )
+        credited = (
+            select(func.coalesce(func.sum(CreditNote.amount), 0))
+            .where(
+                CreditNote.business_id == business_id,
+                CreditNote.customer_id == customer_id,
+                CreditNote.issued_at < before_at,
+            )
+            .scalar_subquery()
+        )
+        row = (await self.s.execute(select(billed, received, credited))).one()
+        return Decimal(row[0]) - Decimal(row[1]) - Decimal(row[2])
 
-    async def statement_payments(
-        self,
-        business_id: int,
-        customer_id: int,
-        start: datetime | None,
-        end: datetime | None,
-        before: datetime | None,
-    ) -> Sequence[Any]:
-        """Rows (id, received_at, method, reference, amount, excess_to_credit)."""
-        stmt = select(
-            Payment.id,
-            Payment.received_at,
-            Payment.method,
-            Payment.reference,
-            Payment.amount,
-            Payment.excess_to_credit,
-        ).where(
+    @staticmethod
+    def _money_in(business_id: int, customer_id: int) -> tuple[ColumnElement[bool], ...]:
+        """Completed payments that brought money in (paying from credit moves none)."""
+        return (
             Payment.business_id == business_id,
             Payment.customer_id == customer_id,
             Payment.state == PaymentState.COMPLETED,
+            Payment.method != PaymentMethodKind.CREDIT,
         )
-        if before is not None:
-            stmt = stmt.where(Payment.received_at < before)
-        if start is not None:
-            stmt = stmt.where(Payment.received_at >= start)
-        if end is not None:
-            stmt = stmt.where(Payment.received_at < end)
-        return (await self.s.execute(stmt.order_by(Payment.received_at, Payment.id))).all()
 
-    async def statement_credit_notes(
+    async def statement_entries(
         self,
         business_id: int,
         customer_id: int,
-        start: datetime | None,
-        end: datetime | None,
-        before: datetime | None,
-    ) -> Sequence[CreditNote]:
-        stmt = select(CreditNote).where(
+        start: date,
+        end: date,
+        start_at: datetime,
+        end_at: datetime,
+    ) -> Sequence[Row[Any]]:
+        """The range's invoices (by issue date, `start`..`end`), credit notes and money-in
+        payments (by time, `start_at` up to `end_at`) in one statement, unordered: rows of
+        (kind 0 invoice / 1 credit note / 2 payment, id, day (invoices), at (the others),
+        reference, text (reason or method), amount)."""
+        no_day = cast_(null(), Invoice.issue_date.type)
+        no_at = cast_(null(), CreditNote.issued_at.type)
+        invoices = select(
+            literal(0).label("kind"),
+            Invoice.id,
+            Invoice.issue_date.label("day"),
+            no_at.label("at"),
+            Invoice.number.label("reference"),
+            cast_(null(), Text()).label("text"),
+            Invoice.total.label("amount"),
+        ).where(
+            Invoice.business_id == business_id,
+            Invoice.customer_id == customer_id,
+            Invoice.status != InvoiceStatus.VOID,
+            Invoice.issue_date >= start,
+            Invoice.issue_date <= end,
+        )
+        notes = select(
+            literal(1),
+            CreditNote.id,
+            no_day,
+            CreditNote.issued_at,
+            CreditNote.number,
+            CreditNote.reason,
+            CreditNote.amount,
+        ).where(
             CreditNote.business_id == business_id,
             CreditNote.customer_id == customer_id,
+            CreditNote.issued_at >= start_at,
+            CreditNote.issued_at < end_at,
         )
-        if before is not None:
-            stmt = stmt.where(CreditNote.issued_at < before)
-        if start is not None:
-            stmt = stmt.where(CreditNote.issued_at >= start)
-        if end is not None:
-            stmt = stmt.where(CreditNote.issued_at < end)
-        return (await self.s.scalars(stmt.order_by(CreditNote.issued_at, CreditNote.id))).all()
+        payments = select(
+            literal(2),
+            Payment.id,
+            no_day,
+            Payment.received_at,
+            Payment.reference,
+            Payment.method,
+            Payment.amount + Payment.excess_to_credit,
+        ).where(
+            *self._money_in(business_id, customer_id),
+            Payment.received_at >= start_at,
+            Payment.received_at < end_at,
+        )
+        return (await self.s.execute(union_all(invoices, notes, payments))).all()
 
-    async def open_invoices(self, business_id: int, customer_id: int | None) -> Sequence[Any]:
-        """Rows (id, due_date, balance): what aging needs."""
-        stmt = select(Invoice.id, Invoice.due_date, Invoice.balance).where(
+    async def open_balance_by_due(
+        self,
+        business_id: int,
+        customer_id: int | None,
+        buckets: Sequence[tuple[date | None, date | None]],
+    ) -> list[Decimal]:
+        """Open balances summed per due-date bucket (due on or after the first date and
+        before the second; None leaves that side open), in one statement: aging without
+        reading the invoices."""
+        sums = []
+        for due_from, due_before in buckets:
+            inside: list[ColumnElement[bool]] = [Invoice.balance > 0]
+            if due_from is not None:
+                inside.append(Invoice.due_date >= due_from)
+            if due_before is not None:
+                inside.append(Invoice.due_date < due_before)
+            sums.append(func.coalesce(func.sum(case((and_(*inside), Invoice.balance))), 0))
+        stmt = select(*sums).where(
             Invoice.business_id == business_id, Invoice.status.in_(OPEN), Invoice.balance > 0
         )
         if customer_id is not None:
             stmt = stmt.where(Invoice.customer_id == customer_id)
-        return (await self.s.execute(stmt)).all()
+        return [Decimal(v) for v in (await self.s.execute(stmt)).one()]
 
     async def move_customer(self, business_id: int, source_id: int, target_id: int) -> int:
         moved = 0

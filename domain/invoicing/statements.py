@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -16,12 +15,12 @@ from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer
 from domain.customers.repository import CustomerRepository
-from domain.invoicing.models import Invoice, PaymentMethodKind
 from domain.invoicing.repository import InvoiceRepository
 from domain.invoicing.service import load_business, local_today
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 MAX_DAYS = 3660
+ZERO = Decimal(0)
 
 
 @dataclass
@@ -47,24 +46,25 @@ class Statement:
     aging: dict[str, Decimal] = field(default_factory=dict)
 
 
-def bucket(days_past_due: int) -> str:
-    if days_past_due <= 0:
-        return "current"
-    if days_past_due <= 30:
-        return "1-30"
-    if days_past_due <= 60:
-        return "31-60"
-    if days_past_due <= 90:
-        return "61-90"
-    return "90+"
+def aging_buckets(as_of: date) -> list[tuple[str, date | None, date | None]]:
+    """Each bucket's due dates as (name, due on or after, due before): a balance is
+    current until its due date passes, then 1-30 days past due, and so on."""
+    day = timedelta(days=1)
+    return [
+        ("current", as_of, None),
+        ("1-30", as_of - 30 * day, as_of),
+        ("31-60", as_of - 60 * day, as_of - 30 * day),
+        ("61-90", as_of - 90 * day, as_of - 60 * day),
+        ("90+", None, as_of - 90 * day),
+    ]
 
 
-def aging_of(invoices: Sequence[Invoice], as_of: date) -> dict[str, Decimal]:
-    result = dict.fromkeys(BUCKETS, Decimal(0))
-    for invoice in invoices:
-        if invoice.balance > 0:
-            result[bucket((as_of - invoice.due_date).days)] += invoice.balance
-    return result
+async def aging(
+    repo: InvoiceRepository, business_id: int, customer_id: int | None, as_of: date
+) -> dict[str, Decimal]:
+    buckets = aging_buckets(as_of)
+    sums = await repo.open_balance_by_due(business_id, customer_id, [(f, b) for _, f, b in buckets])
+    return {name: total for (name, _, _), total in zip(buckets, sums, strict=True)}
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -84,71 +84,30 @@ async def customer_statement(tx: Tx, customer_id: int, start: date, end: date) -
     tz = ZoneInfo(business.timezone)
     start_at, end_at = _local_midnight(start, tz), _local_midnight(end + timedelta(days=1), tz)
     repo = InvoiceRepository(tx.session)
-    before_invoices = await repo.statement_invoices(business_id, customer_id, start, None, None)
-    before_payments = await repo.statement_payments(business_id, customer_id, None, None, start_at)
-    before_notes = await repo.statement_credit_notes(business_id, customer_id, None, None, start_at)
-    money_in = [p for p in before_payments if p.method != PaymentMethodKind.CREDIT]
-    opening = (
-        sum((i.total for i in before_invoices), Decimal(0))
-        - sum((p.amount + p.excess_to_credit for p in money_in), Decimal(0))
-        - sum((n.amount for n in before_notes), Decimal(0))
-    )
+    opening = await repo.statement_opening(business_id, customer_id, start, start_at)
     rows: list[tuple[date, int, int, StatementEntry]] = []
-    for inv in await repo.statement_invoices(business_id, customer_id, None, start, end):
-        rows.append(
-            (
-                inv.issue_date,
-                0,
-                inv.id,
-                StatementEntry(
-                    inv.issue_date,
-                    "invoice",
-                    inv.number,
-                    f"Invoice {inv.number}",
-                    inv.total,
-                    Decimal(0),
-                    Decimal(0),
-                ),
+    for kind, row_id, day, at, reference, text, amount in await repo.statement_entries(
+        business_id, customer_id, start, end, start_at, end_at
+    ):
+        if kind == 0:
+            entry = StatementEntry(
+                day, "invoice", reference, f"Invoice {reference}", amount, ZERO, ZERO
             )
-        )
-    for note in await repo.statement_credit_notes(business_id, customer_id, start_at, end_at, None):
-        day = note.issued_at.astimezone(tz).date()
-        rows.append(
-            (
-                day,
-                1,
-                note.id,
-                StatementEntry(
-                    day,
-                    "credit_note",
-                    note.number,
-                    note.reason,
-                    Decimal(0),
-                    note.amount,
-                    Decimal(0),
-                ),
-            )
-        )
-    for pay in await repo.statement_payments(business_id, customer_id, start_at, end_at, None):
-        if pay.method == PaymentMethodKind.CREDIT:
-            continue
-        day = pay.received_at.astimezone(tz).date()
-        rows.append(
-            (
-                day,
-                2,
-                pay.id,
-                StatementEntry(
+        else:
+            day = at.astimezone(tz).date()
+            if kind == 1:
+                entry = StatementEntry(day, "credit_note", reference, text, ZERO, amount, ZERO)
+            else:
+                entry = StatementEntry(
                     day,
                     "payment",
-                    pay.reference or f"PAY-{pay.id}",
-                    f"Payment ({pay.method})",
-                    Decimal(0),
-                    pay.amount + pay.excess_to_credit,
-                    Decimal(0),
-                ),
-            )
-        )
+                    reference or f"PAY-{row_id}",
+                    f"Payment ({text})",
+                    ZERO,
+                    amount,
+                    ZERO,
+                )
+        rows.append((day, kind, row_id, entry))
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
     balance = opening
     entries = []
@@ -156,7 +115,6 @@ async def customer_statement(tx: Tx, customer_id: int, start: date, end: date) -
         balance += entry.debit - entry.credit
         entry.balance = balance
         entries.append(entry)
-    open_invoices = await repo.open_invoices(business_id, customer_id)
     as_of = min(end, local_today(tx, business))
     return Statement(
         customer,
@@ -166,15 +124,15 @@ async def customer_statement(tx: Tx, customer_id: int, start: date, end: date) -
         opening,
         entries,
         balance,
-        aging_of(open_invoices, as_of),
+        await aging(repo, business_id, customer_id, as_of),
     )
 
 
 async def business_aging(tx: Tx) -> dict[str, Decimal]:
     business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
     business = await load_business(tx)
-    invoices = await InvoiceRepository(tx.session).open_invoices(business_id, None)
-    return aging_of(invoices, local_today(tx, business))
+    repo = InvoiceRepository(tx.session)
+    return await aging(repo, business_id, None, local_today(tx, business))
 
 
 def statement_csv(statement: Statement) -> str:

@@ -370,8 +370,13 @@ class Statement:
     entries: list[StatementEntry]
     closing_balance: Money
     aging: AgingBuckets
-    csv: str
     pdf_url: str | None
+    csv_of: strawberry.Private[Callable[[], str]]
+
+    @strawberry.field
+    def csv(self) -> str:
+        """Written only when asked for: a long statement's CSV costs as much as its entries."""
+        return self.csv_of()
 
 
 @strawberry.type
