@@ -436,7 +436,7 @@ class InvoiceRepository:
         end: date,
         start_at: datetime,
         end_at: datetime,
-    ) -> Sequence[Row[Any]]:
+    ) -> Sequence[Any]:
         """The range's invoices (by issue date, `start`..`end`), credit notes and money-in
         payments (by time, `start_at` up to `end_at`) in one statement, unordered: rows of
         (kind 0 invoice / 1 credit note / 2 payment, id, day (invoices), at (the others),
