@@ -42,6 +42,8 @@ from domain.invoicing.models import (
 )
 
 OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID)
+# statement_entries' first column; also the order of entries on one day
+INVOICE_ENTRY, CREDIT_NOTE_ENTRY, PAYMENT_ENTRY = 0, 1, 2
 
 
 @dataclass
@@ -439,12 +441,12 @@ class InvoiceRepository:
     ) -> Sequence[Any]:
         """The range's invoices (by issue date, `start`..`end`), credit notes and money-in
         payments (by time, `start_at` up to `end_at`) in one statement, unordered: rows of
-        (kind 0 invoice / 1 credit note / 2 payment, id, day (invoices), at (the others),
+        (INVOICE_ENTRY / CREDIT_NOTE_ENTRY / PAYMENT_ENTRY, id, day (invoices), at (others),
         reference, text (reason or method), amount)."""
         no_day = cast_(null(), Invoice.issue_date.type)
         no_at = cast_(null(), CreditNote.issued_at.type)
         invoices = select(
-            literal(0).label("kind"),
+            literal(INVOICE_ENTRY).label("kind"),
             Invoice.id,
             Invoice.issue_date.label("day"),
             no_at.label("at"),
@@ -459,7 +461,7 @@ class InvoiceRepository:
             Invoice.issue_date <= end,
         )
         notes = select(
-            literal(1),
+            literal(CREDIT_NOTE_ENTRY),
             CreditNote.id,
             no_day,
             CreditNote.issued_at,
@@ -473,7 +475,7 @@ class InvoiceRepository:
             CreditNote.issued_at < end_at,
         )
         payments = select(
-            literal(2),
+            literal(PAYMENT_ENTRY),
             Payment.id,
             no_day,
             Payment.received_at,

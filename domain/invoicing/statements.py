@@ -15,7 +15,7 @@ from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer
 from domain.customers.repository import CustomerRepository
-from domain.invoicing.repository import InvoiceRepository
+from domain.invoicing.repository import CREDIT_NOTE_ENTRY, INVOICE_ENTRY, InvoiceRepository
 from domain.invoicing.service import load_business, local_today
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
@@ -89,13 +89,13 @@ async def customer_statement(tx: Tx, customer_id: int, start: date, end: date) -
     for kind, row_id, day, at, reference, text, amount in await repo.statement_entries(
         business_id, customer_id, start, end, start_at, end_at
     ):
-        if kind == 0:
+        if kind == INVOICE_ENTRY:
             entry = StatementEntry(
                 day, "invoice", reference, f"Invoice {reference}", amount, ZERO, ZERO
             )
         else:
             day = at.astimezone(tz).date()
-            if kind == 1:
+            if kind == CREDIT_NOTE_ENTRY:
                 entry = StatementEntry(day, "credit_note", reference, text, ZERO, amount, ZERO)
             else:
                 entry = StatementEntry(
