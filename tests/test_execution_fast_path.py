@@ -135,17 +135,7 @@ class Query:
 
     @strawberry.field
     def rows(self) -> list[Row]:
-        return [
-            Row(
-                id=strawberry.ID(str(i)),
-                name=f"row {i}",
-                note=None if i % 2 else f"note {i}",
-                colour=Colour.RED if i % 2 else Colour.BLUE,
-                total=Amount(amount=Decimal(i) / 3, currency="INR"),
-                maybe_total=None if i % 3 else Amount(amount=Decimal(i), currency="KES"),
-            )
-            for i in range(5)
-        ]
+        return [_row(i) for i in range(5)]
 
     @strawberry.field
     def broken(self) -> list[Row | None]:

@@ -351,6 +351,19 @@ def buckets(aging: dict[str, Any]) -> list[str]:
     ]
 
 
+async def dated_invoice(
+    actor: Actor, cid: str, amount: str, issued: date, due: date | None = None
+) -> dict[str, Any]:
+    """A one-line, tax-free invoice with the given dates."""
+    extra = {"issueDate": issued.isoformat()}
+    if due is not None:
+        extra["dueDate"] = due.isoformat()
+    line = {"description": f"Goods {amount}", "quantity": "1", "unitPrice": amount, "taxRate": "0"}
+    result = await invoice(actor, cid, [line], **extra)
+    assert result["__typename"] == "InvoicePayload", result
+    return result["invoice"]  # type: ignore[no-any-return]
+
+
 async def test_statement_entries_opening_balance_and_what_it_leaves_out(owner: Actor) -> None:
     """Void invoices, reversed payments and payments from kept credit are not on a
     statement; a payment's excess kept as credit is; payments and credit notes fall on the
@@ -360,13 +373,9 @@ async def test_statement_entries_opening_balance_and_what_it_leaves_out(owner: A
     cid = await customer_id(owner)
 
     async def bill(amount: str, issued: int, due: int | None = None) -> dict[str, Any]:
-        line = [
-            {"description": f"Goods {amount}", "quantity": "1", "unitPrice": amount, "taxRate": "0"}
-        ]
-        extra = {"issueDate": day(issued).isoformat()}
-        if due is not None:
-            extra["dueDate"] = day(due).isoformat()
-        return (await invoice(owner, cid, line, **extra))["invoice"]
+        return await dated_invoice(
+            owner, cid, amount, day(issued), None if due is None else day(due)
+        )
 
     a = await bill("1000", 50, due=50)
     await pay(owner, a["id"], "300", "st-a1", receivedAt=at_ist(day(45), "10:00"))
@@ -484,59 +493,20 @@ async def test_aging_buckets_by_days_past_due(owner: Actor, other_owner: Actor) 
     ]
     for cid, amount, late in plan:
         due = today - timedelta(days=late)
-        issued = min(due, today)
-        result = await invoice(
-            owner,
-            cid,
-            [{"description": "x", "quantity": "1", "unitPrice": amount, "taxRate": "0"}],
-            issueDate=issued.isoformat(),
-            dueDate=due.isoformat(),
-        )
-        assert result["__typename"] == "InvoicePayload", result
+        await dated_invoice(owner, cid, amount, min(due, today), due)
     old = today - timedelta(days=200)
-    partly = (
-        await invoice(
-            owner,
-            second,
-            [{"description": "p", "quantity": "1", "unitPrice": "1024", "taxRate": "0"}],
-            issueDate=old.isoformat(),
-            dueDate=(today - timedelta(days=45)).isoformat(),
-        )
-    )["invoice"]
+    partly = await dated_invoice(owner, second, "1024", old, today - timedelta(days=45))
     await pay(
         owner, partly["id"], "24", "ag-1", receivedAt=at_ist(today - timedelta(days=40), "09:00")
     )
-    paid = (
-        await invoice(
-            owner,
-            first,
-            [{"description": "q", "quantity": "1", "unitPrice": "512", "taxRate": "0"}],
-            issueDate=old.isoformat(),
-            dueDate=old.isoformat(),
-        )
-    )["invoice"]
+    paid = await dated_invoice(owner, first, "512", old, old)
     await pay(owner, paid["id"], "512", "ag-2", receivedAt=at_ist(old, "09:00"))
-    void = (
-        await invoice(
-            owner,
-            second,
-            [{"description": "v", "quantity": "1", "unitPrice": "2048", "taxRate": "0"}],
-            issueDate=old.isoformat(),
-            dueDate=old.isoformat(),
-        )
-    )["invoice"]
+    void = await dated_invoice(owner, second, "2048", old, old)
     await owner.gql(
         'mutation($id: ID!) { voidInvoice(id: $id, reason: "dup") { __typename } }',
         {"id": void["id"]},
     )
-    elsewhere = await customer_id(other_owner)
-    await invoice(
-        other_owner,
-        elsewhere,
-        [{"description": "o", "quantity": "1", "unitPrice": "4096", "taxRate": "0"}],
-        issueDate=old.isoformat(),
-        dueDate=old.isoformat(),
-    )
+    await dated_invoice(other_owner, await customer_id(other_owner), "4096", old, old)
 
     business = (await owner.gql(f"{{ agingReport {{ {AGING} }} }}"))["data"]["agingReport"]
     assert buckets(business) == ["257.00", "6.00", "1024.00", "96.00", "128.00"]
