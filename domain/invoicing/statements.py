@@ -18,7 +18,6 @@ from domain.customers.repository import CustomerRepository
 from domain.invoicing.repository import CREDIT_NOTE_ENTRY, INVOICE_ENTRY, InvoiceRepository
 from domain.invoicing.service import load_business, local_today
 
-BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 MAX_DAYS = 3660
 ZERO = Decimal(0)
 
