@@ -28,7 +28,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,7 @@ import orjson
 from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bench.processes import clean_env, free_port, server_process
 from domain.core.contact import normalize_email, normalize_phone
 from domain.core.counters import Counter, format_number
 from domain.core.errors import ErrorCollector, ValidationFailed
@@ -971,59 +971,21 @@ SCENARIOS = [
 # --------------------------------------------------------------------------------------
 # The server and the measurement
 # --------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serve(url: str, backend: str) -> Iterator[str]:
     """`khata serve` as its own process (uvicorn, one worker), no Redis: the client and
     the server each get a core."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KHATA_")}
-    env.pop("REDIS_URL", None)
-    env.update(
-        {
-            "DATABASE_URL": url,
-            "KHATA_LOG_LEVEL": "WARNING",
-            "KHATA_AUTO_MIGRATE": "false",
-            "KHATA_ENV": "development",
-        }
+    env = clean_env(
+        DATABASE_URL=url,
+        KHATA_LOG_LEVEL="WARNING",
+        KHATA_AUTO_MIGRATE="false",
+        KHATA_ENV="development",
     )
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    log = (DATA_DIR / f"server_{backend}.log").open("w")
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "khata_cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"server exited; see {log.name}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"server did not start; see {log.name}")
-            time.sleep(0.1)
+    argv = [sys.executable, "-m", "khata_cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    log_path = DATA_DIR / f"server_{backend}.log"
+    with server_process(argv, port, env, ROOT, log_path, "server") as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @dataclass

@@ -45,7 +45,6 @@ import platform
 import random
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -64,6 +63,7 @@ import httpx
 import orjson
 
 from bench.http_client import Connection
+from bench.processes import clean_env, free_port, server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / ".data"
@@ -843,12 +843,6 @@ def run_server(which: str, port: int) -> None:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     name: str
@@ -862,41 +856,13 @@ class Server:
 @contextmanager
 def serve(which: str) -> Iterator[Server]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KHATA_")}
-    env.pop("REDIS_URL", None)
-    env.pop("DATABASE_URL", None)
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    log_file = (DATA_DIR / f"invoicing_{which}.log").open("w")
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bench.invoicing", "--serve", which, "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"{which} server exited; see {log_file.name}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{which} server did not start; see {log_file.name}")
-            time.sleep(0.1)
-        yield Server(which, base, proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log_file.close()
+    argv = [sys.executable, "-m", "bench.invoicing", "--serve", which, "--port", str(port)]
+    log_path = DATA_DIR / f"invoicing_{which}.log"
+    with server_process(argv, port, clean_env(), ROOT, log_path, f"{which} server") as (
+        base,
+        pid,
+    ):
+        yield Server(which, base, pid)
 
 
 # --------------------------------------------------------------------------------------
