@@ -46,7 +46,7 @@ import orjson
 from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bench.processes import clean_env, free_port, server_process
+from bench.processes import app_client, clean_env, free_port, server_process
 from domain.core.contact import normalize_email, normalize_phone
 from domain.core.counters import Counter, format_number
 from domain.core.errors import ErrorCollector, ValidationFailed
@@ -655,41 +655,30 @@ LOGIN = """mutation($input: LoginInput!) { login(input: $input) { __typename
 
 async def sign_up_businesses(url: str, plans: list[BusinessPlan], owner_email: str) -> None:
     """Through the real GraphQL API, in process (the app is the same one served later)."""
-    from domain.core.settings import Settings
-    from schema.app import create_app
     from schema.relay import expect_id
-    from workers.runtime import Runtime
 
-    settings = Settings(database_url=url, redis_url=None, log_level="WARNING", auto_migrate=False)
-    rt = Runtime.build(settings)
-    await rt.start(sweep=False)
-    try:
-        app = create_app(settings, runtime=rt)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            for i, plan in enumerate(plans):
-                email = owner_email if i == 0 else f"owner-{plan.key}@bench.example"
-                resp = await client.post(
-                    "/graphql",
-                    json={
-                        "query": SIGN_UP,
-                        "variables": {
-                            "input": {
-                                "email": email,
-                                "password": PASSWORD,
-                                "name": f"Owner {plan.key}",
-                                "business": {"name": plan.name, "country": plan.country},
-                            }
-                        },
+    async with app_client(url, auto_migrate=False) as client:
+        for i, plan in enumerate(plans):
+            email = owner_email if i == 0 else f"owner-{plan.key}@bench.example"
+            resp = await client.post(
+                "/graphql",
+                json={
+                    "query": SIGN_UP,
+                    "variables": {
+                        "input": {
+                            "email": email,
+                            "password": PASSWORD,
+                            "name": f"Owner {plan.key}",
+                            "business": {"name": plan.name, "country": plan.country},
+                        }
                     },
-                )
-                result = resp.json()["data"]["signUp"]
-                if result["__typename"] != "SignUpPayload":
-                    raise SystemExit(f"sign-up failed: {result}")
-                plan.gid = result["business"]["id"]
-                plan.row_id = expect_id(plan.gid, "Business")
-    finally:
-        await rt.stop()
+                },
+            )
+            result = resp.json()["data"]["signUp"]
+            if result["__typename"] != "SignUpPayload":
+                raise SystemExit(f"sign-up failed: {result}")
+            plan.gid = result["business"]["id"]
+            plan.row_id = expect_id(plan.gid, "Business")
 
 
 async def load_customers(

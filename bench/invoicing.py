@@ -63,7 +63,7 @@ import httpx
 import orjson
 
 from bench.http_client import Connection
-from bench.processes import clean_env, free_port, server_process
+from bench.processes import app_client, clean_env, free_port, server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / ".data"
@@ -191,41 +191,29 @@ async def fresh_database() -> None:
 
 async def sign_up() -> str:
     """One business through the real GraphQL API, in process."""
-    from domain.core.settings import Settings
-    from schema.app import create_app
-    from workers.runtime import Runtime
-
-    settings = Settings(database_url=PG_URL, redis_url=None, log_level="WARNING")
-    rt = Runtime.build(settings)
-    await rt.start(sweep=False)
-    try:
-        app = create_app(settings, runtime=rt)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            resp = await client.post(
-                "/graphql",
-                json={
-                    "query": SIGN_UP,
-                    "variables": {
-                        "input": {
-                            "email": OWNER_EMAIL,
-                            "password": PASSWORD,
-                            "name": "Bench Owner",
-                            "business": {
-                                "name": "Sahyadri Wholesale Traders",
-                                "country": "IN",
-                                "taxId": GSTIN,
-                            },
-                        }
-                    },
+    async with app_client(PG_URL) as client:
+        resp = await client.post(
+            "/graphql",
+            json={
+                "query": SIGN_UP,
+                "variables": {
+                    "input": {
+                        "email": OWNER_EMAIL,
+                        "password": PASSWORD,
+                        "name": "Bench Owner",
+                        "business": {
+                            "name": "Sahyadri Wholesale Traders",
+                            "country": "IN",
+                            "taxId": GSTIN,
+                        },
+                    }
                 },
-            )
-        result = resp.json()["data"]["signUp"]
-        if result["__typename"] != "SignUpPayload":
-            raise SystemExit(f"sign-up failed: {result}")
-        return str(result["business"]["id"])
-    finally:
-        await rt.stop()
+            },
+        )
+    result = resp.json()["data"]["signUp"]
+    if result["__typename"] != "SignUpPayload":
+        raise SystemExit(f"sign-up failed: {result}")
+    return str(result["business"]["id"])
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""A benchmark's server as a child process: a free port, wait for /healthz, stop it."""
+"""A benchmark's server as a child process (a free port, wait for /healthz, stop it), and
+the app in process for set-up through the API."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -60,3 +62,21 @@ def server_process(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@asynccontextmanager
+async def app_client(database_url: str, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app in this process (no Redis, no sweep), for set-up through the API."""
+    from domain.core.settings import Settings
+    from schema.app import create_app
+    from workers.runtime import Runtime
+
+    config = Settings(database_url=database_url, redis_url=None, log_level="WARNING", **settings)
+    rt = Runtime.build(config)
+    await rt.start(sweep=False)
+    try:
+        transport = httpx.ASGITransport(app=create_app(config, runtime=rt))
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            yield client
+    finally:
+        await rt.stop()
