@@ -478,7 +478,7 @@ class Generator:
 
         billed = paid = Decimal(0)
         invoice_count, last_invoice_at, avg_days = 0, None, None
-        payment_status = PaymentStatus.NONE
+        payment_status, oldest_open_due = PaymentStatus.NONE, None
         if r.random() < 0.45:
             invoice_count = min(1 + int(r.expovariate(1 / 8)), 400)
             unit = {"INR": 1800.0, "KES": 3500.0, "OMR": 18.0, "ZAR": 450.0}[currency]
@@ -491,12 +491,10 @@ class Generator:
             span = max((self.now - created_at).total_seconds(), 1.0)
             last_invoice_at = created_at + timedelta(seconds=r.uniform(0, span))
             avg_days = quantize(Decimal(str(round(r.uniform(0, 45), 1))), "OMR")
-            if billed == paid:
-                payment_status = PaymentStatus.GOOD
-            else:
-                payment_status = r.choice(
-                    [PaymentStatus.GOOD, PaymentStatus.WARNING, PaymentStatus.OVERDUE]
-                )
+            payment_status = PaymentStatus.GOOD
+            if billed != paid:  # something open: partly paid, due later, or overdue
+                payment_status = r.choice([PaymentStatus.GOOD, PaymentStatus.WARNING])
+                oldest_open_due = (self.now + timedelta(days=r.randint(-90, 30))).date()
         tags = (
             clean_tags(r.sample(TAGS, r.choice([1, 1, 2, 3])), ErrorCollector())
             if r.random() < 0.3
@@ -544,6 +542,7 @@ class Generator:
             "invoice_count": invoice_count,
             "last_invoice_at": last_invoice_at,
             "payment_status": payment_status,
+            "oldest_open_due": oldest_open_due,
             "avg_days_to_pay": avg_days,
             "merged_into_id": None,
             "deactivated_at": updated_at if status != CustomerStatus.ACTIVE else None,

@@ -442,7 +442,7 @@ async def load(args: argparse.Namespace, business_gid: str) -> dict[str, Any]:
                 "outstanding": Decimal(0),
                 "count": 0,
                 "last": None,
-                "overdue": 0,
+                "oldest_due": None,
                 "partial": 0,
                 "days": [],
             }
@@ -601,7 +601,8 @@ async def load(args: argparse.Namespace, business_gid: str) -> dict[str, Any]:
                 s["outstanding"] += balance
                 s["count"] += 1
                 s["last"] = issue if s["last"] is None else max(s["last"], issue)
-                s["overdue"] += balance > 0 and due < today
+                if balance > 0 and status in ("issued", "sent", "partially_paid"):
+                    s["oldest_due"] = due if s["oldest_due"] is None else min(s["oldest_due"], due)
                 s["partial"] += status == "partially_paid"
                 if paid_at is not None:
                     s["days"].append(max((paid_at.astimezone(TZ).date() - issue).days, 0))
@@ -621,6 +622,7 @@ async def load(args: argparse.Namespace, business_gid: str) -> dict[str, Any]:
                     invoice_count=0,
                     last_invoice_at=None,
                     payment_status=PaymentStatus.NONE,
+                    oldest_open_due=None,
                     avg_days_to_pay=None,
                 )
                 continue
@@ -631,11 +633,8 @@ async def load(args: argparse.Namespace, business_gid: str) -> dict[str, Any]:
                 outstanding=quantize(s["outstanding"], "INR"),
                 invoice_count=s["count"],
                 last_invoice_at=local_midnight_utc(s["last"]),
-                payment_status=PaymentStatus.OVERDUE
-                if s["overdue"]
-                else PaymentStatus.WARNING
-                if s["partial"]
-                else PaymentStatus.GOOD,
+                payment_status=PaymentStatus.WARNING if s["partial"] else PaymentStatus.GOOD,
+                oldest_open_due=s["oldest_due"],
                 avg_days_to_pay=quantize(Decimal(sum(days)) / len(days), "USD") if days else None,
             )
         cust_cols = columns_of(Customer)

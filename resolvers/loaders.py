@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from domain.accounts.repository import AccountsRepository
+from domain.core.errors import NotFound
 from domain.customers.models import Customer, CustomerAddress
 from domain.customers.repository import CustomerRepository
 from domain.invoicing.models import CreditNote, Invoice, InvoiceEvent, InvoiceLine, Payment
 from domain.invoicing.repository import InvoiceRepository
+from domain.invoicing.service import business_today
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -59,6 +62,18 @@ class Loaders:
                     business_id
                 )
         return str(self.ctx.business_cache[business_id].currency)
+
+    async def business_today(self, business_id: int) -> date:
+        """The business's own date now (overdue is by its calendar), from the request's
+        business cache; one read on a miss."""
+        cache = self.ctx.business_cache
+        if business_id not in cache:
+            async with self.ctx.rt.db.read() as session:
+                business = await AccountsRepository(session).business(business_id)
+            if business is None:
+                raise NotFound("business")
+            cache[business_id] = business
+        return business_today(cache[business_id], self.ctx.rt.clock.now())
 
     async def _addresses(self, ids: Sequence[int]) -> list[list[CustomerAddress]]:
         rows = await self._scoped(lambda s, b: CustomerRepository(s).addresses_for(b, ids))

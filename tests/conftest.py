@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from domain.core.clock import FrozenClock
 from domain.core.settings import Settings
 from domain.migrations.run import upgrade
 from schema.app import create_app
@@ -26,6 +28,7 @@ from workers.runtime import Runtime
 
 BACKEND = os.environ.get("KHATA_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("KHATA_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+TEST_IP = "203.0.113.7"  # the test client's address
 REDIS_URL = os.environ.get("KHATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -85,9 +88,23 @@ def app(runtime: Runtime) -> Any:
 
 @pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))
+    transport = httpx.ASGITransport(app=app, client=(TEST_IP, 5555))
     async with httpx.AsyncClient(transport=transport, base_url="http://khata.test") as c:
         yield c
+
+
+@pytest.fixture
+async def clocked(runtime: Runtime) -> AsyncIterator[tuple[httpx.AsyncClient, FrozenClock]]:
+    """The same database behind a second app whose clock the test moves (no sleeping)."""
+    clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
+    rt = Runtime.build(runtime.settings, clock=clock)
+    await rt.start(sweep=False)
+    transport = httpx.ASGITransport(app=create_app(rt.settings, runtime=rt), client=(TEST_IP, 5555))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://khata.test") as c:
+            yield c, clock
+    finally:
+        await rt.stop()
 
 
 async def run_jobs(rt: Runtime) -> None:
@@ -132,6 +149,17 @@ class Actor:
         self, query: str, variables: dict[str, Any] | None = None, **kw: Any
     ) -> dict[str, Any]:
         return await gql(self.client, query, variables, headers=self.headers, **kw)
+
+    async def sign_in_again(self) -> None:
+        """A fresh session token: a test that moves the clock by days outlives the first."""
+        body = await gql(
+            self.client,
+            "mutation($input: LoginInput!) { login(input: $input) { __typename "
+            "... on AuthPayload { token } } }",
+            {"input": {"email": self.email, "password": self.password}},
+        )
+        assert body["data"]["login"]["__typename"] == "AuthPayload", body
+        self.token = body["data"]["login"]["token"]
 
 
 async def gql(

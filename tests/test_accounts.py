@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,11 +15,8 @@ from sqlalchemy import select
 from domain.accounts.models import AccessToken, ApiKey
 from domain.core.audit import AuditEvent
 from domain.core.clock import FrozenClock
-from schema.app import create_app
-from tests.conftest import Actor, create_customer, gql, run_jobs, sign_up
+from tests.conftest import TEST_IP, Actor, create_customer, gql, run_jobs, sign_up
 from workers.runtime import Runtime
-
-TEST_IP = "203.0.113.7"  # the test client's address (see conftest.client)
 
 SIGN_UP = """
 mutation($input: SignUpInput!) { signUp(input: $input) {
@@ -943,20 +939,6 @@ async def test_api_key_cannot_list_staff(client: httpx.AsyncClient, owner: Actor
 
 
 # --------------------------------------------------------------------------- with a clock
-
-
-@pytest.fixture
-async def clocked(runtime: Runtime) -> AsyncIterator[tuple[httpx.AsyncClient, FrozenClock]]:
-    """The same database behind a second app whose clock the test moves (no sleeping)."""
-    clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
-    rt = Runtime.build(runtime.settings, clock=clock)
-    await rt.start(sweep=False)
-    transport = httpx.ASGITransport(app=create_app(rt.settings, runtime=rt), client=(TEST_IP, 5555))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://khata.test") as c:
-            yield c, clock
-    finally:
-        await rt.stop()
 
 
 async def test_session_token_expires(

@@ -10,9 +10,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import orjson
 from sqlalchemy import func, select
 
+from domain.core.clock import FrozenClock
 from domain.core.signing import sign_webhook
 from domain.invoicing.models import Payment
 from schema.relay import expect_id
@@ -101,12 +103,68 @@ async def test_invoice_with_gst_and_customer_summary(owner: Actor) -> None:
         {"id": cid},
     )
     fin = body["data"]["customer"]["financial"]
+    today = datetime.now(ZoneInfo("Asia/Kolkata")).date()
     assert fin == {
         "totalBilled": {"amount": "1738.60"},
         "outstanding": {"amount": "1738.60"},
         "invoiceCount": 1,
-        "paymentStatus": "OVERDUE",
-    } or fin["paymentStatus"] in ("GOOD", "OVERDUE")
+        "paymentStatus": "OVERDUE" if today > date(2026, 11, 16) else "GOOD",
+    }
+
+
+FINANCIAL = """query($id: ID!) { customer(id: $id) { financial {
+  paymentStatus oldestOpenDue outstanding { amount } } } }"""
+
+
+async def test_payment_status_turns_overdue_when_a_due_date_passes(
+    clocked: tuple[httpx.AsyncClient, FrozenClock],
+) -> None:
+    """Nothing is written when a due date passes: "overdue" is derived when read, from
+    the oldest open due date that every write keeps exact."""
+    client, clock = clocked
+    owner = await sign_up(client)
+    cid = await customer_id(owner, paymentTerms="NET_15")
+
+    async def status(customer: str = cid) -> tuple[str, str | None, str]:
+        fin = (await owner.gql(FINANCIAL, {"id": customer}))["data"]["customer"]["financial"]
+        return fin["paymentStatus"], fin["oldestOpenDue"], fin["outstanding"]["amount"]
+
+    assert await status() == ("NONE", None, "0.00")
+    line = [{"description": "Seeds", "quantity": "1", "unitPrice": "100", "taxRate": "0"}]
+    first = (await invoice(owner, cid, line))["invoice"]
+    due = first["dueDate"]
+    assert await status() == ("GOOD", due, "100.00")
+    clock.advance(days=15)  # the due day itself is not overdue yet
+    await owner.sign_in_again()
+    assert await status() == ("GOOD", due, "100.00")
+    clock.advance(days=1)
+    await owner.sign_in_again()
+    assert await status() == ("OVERDUE", due, "100.00")
+
+    # A later invoice does not hide the older one; a part payment leaves it overdue.
+    second = (await invoice(owner, cid, line))["invoice"]
+    assert await status() == ("OVERDUE", due, "200.00")
+    assert (await pay(owner, first["id"], "40", "k-1"))["__typename"] == "PaymentPayload"
+    assert await status() == ("OVERDUE", due, "160.00")
+    # Paid off, the oldest open one is the second (partly paid: a warning, not overdue).
+    assert (await pay(owner, first["id"], "60", "k-2"))["__typename"] == "PaymentPayload"
+    assert (await pay(owner, second["id"], "10", "k-3"))["__typename"] == "PaymentPayload"
+    assert await status() == ("WARNING", second["dueDate"], "90.00")
+    assert (await pay(owner, second["id"], "90", "k-4"))["__typename"] == "PaymentPayload"
+    assert await status() == ("GOOD", None, "0.00")
+
+    # Merging in a customer with an overdue invoice makes the target overdue from then.
+    other = await customer_id(owner, name="Other Customer", paymentTerms="DUE_ON_RECEIPT")
+    back = (date.fromisoformat(due) - timedelta(days=5)).isoformat()
+    late = (await invoice(owner, other, line, issueDate=back))["invoice"]
+    assert late["dueDate"] == back
+    assert (await status(other))[0] == "OVERDUE"
+    merged = await owner.gql(
+        "mutation($input: MergeCustomersInput!) { mergeCustomers(input: $input) { __typename } }",
+        {"input": {"sourceId": other, "targetId": cid}},
+    )
+    assert merged["data"]["mergeCustomers"]["__typename"] == "MergePayload", merged
+    assert await status() == ("OVERDUE", back, "100.00")
 
 
 async def test_omr_three_decimals(client: Any) -> None:

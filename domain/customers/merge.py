@@ -11,9 +11,11 @@ from domain.core.tx import Tx
 from domain.core.viewer import Role
 from domain.customers.models import (
     PROFILE_RANK,
+    STATUS_RANK,
     Customer,
     CustomerMerge,
     CustomerStatus,
+    PaymentStatus,
     ProfileType,
 )
 from domain.customers.repository import CustomerRepository
@@ -99,6 +101,13 @@ async def merge_customers(
         not target.last_invoice_at or source.last_invoice_at > target.last_invoice_at
     ):
         target.last_invoice_at = source.last_invoice_at
+    # The source's open invoices are the target's now: its oldest due date and its
+    # worse status come along (the two statuses were exact for their own invoices).
+    dues = [d for d in (target.oldest_open_due, source.oldest_open_due) if d is not None]
+    target.oldest_open_due = min(dues, default=None)
+    target.payment_status = max(
+        target.payment_status, source.payment_status, key=lambda s: STATUS_RANK[PaymentStatus(s)]
+    )
     refresh_derived(target)
     target.updated_at = tx.now()
     await repo.set_tags(target.business_id, target.id, target.tags)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -49,6 +49,20 @@ class PaymentStatus(StrEnum):
     GOOD = "good"
     WARNING = "warning"
     OVERDUE = "overdue"
+
+
+# Worst first when two summaries meet (a merge); OVERDUE is never stored (see below).
+STATUS_RANK = {PaymentStatus.NONE: 0, PaymentStatus.GOOD: 1, PaymentStatus.WARNING: 2}
+
+
+def payment_status_on(stored: str, oldest_open_due: date | None, today: date) -> PaymentStatus:
+    """A customer is overdue from the day after its oldest open invoice fell due: that
+    depends on the day it is read, so it is derived here rather than stored, where it
+    went stale as soon as a due date passed without a write. The stored status is the
+    part that only writes change (none / good / warning)."""
+    if oldest_open_due is not None and oldest_open_due < today:
+        return PaymentStatus.OVERDUE
+    return PaymentStatus(stored)
 
 
 class AddressKind(StrEnum):
@@ -167,6 +181,8 @@ class Customer(Base):
     invoice_count: Mapped[int] = mapped_column(default=0)
     last_invoice_at: Mapped[datetime | None]
     payment_status: Mapped[str] = mapped_column(String(10), default=PaymentStatus.NONE)
+    # Earliest due date of the open invoices with a balance (payment_status_on).
+    oldest_open_due: Mapped[date | None]
     avg_days_to_pay: Mapped[Decimal | None] = mapped_column(MoneyColumn())
     # Overpayments kept for the customer (owner's choice); later invoices can use it.
     credit_balance: Mapped[Decimal] = mapped_column(MoneyColumn(), default=Decimal(0))

@@ -307,7 +307,6 @@ class InvoiceRepository:
         self,
         business_id: int,
         customer_ids: Sequence[int],
-        today: date,
         *,
         paid_rows_for: Sequence[int] | None = None,
     ) -> dict[int, dict[str, Any]]:
@@ -329,11 +328,10 @@ class InvoiceRepository:
                     func.coalesce(func.sum(Invoice.balance), 0),
                     func.count(Invoice.id),
                     func.max(Invoice.issue_date),
-                    func.coalesce(
-                        func.sum(
-                            case((and_(Invoice.due_date < today, Invoice.balance > 0), 1), else_=0)
-                        ),
-                        0,
+                    func.min(
+                        case(
+                            (and_(Invoice.status.in_(OPEN), Invoice.balance > 0), Invoice.due_date)
+                        )
                     ),
                     func.coalesce(
                         func.sum(
@@ -366,7 +364,7 @@ class InvoiceRepository:
                 "outstanding": Decimal(0),
                 "count": 0,
                 "last_issue": None,
-                "overdue": 0,
+                "oldest_due": None,
                 "partial": 0,
                 "paid_rows": paid.get(cid),
             }
@@ -379,7 +377,7 @@ class InvoiceRepository:
                 "outstanding": Decimal(row[3]),
                 "count": int(row[4]),
                 "last_issue": row[5],
-                "overdue": int(row[6]),
+                "oldest_due": row[6],
                 "partial": int(row[7]),
             }
         return out

@@ -162,7 +162,7 @@ def set_status(tx: Tx, invoice: Invoice, customer: Customer | None) -> None:
 async def refresh_customer_summary(tx: Tx, customer: Customer, business: Business) -> None:
     """Recomputed from the rows in the same transaction: exact by construction."""
     totals = await InvoiceRepository(tx.session).customers_totals(
-        customer.business_id, [customer.id], local_today(tx, business)
+        customer.business_id, [customer.id]
     )
     apply_summary(tx, customer, business, totals[customer.id])
 
@@ -177,13 +177,13 @@ def apply_summary(tx: Tx, customer: Customer, business: Business, totals: dict[s
 def summary_values(tx: Tx, business: Business, totals: dict[str, Any]) -> dict[str, Any]:
     """A customer's summary columns from its `customers_totals` entry."""
     cur = business.currency
-    last = totals["last_issue"]
-    if isinstance(last, str):
-        last = date.fromisoformat(last)
+    last, oldest_due = (
+        date.fromisoformat(d) if isinstance(d, str) else d  # SQLite's MIN/MAX give text
+        for d in (totals["last_issue"], totals["oldest_due"])
+    )
+    # OVERDUE is not stored: payment_status_on derives it from oldest_open_due.
     if totals["count"] == 0:
         status = PaymentStatus.NONE
-    elif totals["overdue"]:
-        status = PaymentStatus.OVERDUE
     elif totals["partial"]:
         status = PaymentStatus.WARNING
     else:
@@ -197,6 +197,7 @@ def summary_values(tx: Tx, business: Business, totals: dict[str, Any]) -> dict[s
             None if last is None else datetime(last.year, last.month, last.day, tzinfo=UTC)
         ),
         "payment_status": status,
+        "oldest_open_due": oldest_due,
         "updated_at": tx.now(),
     }
     if totals["paid_rows"] is not None:
@@ -413,7 +414,6 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
     summaries = await repo.customers_totals(
         business_id,
         touched,
-        today,
         paid_rows_for=sorted({i.customer_id for _, i, _ in written if i.paid_at is not None}),
     )
     await CustomerRepository(tx.session).write_columns(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
@@ -81,8 +81,20 @@ class FinancialSummary:
     outstanding: Money
     invoice_count: int
     last_invoice_at: datetime | None
-    payment_status: PaymentStatus
     average_days_to_pay: Decimal | None
+    oldest_open_due: date | None = strawberry.field(
+        description="Earliest due date of the customer's unpaid invoices."
+    )
+    stored_status: strawberry.Private[str]
+    business_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="OVERDUE from the day after oldestOpenDue (the business's calendar), "
+        "else WARNING with a partly paid invoice, GOOD, or NONE before the first invoice."
+    )
+    async def payment_status(self, info: strawberry.Info[Context, None]) -> PaymentStatus:
+        today = await info.context.loaders.business_today(self.business_id)
+        return models.payment_status_on(self.stored_status, self.oldest_open_due, today)
 
 
 @strawberry.type
@@ -190,8 +202,10 @@ class Customer(Node):
                 outstanding=Money.of(c.outstanding, currency),
                 invoice_count=c.invoice_count,
                 last_invoice_at=c.last_invoice_at,
-                payment_status=PaymentStatus(c.payment_status),
                 average_days_to_pay=c.avg_days_to_pay,
+                oldest_open_due=c.oldest_open_due,
+                stored_status=c.payment_status,
+                business_id=c.business_id,
             ),
             merged_into_id=to_global_id("Customer", c.merged_into_id) if c.merged_into_id else None,
             deactivated_at=c.deactivated_at,
