@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -18,7 +19,15 @@ from domain.core.tx import Tx
 from domain.core.viewer import STAFF_SCOPES, Role, Viewer
 from domain.customers.models import Customer
 from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine
-from domain.invoicing.service import InvoiceData, LineData
+from domain.invoicing.payments import PaymentData, record_payment
+from domain.invoicing.repository import InvoiceRepository
+from domain.invoicing.service import (
+    InvoiceData,
+    LineData,
+    load_business,
+    summary_values,
+    void_invoice,
+)
 from schema.relay import expect_id
 from tests.conftest import Actor, create_customer
 from workers.runtime import Runtime
@@ -188,3 +197,63 @@ async def test_other_actors_do_not_share_a_batch(runtime: Runtime, owner: Actor)
     assert by_owner.created_by == f"user:{owner_viewer.user_id}"
     assert by_key.created_by == "api_key:99"
     assert {by_owner.number, by_key.number} == {"INV-00001", "INV-00002"}
+
+
+async def test_batch_summaries_equal_the_sums_of_the_rows(runtime: Runtime, owner: Actor) -> None:
+    """A batch adds its new unpaid invoices to the stored summaries instead of summing
+    every invoice of the customer again; the result must be what the sums give."""
+    viewer = viewer_of(owner)
+    writer = runtime.invoice_writer
+    history, fresh, foreign_cur, free = [
+        await new_customer(owner, f"Summary {n}") for n in ("history", "fresh", "usd", "free")
+    ]
+    # history: a partly paid invoice (WARNING), a voided one and one due long ago
+    partly = await writer.submit(viewer, item(history, "100"))
+    voided = await writer.submit(viewer, item(history, "999"))
+    old = item(history, "50")
+    old.issue_date = old.due_date = date(2025, 1, 10)
+    await writer.submit(viewer, old)
+    async with runtime.db.unit_of_work() as session:
+        tx = Tx(session, viewer, runtime.clock)
+        await record_payment(tx, PaymentData(partly.id, Decimal("70.25"), "cash", "k-partly"))
+        await void_invoice(tx, voided.id, "typo")
+
+    usd = item(foreign_cur, "33.335")
+    usd.currency = "USD"
+    nothing = item(free, "0")  # a zero total: paid at once, so it has a days-to-pay
+    nothing.lines[1].unit_price = Decimal(0)
+    batch = [item(history, "12.5"), item(fresh, "7"), usd, nothing, item(fresh, "9.99")]
+    before = writer.batches
+    results = await asyncio.gather(*(writer.submit(viewer, i) for i in batch))
+    assert writer.batches - before == 1
+    assert all(isinstance(r, Invoice) for r in results)
+
+    customers = [history, fresh, foreign_cur, free]
+    columns = [
+        "total_billed",
+        "total_paid",
+        "outstanding",
+        "invoice_count",
+        "last_invoice_at",
+        "payment_status",
+        "oldest_open_due",
+        "avg_days_to_pay",
+    ]
+    async with runtime.db.unit_of_work() as session:
+        tx = Tx(session, viewer, runtime.clock)
+        business = await load_business(tx)
+        sums = await InvoiceRepository(session).customers_totals(business.id, customers)
+        stored = {
+            c.id: c
+            for c in (await session.scalars(select(Customer).where(Customer.id.in_(customers))))
+        }
+        for cid in customers:
+            want = summary_values(tx, business, sums[cid])
+            assert {k: getattr(stored[cid], k) for k in columns} == {k: want[k] for k in columns}, (
+                cid
+            )
+    assert stored[history].payment_status == "warning"
+    assert stored[history].oldest_open_due == date(2025, 1, 10)
+    assert stored[history].invoice_count == 3  # the void one is not counted
+    assert stored[fresh].payment_status == "good" and stored[fresh].invoice_count == 2
+    assert stored[free].avg_days_to_pay == 0 and stored[free].outstanding == 0

@@ -309,7 +309,7 @@ def _prepare(
 async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice | DomainError]:
     """Many invoices of one business in one transaction (group commit): the customers are
     locked once in id order, the gapless counter moves once, each table gets one insert
-    and each customer's summary is recomputed once. An item that fails its checks gets
+    and each customer's summary is updated once. An item that fails its checks gets
     its error in its place and writes nothing; the others are created, numbered in
     item order."""
     business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
@@ -410,16 +410,7 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
         )
     await repo.insert_lines(lines)
     await repo.insert_events(events)
-    touched = sorted({invoice.customer_id for _, invoice, _ in written})
-    summaries = await repo.customers_totals(
-        business_id,
-        touched,
-        paid_rows_for=sorted({i.customer_id for _, i, _ in written if i.paid_at is not None}),
-    )
-    await CustomerRepository(tx.session).write_columns(
-        [customers[c] for c in touched],
-        [summary_values(tx, business, summaries[c]) for c in touched],
-    )
+    await _update_summaries(tx, business, customers, [invoice for _, invoice, _ in written])
     channel = [channel_for(business_id)]
     await outbox.emit_many(
         tx,
@@ -429,6 +420,63 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
         ],
     )
     return cast(list[Invoice | DomainError], results)
+
+
+async def _update_summaries(
+    tx: Tx, business: Business, customers: dict[int, Customer], invoices: list[Invoice]
+) -> None:
+    """New unpaid invoices in the business's currency are added to the stored summary
+    (exact: every write keeps it exact, under the customer's row lock, and this adds
+    exactly what the grouped sums would). Anything else (an invoice paid at once, which
+    moves the average days to pay; another currency, whose rounding differs) is summed
+    again from the rows. One UPDATE per set of columns either way."""
+    new: dict[int, list[Invoice]] = {}
+    for invoice in invoices:
+        new.setdefault(invoice.customer_id, []).append(invoice)
+    again = sorted(
+        cid
+        for cid, mine in new.items()
+        if any(i.paid_at is not None or i.currency != business.currency for i in mine)
+    )
+    values = {
+        cid: summary_with(tx, business, customers[cid], mine)
+        for cid, mine in new.items()
+        if cid not in again
+    }
+    if again:
+        summaries = await InvoiceRepository(tx.session).customers_totals(
+            business.id,
+            again,
+            paid_rows_for=sorted({i.customer_id for i in invoices if i.paid_at is not None}),
+        )
+        values |= {cid: summary_values(tx, business, summaries[cid]) for cid in again}
+    touched = sorted(values)
+    await CustomerRepository(tx.session).write_columns(
+        [customers[c] for c in touched], [values[c] for c in touched]
+    )
+
+
+def summary_with(
+    tx: Tx, business: Business, customer: Customer, invoices: list[Invoice]
+) -> dict[str, Any]:
+    """The summary columns after adding new unpaid invoices in the business's currency
+    (what summary_values would give from the rows)."""
+    added = sum((i.total for i in invoices), Decimal(0))
+    last = max(i.issue_date for i in invoices)
+    last_at = datetime(last.year, last.month, last.day, tzinfo=UTC)
+    dues = [i.due_date for i in invoices]
+    if customer.oldest_open_due is not None:
+        dues.append(customer.oldest_open_due)
+    status = customer.payment_status
+    return {
+        "total_billed": quantize(customer.total_billed + added, business.currency),
+        "outstanding": quantize(customer.outstanding + added, business.currency),
+        "invoice_count": customer.invoice_count + len(invoices),
+        "last_invoice_at": max(last_at, customer.last_invoice_at or last_at),
+        "payment_status": PaymentStatus.GOOD if status == PaymentStatus.NONE else status,
+        "oldest_open_due": min(dues),
+        "updated_at": tx.now(),
+    }
 
 
 def _component(c: Any) -> dict[str, str]:
