@@ -8,7 +8,7 @@ import asyncio
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,11 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from domain.core.clock import FrozenClock
 from domain.core.settings import Settings
+from domain.core.tx import Tx
 from domain.migrations.run import upgrade
 from schema.app import create_app
 from workers.runner import ArqQueue, InProcessRunner
@@ -257,6 +258,39 @@ mutation($input: CreateCustomerInput!) { createCustomer(input: $input) {
   ... on ValidationError { code message fields { field code message } }
   ... on UserError { code message }
 } }"""
+
+
+SUMMARY_COLUMNS = (
+    "total_billed",
+    "total_paid",
+    "outstanding",
+    "invoice_count",
+    "last_invoice_at",
+    "payment_status",
+    "oldest_open_due",
+    "avg_days_to_pay",
+)
+
+
+async def summaries_off_their_rows(tx: Tx, customer_ids: Sequence[int]) -> dict[int, Any]:
+    """Customers of tx's business whose stored financial summary differs from the one
+    summed again from their invoices: {id: (stored, summed)}; empty when all agree."""
+    from domain.customers.models import Customer
+    from domain.invoicing.repository import InvoiceRepository
+    from domain.invoicing.service import load_business, summary_values
+
+    business = await load_business(tx)
+    sums = await InvoiceRepository(tx.session).customers_totals(business.id, customer_ids)
+    stored = await tx.session.scalars(
+        select(Customer).where(Customer.business_id == business.id, Customer.id.in_(customer_ids))
+    )
+    off = {}
+    for customer in stored:
+        want = summary_values(tx, business, sums[customer.id])
+        have = {k: getattr(customer, k) for k in SUMMARY_COLUMNS}
+        if have != {k: want[k] for k in SUMMARY_COLUMNS}:
+            off[customer.id] = (have, want)
+    return off
 
 
 async def create_customer(actor: Actor, **fields: Any) -> dict[str, Any]:

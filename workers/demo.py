@@ -1,5 +1,6 @@
 """Believable demo data: one owner with four businesses (IN, KE, OM, ZA) and a few hundred
-customers with addresses, tags and balances. Idempotent: a second run changes nothing."""
+customers with addresses, tags, and real invoices and payments behind their balances.
+Idempotent: a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import phonenumbers
 
 from domain.accounts.repository import AccountsRepository
 from domain.accounts.service import BusinessInput, create_business, sign_up
+from domain.core.errors import DomainError
+from domain.core.money import quantize
 from domain.core.settings import Settings
 from domain.core.tx import Tx
 from domain.core.viewer import STAFF_SCOPES, Role, Viewer
 from domain.customers.service import AddressInput, CustomerInput, create_customer
+from domain.invoicing.payments import PaymentData, record_payment
+from domain.invoicing.service import InvoiceData, LineData, create_invoices
 from workers.runtime import Runtime
 
 DEMO_EMAIL = "demo@khata.dev"
@@ -112,6 +117,87 @@ TYPES = ["farmer", "retailer", "contractor", "restaurant", "individual", "wholes
 TAGS = ["wholesale", "retail", "credit", "festival", "bulk", "new"]
 
 
+# description, unit, price range in the business's currency, tax rate (None: default)
+CATALOGUE: dict[str, list[tuple[str, str, int, int, str | None]]] = {
+    "IN": [
+        ("Urea 45 kg bag", "bag", 250, 290, "5"),
+        ("DAP 50 kg bag", "bag", 1300, 1400, "5"),
+        ("Hybrid maize seed 4 kg", "pack", 900, 1500, "0"),
+        ("Knapsack sprayer", "pc", 1800, 3200, "18"),
+        ("Drip irrigation kit", "set", 4500, 9000, "12"),
+    ],
+    "KE": [
+        ("Cement 50 kg", "bag", 720, 850, None),
+        ("Iron sheets gauge 30", "pc", 650, 900, None),
+        ("Roofing nails 1 kg", "kg", 220, 300, None),
+        ("Delivery within town", "trip", 500, 1500, None),
+    ],
+    "OM": [
+        ("Dates Khalas 1 kg", "box", 2, 5, None),
+        ("Basmati rice 10 kg", "bag", 6, 9, None),
+        ("Cardamom 250 g", "pack", 3, 6, None),
+    ],
+    "ZA": [
+        ("Butternut 10 kg", "box", 90, 140, None),
+        ("Potatoes 10 kg", "pocket", 60, 110, None),
+        ("Fresh produce (zero-rated)", "crate", 150, 400, "0"),
+    ],
+}
+
+
+async def _invoices(
+    rt: Runtime, viewer: Viewer, country: str, customer_ids: list[int], rng: random.Random
+) -> None:
+    """Real invoices over the last four months, through the invoicing service, so every
+    summary, statement and aging figure adds up; most are paid, some in part, some late."""
+    today = rt.clock.now()
+    items: list[tuple[InvoiceData, int]] = []
+    for customer_id in customer_ids:
+        for _ in range(rng.randint(1, 5)):
+            age = rng.randint(0, 120)
+            lines = [
+                LineData(
+                    description=desc,
+                    unit=unit,
+                    quantity=Decimal(rng.randint(1, 10)),
+                    unit_price=Decimal(rng.randint(low * 100, high * 100)) / 100,
+                    tax_rate=Decimal(rate) if rate is not None else None,
+                )
+                for desc, unit, low, high, rate in rng.sample(
+                    CATALOGUE[country], rng.randint(1, min(3, len(CATALOGUE[country])))
+                )
+            ]
+            issued = (today - timedelta(days=age)).date()
+            items.append(
+                (InvoiceData(customer_id=customer_id, lines=lines, issue_date=issued), age)
+            )
+    items.sort(key=lambda item: -item[1])  # numbered in date order
+    async with rt.db.unit_of_work() as session:
+        tx = Tx(session, viewer, rt.clock)
+        created = await create_invoices(tx, [data for data, _ in items])
+    async with rt.db.unit_of_work() as session:
+        tx = Tx(session, viewer, rt.clock)
+        for (_, age), invoice in zip(items, created, strict=True):
+            assert not isinstance(invoice, DomainError), invoice
+            roll = rng.random()
+            if age < 5 or roll < 0.2:
+                continue  # unpaid: new, or late if its due date has passed
+            part = Decimal(1) if roll < 0.85 else Decimal(rng.choice(["0.25", "0.5", "0.75"]))
+            amount = quantize(invoice.total * part, invoice.currency)
+            if amount <= 0:
+                continue
+            await record_payment(
+                tx,
+                PaymentData(
+                    invoice_id=invoice.id,
+                    amount=amount,
+                    method=rng.choice(["cash", "upi", "mpesa", "bank_transfer", "card"]),
+                    idempotency_key=f"demo-{invoice.id}",
+                    received_at=today - timedelta(days=rng.randint(0, age - 1)),
+                ),
+            )
+
+
 def _phone(rng: random.Random, country: str) -> str:
     patterns = {
         "IN": ("+91", "9", 9),
@@ -155,6 +241,7 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
                 user_id=user_id, business_id=business_id, role=Role.OWNER, scopes=STAFF_SCOPES
             )
             firsts, lasts = NAMES[data.country]
+            billed: list[int] = []
             async with rt.db.unit_of_work() as session:
                 tx = Tx(session, viewer, rt.clock)
                 await create_customer(tx, CustomerInput(tags=["walk-in"]))
@@ -187,16 +274,9 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
                             else [],
                         ),
                     )
-                    if rng.random() < 0.4:  # a believable ledger until invoicing fills it
-                        billed = Decimal(rng.randint(500, 90_000))
-                        paid = billed * Decimal(rng.choice(["1", "0.5", "0.8", "0"]))
-                        customer.total_billed, customer.total_paid = billed, paid
-                        customer.outstanding = billed - paid
-                        customer.invoice_count = rng.randint(1, 12)
-                        customer.last_invoice_at = rt.clock.now() - timedelta(
-                            days=rng.randint(1, 90)
-                        )
-                        customer.payment_status = "good" if paid == billed else "warning"
+                    if rng.random() < 0.4:
+                        billed.append(customer.id)
+            await _invoices(rt, viewer, data.country, billed, rng)
         total = len(business_ids) * (customers_per_business + 1)
         return (
             f"loaded {len(business_ids)} businesses and {total} customers; "
