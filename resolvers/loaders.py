@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
+from domain.accounts.models import Business
 from domain.accounts.repository import AccountsRepository
 from domain.core.errors import NotFound
 from domain.customers.models import Customer, CustomerAddress
@@ -55,17 +56,14 @@ class Loaders:
 
     async def business_currency(self) -> str:
         viewer = await self.ctx.require_viewer()
-        business_id = viewer.require_business()
-        if business_id not in self.ctx.business_cache:
-            async with self.ctx.rt.db.read() as session:
-                self.ctx.business_cache[business_id] = await AccountsRepository(session).business(
-                    business_id
-                )
-        return str(self.ctx.business_cache[business_id].currency)
+        return str((await self._business(viewer.require_business())).currency)
 
     async def business_today(self, business_id: int) -> date:
-        """The business's own date now (overdue is by its calendar), from the request's
-        business cache; one read on a miss."""
+        """The business's own date now: overdue is by its calendar."""
+        return business_today(await self._business(business_id), self.ctx.rt.clock.now())
+
+    async def _business(self, business_id: int) -> Business:
+        """From the request's business cache; one read on a miss."""
         cache = self.ctx.business_cache
         if business_id not in cache:
             async with self.ctx.rt.db.read() as session:
@@ -73,7 +71,7 @@ class Loaders:
             if business is None:
                 raise NotFound("business")
             cache[business_id] = business
-        return business_today(cache[business_id], self.ctx.rt.clock.now())
+        return cast(Business, cache[business_id])
 
     async def _addresses(self, ids: Sequence[int]) -> list[list[CustomerAddress]]:
         rows = await self._scoped(lambda s, b: CustomerRepository(s).addresses_for(b, ids))
