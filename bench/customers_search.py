@@ -46,7 +46,7 @@ import orjson
 from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bench.processes import app_client, clean_env, free_port, server_process
+from bench.processes import app_client, clean_env, free_port, server_process, sign_up_owner
 from domain.core.contact import normalize_email, normalize_phone
 from domain.core.counters import Counter, format_number
 from domain.core.errors import ErrorCollector, ValidationFailed
@@ -644,9 +644,6 @@ async def fresh_database(backend: str, url: str) -> None:
     await upgrade(url)
 
 
-SIGN_UP = """mutation($input: SignUpInput!) { signUp(input: $input) { __typename
-  ... on SignUpPayload { business { id } }
-  ... on UserError { code message } } }"""
 LOGIN = """mutation($input: LoginInput!) { login(input: $input) { __typename
   ... on AuthPayload { token }
   ... on UserError { code message } } }"""
@@ -659,24 +656,13 @@ async def sign_up_businesses(url: str, plans: list[BusinessPlan], owner_email: s
     async with app_client(url, auto_migrate=False) as client:
         for i, plan in enumerate(plans):
             email = owner_email if i == 0 else f"owner-{plan.key}@bench.example"
-            resp = await client.post(
-                "/graphql",
-                json={
-                    "query": SIGN_UP,
-                    "variables": {
-                        "input": {
-                            "email": email,
-                            "password": PASSWORD,
-                            "name": f"Owner {plan.key}",
-                            "business": {"name": plan.name, "country": plan.country},
-                        }
-                    },
-                },
+            plan.gid = await sign_up_owner(
+                client,
+                email,
+                PASSWORD,
+                f"Owner {plan.key}",
+                {"name": plan.name, "country": plan.country},
             )
-            result = resp.json()["data"]["signUp"]
-            if result["__typename"] != "SignUpPayload":
-                raise SystemExit(f"sign-up failed: {result}")
-            plan.gid = result["business"]["id"]
             plan.row_id = expect_id(plan.gid, "Business")
 
 

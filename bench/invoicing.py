@@ -63,7 +63,7 @@ import httpx
 import orjson
 
 from bench.http_client import Connection
-from bench.processes import app_client, clean_env, free_port, server_process
+from bench.processes import app_client, clean_env, free_port, server_process, sign_up_owner
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / ".data"
@@ -97,8 +97,6 @@ STATEMENT_QUERY = """query($id: ID!, $from: Date!, $to: Date!) {
               balance { amount } }
     aging { current { amount } days130 { amount } days3160 { amount }
             days6190 { amount } daysOver90 { amount } } } }"""
-SIGN_UP = """mutation($input: SignUpInput!) { signUp(input: $input) { __typename
-  ... on SignUpPayload { business { id } } ... on UserError { code message } } }"""
 LOGIN = """mutation($input: LoginInput!) { login(input: $input) { __typename
   ... on AuthPayload { token } ... on UserError { code message } } }"""
 
@@ -192,28 +190,13 @@ async def fresh_database() -> None:
 async def sign_up() -> str:
     """One business through the real GraphQL API, in process."""
     async with app_client(PG_URL) as client:
-        resp = await client.post(
-            "/graphql",
-            json={
-                "query": SIGN_UP,
-                "variables": {
-                    "input": {
-                        "email": OWNER_EMAIL,
-                        "password": PASSWORD,
-                        "name": "Bench Owner",
-                        "business": {
-                            "name": "Sahyadri Wholesale Traders",
-                            "country": "IN",
-                            "taxId": GSTIN,
-                        },
-                    }
-                },
-            },
+        return await sign_up_owner(
+            client,
+            OWNER_EMAIL,
+            PASSWORD,
+            "Bench Owner",
+            {"name": "Sahyadri Wholesale Traders", "country": "IN", "taxId": GSTIN},
         )
-    result = resp.json()["data"]["signUp"]
-    if result["__typename"] != "SignUpPayload":
-        raise SystemExit(f"sign-up failed: {result}")
-    return str(result["business"]["id"])
 
 
 @dataclass

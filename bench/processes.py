@@ -1,5 +1,5 @@
 """A benchmark's server as a child process (a free port, wait for /healthz, stop it), and
-the app in process for set-up through the API."""
+the app in process for set-up through the API (signing up the benchmark's owners)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+SIGN_UP = """mutation($input: SignUpInput!) { signUp(input: $input) { __typename
+  ... on SignUpPayload { business { id } } ... on UserError { code message } } }"""
 
 
 def free_port() -> int:
@@ -80,3 +83,17 @@ async def app_client(database_url: str, **settings: Any) -> AsyncIterator[httpx.
             yield client
     finally:
         await rt.stop()
+
+
+async def sign_up_owner(
+    client: httpx.AsyncClient, email: str, password: str, name: str, business: dict[str, Any]
+) -> str:
+    """Signs an owner and their business up through the API; the business's global id."""
+    variables = {
+        "input": {"email": email, "password": password, "name": name, "business": business}
+    }
+    resp = await client.post("/graphql", json={"query": SIGN_UP, "variables": variables})
+    result = resp.json()["data"]["signUp"]
+    if result["__typename"] != "SignUpPayload":
+        raise SystemExit(f"sign-up failed: {result}")
+    return str(result["business"]["id"])
