@@ -35,6 +35,10 @@ from schema.types.invoicing import (
 )
 
 FromDate = Annotated[date, strawberry.argument(name="from")]
+CurrencyArg = Annotated[
+    str | None,
+    strawberry.argument(description="ISO 4217 code; the business's own currency by default."),
+]
 
 
 @strawberry.enum
@@ -108,6 +112,9 @@ class InvoiceFilterInput:
     total_min: Decimal | None = None
     total_max: Decimal | None = None
     number: str | None = None
+    currency: str | None = strawberry.field(
+        default=None, description="Only invoices in this ISO 4217 currency."
+    )
 
 
 @strawberry.input
@@ -187,6 +194,7 @@ def _money_map(s: statements.Statement) -> Statement:
         closing_balance=Money.of(s.closing_balance, cur),
         aging=AgingBuckets.of(s.aging, cur),
         pdf_url=None,
+        currencies=s.currencies,
         csv_of=lambda: statements.statement_csv(s),
     )
 
@@ -236,6 +244,7 @@ class InvoiceQueries:
                 total_min=f.total_min,
                 total_max=f.total_max,
                 number=(f.number or "").strip()[:24] or None,
+                currency=(f.currency or "").strip().upper()[:3] or None,
             )
             limit = clamp_first(first, ctx.rt.settings.max_page_size)
             key = f"inv:{sort.field.value}:{sort.direction.value}"
@@ -275,11 +284,22 @@ class InvoiceQueries:
 
     @strawberry.field(description="Debits, credits and a running balance for a date range.")
     async def customer_statement(
-        self, info: Info, customer_id: strawberry.ID, from_: FromDate, to: date
+        self,
+        info: Info,
+        customer_id: strawberry.ID,
+        from_: FromDate,
+        to: date,
+        currency: Annotated[
+            str | None,
+            strawberry.argument(
+                description="One statement per currency; the business's own by default. "
+                "`currencies` lists the customer's."
+            ),
+        ] = None,
     ) -> Statement:
         async with reading(info) as tx:
             s = await statements.customer_statement(
-                tx, expect_id(customer_id, "Customer", "customerId"), from_, to
+                tx, expect_id(customer_id, "Customer", "customerId"), from_, to, currency
             )
         view = _money_map(s)
         view.customer_id = customer_id
@@ -291,33 +311,34 @@ class InvoiceQueries:
             rt.settings.public_url,
             f"/files/statements/{tx.business_id}/{s.customer.id}.pdf",
             rt.clock.now(),
-            query=f"from={from_.isoformat()}&to={to.isoformat()}",
+            query=f"from={from_.isoformat()}&to={to.isoformat()}&currency={s.currency}",
         )
         return view
 
     @strawberry.field(description="Outstanding balances by days past due, whole business.")
-    async def aging_report(self, info: Info) -> AgingBuckets:
+    async def aging_report(self, info: Info, currency: CurrencyArg = None) -> AgingBuckets:
         async with reading(info) as tx:
-            aging = await statements.business_aging(tx)
-            currency = (await service.load_business(tx)).currency
-        return AgingBuckets.of(aging, currency)
+            code, aging = await statements.business_aging(tx, currency)
+        return AgingBuckets.of(aging, code)
 
-    @strawberry.field
-    async def invoice_stats(self, info: Info, from_: FromDate, to: date) -> InvoiceStats:
+    @strawberry.field(description="Figures for one currency: the business's own by default.")
+    async def invoice_stats(
+        self, info: Info, from_: FromDate, to: date, currency: CurrencyArg = None
+    ) -> InvoiceStats:
         async with reading(info) as tx:
             business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
             if to < from_:
                 raise ValidationFailed.one("to", "must not be before from", "INVALID_RANGE")
             business = await service.load_business(tx)
+            cur = statements.statement_currency(currency, business.currency)
             today = service.local_today(tx, business)
             repo = InvoiceRepository(tx.session)
-            period = InvoiceFilter(issued_from=from_, issued_to=to)
+            period = InvoiceFilter(issued_from=from_, issued_to=to, currency=cur)
             count, total, paid, balance = await repo.totals(business_id, period)
             overdue_count, _, _, overdue_balance = await repo.totals(
-                business_id, InvoiceFilter(overdue_on=today)
+                business_id, InvoiceFilter(overdue_on=today, currency=cur)
             )
-            aging = await statements.business_aging(tx)
-        cur = business.currency
+            _, aging = await statements.business_aging(tx, cur)
         return InvoiceStats(
             currency=cur,
             issued_count=count,

@@ -291,7 +291,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             return JSONResponse({"error": "not found"}, status_code=404)
         query = request.query_params
         extra = (
-            f"from={query.get('from', '')}&to={query.get('to', '')}" if kind == "statements" else ""
+            f"from={query.get('from', '')}&to={query.get('to', '')}"
+            f"&currency={query.get('currency', '')}"
+            if kind == "statements"
+            else ""
         )
         path = f"/files/{kind}/{business_id}/{doc_id}.pdf"
         try:
@@ -321,6 +324,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                         int(doc_id),
                         date.fromisoformat(query["from"]),
                         date.fromisoformat(query["to"]),
+                        query.get("currency") or None,
                     )
                     document = await statement_document(tx, statement)
         except DomainError as exc:

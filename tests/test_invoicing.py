@@ -572,12 +572,130 @@ async def test_aging_buckets_by_days_past_due(owner: Actor, other_owner: Actor) 
     two = await statement(owner, second, today - timedelta(days=10), today)
     assert buckets(one["aging"]) == ["257.00", "6.00", "0.00", "32.00", "128.00"]
     assert buckets(two["aging"]) == ["0.00", "0.00", "1024.00", "64.00", "0.00"]
-    # a statement that ends in the past ages (today's balances) as of its last day: 30
-    # days ago the invoices due up to then were current, the 61- and 91-day ones 31 and 61
+    # a statement that ends in the past ages the books as they stood on its last day: 30
+    # days ago only the 4 (due that day), the 32 and the 128 were issued, and 31 and 61
+    # days past due; the invoices issued since are not on it
     past = await statement(owner, first, today - timedelta(days=40), today - timedelta(days=30))
-    assert buckets(past["aging"]) == ["263.00", "0.00", "32.00", "128.00", "0.00"]
+    assert buckets(past["aging"]) == ["4.00", "0.00", "32.00", "128.00", "0.00"]
     theirs = (await other_owner.gql(f"{{ agingReport {{ {AGING} }} }}"))["data"]["agingReport"]
     assert buckets(theirs) == ["0.00", "0.00", "0.00", "0.00", "4096.00"]
+
+
+async def test_statements_keep_currencies_apart_and_age_as_of_their_end(
+    owner: Actor, client: Any
+) -> None:
+    """A customer billed in rupees and dollars gets one statement per currency (never one
+    running balance over both); a statement ending in the past ages the books as they
+    stood then (later invoices, payments and credit notes are not in it); the business's
+    aging and invoice figures are per currency too."""
+    today = local_today()
+    day = lambda n: today - timedelta(days=n)  # noqa: E731
+    cid = await customer_id(owner)
+    a = await dated_invoice(owner, cid, "1000", day(40), day(40))
+    line = {"description": "Consulting", "quantity": "1", "unitPrice": "200", "taxRate": "0"}
+    u = await invoice(
+        owner,
+        cid,
+        [line],
+        currency="USD",
+        issueDate=day(35).isoformat(),
+        dueDate=day(35).isoformat(),
+    )
+    assert u["__typename"] == "InvoicePayload", u
+    await pay(owner, u["invoice"]["id"], "50", "fx-u1", receivedAt=at_ist(day(20), "11:00"))
+    await pay(owner, a["id"], "300", "fx-a1", receivedAt=at_ist(day(5), "11:00"))  # after day(10)
+    note = await owner.gql(
+        'mutation($id: ID!) { issueCreditNote(invoiceId: $id, reason: "short", amount: "100") '
+        "{ __typename } }",
+        {"id": a["id"]},
+    )
+    assert note["data"]["issueCreditNote"]["__typename"] == "CreditNotePayload"
+    b = await dated_invoice(owner, cid, "500", day(3), day(3))
+
+    query = (
+        """query($c: ID!, $from: Date!, $to: Date!, $cur: String) {
+      customerStatement(customerId: $c, from: $from, to: $to, currency: $cur) {
+        currency currencies openingBalance { amount currency } closingBalance { amount }
+        entries { kind reference balance { amount currency } } pdfUrl
+        aging { %s } } }"""
+        % AGING
+    )
+
+    async def stmt(end: date, currency: str | None = None) -> dict[str, Any]:
+        variables = {"c": cid, "from": day(60).isoformat(), "to": end.isoformat(), "cur": currency}
+        return (await owner.gql(query, variables))["data"]["customerStatement"]  # type: ignore[no-any-return]
+
+    inr_then = await stmt(day(10))
+    assert inr_then["currency"] == "INR" and inr_then["currencies"] == ["INR", "USD"]
+    assert [(e["kind"], e["reference"], e["balance"]) for e in inr_then["entries"]] == [
+        ("invoice", a["number"], {"amount": "1000.00", "currency": "INR"})
+    ]
+    assert inr_then["closingBalance"]["amount"] == "1000.00"
+    # as of day 10 nothing was paid on A yet: all 1,000 is 30 days past due
+    assert buckets(inr_then["aging"]) == ["0.00", "1000.00", "0.00", "0.00", "0.00"]
+
+    usd_then = await stmt(day(10), "usd")
+    assert usd_then["currency"] == "USD"
+    assert [(e["kind"], e["balance"]) for e in usd_then["entries"]] == [
+        ("invoice", {"amount": "200.00", "currency": "USD"}),
+        ("payment", {"amount": "150.00", "currency": "USD"}),
+    ]
+    assert usd_then["openingBalance"] == {"amount": "0.00", "currency": "USD"}
+    assert buckets(usd_then["aging"]) == ["0.00", "150.00", "0.00", "0.00", "0.00"]
+
+    inr_now = await stmt(today)
+    assert [e["kind"] for e in inr_now["entries"]] == [
+        "invoice",
+        "payment",
+        "invoice",
+        "credit_note",
+    ]
+    assert inr_now["entries"][2]["reference"] == b["number"]
+    assert inr_now["closingBalance"]["amount"] == "1100.00"  # 1000 + 500 - 300 - 100
+    # today: A's 600 is 40 days past due, B's 500 three days
+    assert buckets(inr_now["aging"]) == ["0.00", "500.00", "600.00", "0.00", "0.00"]
+
+    # the PDF link is signed for its currency: the dollar statement's PDF is the dollar one
+    base = "http://testserver"
+    pdf = await client.get(usd_then["pdfUrl"].removeprefix(base))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    forged = usd_then["pdfUrl"].replace("currency=USD", "currency=INR")
+    assert (await client.get(forged.removeprefix(base))).status_code == 403
+
+    business = (await owner.gql(f"{{ agingReport {{ {AGING} }} }}"))["data"]["agingReport"]
+    assert buckets(business) == ["0.00", "500.00", "600.00", "0.00", "0.00"]
+    dollars = await owner.gql(f'{{ agingReport(currency: "USD") {{ {AGING} }} }}')
+    assert buckets(dollars["data"]["agingReport"]) == ["0.00", "0.00", "150.00", "0.00", "0.00"]
+    stats = await owner.gql(
+        """query($from: Date!, $to: Date!) {
+          inr: invoiceStats(from: $from, to: $to) { currency issuedCount issuedTotal { amount } }
+          usd: invoiceStats(from: $from, to: $to, currency: "USD") {
+            currency issuedCount issuedTotal { amount currency } collected { amount } } }""",
+        {"from": day(60).isoformat(), "to": today.isoformat()},
+    )
+    assert stats["data"]["inr"] == {
+        "currency": "INR",
+        "issuedCount": 2,
+        "issuedTotal": {"amount": "1500.00"},
+    }
+    assert stats["data"]["usd"] == {
+        "currency": "USD",
+        "issuedCount": 1,
+        "issuedTotal": {"amount": "200.00", "currency": "USD"},
+        "collected": {"amount": "50.00"},
+    }
+    listed = await owner.gql(
+        '{ invoices(first: 10, filter: { currency: "usd" }) { edges { node { number } } } }'
+    )
+    assert [e["node"]["number"] for e in listed["data"]["invoices"]["edges"]] == [
+        u["invoice"]["number"]
+    ]
+    bad = await owner.gql(
+        query,
+        {"c": cid, "from": day(60).isoformat(), "to": today.isoformat(), "cur": "US1"},
+        expect_errors=True,
+    )
+    assert bad["errors"][0]["extensions"]["code"] == "VALIDATION_FAILED"
 
 
 async def test_payment_webhook_signed_and_idempotent(

@@ -43,6 +43,7 @@ class Statement:
     entries: list[StatementEntry]
     closing_balance: Decimal
     aging: dict[str, Decimal] = field(default_factory=dict)
+    currencies: list[str] = field(default_factory=list)  # the customer's, one statement each
 
 
 def aging_buckets(as_of: date) -> list[tuple[str, date | None, date | None]]:
@@ -59,18 +60,39 @@ def aging_buckets(as_of: date) -> list[tuple[str, date | None, date | None]]:
 
 
 async def aging(
-    repo: InvoiceRepository, business_id: int, customer_id: int | None, as_of: date
+    repo: InvoiceRepository, business_id: int, customer_id: int | None, currency: str, as_of: date
 ) -> dict[str, Decimal]:
+    """Today's open balances, aged as of `as_of`."""
     buckets = aging_buckets(as_of)
-    sums = await repo.open_balance_by_due(business_id, customer_id, [(f, b) for _, f, b in buckets])
+    sums = await repo.open_balance_by_due(
+        business_id, customer_id, currency, [(f, b) for _, f, b in buckets]
+    )
+    return _named(buckets, sums)
+
+
+def _named(
+    buckets: list[tuple[str, date | None, date | None]], sums: list[Decimal]
+) -> dict[str, Decimal]:
     return {name: total for (name, _, _), total in zip(buckets, sums, strict=True)}
+
+
+def statement_currency(currency: str | None, default: str) -> str:
+    code = (currency or default).strip().upper()
+    if len(code) != 3 or not code.isalpha():
+        raise ValidationFailed.one("currency", "is not an ISO 4217 code", "INVALID_CURRENCY")
+    return code
 
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
-async def customer_statement(tx: Tx, customer_id: int, start: date, end: date) -> Statement:
+async def customer_statement(
+    tx: Tx, customer_id: int, start: date, end: date, currency: str | None = None
+) -> Statement:
+    """One currency's statement (the business's own unless asked): amounts in different
+    currencies never share a running balance. Its aging is as the books stood at its
+    end: the invoices issued by then, less what was paid and credited by then."""
     business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
     if end < start:
         raise ValidationFailed.one("to", "must not be before from", "INVALID_RANGE")
@@ -80,13 +102,14 @@ async def customer_statement(tx: Tx, customer_id: int, start: date, end: date) -
     if customer is None:
         raise NotFound("customer", customer_id)
     business = await load_business(tx)
+    code = statement_currency(currency, business.currency)
     tz = ZoneInfo(business.timezone)
     start_at, end_at = _local_midnight(start, tz), _local_midnight(end + timedelta(days=1), tz)
     repo = InvoiceRepository(tx.session)
-    opening = await repo.statement_opening(business_id, customer_id, start, start_at)
+    opening = await repo.statement_opening(business_id, customer_id, code, start, start_at)
     rows: list[tuple[date, int, int, StatementEntry]] = []
     for kind, row_id, day, at, reference, text, amount in await repo.statement_entries(
-        business_id, customer_id, start, end, start_at, end_at
+        business_id, customer_id, code, start, end, start_at, end_at
     ):
         if kind == INVOICE_ENTRY:
             entry = StatementEntry(
@@ -114,24 +137,37 @@ async def customer_statement(tx: Tx, customer_id: int, start: date, end: date) -
         balance += entry.debit - entry.credit
         entry.balance = balance
         entries.append(entry)
-    as_of = min(end, local_today(tx, business))
+    today = local_today(tx, business)
+    if end >= today:  # the books as they stand: the stored balances
+        aged = await aging(repo, business_id, customer_id, code, today)
+    else:
+        buckets = aging_buckets(end)
+        aged = _named(
+            buckets,
+            await repo.balance_by_due_as_of(
+                business_id, customer_id, code, end, end_at, [(f, b) for _, f, b in buckets]
+            ),
+        )
     return Statement(
         customer,
-        business.currency,
+        code,
         start,
         end,
         opening,
         entries,
         balance,
-        await aging(repo, business_id, customer_id, as_of),
+        aged,
+        await repo.statement_currencies(business_id, customer_id),
     )
 
 
-async def business_aging(tx: Tx) -> dict[str, Decimal]:
+async def business_aging(tx: Tx, currency: str | None = None) -> tuple[str, dict[str, Decimal]]:
+    """The whole business's open balances in one currency (its own unless asked)."""
     business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
     business = await load_business(tx)
+    code = statement_currency(currency, business.currency)
     repo = InvoiceRepository(tx.session)
-    return await aging(repo, business_id, None, local_today(tx, business))
+    return code, await aging(repo, business_id, None, code, local_today(tx, business))
 
 
 def statement_csv(statement: Statement) -> str:

@@ -371,6 +371,9 @@ class Statement:
     closing_balance: Money
     aging: AgingBuckets
     pdf_url: str | None
+    currencies: list[str] = strawberry.field(
+        description="Every currency the customer was billed or paid in: one statement each."
+    )
     csv_of: strawberry.Private[Callable[[], str]]
 
     @strawberry.field
