@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -21,7 +22,7 @@ from domain.customers.models import Customer
 from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine
 from domain.invoicing.payments import PaymentData, record_payment
 from domain.invoicing.service import InvoiceData, LineData, void_invoice
-from schema.relay import expect_id
+from schema.relay import expect_id, to_global_id
 from tests.conftest import Actor, create_customer, summaries_off_their_rows
 from workers.runtime import Runtime
 
@@ -234,3 +235,43 @@ async def test_batch_summaries_equal_the_sums_of_the_rows(runtime: Runtime, owne
     assert stored[history].invoice_count == 3  # the void one is not counted
     assert stored[fresh].payment_status == "good" and stored[fresh].invoice_count == 2
     assert stored[free].avg_days_to_pay == 0 and stored[free].outstanding == 0
+
+
+async def test_a_merge_averages_the_days_to_pay_over_both_customers(
+    runtime: Runtime, owner: Actor
+) -> None:
+    """The merge adds the source's totals to the target's; the average days to pay cannot
+    be added, so it is worked out again: 2 days (target) and 10 days (source) give 6."""
+    viewer = viewer_of(owner)
+    target, source = await new_customer(owner, "Pays fast"), await new_customer(owner, "Pays late")
+    today = runtime.clock.now().astimezone(ZoneInfo("Asia/Kolkata")).date()
+    for cid, key, days in ((target, "avg-t", 2), (source, "avg-s", 10)):
+        issued = item(cid, "100")
+        issued.issue_date = today - timedelta(days=days)  # paid today
+        invoice = await runtime.invoice_writer.submit(viewer, issued)
+        async with runtime.db.unit_of_work() as session:
+            await record_payment(
+                Tx(session, viewer, runtime.clock),
+                PaymentData(
+                    invoice_id=invoice.id,
+                    amount=invoice.total,
+                    method="cash",
+                    idempotency_key=key,
+                ),
+            )
+    merged = await owner.gql(
+        "mutation($input: MergeCustomersInput!) { mergeCustomers(input: $input) { __typename } }",
+        {
+            "input": {
+                "sourceId": to_global_id("Customer", source),
+                "targetId": to_global_id("Customer", target),
+            }
+        },
+    )
+    assert merged["data"]["mergeCustomers"]["__typename"] == "MergePayload", merged
+    async with runtime.db.unit_of_work() as session:
+        tx = Tx(session, viewer, runtime.clock)
+        assert await summaries_off_their_rows(tx, [target]) == {}
+        stored = await session.get(Customer, target)
+        assert stored is not None
+        assert stored.avg_days_to_pay == Decimal("6.00") and stored.invoice_count == 2

@@ -541,12 +541,17 @@ async def mark_sent(tx: Tx, invoice: Invoice, channels: list[str]) -> None:
 
 async def _move_invoices(tx: Tx, source: Customer, target: Customer) -> int:
     """Merge mover: invoices, payments and credit notes follow the customer. The merge
-    itself adds the source's summary to the target's."""
+    itself adds the source's summary to the target's; an average cannot be added, so the
+    average days to pay is worked out again over the paid invoices of both."""
     target.credit_balance += source.credit_balance
     source.credit_balance = Decimal(0)
-    return await InvoiceRepository(tx.session).move_customer(
-        source.business_id, source.id, target.id
-    )
+    repo = InvoiceRepository(tx.session)
+    moved = await repo.move_customer(source.business_id, source.id, target.id)
+    if moved and source.avg_days_to_pay is not None:
+        totals = await repo.customers_totals(target.business_id, [target.id])
+        values = summary_values(tx, await load_business(tx), totals[target.id])
+        target.avg_days_to_pay = values["avg_days_to_pay"]
+    return moved
 
 
 def _register() -> None:
