@@ -11,6 +11,7 @@ import strawberry
 
 from domain.core import outbox
 from domain.core.errors import NotFound, ValidationFailed
+from domain.core.money import currency_code
 from domain.core.pagination import clamp_first, decode_cursor, encode_cursor
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
@@ -244,7 +245,7 @@ class InvoiceQueries:
                 total_min=f.total_min,
                 total_max=f.total_max,
                 number=(f.number or "").strip()[:24] or None,
-                currency=(f.currency or "").strip().upper()[:3] or None,
+                currency=currency_code(f.currency, "", "filter.currency") if f.currency else None,
             )
             limit = clamp_first(first, ctx.rt.settings.max_page_size)
             key = f"inv:{sort.field.value}:{sort.direction.value}"
@@ -330,7 +331,7 @@ class InvoiceQueries:
             if to < from_:
                 raise ValidationFailed.one("to", "must not be before from", "INVALID_RANGE")
             business = await service.load_business(tx)
-            cur = statements.statement_currency(currency, business.currency)
+            cur = currency_code(currency, business.currency)
             today = service.local_today(tx, business)
             repo = InvoiceRepository(tx.session)
             period = InvoiceFilter(issued_from=from_, issued_to=to, currency=cur)

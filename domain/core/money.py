@@ -21,6 +21,19 @@ def _quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 
 
+def is_currency_code(code: str) -> bool:
+    """The shape of an ISO 4217 code: three ASCII letters, upper case."""
+    return len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()
+
+
+def currency_code(currency: str | None, default: str, field: str = "currency") -> str:
+    """A caller's currency choice (`default` when none), upper-cased and checked."""
+    code = (currency or default).strip().upper()
+    if not is_currency_code(code):
+        raise ValidationFailed.one(field, "is not an ISO 4217 code", "INVALID_CURRENCY")
+    return code
+
+
 def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(_quantum(currency), rounding=ROUND_HALF_UP)
 

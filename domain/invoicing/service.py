@@ -22,7 +22,7 @@ from domain.core.errors import (
     NotFound,
     ValidationFailed,
 )
-from domain.core.money import quantize
+from domain.core.money import is_currency_code, quantize
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer, CustomerStatus, PaymentStatus
@@ -282,7 +282,7 @@ def _prepare(
     if customer.status != CustomerStatus.ACTIVE:
         errors.add("customerId", f"customer is {customer.status}", "CUSTOMER_INACTIVE")
     currency = (data.currency or business.currency).upper()
-    if len(currency) != 3 or not currency.isalpha():
+    if not is_currency_code(currency):
         errors.add("currency", "is not an ISO 4217 code", "INVALID_CURRENCY")
     _validate_lines(data.lines, errors)
     for name in ("notes", "terms"):

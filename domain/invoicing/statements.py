@@ -11,6 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from domain.core.errors import NotFound, ValidationFailed
+from domain.core.money import currency_code
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer
@@ -76,13 +77,6 @@ def _named(
     return {name: total for (name, _, _), total in zip(buckets, sums, strict=True)}
 
 
-def statement_currency(currency: str | None, default: str) -> str:
-    code = (currency or default).strip().upper()
-    if len(code) != 3 or not code.isalpha():
-        raise ValidationFailed.one("currency", "is not an ISO 4217 code", "INVALID_CURRENCY")
-    return code
-
-
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
@@ -102,7 +96,7 @@ async def customer_statement(
     if customer is None:
         raise NotFound("customer", customer_id)
     business = await load_business(tx)
-    code = statement_currency(currency, business.currency)
+    code = currency_code(currency, business.currency)
     tz = ZoneInfo(business.timezone)
     start_at, end_at = _local_midnight(start, tz), _local_midnight(end + timedelta(days=1), tz)
     repo = InvoiceRepository(tx.session)
@@ -165,7 +159,7 @@ async def business_aging(tx: Tx, currency: str | None = None) -> tuple[str, dict
     """The whole business's open balances in one currency (its own unless asked)."""
     business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
     business = await load_business(tx)
-    code = statement_currency(currency, business.currency)
+    code = currency_code(currency, business.currency)
     repo = InvoiceRepository(tx.session)
     return code, await aging(repo, business_id, None, code, local_today(tx, business))
 
