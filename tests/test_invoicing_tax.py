@@ -755,3 +755,22 @@ def test_validation_errors_carry_the_domain_code() -> None:
         compute_invoice([line("0", "1")], TaxContext("OM", "OMR"))
     assert exc.value.code == "VALIDATION_FAILED"
     assert exc.value.errors[0].field == "lines.0.quantity"
+
+
+def test_equal_rates_share_one_canonical_form_and_zero_has_no_sign() -> None:
+    # "18.00" and "18" are the same rate; "-0" and "0" too (never a "-0" component).
+    t = compute_invoice(
+        [line("1", "100", "-0"), line("1", "100", "0.0"), line("1", "100", "16.00")],
+        TaxContext("KE", "KES"),
+    )
+    assert [str(x.tax_rate) for x in t.lines] == ["0", "0", "16"]
+    assert comps(t) == [("VAT", "0", "200.00", "0.00"), ("VAT", "16", "100.00", "16.00")]
+    # precision that only trailing zeros carry is accepted; a fifth real place is not
+    t = compute_invoice([line("2.50000000", "40.00000", "16.0000")], TaxContext("KE", "KES"))
+    assert str(t.total) == "116.00"
+    with pytest.raises(ValidationFailed) as exc:
+        compute_invoice([line("2.00001", "40.000001")], TaxContext("KE", "KES"))
+    assert field_errors(exc) == {
+        "lines.0.quantity": "OUT_OF_RANGE",
+        "lines.0.unitPrice": "OUT_OF_RANGE",
+    }

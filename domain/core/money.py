@@ -17,7 +17,8 @@ def minor_units(currency: str) -> int:
 
 
 @lru_cache(maxsize=256)
-def _quantum(currency: str) -> Decimal:
+def quantum(currency: str) -> Decimal:
+    """The currency's smallest unit: 0.01 INR, 0.001 OMR, 1 JPY."""
     return Decimal(1).scaleb(-minor_units(currency))
 
 
@@ -35,7 +36,7 @@ def currency_code(currency: str | None, default: str, field: str = "currency") -
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(_quantum(currency), rounding=ROUND_HALF_UP)
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
 def parse_amount(raw: str | Decimal | int, field: str = "amount") -> Decimal:

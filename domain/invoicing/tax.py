@@ -42,13 +42,14 @@ from __future__ import annotations
 import decimal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import list_currencies
 
 from domain.core.errors import ErrorCollector, ValidationFailed
-from domain.core.money import minor_units, quantize
+from domain.core.money import minor_units, quantize, quantum
 
 __all__ = [
     "InvoiceTotals",
@@ -188,11 +189,15 @@ class InvoiceTotals:
 # ------------------------------------------------------------------------ validation
 
 
-def _decimals(value: Decimal) -> int:
-    """Decimal places that matter: 2.5000 has 1."""
+def _too_precise(value: Decimal, places: int) -> bool:
+    """More decimal places than `places` that matter (2.5000 has 1)."""
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite: checked by _number
+    if exponent >= -places:
+        return False  # the common case skips normalize()
     exponent = value.normalize().as_tuple().exponent
     assert isinstance(exponent, int)
-    return max(0, -exponent)
+    return -exponent > places
 
 
 def _number(errors: ErrorCollector, path: str, value: object) -> Decimal | None:
@@ -234,6 +239,7 @@ def _check_amount(
     return number
 
 
+@lru_cache(maxsize=512)
 def _valid_country(code: str) -> bool:
     return (
         len(code) == 2
@@ -242,6 +248,11 @@ def _valid_country(code: str) -> bool:
         and code not in _NOT_COUNTRIES
         and code in Locale("en").territories
     )
+
+
+@lru_cache(maxsize=512)
+def _known_currency(code: str) -> bool:
+    return len(code) == 3 and code.isascii() and code in list_currencies()
 
 
 @dataclass
@@ -261,13 +272,14 @@ def _norm_region(region: str | None) -> str | None:
     return stripped or None
 
 
+@lru_cache(maxsize=256)
 def _canon_rate(rate: Decimal) -> Decimal:
     """18.00 -> 18, 0.250 -> 0.25, never an exponent form like 1.8E+1."""
     norm = rate.normalize()
     exponent = norm.as_tuple().exponent
     if isinstance(exponent, int) and exponent > 0:
         norm = norm.quantize(Decimal(1))
-    return norm
+    return norm if norm else ZERO  # -0 too: equal rates share one cached form
 
 
 def _validate(
@@ -284,7 +296,7 @@ def _validate(
     regime = regime_for(country)
 
     currency = (ctx.currency or "").strip().upper()
-    if not (len(currency) == 3 and currency.isascii() and currency in list_currencies()):
+    if not _known_currency(currency):
         errors.add("currency", "must be an ISO 4217 currency code", "INVALID")
         currency = ""
 
@@ -316,7 +328,7 @@ def _validate(
             if quantity <= 0:
                 errors.add(f"{path}.quantity", "must be greater than 0", "OUT_OF_RANGE")
                 quantity = None
-            elif quantity >= MAX_QUANTITY or _decimals(quantity) > MAX_INPUT_DECIMALS:
+            elif quantity >= MAX_QUANTITY or _too_precise(quantity, MAX_INPUT_DECIMALS):
                 errors.add(
                     f"{path}.quantity",
                     f"below {MAX_QUANTITY:,} with {MAX_INPUT_DECIMALS} decimal places at most",
@@ -329,7 +341,7 @@ def _validate(
             if price < 0:
                 errors.add(f"{path}.unitPrice", "must not be negative", "OUT_OF_RANGE")
                 price = None
-            elif price >= MAX_UNIT_PRICE or _decimals(price) > MAX_INPUT_DECIMALS:
+            elif price >= MAX_UNIT_PRICE or _too_precise(price, MAX_INPUT_DECIMALS):
                 errors.add(
                     f"{path}.unitPrice",
                     f"below {MAX_UNIT_PRICE:,} with {MAX_INPUT_DECIMALS} decimal places at most",
@@ -350,7 +362,7 @@ def _validate(
                     )
                 elif not ZERO <= given <= HUNDRED:
                     errors.add(f"{path}.taxRate", "must be between 0 and 100", "OUT_OF_RANGE")
-                elif _decimals(given) > MAX_RATE_DECIMALS:
+                elif _too_precise(given, MAX_RATE_DECIMALS):
                     errors.add(
                         f"{path}.taxRate",
                         f"at most {MAX_RATE_DECIMALS} decimal places",
@@ -431,8 +443,8 @@ def _validate(
 
 def _round(value: Decimal, currency: str) -> Decimal:
     """Half-up to the currency's minor units, and never a negative zero."""
-    rounded = quantize(value, currency)
-    return rounded.copy_abs() if rounded.is_zero() else rounded
+    rounded = value.quantize(quantum(currency), ROUND_HALF_UP)
+    return rounded if rounded else rounded.copy_abs()
 
 
 def _allocate(total_units: int, weights: Sequence[int]) -> list[int]:
