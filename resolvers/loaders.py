@@ -47,6 +47,9 @@ class Loaders:
         self.customer_invoices: DataLoader[tuple[int, int], list[Invoice]] = DataLoader(
             self._customer_invoices
         )
+        self.other_currency_totals: DataLoader[int, list[Any]] = DataLoader(
+            self._other_currency_totals
+        )
 
     async def _scoped(self, fn: Callable[[AsyncSession, int], Awaitable[T]]) -> T:
         viewer = await self.ctx.require_viewer()
@@ -97,6 +100,13 @@ class Loaders:
     async def _events(self, ids: Sequence[int]) -> list[list[InvoiceEvent]]:
         rows = await self._scoped(lambda s, b: InvoiceRepository(s).events_for(b, ids))
         return _grouped(rows, ids, "invoice_id")
+
+    async def _other_currency_totals(self, ids: Sequence[int]) -> list[list[Any]]:
+        currency = await self.business_currency()
+        rows = await self._scoped(
+            lambda s, b: InvoiceRepository(s).other_currency_totals(b, ids, currency)
+        )
+        return _grouped(rows, ids, "customer_id")
 
     async def _newest(self, ids: list[int], per: int) -> Sequence[Invoice]:
         return await self._scoped(

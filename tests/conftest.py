@@ -280,7 +280,9 @@ async def summaries_off_their_rows(tx: Tx, customer_ids: Sequence[int]) -> dict[
     from domain.invoicing.service import load_business, summary_values
 
     business = await load_business(tx)
-    sums = await InvoiceRepository(tx.session).customers_totals(business.id, customer_ids)
+    sums = await InvoiceRepository(tx.session).customers_totals(
+        business.id, customer_ids, business.currency
+    )
     stored = await tx.session.scalars(
         select(Customer).where(Customer.business_id == business.id, Customer.id.in_(customer_ids))
     )

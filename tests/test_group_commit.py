@@ -235,6 +235,9 @@ async def test_batch_summaries_equal_the_sums_of_the_rows(runtime: Runtime, owne
     assert stored[history].invoice_count == 3  # the void one is not counted
     assert stored[fresh].payment_status == "good" and stored[fresh].invoice_count == 2
     assert stored[free].avg_days_to_pay == 0 and stored[free].outstanding == 0
+    # dollars are not added to the rupee figures; the invoice still counts
+    assert stored[foreign_cur].invoice_count == 1 and stored[foreign_cur].oldest_open_due
+    assert stored[foreign_cur].total_billed == 0 and stored[foreign_cur].outstanding == 0
 
 
 async def test_a_merge_averages_the_days_to_pay_over_both_customers(

@@ -867,3 +867,111 @@ async def test_invoice_stats_sum_in_the_period_and_skip_void(owner: Actor) -> No
         "overdueCount": 1,
         "overdueTotal": {"amount": "60.00"},
     }
+
+
+CUSTOMER_MONEY = """query($id: ID!) { customer(id: $id) {
+  creditBalance { amount currency } credits { amount currency }
+  financial { totalBilled { amount currency } totalPaid { amount } outstanding { amount }
+    invoiceCount otherCurrencies { currency totalBilled { amount currency }
+      totalPaid { amount } outstanding { amount } invoiceCount } } } }"""
+APPLY_CREDIT = """mutation($id: ID!, $key: String!) {
+  applyCustomerCredit(invoiceId: $id, idempotencyKey: $key) { __typename
+    ... on PaymentPayload { invoice { balance { amount } status } }
+    ... on UserError { code message } } }"""
+
+
+async def test_money_stays_in_its_currency_in_summaries_and_credit(owner: Actor) -> None:
+    """Dollars are never added to rupees: the summary's money is the business's currency
+    (other currencies listed apart), and credit kept in dollars pays dollar invoices only,
+    follows a merge, and is what a reversal checks against."""
+
+    async def one(cid: str, amount: str, currency: str | None = None) -> dict[str, Any]:
+        line = {"description": "Item", "quantity": "1", "unitPrice": amount, "taxRate": "0"}
+        made = await invoice(owner, cid, [line], **({"currency": currency} if currency else {}))
+        assert made["__typename"] == "InvoicePayload", made
+        return made["invoice"]  # type: ignore[no-any-return]
+
+    async def money(cid: str) -> dict[str, Any]:
+        body = await owner.gql(CUSTOMER_MONEY, {"id": cid})
+        return body["data"]["customer"]  # type: ignore[no-any-return]
+
+    cid = await customer_id(owner)
+    rupees = await one(cid, "1000")
+    dollars = await one(cid, "200", "USD")
+    seen = await money(cid)
+    assert seen["financial"] == {
+        "totalBilled": {"amount": "1000.00", "currency": "INR"},
+        "totalPaid": {"amount": "0.00"},
+        "outstanding": {"amount": "1000.00"},
+        "invoiceCount": 2,
+        "otherCurrencies": [
+            {
+                "currency": "USD",
+                "totalBilled": {"amount": "200.00", "currency": "USD"},
+                "totalPaid": {"amount": "0.00"},
+                "outstanding": {"amount": "200.00"},
+                "invoiceCount": 1,
+            }
+        ],
+    }
+    assert seen["credits"] == [{"amount": "0.00", "currency": "INR"}]
+
+    overpaid = await pay(owner, dollars["id"], "250", "fx-over", keepExcessAsCredit=True)
+    assert overpaid["payment"]["excessToCredit"]["amount"] == "50.00"
+    seen = await money(cid)
+    assert seen["creditBalance"] == {"amount": "0.00", "currency": "INR"}
+    assert seen["credits"] == [
+        {"amount": "0.00", "currency": "INR"},
+        {"amount": "50.00", "currency": "USD"},
+    ]
+    assert seen["financial"]["totalPaid"] == {"amount": "0.00"}
+    assert seen["financial"]["otherCurrencies"][0]["totalPaid"] == {"amount": "200.00"}
+    assert seen["financial"]["otherCurrencies"][0]["outstanding"] == {"amount": "0.00"}
+
+    # dollar credit does not pay a rupee invoice
+    refused = (await owner.gql(APPLY_CREDIT, {"id": rupees["id"], "key": "fx-c1"}))["data"]
+    assert refused["applyCustomerCredit"]["__typename"] == "ConflictError"
+    assert "no credit in INR" in refused["applyCustomerCredit"]["message"]
+    later = await one(cid, "30", "USD")
+    used = (await owner.gql(APPLY_CREDIT, {"id": later["id"], "key": "fx-c2"}))["data"]
+    assert used["applyCustomerCredit"]["invoice"] == {
+        "balance": {"amount": "0.00"},
+        "status": "PAID",
+    }
+    # a credit note on the paid dollar invoice becomes dollar credit
+    note = await owner.gql(
+        'mutation($id: ID!) { issueCreditNote(invoiceId: $id, reason: "returned", '
+        'amount: "10") { __typename } }',
+        {"id": dollars["id"]},
+    )
+    assert note["data"]["issueCreditNote"]["__typename"] == "CreditNotePayload"
+    assert (await money(cid))["credits"][1] == {"amount": "30.00", "currency": "USD"}
+    # the 50 kept from the overpayment is partly spent: its reversal is refused
+    payment_id = overpaid["payment"]["id"]
+    reverse = await owner.gql(
+        'mutation($id: ID!) { reversePayment(id: $id, reason: "bounced") { __typename '
+        "... on UserError { message } } }",
+        {"id": payment_id},
+    )
+    assert reverse["data"]["reversePayment"]["__typename"] == "ConflictError", reverse
+
+    # merging moves dollar credit along with the invoices
+    other = await customer_id(owner, name="Second account")
+    small = await one(other, "10", "USD")
+    await pay(owner, small["id"], "15", "fx-over-2", keepExcessAsCredit=True)
+    merged = await owner.gql(
+        "mutation($input: MergeCustomersInput!) { mergeCustomers(input: $input) { __typename } }",
+        {"input": {"sourceId": other, "targetId": cid}},
+    )
+    assert merged["data"]["mergeCustomers"]["__typename"] == "MergePayload", merged
+    seen = await money(cid)
+    assert seen["credits"] == [
+        {"amount": "0.00", "currency": "INR"},
+        {"amount": "35.00", "currency": "USD"},
+    ]
+    assert seen["financial"]["totalBilled"] == {"amount": "1000.00", "currency": "INR"}
+    assert seen["financial"]["invoiceCount"] == 4
+    assert [
+        (c["currency"], c["totalBilled"]["amount"], c["invoiceCount"])
+        for c in seen["financial"]["otherCurrencies"]
+    ] == [("USD", "230.00", 3)]

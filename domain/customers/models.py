@@ -185,12 +185,39 @@ class Customer(Base):
     oldest_open_due: Mapped[date | None]
     avg_days_to_pay: Mapped[Decimal | None] = mapped_column(MoneyColumn())
     # Overpayments kept for the customer (owner's choice); later invoices can use it.
+    # Credit is money in one currency: the business's own is credit_balance, any other
+    # is in other_credits ({"USD": "50.00"}); credit_in / add_credit pick the right one.
     credit_balance: Mapped[Decimal] = mapped_column(MoneyColumn(), default=Decimal(0))
+    other_credits: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     merged_into_id: Mapped[int | None] = mapped_column(IdType)
     deactivated_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+    def credit_in(self, currency: str, home: str) -> Decimal:
+        """Credit kept in `currency`; `home` is the business's currency."""
+        if currency == home:
+            return self.credit_balance
+        return Decimal(self.other_credits.get(currency, "0"))
+
+    def add_credit(self, currency: str, home: str, delta: Decimal) -> None:
+        """Moves the credit in `currency` by `delta` (negative to use it). The JSON map is
+        replaced, not changed in place, so the ORM sees the change."""
+        if currency == home:
+            self.credit_balance += delta
+            return
+        left = self.credit_in(currency, home) + delta
+        others = {k: v for k, v in self.other_credits.items() if k != currency}
+        if left:
+            others[currency] = str(left)
+        self.other_credits = dict(sorted(others.items()))
+
+    def credits(self, home: str) -> list[tuple[str, Decimal]]:
+        """Every currency with credit, the business's own first (even at zero)."""
+        return [(home, self.credit_balance)] + [
+            (k, Decimal(v)) for k, v in sorted(self.other_credits.items())
+        ]
 
 
 class CustomerTag(Base):

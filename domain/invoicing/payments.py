@@ -156,7 +156,8 @@ async def record_payment(tx: Tx, data: PaymentData) -> PaymentOutcome:
     invoice.balance -= applied
     invoice.updated_at = tx.now()
     if excess:
-        customer.credit_balance += excess
+        home = (await load_business(tx)).currency
+        customer.add_credit(invoice.currency, home, excess)
     timeline(
         tx,
         invoice,
@@ -195,9 +196,10 @@ async def apply_customer_credit(tx: Tx, invoice_id: int, idempotency_key: str) -
     customer = await _customer(tx, invoice)
     if invoice.status == InvoiceStatus.VOID or invoice.balance <= 0:
         raise Conflict("invoice has nothing to pay")
-    amount = min(customer.credit_balance, invoice.balance)
+    home = (await load_business(tx)).currency
+    amount = min(customer.credit_in(invoice.currency, home), invoice.balance)
     if amount <= 0:
-        raise Conflict("customer has no credit")
+        raise Conflict(f"customer has no credit in {invoice.currency}")
     payment = Payment(
         business_id=business_id,
         invoice_id=invoice.id,
@@ -219,7 +221,7 @@ async def apply_customer_credit(tx: Tx, invoice_id: int, idempotency_key: str) -
         created_at=tx.now(),
     )
     await repo.add(payment)
-    customer.credit_balance -= amount
+    customer.add_credit(invoice.currency, home, -amount)
     invoice.amount_paid += amount
     invoice.balance -= amount
     timeline(tx, invoice, "credit_applied", paymentId=payment.id, amount=str(amount))
@@ -252,11 +254,12 @@ async def reverse_payment(tx: Tx, payment_id: int, reason: str) -> PaymentOutcom
     if payment.state == PaymentState.REVERSED:
         raise Conflict("payment is already reversed")
     customer = await _customer(tx, invoice)
-    if payment.excess_to_credit > customer.credit_balance:
+    home = (await load_business(tx)).currency
+    if payment.excess_to_credit > customer.credit_in(payment.currency, home):
         raise Conflict("the overpayment kept as credit was already used; reverse that first")
-    customer.credit_balance -= payment.excess_to_credit
+    customer.add_credit(payment.currency, home, -payment.excess_to_credit)
     if payment.method == PaymentMethodKind.CREDIT:
-        customer.credit_balance += payment.amount
+        customer.add_credit(payment.currency, home, payment.amount)
     payment.state = PaymentState.REVERSED
     payment.reversed_at = tx.now()
     payment.reverse_reason = reason.strip()
@@ -324,7 +327,8 @@ async def issue_credit_note(
     invoice.amount_credited += value
     invoice.balance -= to_balance
     if value > to_balance:
-        customer.credit_balance += value - to_balance
+        home = (await load_business(tx)).currency
+        customer.add_credit(invoice.currency, home, value - to_balance)
     invoice.updated_at = tx.now()
     timeline(
         tx,

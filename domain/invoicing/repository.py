@@ -311,25 +311,32 @@ class InvoiceRepository:
         self,
         business_id: int,
         customer_ids: Sequence[int],
+        currency: str,
         *,
         paid_rows_for: Sequence[int] | None = None,
     ) -> dict[int, dict[str, Any]]:
         """One grouped query for the summaries of many customers (a batch of invoices).
-        `paid_rows` (for the average days to pay) is read for `paid_rows_for` only, by
-        default for every customer; the others get None (their paid invoices did not
-        change)."""
+        Money (billed, paid, outstanding) counts invoices in `currency` only; counts, dates
+        and status count every live invoice. `paid_rows` (for the average days to pay) is
+        read for `paid_rows_for` only, by default for every customer; the others get None
+        (their paid invoices did not change)."""
         live = and_(
             Invoice.business_id == business_id,
             Invoice.customer_id.in_(customer_ids),
             Invoice.status != InvoiceStatus.VOID,
         )
+        mine = Invoice.currency == currency
+
+        def money(amount: Any) -> Any:
+            return func.coalesce(func.sum(case((mine, amount), else_=0)), 0)
+
         rows = (
             await self.s.execute(
                 select(
                     Invoice.customer_id,
-                    func.coalesce(func.sum(Invoice.total - Invoice.amount_credited), 0),
-                    func.coalesce(func.sum(Invoice.amount_paid), 0),
-                    func.coalesce(func.sum(Invoice.balance), 0),
+                    money(Invoice.total - Invoice.amount_credited),
+                    money(Invoice.amount_paid),
+                    money(Invoice.balance),
                     func.count(Invoice.id),
                     func.max(Invoice.issue_date),
                     func.min(
@@ -466,6 +473,32 @@ class InvoiceRepository:
                 )
             ),
         )
+
+    async def other_currency_totals(
+        self, business_id: int, customer_ids: Sequence[int], currency: str
+    ) -> Sequence[Any]:
+        """Per customer and currency other than `currency` (the business's, which the stored
+        summary holds): billed, paid, outstanding and how many live invoices."""
+        return (
+            await self.s.execute(
+                select(
+                    Invoice.customer_id,
+                    Invoice.currency,
+                    func.sum(Invoice.total - Invoice.amount_credited).label("billed"),
+                    func.sum(Invoice.amount_paid).label("paid"),
+                    func.sum(Invoice.balance).label("outstanding"),
+                    func.count(Invoice.id).label("invoices"),
+                )
+                .where(
+                    Invoice.business_id == business_id,
+                    Invoice.customer_id.in_(customer_ids),
+                    Invoice.status != InvoiceStatus.VOID,
+                    Invoice.currency != currency,
+                )
+                .group_by(Invoice.customer_id, Invoice.currency)
+                .order_by(Invoice.customer_id, Invoice.currency)
+            )
+        ).all()
 
     async def statement_currencies(self, business_id: int, customer_id: int) -> list[str]:
         """Every currency the customer was billed or paid in: one statement each."""

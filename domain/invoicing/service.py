@@ -162,7 +162,7 @@ def set_status(tx: Tx, invoice: Invoice, customer: Customer | None) -> None:
 async def refresh_customer_summary(tx: Tx, customer: Customer, business: Business) -> None:
     """Recomputed from the rows in the same transaction: exact by construction."""
     totals = await InvoiceRepository(tx.session).customers_totals(
-        customer.business_id, [customer.id]
+        customer.business_id, [customer.id], business.currency
     )
     apply_summary(tx, customer, business, totals[customer.id])
 
@@ -425,19 +425,14 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
 async def _update_summaries(
     tx: Tx, business: Business, customers: dict[int, Customer], invoices: list[Invoice]
 ) -> None:
-    """New unpaid invoices in the business's currency are added to the stored summary
-    (exact: every write keeps it exact, under the customer's row lock, and this adds
-    exactly what the grouped sums would). Anything else (an invoice paid at once, which
-    moves the average days to pay; another currency, whose rounding differs) is summed
-    again from the rows. One UPDATE per set of columns either way."""
+    """New unpaid invoices are added to the stored summary (exact: every write keeps it
+    exact, under the customer's row lock, and this adds exactly what the grouped sums
+    would). An invoice paid at once moves the average days to pay, so its customer's
+    summary is summed again from the rows. One UPDATE per set of columns either way."""
     new: dict[int, list[Invoice]] = {}
     for invoice in invoices:
         new.setdefault(invoice.customer_id, []).append(invoice)
-    again = sorted(
-        cid
-        for cid, mine in new.items()
-        if any(i.paid_at is not None or i.currency != business.currency for i in mine)
-    )
+    again = sorted(cid for cid, mine in new.items() if any(i.paid_at is not None for i in mine))
     values = {
         cid: summary_with(tx, business, customers[cid], mine)
         for cid, mine in new.items()
@@ -447,6 +442,7 @@ async def _update_summaries(
         summaries = await InvoiceRepository(tx.session).customers_totals(
             business.id,
             again,
+            business.currency,
             paid_rows_for=sorted({i.customer_id for i in invoices if i.paid_at is not None}),
         )
         values |= {cid: summary_values(tx, business, summaries[cid]) for cid in again}
@@ -459,9 +455,9 @@ async def _update_summaries(
 def summary_with(
     tx: Tx, business: Business, customer: Customer, invoices: list[Invoice]
 ) -> dict[str, Any]:
-    """The summary columns after adding new unpaid invoices in the business's currency
-    (what summary_values would give from the rows)."""
-    added = sum((i.total for i in invoices), Decimal(0))
+    """The summary columns after adding new unpaid invoices (what summary_values would
+    give from the rows): money in the business's currency only, counts and dates of all."""
+    added = sum((i.total for i in invoices if i.currency == business.currency), Decimal(0))
     last = max(i.issue_date for i in invoices)
     last_at = datetime(last.year, last.month, last.day, tzinfo=UTC)
     dues = [i.due_date for i in invoices]
@@ -540,16 +536,19 @@ async def mark_sent(tx: Tx, invoice: Invoice, channels: list[str]) -> None:
 
 
 async def _move_invoices(tx: Tx, source: Customer, target: Customer) -> int:
-    """Merge mover: invoices, payments and credit notes follow the customer. The merge
-    itself adds the source's summary to the target's; an average cannot be added, so the
-    average days to pay is worked out again over the paid invoices of both."""
-    target.credit_balance += source.credit_balance
-    source.credit_balance = Decimal(0)
+    """Merge mover: invoices, payments, credit notes and credit in every currency follow
+    the customer. The merge itself adds the source's summary to the target's; an average
+    cannot be added, so the average days to pay is worked out again over the paid
+    invoices of both."""
+    business = await load_business(tx)
+    for currency, amount in source.credits(business.currency):
+        target.add_credit(currency, business.currency, amount)
+        source.add_credit(currency, business.currency, -amount)
     repo = InvoiceRepository(tx.session)
     moved = await repo.move_customer(source.business_id, source.id, target.id)
     if moved and source.avg_days_to_pay is not None:
-        totals = await repo.customers_totals(target.business_id, [target.id])
-        values = summary_values(tx, await load_business(tx), totals[target.id])
+        totals = await repo.customers_totals(target.business_id, [target.id], business.currency)
+        values = summary_values(tx, business, totals[target.id])
         target.avg_days_to_pay = values["avg_days_to_pay"]
     return moved
 

@@ -74,7 +74,20 @@ class Address(Node):
         )
 
 
-@strawberry.type
+@strawberry.type(description="Money billed, paid and owed in one currency.")
+class CurrencyTotals:
+    currency: str
+    total_billed: Money
+    total_paid: Money
+    outstanding: Money
+    invoice_count: int
+
+
+@strawberry.type(
+    description="totalBilled, totalPaid and outstanding are in the business's currency and "
+    "count its invoices only; otherCurrencies sums the rest per currency. Counts, dates "
+    "and the payment status cover every invoice."
+)
 class FinancialSummary:
     total_billed: Money
     total_paid: Money
@@ -87,6 +100,24 @@ class FinancialSummary:
     )
     stored_status: strawberry.Private[str]
     business_id: strawberry.Private[int]
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Invoices in currencies other than the business's, summed per currency "
+        "(voided invoices left out); empty when there are none."
+    )
+    async def other_currencies(self, info: strawberry.Info[Context, None]) -> list[CurrencyTotals]:
+        rows = await info.context.loaders.other_currency_totals.load(self.customer_id)
+        return [
+            CurrencyTotals(
+                currency=r.currency,
+                total_billed=Money.of(r.billed, r.currency),
+                total_paid=Money.of(r.paid, r.currency),
+                outstanding=Money.of(r.outstanding, r.currency),
+                invoice_count=r.invoices,
+            )
+            for r in rows
+        ]
 
     @strawberry.field(
         description="OVERDUE from the day after oldestOpenDue (the business's calendar), "
@@ -132,6 +163,7 @@ class Customer(Node):
     updated_at: datetime
     row_id: strawberry.Private[int]
     credit: strawberry.Private[Money]
+    other_credits: strawberry.Private[dict[str, str]]
     # (how many newest, views) when a customers page fetched them for all its customers
     prefetched_invoices: strawberry.Private[tuple[int, list[Invoice]] | None] = None
 
@@ -156,9 +188,19 @@ class Customer(Node):
         today = info.context.rt.clock.now().date()
         return [Invoice.view(r, today, url) for r in rows]
 
-    @strawberry.field(description="Overpayments kept for this customer.")
+    @strawberry.field(description="Credit kept for this customer in the business's currency.")
     def credit_balance(self) -> Money:
         return self.credit
+
+    @strawberry.field(
+        description="Credit kept for this customer (overpayments, credit notes on paid "
+        "invoices), one entry per currency: the business's own first, even at zero. Credit "
+        "pays invoices in its own currency only."
+    )
+    def credits(self) -> list[Money]:
+        return [self.credit] + [
+            Money.of(Decimal(v), k) for k, v in sorted(self.other_credits.items())
+        ]
 
     @strawberry.field
     async def default_address(self, info: strawberry.Info[Context, None]) -> Address | None:
@@ -171,6 +213,7 @@ class Customer(Node):
             id=to_global_id("Customer", c.id),
             row_id=c.id,
             credit=Money.of(c.credit_balance, currency),
+            other_credits=c.other_credits,
             number=c.number,
             profile_type=ProfileType(c.profile_type),
             status=CustomerStatus(c.status),
@@ -206,6 +249,7 @@ class Customer(Node):
                 oldest_open_due=c.oldest_open_due,
                 stored_status=c.payment_status,
                 business_id=c.business_id,
+                customer_id=c.id,
             ),
             merged_into_id=to_global_id("Customer", c.merged_into_id) if c.merged_into_id else None,
             deactivated_at=c.deactivated_at,
