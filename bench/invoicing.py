@@ -623,7 +623,8 @@ async def load(args: argparse.Namespace, business_gid: str) -> dict[str, Any]:
         cust_cols = columns_of(Customer)
         for cust in customers:
             cust.setdefault("credit_balance", Decimal(0))
-            for key in ("tags", "preferences"):
+            cust.setdefault("other_credits", {})
+            for key in ("tags", "preferences", "other_credits"):
                 if not isinstance(cust[key], str):
                     cust[key] = json.dumps(cust[key])
 

@@ -188,7 +188,7 @@ class Customer(Base):
     # Credit is money in one currency: the business's own is credit_balance, any other
     # is in other_credits ({"USD": "50.00"}); credit_in / add_credit pick the right one.
     credit_balance: Mapped[Decimal] = mapped_column(MoneyColumn(), default=Decimal(0))
-    other_credits: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    other_credits: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
     merged_into_id: Mapped[int | None] = mapped_column(IdType)
     deactivated_at: Mapped[datetime | None]
