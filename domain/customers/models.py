@@ -214,10 +214,13 @@ class Customer(Base):
         self.other_credits = dict(sorted(others.items()))
 
     def credits(self, home: str) -> list[tuple[str, Decimal]]:
-        """Every currency with credit, the business's own first (even at zero)."""
-        return [(home, self.credit_balance)] + [
-            (k, Decimal(v)) for k, v in sorted(self.other_credits.items())
-        ]
+        return credit_list(home, self.credit_balance, self.other_credits)
+
+
+def credit_list(home: str, balance: Decimal, others: dict[str, Any]) -> list[tuple[str, Decimal]]:
+    """Every currency with credit, the business's own first (even at zero). A function of
+    the two columns, so a view that holds only them lists credit the same way."""
+    return [(home, balance)] + [(k, Decimal(v)) for k, v in sorted(others.items())]
 
 
 class CustomerTag(Base):

@@ -198,8 +198,10 @@ class Customer(Node):
         "pays invoices in its own currency only."
     )
     def credits(self) -> list[Money]:
-        return [self.credit] + [
-            Money.of(Decimal(v), k) for k, v in sorted(self.other_credits.items())
+        home = self.credit.currency
+        return [
+            Money.of(amount, currency)
+            for currency, amount in models.credit_list(home, self.credit.amount, self.other_credits)
         ]
 
     @strawberry.field
