@@ -95,8 +95,8 @@ STATEMENT_QUERY = """query($id: ID!, $from: Date!, $to: Date!) {
     currency openingBalance { amount } closingBalance { amount }
     entries { date kind reference description debit { amount } credit { amount }
               balance { amount } }
-    aging { current { amount } days130 { amount } days3160 { amount }
-            days6190 { amount } daysOver90 { amount } } } }"""
+    aging { current { amount } days1To30 { amount } days31To60 { amount }
+            days61To90 { amount } daysOver90 { amount } } } }"""
 LOGIN = """mutation($input: LoginInput!) { login(input: $input) { __typename
   ... on AuthPayload { token } ... on UserError { code message } } }"""
 

@@ -382,10 +382,10 @@ STATEMENT = """query($c: ID!, $from: Date!, $to: Date!) {
     openingBalance { amount } closingBalance { amount }
     entries { date kind reference description debit { amount } credit { amount }
               balance { amount } }
-    aging { current { amount } days130 { amount } days3160 { amount } days6190 { amount }
+    aging { current { amount } days1To30 { amount } days31To60 { amount } days61To90 { amount }
             daysOver90 { amount } } } }"""
 AGING = (
-    "current { amount } days130 { amount } days3160 { amount } days6190 { amount } "
+    "current { amount } days1To30 { amount } days31To60 { amount } days61To90 { amount } "
     "daysOver90 { amount }"
 )
 
@@ -405,7 +405,7 @@ async def statement(actor: Actor, cid: str, start: date, end: date) -> dict[str,
 
 def buckets(aging: dict[str, Any]) -> list[str]:
     return [
-        aging[k]["amount"] for k in ("current", "days130", "days3160", "days6190", "daysOver90")
+        aging[k]["amount"] for k in ("current", "days1To30", "days31To60", "days61To90", "daysOver90")
     ]
 
 
@@ -579,6 +579,23 @@ async def test_aging_buckets_by_days_past_due(owner: Actor, other_owner: Actor) 
     assert buckets(past["aging"]) == ["4.00", "0.00", "32.00", "128.00", "0.00"]
     theirs = (await other_owner.gql(f"{{ agingReport {{ {AGING} }} }}"))["data"]["agingReport"]
     assert buckets(theirs) == ["0.00", "0.00", "0.00", "0.00", "4096.00"]
+    # the first, run-together names still answer, the same figures, marked deprecated
+    old_names = await owner.gql(
+        "{ agingReport { days130 { amount } days3160 { amount } days6190 { amount } } "
+        '__type(name: "AgingBuckets") { fields(includeDeprecated: true) '
+        "{ name isDeprecated deprecationReason } } }"
+    )
+    report = old_names["data"]["agingReport"]
+    assert [report[k]["amount"] for k in ("days130", "days3160", "days6190")] == buckets(
+        business
+    )[1:4]
+    fields = {f["name"]: f for f in old_names["data"]["__type"]["fields"]}
+    assert fields["days130"]["deprecationReason"] == "Use `days1To30`."
+    assert [fields[k]["isDeprecated"] for k in ("days130", "days1To30", "daysOver90")] == [
+        True,
+        False,
+        False,
+    ]
 
 
 async def test_statements_keep_currencies_apart_and_age_as_of_their_end(

@@ -332,19 +332,32 @@ class InvoiceConnection:
 @strawberry.type
 class AgingBuckets:
     current: Money
-    days_1_30: Money
-    days_31_60: Money
-    days_61_90: Money
-    days_over_90: Money
+    days_1_to_30: Money = strawberry.field(description="1 to 30 days past due.")
+    days_31_to_60: Money = strawberry.field(description="31 to 60 days past due.")
+    days_61_to_90: Money = strawberry.field(description="61 to 90 days past due.")
+    days_over_90: Money = strawberry.field(description="More than 90 days past due.")
+
+    # The first names, which camel case ran together; kept answering for old clients.
+    @strawberry.field(name="days130", deprecation_reason="Use `days1To30`.")
+    def days_1_30(self) -> Money:
+        return self.days_1_to_30
+
+    @strawberry.field(name="days3160", deprecation_reason="Use `days31To60`.")
+    def days_31_60(self) -> Money:
+        return self.days_31_to_60
+
+    @strawberry.field(name="days6190", deprecation_reason="Use `days61To90`.")
+    def days_61_90(self) -> Money:
+        return self.days_61_to_90
 
     @classmethod
     def of(cls, aging: dict[str, Decimal], currency: str) -> AgingBuckets:
         m = lambda k: Money.of(aging.get(k, Decimal(0)), currency)  # noqa: E731
         return cls(
             current=m("current"),
-            days_1_30=m("1-30"),
-            days_31_60=m("31-60"),
-            days_61_90=m("61-90"),
+            days_1_to_30=m("1-30"),
+            days_31_to_60=m("31-60"),
+            days_61_to_90=m("61-90"),
             days_over_90=m("90+"),
         )
 
