@@ -405,7 +405,8 @@ async def statement(actor: Actor, cid: str, start: date, end: date) -> dict[str,
 
 def buckets(aging: dict[str, Any]) -> list[str]:
     return [
-        aging[k]["amount"] for k in ("current", "days1To30", "days31To60", "days61To90", "daysOver90")
+        aging[k]["amount"]
+        for k in ("current", "days1To30", "days31To60", "days61To90", "daysOver90")
     ]
 
 
@@ -586,9 +587,9 @@ async def test_aging_buckets_by_days_past_due(owner: Actor, other_owner: Actor) 
         "{ name isDeprecated deprecationReason } } }"
     )
     report = old_names["data"]["agingReport"]
-    assert [report[k]["amount"] for k in ("days130", "days3160", "days6190")] == buckets(
-        business
-    )[1:4]
+    assert [report[k]["amount"] for k in ("days130", "days3160", "days6190")] == buckets(business)[
+        1:4
+    ]
     fields = {f["name"]: f for f in old_names["data"]["__type"]["fields"]}
     assert fields["days130"]["deprecationReason"] == "Use `days1To30`."
     assert [fields[k]["isDeprecated"] for k in ("days130", "days1To30", "daysOver90")] == [
