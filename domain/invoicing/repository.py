@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
@@ -13,19 +13,13 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
-    Text,
     and_,
     case,
     func,
-    literal,
-    null,
     or_,
     select,
-    union,
-    union_all,
     update,
 )
-from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
@@ -38,8 +32,6 @@ from domain.invoicing.models import (
     InvoiceLine,
     InvoiceStatus,
     Payment,
-    PaymentMethodKind,
-    PaymentState,
 )
 
 OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID)
@@ -393,87 +385,6 @@ class InvoiceRepository:
             }
         return out
 
-    async def statement_opening(
-        self,
-        business_id: int,
-        customer_id: int,
-        currency: str,
-        before_day: date,
-        before_at: datetime,
-    ) -> Decimal:
-        """What the customer owed in `currency` when the statement starts: billed before
-        its first day minus money received and credit notes issued before its first
-        instant, summed in SQL (one statement, no rows)."""
-        billed = (
-            select(func.coalesce(func.sum(Invoice.total), 0))
-            .where(
-                *self._billed(business_id, customer_id, currency),
-                Invoice.issue_date < before_day,
-            )
-            .scalar_subquery()
-        )
-        received = (
-            select(func.coalesce(func.sum(Payment.amount + Payment.excess_to_credit), 0))
-            .where(
-                *self._money_in(business_id, customer_id, currency),
-                Payment.received_at < before_at,
-            )
-            .scalar_subquery()
-        )
-        credited = (
-            select(func.coalesce(func.sum(CreditNote.amount), 0))
-            .where(
-                *self._credited(business_id, customer_id, currency),
-                CreditNote.issued_at < before_at,
-            )
-            .scalar_subquery()
-        )
-        row = (await self.s.execute(select(billed, received, credited))).one()
-        return Decimal(row[0]) - Decimal(row[1]) - Decimal(row[2])
-
-    @staticmethod
-    def _billed(
-        business_id: int, customer_id: int, currency: str
-    ) -> tuple[ColumnElement[bool], ...]:
-        """The customer's invoices in one currency that count (a void one never did)."""
-        return (
-            Invoice.business_id == business_id,
-            Invoice.customer_id == customer_id,
-            Invoice.currency == currency,
-            Invoice.status != InvoiceStatus.VOID,
-        )
-
-    @staticmethod
-    def _money_in(
-        business_id: int, customer_id: int, currency: str
-    ) -> tuple[ColumnElement[bool], ...]:
-        """Completed payments in one currency that brought money in (paying from credit
-        moves none)."""
-        return (
-            Payment.business_id == business_id,
-            Payment.customer_id == customer_id,
-            Payment.currency == currency,
-            Payment.state == PaymentState.COMPLETED,
-            Payment.method != PaymentMethodKind.CREDIT,
-        )
-
-    @staticmethod
-    def _credited(
-        business_id: int, customer_id: int, currency: str
-    ) -> tuple[ColumnElement[bool], ...]:
-        """Credit notes against the customer's invoices in one currency."""
-        return (
-            CreditNote.business_id == business_id,
-            CreditNote.customer_id == customer_id,
-            CreditNote.invoice_id.in_(
-                select(Invoice.id).where(
-                    Invoice.business_id == business_id,
-                    Invoice.customer_id == customer_id,
-                    Invoice.currency == currency,
-                )
-            ),
-        )
-
     async def other_currency_totals(
         self, business_id: int, customer_ids: Sequence[int], currency: str
     ) -> Sequence[Any]:
@@ -500,135 +411,6 @@ class InvoiceRepository:
             )
         ).all()
 
-    async def statement_currencies(self, business_id: int, customer_id: int) -> list[str]:
-        """Every currency the customer was billed or paid in: one statement each."""
-        billed = select(Invoice.currency).where(
-            Invoice.business_id == business_id,
-            Invoice.customer_id == customer_id,
-            Invoice.status != InvoiceStatus.VOID,
-        )
-        paid = select(Payment.currency).where(
-            Payment.business_id == business_id, Payment.customer_id == customer_id
-        )
-        rows = await self.s.execute(union(billed, paid))
-        return sorted(r[0] for r in rows)
-
-    async def statement_entries(
-        self,
-        business_id: int,
-        customer_id: int,
-        currency: str,
-        start: date,
-        end: date,
-        start_at: datetime,
-        end_at: datetime,
-    ) -> Sequence[Any]:
-        """The range's invoices (by issue date, `start`..`end`), credit notes and money-in
-        payments (by time, `start_at` up to `end_at`) in one statement, unordered: rows of
-        (INVOICE_ENTRY / CREDIT_NOTE_ENTRY / PAYMENT_ENTRY, id, day (invoices), at (others),
-        reference, text (reason or method), amount)."""
-        no_day = cast_(null(), Invoice.issue_date.type)
-        no_at = cast_(null(), CreditNote.issued_at.type)
-        invoices = select(
-            literal(INVOICE_ENTRY).label("kind"),
-            Invoice.id,
-            Invoice.issue_date.label("day"),
-            no_at.label("at"),
-            Invoice.number.label("reference"),
-            cast_(null(), Text()).label("text"),
-            Invoice.total.label("amount"),
-        ).where(
-            *self._billed(business_id, customer_id, currency),
-            Invoice.issue_date >= start,
-            Invoice.issue_date <= end,
-        )
-        notes = select(
-            literal(CREDIT_NOTE_ENTRY),
-            CreditNote.id,
-            no_day,
-            CreditNote.issued_at,
-            CreditNote.number,
-            CreditNote.reason,
-            CreditNote.amount,
-        ).where(
-            *self._credited(business_id, customer_id, currency),
-            CreditNote.issued_at >= start_at,
-            CreditNote.issued_at < end_at,
-        )
-        payments = select(
-            literal(PAYMENT_ENTRY),
-            Payment.id,
-            no_day,
-            Payment.received_at,
-            Payment.reference,
-            Payment.method,
-            Payment.amount + Payment.excess_to_credit,
-        ).where(
-            *self._money_in(business_id, customer_id, currency),
-            Payment.received_at >= start_at,
-            Payment.received_at < end_at,
-        )
-        return (await self.s.execute(union_all(invoices, notes, payments))).all()
-
-    async def open_balance_by_due(
-        self,
-        business_id: int,
-        customer_id: int | None,
-        currency: str,
-        buckets: Sequence[tuple[date | None, date | None]],
-    ) -> list[Decimal]:
-        """Today's open balances in `currency` summed per due-date bucket (due on or after
-        the first date and before the second; None leaves that side open), in one
-        statement: aging without reading the invoices."""
-        stmt = select(*_bucket_sums(Invoice.balance, Invoice.due_date, buckets)).where(
-            Invoice.business_id == business_id,
-            Invoice.currency == currency,
-            Invoice.status.in_(OPEN),
-            Invoice.balance > 0,
-        )
-        if customer_id is not None:
-            stmt = stmt.where(Invoice.customer_id == customer_id)
-        return [Decimal(v) for v in (await self.s.execute(stmt)).one()]
-
-    async def balance_by_due_as_of(
-        self,
-        business_id: int,
-        customer_id: int,
-        currency: str,
-        day: date,
-        before_at: datetime,
-        buckets: Sequence[tuple[date | None, date | None]],
-    ) -> list[Decimal]:
-        """`open_balance_by_due` as the customer's books stood at the end of `day`: the
-        invoices issued by then, less what was paid on them before `before_at` (reversed
-        payments never count, as on the statement) and credited before it."""
-        paid = (
-            select(func.coalesce(func.sum(Payment.amount), 0))
-            .where(
-                Payment.business_id == business_id,
-                Payment.invoice_id == Invoice.id,
-                Payment.state == PaymentState.COMPLETED,
-                Payment.received_at < before_at,
-            )
-            .scalar_subquery()
-        )
-        credited = (
-            select(func.coalesce(func.sum(CreditNote.amount), 0))
-            .where(
-                CreditNote.business_id == business_id,
-                CreditNote.invoice_id == Invoice.id,
-                CreditNote.issued_at < before_at,
-            )
-            .scalar_subquery()
-        )
-        owed = (
-            select((Invoice.total - paid - credited).label("owed"), Invoice.due_date)
-            .where(*self._billed(business_id, customer_id, currency), Invoice.issue_date <= day)
-            .subquery()
-        )
-        stmt = select(*_bucket_sums(owed.c.owed, owed.c.due_date, buckets)).where(owed.c.owed > 0)
-        return [Decimal(v) for v in (await self.s.execute(stmt)).one()]
-
     async def move_customer(self, business_id: int, source_id: int, target_id: int) -> int:
         moved = 0
         for model in (Invoice, Payment, CreditNote):
@@ -640,16 +422,3 @@ class InvoiceRepository:
             if model is Invoice:
                 moved = int(result.rowcount or 0)  # type: ignore[attr-defined]
         return moved
-
-
-def _bucket_sums(amount: Any, due: Any, buckets: Sequence[tuple[Any, Any]]) -> list[Any]:
-    """One sum of `amount` per (due on or after, due before) bucket, for one SELECT."""
-    sums: list[Any] = []
-    for due_from, due_before in buckets:
-        inside: list[ColumnElement[bool]] = [amount > 0]
-        if due_from is not None:
-            inside.append(due >= due_from)
-        if due_before is not None:
-            inside.append(due < due_before)
-        sums.append(func.coalesce(func.sum(case((and_(*inside), amount))), 0))
-    return sums

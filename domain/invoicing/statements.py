@@ -16,8 +16,9 @@ from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer
 from domain.customers.repository import CustomerRepository
-from domain.invoicing.repository import CREDIT_NOTE_ENTRY, INVOICE_ENTRY, InvoiceRepository
+from domain.invoicing.repository import CREDIT_NOTE_ENTRY, INVOICE_ENTRY
 from domain.invoicing.service import load_business, local_today
+from domain.invoicing.statement_repository import StatementRepository
 
 MAX_DAYS = 3660
 ZERO = Decimal(0)
@@ -61,7 +62,7 @@ def aging_buckets(as_of: date) -> list[tuple[str, date | None, date | None]]:
 
 
 async def aging(
-    repo: InvoiceRepository, business_id: int, customer_id: int | None, currency: str, as_of: date
+    repo: StatementRepository, business_id: int, customer_id: int | None, currency: str, as_of: date
 ) -> dict[str, Decimal]:
     """Today's open balances, aged as of `as_of`."""
     buckets = aging_buckets(as_of)
@@ -99,10 +100,10 @@ async def customer_statement(
     code = currency_code(currency, business.currency)
     tz = ZoneInfo(business.timezone)
     start_at, end_at = _local_midnight(start, tz), _local_midnight(end + timedelta(days=1), tz)
-    repo = InvoiceRepository(tx.session)
-    opening = await repo.statement_opening(business_id, customer_id, code, start, start_at)
+    repo = StatementRepository(tx.session)
+    opening = await repo.opening(business_id, customer_id, code, start, start_at)
     rows: list[tuple[date, int, int, StatementEntry]] = []
-    for kind, row_id, day, at, reference, text, amount in await repo.statement_entries(
+    for kind, row_id, day, at, reference, text, amount in await repo.entries(
         business_id, customer_id, code, start, end, start_at, end_at
     ):
         if kind == INVOICE_ENTRY:
@@ -151,7 +152,7 @@ async def customer_statement(
         entries,
         balance,
         aged,
-        await repo.statement_currencies(business_id, customer_id),
+        await repo.currencies(business_id, customer_id),
     )
 
 
@@ -160,7 +161,7 @@ async def business_aging(tx: Tx, currency: str | None = None) -> tuple[str, dict
     business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
     business = await load_business(tx)
     code = currency_code(currency, business.currency)
-    repo = InvoiceRepository(tx.session)
+    repo = StatementRepository(tx.session)
     return code, await aging(repo, business_id, None, code, local_today(tx, business))
 
 
