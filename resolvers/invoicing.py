@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Annotated
 
@@ -11,7 +11,7 @@ import strawberry
 
 from domain.core import outbox
 from domain.core.errors import NotFound, ValidationFailed
-from domain.core.money import currency_code
+from domain.core.money import currency_code, quantum
 from domain.core.pagination import clamp_first, decode_cursor, encode_cursor
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
@@ -173,26 +173,31 @@ def _line(line: InvoiceLineInput) -> service.LineData:
 
 def _money_map(s: statements.Statement) -> Statement:
     cur = s.currency
-    zero = Money.of(None, cur)  # one shared object for the empty side of every entry
+    q = quantum(cur)
+
+    def money(amount: Decimal) -> Money:  # Money.of without its per-call lookups
+        return Money(amount=amount.quantize(q, ROUND_HALF_UP), currency=cur)
+
+    zero = money(Decimal(0))  # one shared object for the empty side of every entry
     return Statement(
         customer_id=strawberry.ID(""),
         currency=cur,
         start=s.start,
         end=s.end,
-        opening_balance=Money.of(s.opening_balance, cur),
+        opening_balance=money(s.opening_balance),
         entries=[
             StatementEntry(
                 date=e.on,
                 kind=e.kind,
                 reference=e.reference,
                 description=e.description,
-                debit=Money.of(e.debit, cur) if e.debit else zero,
-                credit=Money.of(e.credit, cur) if e.credit else zero,
-                balance=Money.of(e.balance, cur),
+                debit=money(e.debit) if e.debit else zero,
+                credit=money(e.credit) if e.credit else zero,
+                balance=money(e.balance),
             )
             for e in s.entries
         ],
-        closing_balance=Money.of(s.closing_balance, cur),
+        closing_balance=money(s.closing_balance),
         aging=AgingBuckets.of(s.aging, cur),
         pdf_url=None,
         currencies=s.currencies,

@@ -28,6 +28,9 @@ bookkeeping for the common case is skipped. Tied to graphql-core 3.3's Executor
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
+from types import CoroutineType, GeneratorType
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -48,6 +51,25 @@ LEAF, OBJECT, LIST = 1, 2, 3
 _Plan = tuple[int, str, Any, bool, bool] | None
 _PLANS: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], _Plan]] = WeakKeyDictionary()
 _SLOW = object()
+# Classes whose instances are neither awaitable nor errors: a value of one needs no
+# per-value check. Learnt as met (bounded), seeded with what most fields hold.
+_PLAIN: set[type] = {str, int, float, bool, Decimal, date, datetime}
+_PLAIN_MAX = 512
+
+
+def _plain(value: Any) -> bool:
+    """Whether `value` can be used as it is: not an exception, not awaitable (the
+    checks graphql-core makes, answered once per class)."""
+    cls = type(value)
+    if cls in _PLAIN:
+        return True
+    if issubclass(cls, (BaseException, CoroutineType, GeneratorType)) or hasattr(
+        value, "__await__"
+    ):
+        return False
+    if len(_PLAIN) < _PLAIN_MAX and not hasattr(cls, "__getattr__"):
+        _PLAIN.add(cls)
+    return True
 
 
 def _plan(parent_type: GraphQLObjectType, name: str) -> _Plan:
@@ -91,7 +113,7 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
             value = getattr(source, plan[1])  # type: ignore[index]
             if value is None:
                 return None if plan[3] else _SLOW  # type: ignore[index]
-            if isinstance(value, Exception) or self.is_awaitable(value):
+            if type(value) not in _PLAIN and not _plain(value):
                 return _SLOW
             coerced = plan[2].coerce_output_value(value)  # type: ignore[index]
         except Exception:
@@ -135,7 +157,7 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
     def _fill(self, selection: Any, source: Any) -> Any:
         """The selected fields of `source` as a dict, or _SLOW."""
         out: dict[str, Any] = {}
-        is_awaitable = self.is_awaitable
+        plain = _PLAIN
         for response_name, plan, nested in selection:
             try:
                 value = getattr(source, plan[1])
@@ -146,7 +168,7 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
                     return _SLOW
                 out[response_name] = None
                 continue
-            if isinstance(value, Exception) or is_awaitable(value):
+            if type(value) not in plain and not _plain(value):
                 return _SLOW
             if nested is None:
                 try:
@@ -170,7 +192,7 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
             return _SLOW
         if value is None:
             return None if plan[3] else _SLOW  # type: ignore[index]
-        if isinstance(value, Exception) or self.is_awaitable(value):
+        if type(value) not in _PLAIN and not _plain(value):
             return _SLOW
         return value
 
@@ -204,7 +226,7 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
                     return _SLOW
                 out.append(None)
                 continue
-            if isinstance(item, Exception):
+            if type(item) not in _PLAIN and not _plain(item):
                 return _SLOW
             row = fill(selection, item)
             if row is _SLOW:
