@@ -121,10 +121,11 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
         return _SLOW if coerced is None or coerced is Undefined else coerced
 
     def _selection(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
-        """The sub-fields selected on `object_type` as [(response name, plan, the
-        selection of an object field or None)], or None when any of them needs
-        graphql-core's path; worked out once per field occurrence, memoized like
-        graphql-core's collect_subfields (the key list is kept alive with the value)."""
+        """The sub-fields selected on `object_type` as [(response name, attribute, null
+        allowed, a scalar's serializer or None, an object's selection or None)], or None
+        when any of them needs graphql-core's path; worked out once per field occurrence,
+        memoized like graphql-core's collect_subfields (the key list is kept alive with the
+        value)."""
         memo = self._selections
         if memo is None:
             memo = self._selections = {}
@@ -146,25 +147,29 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
             sub = plans[key] if key in plans else plans.setdefault(key, _plan(object_type, key[1]))
             if sub is None or sub[0] == LIST or node.arguments:
                 return None
-            nested = None
+            nested, coerce = None, None
             if sub[0] == OBJECT:
                 nested = self._selection(sub[2], sub_details)
                 if nested is None:
                     return None
-            selection.append((response_name, sub, nested))
+            else:
+                coerce = sub[2].coerce_output_value
+            # what _fill needs per field, unpacked once: name, attribute, null allowed,
+            # the scalar's serializer or the object's own selection
+            selection.append((response_name, sub[1], sub[3], coerce, nested))
         return selection
 
     def _fill(self, selection: Any, source: Any) -> Any:
         """The selected fields of `source` as a dict, or _SLOW."""
         out: dict[str, Any] = {}
         plain = _PLAIN
-        for response_name, plan, nested in selection:
+        for response_name, attribute, nullable, coerce, nested in selection:
             try:
-                value = getattr(source, plan[1])
+                value = getattr(source, attribute)
             except Exception:
                 return _SLOW
             if value is None:
-                if not plan[3]:
+                if not nullable:
                     return _SLOW
                 out[response_name] = None
                 continue
@@ -172,7 +177,7 @@ class LeafFastPathExecutor(StrawberryGraphQLCoreExecutionContext):
                 return _SLOW
             if nested is None:
                 try:
-                    value = plan[2].coerce_output_value(value)
+                    value = coerce(value)
                 except Exception:
                     return _SLOW
                 if value is None or value is Undefined:

@@ -70,6 +70,29 @@ class HalfRow:
     maybe_total = BadAmount()
 
 
+class Later:
+    """Awaitable, as a plain attribute's value may be: graphql-core awaits it."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        yield from []
+        return self.value
+
+
+class OddRow:
+    """Values the fast path must hand back to graphql-core: an awaitable in place of a
+    string and of an object, and an exception in place of a string."""
+
+    id = "o1"
+    name = Later("later name")
+    note = ValueError("no note for you")
+    colour = Colour.RED
+    total = Later(Amount(amount=Decimal("2.5"), currency="INR"))
+    maybe_total = None
+
+
 @strawberry.type
 class Group:
     name: str
@@ -142,6 +165,10 @@ class Query:
         return [Broken(), HalfRow()]  # type: ignore[list-item]
 
     @strawberry.field
+    def odd_rows(self) -> list[Row]:
+        return [_row(1), OddRow(), _row(2), OddRow()]  # type: ignore[list-item]
+
+    @strawberry.field
     def strict(self) -> list[Row]:
         return [HalfRow()]  # type: ignore[list-item]
 
@@ -166,6 +193,9 @@ QUERIES = [
     "{ badSheet { title maybeRows { id total { amount } } } }",
     "{ badSheet { sparse { id name } } }",
     "{ oddSheet { rows { id } maybeRows { name } sparse { id } } }",
+    "{ oddRows { id name colour total { amount } } }",
+    "{ oddRows { id note } }",
+    "{ rows { name } oddRows { name total { currency } } again: rows { total { amount } } }",
 ]
 
 
