@@ -272,6 +272,19 @@ SUMMARY_COLUMNS = (
 )
 
 
+def viewer_of(actor: Actor) -> Any:
+    """The owner's viewer, for calling the domain directly as that owner."""
+    from domain.core.viewer import STAFF_SCOPES, Role, Viewer
+    from schema.relay import expect_id
+
+    return Viewer(
+        user_id=expect_id(actor.user_id, "User"),
+        business_id=expect_id(actor.business_id, "Business"),
+        role=Role.OWNER,
+        scopes=STAFF_SCOPES,
+    )
+
+
 async def summaries_off_their_rows(tx: Tx, customer_ids: Sequence[int]) -> dict[int, Any]:
     """Customers of tx's business whose stored financial summary differs from the one
     summed again from their invoices: {id: (stored, summed)}; empty when all agree."""

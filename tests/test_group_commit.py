@@ -17,23 +17,14 @@ from domain.core.counters import Counter
 from domain.core.errors import DomainError, NotFound, ValidationFailed
 from domain.core.group_commit import GroupCommit
 from domain.core.tx import Tx
-from domain.core.viewer import STAFF_SCOPES, Role, Viewer
+from domain.core.viewer import STAFF_SCOPES, Viewer
 from domain.customers.models import Customer
 from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine
 from domain.invoicing.payments import PaymentData, record_payment
 from domain.invoicing.service import InvoiceData, LineData, void_invoice
 from schema.relay import expect_id, to_global_id
-from tests.conftest import Actor, create_customer, summaries_off_their_rows
+from tests.conftest import Actor, create_customer, summaries_off_their_rows, viewer_of
 from workers.runtime import Runtime
-
-
-def viewer_of(actor: Actor) -> Viewer:
-    return Viewer(
-        user_id=expect_id(actor.user_id, "User"),
-        business_id=expect_id(actor.business_id, "Business"),
-        role=Role.OWNER,
-        scopes=STAFF_SCOPES,
-    )
 
 
 async def new_customer(actor: Actor, name: str) -> int:

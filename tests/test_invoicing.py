@@ -16,9 +16,17 @@ from sqlalchemy import func, select
 
 from domain.core.clock import FrozenClock
 from domain.core.signing import sign_webhook
+from domain.core.tx import Tx
 from domain.invoicing.models import Payment
 from schema.relay import expect_id
-from tests.conftest import Actor, count_statements, create_customer, sign_up
+from tests.conftest import (
+    Actor,
+    count_statements,
+    create_customer,
+    sign_up,
+    summaries_off_their_rows,
+    viewer_of,
+)
 from workers.runtime import Runtime
 
 INVOICE_FIELDS = """id number status currency issueDate dueDate total { amount currency }
@@ -993,3 +1001,57 @@ async def test_money_stays_in_its_currency_in_summaries_and_credit(owner: Actor)
         (c["currency"], c["totalBilled"]["amount"], c["invoiceCount"])
         for c in seen["financial"]["otherCurrencies"]
     ] == [("USD", "230.00", 3)]
+
+
+async def test_days_to_pay_count_from_issue_to_the_money_that_settled_the_invoice(
+    owner: Actor, runtime: Runtime
+) -> None:
+    """An invoice is paid when the payment that settles it was received (a cash payment
+    entered days later does not make the customer look slow); the average counts paid
+    invoices only, so a partial payment leaves it and does not read the paid invoices
+    again; reversing the settling payment takes the invoice out of it."""
+    today = local_today()
+    cid = await customer_id(owner)
+    first = await dated_invoice(owner, cid, "100", today - timedelta(days=10))
+    second = await dated_invoice(owner, cid, "50", today - timedelta(days=4))
+
+    async def average() -> str | None:
+        body = await owner.gql(
+            "query($id: ID!) { customer(id: $id) { financial { averageDaysToPay } } }",
+            {"id": cid},
+        )
+        return body["data"]["customer"]["financial"]["averageDaysToPay"]  # type: ignore[no-any-return]
+
+    async def paid_at(invoice_id: str) -> str | None:
+        body = await owner.gql(
+            "query($id: ID!) { invoice(id: $id) { paidAt } }", {"id": invoice_id}
+        )
+        return body["data"]["invoice"]["paidAt"]  # type: ignore[no-any-return]
+
+    with count_statements(runtime) as partial:
+        part = await pay(
+            owner, first["id"], "40", "dtp-1", receivedAt=at_ist(today - timedelta(days=8), "10:00")
+        )
+    assert part["invoice"]["status"] == "PARTIALLY_PAID"
+    assert await average() is None
+    with count_statements(runtime) as settling:
+        await pay(
+            owner, first["id"], "60", "dtp-2", receivedAt=at_ist(today - timedelta(days=2), "10:00")
+        )
+    settled_at = datetime.fromisoformat(await paid_at(first["id"]) or "")
+    assert settled_at.astimezone(ZoneInfo("Asia/Kolkata")).date() == today - timedelta(days=2)
+    assert await average() == "8.00"  # issued 10 days ago, settled 2 days ago
+    # the settling payment read the customer's paid invoices; the partial one did not
+    assert len(settling) == len(partial) + 1
+    last = await pay(owner, second["id"], "50", "dtp-3")  # received now: 4 days
+    assert await average() == "6.00"
+    reversed_ = await owner.gql(
+        'mutation($id: ID!) { reversePayment(id: $id, reason: "bounced") { __typename } }',
+        {"id": last["payment"]["id"]},
+    )
+    assert reversed_["data"]["reversePayment"]["__typename"] == "PaymentPayload"
+    assert await paid_at(second["id"]) is None
+    assert await average() == "8.00"
+    async with runtime.db.unit_of_work() as session:
+        tx = Tx(session, viewer_of(owner), runtime.clock)
+        assert await summaries_off_their_rows(tx, [expect_id(cid, "Customer")]) == {}

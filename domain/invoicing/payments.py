@@ -177,9 +177,9 @@ async def record_payment(tx: Tx, data: PaymentData) -> PaymentOutcome:
         method=data.method,
         excessToCredit=str(excess),
     )
-    set_status(tx, invoice, customer)
+    paid_changed = set_status(tx, invoice, customer, at=payment.received_at)
     await tx.session.flush()
-    await refresh_customer_summary(tx, customer, await load_business(tx))
+    await refresh_customer_summary(tx, customer, await load_business(tx), paid_changed=paid_changed)
     return PaymentOutcome(payment, invoice, replayed=False)
 
 
@@ -234,9 +234,9 @@ async def apply_customer_credit(tx: Tx, invoice_id: int, idempotency_key: str) -
         amount=str(amount),
         method=PaymentMethodKind.CREDIT,
     )
-    set_status(tx, invoice, customer)
+    paid_changed = set_status(tx, invoice, customer)
     await tx.session.flush()
-    await refresh_customer_summary(tx, customer, await load_business(tx))
+    await refresh_customer_summary(tx, customer, await load_business(tx), paid_changed=paid_changed)
     return PaymentOutcome(payment, invoice, replayed=False)
 
 
@@ -277,7 +277,7 @@ async def reverse_payment(tx: Tx, payment_id: int, reason: str) -> PaymentOutcom
     emit(
         tx, "payment.reversed", invoice, customer, paymentId=payment.id, amount=str(payment.amount)
     )
-    set_status(tx, invoice, customer)
+    paid_changed = set_status(tx, invoice, customer)
     audit.record(
         tx,
         "payment.reversed",
@@ -286,7 +286,7 @@ async def reverse_payment(tx: Tx, payment_id: int, reason: str) -> PaymentOutcom
         data={"reason": payment.reverse_reason, "amount": str(payment.amount)},
     )
     await tx.session.flush()
-    await refresh_customer_summary(tx, customer, await load_business(tx))
+    await refresh_customer_summary(tx, customer, await load_business(tx), paid_changed=paid_changed)
     return PaymentOutcome(payment, invoice, replayed=False)
 
 
@@ -348,7 +348,7 @@ async def issue_credit_note(
         creditNoteNumber=number,
         amount=str(value),
     )
-    set_status(tx, invoice, customer)
+    paid_changed = set_status(tx, invoice, customer)
     audit.record(
         tx,
         "credit_note.issued",
@@ -357,5 +357,5 @@ async def issue_credit_note(
         data={"number": number, "amount": str(value)},
     )
     await tx.session.flush()
-    await refresh_customer_summary(tx, customer, await load_business(tx))
+    await refresh_customer_summary(tx, customer, await load_business(tx), paid_changed=paid_changed)
     return note, invoice

@@ -147,22 +147,37 @@ def status_for(invoice: Invoice) -> str:
     return InvoiceStatus.SENT if invoice.sent_at else InvoiceStatus.ISSUED
 
 
-def set_status(tx: Tx, invoice: Invoice, customer: Customer | None) -> None:
+def set_status(
+    tx: Tx, invoice: Invoice, customer: Customer | None, *, at: datetime | None = None
+) -> bool:
+    """Moves the invoice to the status its figures give; True when it became paid or
+    stopped being paid (which moves the customer's average days to pay). An invoice that
+    becomes paid is paid `at` the time the money that settled it came (a payment's
+    received time, which may be earlier than its recording), by default now."""
     new = status_for(invoice)
+    paid_before = invoice.status == InvoiceStatus.PAID
     if new != invoice.status:
         old, invoice.status = invoice.status, new
         if new == InvoiceStatus.PAID and invoice.paid_at is None:
-            invoice.paid_at = tx.now()
+            invoice.paid_at = min(at, tx.now()) if at is not None else tx.now()
         if new != InvoiceStatus.PAID:
             invoice.paid_at = None
         timeline(tx, invoice, "status_changed", **{"from": old, "to": new})
         emit(tx, "invoice.status_changed", invoice, customer, previousStatus=old)
+    return paid_before != (new == InvoiceStatus.PAID)
 
 
-async def refresh_customer_summary(tx: Tx, customer: Customer, business: Business) -> None:
-    """Recomputed from the rows in the same transaction: exact by construction."""
+async def refresh_customer_summary(
+    tx: Tx, customer: Customer, business: Business, *, paid_changed: bool = True
+) -> None:
+    """Recomputed from the rows in the same transaction: exact by construction. The
+    average days to pay reads every paid invoice of the customer, so it is left as it
+    is when no invoice became paid or stopped being paid (`paid_changed`)."""
     totals = await InvoiceRepository(tx.session).customers_totals(
-        customer.business_id, [customer.id], business.currency
+        customer.business_id,
+        [customer.id],
+        business.currency,
+        paid_rows_for=None if paid_changed else [],
     )
     apply_summary(tx, customer, business, totals[customer.id])
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from schema.context import Context
 
 MAX_NEWEST_INVOICES = 20
+HUNDREDTH = Decimal("0.01")  # average days to pay, as stored (a money column has 3 places)
 
 
 @strawberry.type
@@ -247,7 +248,9 @@ class Customer(Node):
                 outstanding=Money.of(c.outstanding, currency),
                 invoice_count=c.invoice_count,
                 last_invoice_at=c.last_invoice_at,
-                average_days_to_pay=c.avg_days_to_pay,
+                average_days_to_pay=None
+                if c.avg_days_to_pay is None
+                else c.avg_days_to_pay.quantize(HUNDREDTH),
                 oldest_open_due=c.oldest_open_due,
                 stored_status=c.payment_status,
                 business_id=c.business_id,
