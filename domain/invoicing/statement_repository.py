@@ -52,16 +52,12 @@ def _built(key: Hashable, build: Callable[[], S]) -> S:
     return stmt  # type: ignore[no-any-return]
 
 
-def _p(name: str) -> Any:
-    return bindparam(name)
-
-
 def _billed() -> tuple[ColumnElement[bool], ...]:
     """The customer's invoices in one currency that count (a void one never did)."""
     return (
-        Invoice.business_id == _p("business_id"),
-        Invoice.customer_id == _p("customer_id"),
-        Invoice.currency == _p("currency"),
+        Invoice.business_id == bindparam("business_id"),
+        Invoice.customer_id == bindparam("customer_id"),
+        Invoice.currency == bindparam("currency"),
         Invoice.status != InvoiceStatus.VOID,
     )
 
@@ -70,9 +66,9 @@ def _money_in() -> tuple[ColumnElement[bool], ...]:
     """Completed payments in one currency that brought money in (paying from credit moves
     none)."""
     return (
-        Payment.business_id == _p("business_id"),
-        Payment.customer_id == _p("customer_id"),
-        Payment.currency == _p("currency"),
+        Payment.business_id == bindparam("business_id"),
+        Payment.customer_id == bindparam("customer_id"),
+        Payment.currency == bindparam("currency"),
         Payment.state == PaymentState.COMPLETED,
         Payment.method != PaymentMethodKind.CREDIT,
     )
@@ -81,13 +77,13 @@ def _money_in() -> tuple[ColumnElement[bool], ...]:
 def _credited() -> tuple[ColumnElement[bool], ...]:
     """Credit notes against the customer's invoices in one currency."""
     return (
-        CreditNote.business_id == _p("business_id"),
-        CreditNote.customer_id == _p("customer_id"),
+        CreditNote.business_id == bindparam("business_id"),
+        CreditNote.customer_id == bindparam("customer_id"),
         CreditNote.invoice_id.in_(
             select(Invoice.id).where(
-                Invoice.business_id == _p("business_id"),
-                Invoice.customer_id == _p("customer_id"),
-                Invoice.currency == _p("currency"),
+                Invoice.business_id == bindparam("business_id"),
+                Invoice.customer_id == bindparam("customer_id"),
+                Invoice.currency == bindparam("currency"),
             )
         ),
     )
@@ -100,9 +96,9 @@ def _bucket_sums(amount: Any, due: Any, shape: Sequence[tuple[bool, bool]]) -> l
     for i, (has_from, has_before) in enumerate(shape):
         inside: list[ColumnElement[bool]] = [amount > 0]
         if has_from:
-            inside.append(due >= _p(f"from_{i}"))
+            inside.append(due >= bindparam(f"from_{i}"))
         if has_before:
-            inside.append(due < _p(f"before_{i}"))
+            inside.append(due < bindparam(f"before_{i}"))
         sums.append(func.coalesce(func.sum(case((and_(*inside), amount))), 0))
     return sums
 
@@ -124,17 +120,17 @@ def _shape(buckets: Sequence[tuple[date | None, date | None]]) -> tuple[tuple[bo
 def _opening() -> Any:
     billed = (
         select(func.coalesce(func.sum(Invoice.total), 0))
-        .where(*_billed(), Invoice.issue_date < _p("before_day"))
+        .where(*_billed(), Invoice.issue_date < bindparam("before_day"))
         .scalar_subquery()
     )
     received = (
         select(func.coalesce(func.sum(Payment.amount + Payment.excess_to_credit), 0))
-        .where(*_money_in(), Payment.received_at < _p("before_at"))
+        .where(*_money_in(), Payment.received_at < bindparam("before_at"))
         .scalar_subquery()
     )
     credited = (
         select(func.coalesce(func.sum(CreditNote.amount), 0))
-        .where(*_credited(), CreditNote.issued_at < _p("before_at"))
+        .where(*_credited(), CreditNote.issued_at < bindparam("before_at"))
         .scalar_subquery()
     )
     return select(billed, received, credited)
@@ -151,7 +147,9 @@ def _entries() -> Any:
         Invoice.number.label("reference"),
         cast_(null(), Text()).label("text"),
         Invoice.total.label("amount"),
-    ).where(*_billed(), Invoice.issue_date >= _p("start"), Invoice.issue_date <= _p("end"))
+    ).where(
+        *_billed(), Invoice.issue_date >= bindparam("start"), Invoice.issue_date <= bindparam("end")
+    )
     notes = select(
         literal(CREDIT_NOTE_ENTRY),
         CreditNote.id,
@@ -161,7 +159,9 @@ def _entries() -> Any:
         CreditNote.reason,
         CreditNote.amount,
     ).where(
-        *_credited(), CreditNote.issued_at >= _p("start_at"), CreditNote.issued_at < _p("end_at")
+        *_credited(),
+        CreditNote.issued_at >= bindparam("start_at"),
+        CreditNote.issued_at < bindparam("end_at"),
     )
     payments = select(
         literal(PAYMENT_ENTRY),
@@ -171,55 +171,60 @@ def _entries() -> Any:
         Payment.reference,
         Payment.method,
         Payment.amount + Payment.excess_to_credit,
-    ).where(*_money_in(), Payment.received_at >= _p("start_at"), Payment.received_at < _p("end_at"))
+    ).where(
+        *_money_in(),
+        Payment.received_at >= bindparam("start_at"),
+        Payment.received_at < bindparam("end_at"),
+    )
     return union_all(invoices, notes, payments)
 
 
 def _currencies() -> Any:
     billed = select(Invoice.currency).where(
-        Invoice.business_id == _p("business_id"),
-        Invoice.customer_id == _p("customer_id"),
+        Invoice.business_id == bindparam("business_id"),
+        Invoice.customer_id == bindparam("customer_id"),
         Invoice.status != InvoiceStatus.VOID,
     )
     paid = select(Payment.currency).where(
-        Payment.business_id == _p("business_id"), Payment.customer_id == _p("customer_id")
+        Payment.business_id == bindparam("business_id"),
+        Payment.customer_id == bindparam("customer_id"),
     )
     return union(billed, paid)
 
 
 def _open_by_due(one_customer: bool, shape: tuple[tuple[bool, bool], ...]) -> Any:
     stmt = select(*_bucket_sums(Invoice.balance, Invoice.due_date, shape)).where(
-        Invoice.business_id == _p("business_id"),
-        Invoice.currency == _p("currency"),
+        Invoice.business_id == bindparam("business_id"),
+        Invoice.currency == bindparam("currency"),
         Invoice.status.in_(OPEN),
         Invoice.balance > 0,
     )
-    return stmt.where(Invoice.customer_id == _p("customer_id")) if one_customer else stmt
+    return stmt.where(Invoice.customer_id == bindparam("customer_id")) if one_customer else stmt
 
 
 def _by_due_as_of(shape: tuple[tuple[bool, bool], ...]) -> Any:
     paid = (
         select(func.coalesce(func.sum(Payment.amount), 0))
         .where(
-            Payment.business_id == _p("business_id"),
+            Payment.business_id == bindparam("business_id"),
             Payment.invoice_id == Invoice.id,
             Payment.state == PaymentState.COMPLETED,
-            Payment.received_at < _p("before_at"),
+            Payment.received_at < bindparam("before_at"),
         )
         .scalar_subquery()
     )
     credited = (
         select(func.coalesce(func.sum(CreditNote.amount), 0))
         .where(
-            CreditNote.business_id == _p("business_id"),
+            CreditNote.business_id == bindparam("business_id"),
             CreditNote.invoice_id == Invoice.id,
-            CreditNote.issued_at < _p("before_at"),
+            CreditNote.issued_at < bindparam("before_at"),
         )
         .scalar_subquery()
     )
     owed = (
         select((Invoice.total - paid - credited).label("owed"), Invoice.due_date)
-        .where(*_billed(), Invoice.issue_date <= _p("day"))
+        .where(*_billed(), Invoice.issue_date <= bindparam("day"))
         .subquery()
     )
     return select(*_bucket_sums(owed.c.owed, owed.c.due_date, shape)).where(owed.c.owed > 0)
