@@ -244,7 +244,7 @@ def _backend_id(runtime: Runtime) -> Any:
 
 
 async def test_bulk_rows_read_back_as_the_orm_writes_them(runtime: Runtime) -> None:
-    """bulk.insert_rows / update_rows (unnest arrays on PostgreSQL, multi-row statements on
+    """bulk.insert_rows / update_rows (a JSON recordset on PostgreSQL, multi-row statements on
     SQLite) store what the ORM stores: JSON values and JSON null, lists, timestamps, NULLs;
     ids come back in the rows' order; each update reaches only its own row."""
     now = runtime.clock.now()
