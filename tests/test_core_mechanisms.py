@@ -310,3 +310,69 @@ async def test_bulk_insert_returns_ids_in_the_rows_order(runtime: Runtime) -> No
             (await session.execute(select(Person.id, Person.phone).where(Person.id.in_(ids)))).all()
         )
     assert [stored[i] for i in ids] == phones
+
+
+async def test_bulk_writes_land_together_or_not_at_all(runtime: Runtime) -> None:
+    """bulk.Writes sends its inserts and updates as one statement on PostgreSQL (one per
+    write elsewhere); what lands is what insert_rows / update_rows would write, and a
+    failing part leaves none of the others behind."""
+    now = runtime.clock.now()
+    tag = uuid.uuid4().hex[:8]
+    phones = [f"+2547{tag[:4]}{n:04d}" for n in range(3)]
+    keys = [uuid.uuid4().hex for _ in range(2)]
+
+    def outbox_row(key: str, n: int) -> dict[str, object]:
+        return {
+            "id": key,
+            "business_id": None,
+            "topic": "test.writes",
+            "payload": {"n": n},
+            "job": None,
+            "channels": [],
+            "created_at": now,
+            "relayed_at": None,
+            "attempts": 0,
+        }
+
+    async with runtime.db.unit_of_work() as session:
+        await bulk.insert_rows(session, OutboxEvent.__table__, [outbox_row(keys[0], 0)])  # type: ignore[arg-type]
+    writes = bulk.Writes()
+    writes.insert(
+        Person.__table__,  # type: ignore[arg-type]
+        [{"phone": p, "phone_verified_at": None, "created_at": now} for p in phones],
+    )
+    writes.insert(OutboxEvent.__table__, [outbox_row(keys[1], 1)])  # type: ignore[arg-type]
+    writes.update(OutboxEvent.__table__, [{"id": keys[0]}], [{"job": "send_sms", "attempts": 4}])  # type: ignore[arg-type]
+    with count_statements(runtime) as seen:
+        async with runtime.db.unit_of_work() as session:
+            await writes.run(session)
+    assert len(seen) == (3 if runtime.db.is_sqlite else 1)
+    async with runtime.db.read() as session:
+        people = (await session.scalars(select(Person.phone).where(Person.phone.in_(phones)))).all()
+        events = {
+            e.id: e
+            for e in (
+                await session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(keys)))
+            ).all()
+        }
+    assert sorted(people) == phones
+    assert events[keys[1]].payload == {"n": 1} and events[keys[1]].attempts == 0
+    assert (events[keys[0]].job, events[keys[0]].attempts) == ("send_sms", 4)
+    assert events[keys[0]].payload == {"n": 0}  # columns not named stay as they were
+
+    # A second write of an existing outbox id fails the statement: the new people it
+    # carried are not left behind.
+    more = [f"+2547{tag[4:]}{n:04d}" for n in range(2)]
+    failing = bulk.Writes()
+    failing.insert(
+        Person.__table__,  # type: ignore[arg-type]
+        [{"phone": p, "phone_verified_at": None, "created_at": now} for p in more],
+    )
+    failing.insert(OutboxEvent.__table__, [outbox_row(keys[1], 9)])  # type: ignore[arg-type]
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        async with runtime.db.unit_of_work() as session:
+            await failing.run(session)
+    async with runtime.db.read() as session:
+        assert (await session.scalars(select(Person.id).where(Person.phone.in_(more)))).all() == []
+        kept = await session.get(OutboxEvent, keys[1])
+        assert kept is not None and kept.payload == {"n": 1}

@@ -76,10 +76,74 @@ async def update_rows(
         ]
         await conn.execute(stmt, params)
         return
-    rows = [k | v for k, v in zip(keys, values, strict=True)]
+    rows = _merged(keys, values)
     columns = key_cols + value_cols
     sql = _update_sql(table, key_cols, value_cols, dialect)
     await conn.exec_driver_sql(sql, (_document(table, columns, rows, dialect),))
+
+
+class Writes:
+    """Inserts and updates of one transaction, none of which reads what another writes,
+    sent together: on PostgreSQL as one statement (each a data-modifying CTE, all run to
+    completion), elsewhere one after the other. A batch of invoices writes its lines,
+    timeline, outbox rows and customer summaries this way: one round trip and one
+    statement's overhead (~0.5 ms of CPU through SQLAlchemy and asyncpg) instead of four.
+    Nothing is written before `run`; a failure fails the whole statement (and so the
+    caller's transaction)."""
+
+    def __init__(self) -> None:
+        self._inserts: list[tuple[Table, Sequence[dict[str, Any]]]] = []
+        self._updates: list[tuple[Table, Sequence[dict[str, Any]], Sequence[dict[str, Any]]]] = []
+
+    def insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """As `insert_rows` (no ids), at `run`."""
+        if rows:
+            self._inserts.append((table, rows))
+
+    def update(
+        self, table: Table, keys: Sequence[dict[str, Any]], values: Sequence[dict[str, Any]]
+    ) -> None:
+        """As `update_rows`, at `run`; no two updates may reach the same row."""
+        if keys:
+            self._updates.append((table, keys, values))
+
+    async def run(self, session: AsyncSession) -> None:
+        inserts, updates = self._inserts, self._updates
+        self._inserts, self._updates = [], []
+        conn = await _connection(session)
+        dialect = conn.dialect
+        if dialect.name != "postgresql" or len(inserts) + len(updates) < 2:
+            for table, rows in inserts:
+                await insert_rows(session, table, rows)
+            for table, keys, values in updates:
+                await update_rows(session, table, keys, values)
+            return
+        shape = tuple((t, tuple(rows[0])) for t, rows in inserts) + tuple(
+            (t, tuple(keys[0]), tuple(values[0])) for t, keys, values in updates
+        )
+        documents = [_document(t, tuple(rows[0]), rows, dialect) for t, rows in inserts] + [
+            _document(t, tuple(keys[0]) + tuple(values[0]), _merged(keys, values), dialect)
+            for t, keys, values in updates
+        ]
+        await conn.exec_driver_sql(_together_sql(shape, dialect), tuple(documents))
+
+
+def _merged(
+    keys: Sequence[dict[str, Any]], values: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return [k | v for k, v in zip(keys, values, strict=True)]
+
+
+@lru_cache(maxsize=256)
+def _together_sql(shape: tuple[tuple[Any, ...], ...], dialect: Dialect) -> str:
+    parts = []
+    for n, (table, *columns) in enumerate(shape, 1):
+        if len(columns) == 1:
+            parts.append(_insert_sql(table, columns[0], dialect, False, n))
+        else:
+            parts.append(_update_sql(table, columns[0], columns[1], dialect, n))
+    ctes = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(parts, 1))
+    return f"WITH {ctes} SELECT 1"
 
 
 async def _connection(session: AsyncSession) -> AsyncConnection:
@@ -133,13 +197,16 @@ def _recordset(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tupl
 
 
 @lru_cache(maxsize=256)
-def _insert_sql(table: Table, columns: tuple[str, ...], dialect: Dialect, ids: bool) -> str:
+def _insert_sql(
+    table: Table, columns: tuple[str, ...], dialect: Dialect, ids: bool, param: int = 1
+) -> str:
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     defs, reads = _recordset(table, columns, dialect)
     sql = (
         f"INSERT INTO {quote(table.name)} ({names}) SELECT {reads} FROM "
-        f"ROWS FROM (json_to_recordset($1::JSON) AS ({defs})) WITH ORDINALITY AS u({names}, _n) "
+        f"ROWS FROM (json_to_recordset(${param}::JSON) AS ({defs})) "
+        f"WITH ORDINALITY AS u({names}, _n) "
         "ORDER BY u._n"
     )
     return sql + " RETURNING id" if ids else sql
@@ -147,7 +214,11 @@ def _insert_sql(table: Table, columns: tuple[str, ...], dialect: Dialect, ids: b
 
 @lru_cache(maxsize=256)
 def _update_sql(
-    table: Table, key_cols: tuple[str, ...], value_cols: tuple[str, ...], dialect: Dialect
+    table: Table,
+    key_cols: tuple[str, ...],
+    value_cols: tuple[str, ...],
+    dialect: Dialect,
+    param: int = 1,
 ) -> str:
     quote = dialect.identifier_preparer.quote
     columns = key_cols + value_cols
@@ -157,5 +228,5 @@ def _update_sql(
     where = " AND ".join(f"t.{quote(c)} = u.{quote(c)}" for c in key_cols)
     return (
         f"UPDATE {quote(table.name)} AS t SET {sets} FROM "
-        f"json_to_recordset($1::JSON) AS u({defs}) WHERE {where}"
+        f"json_to_recordset(${param}::JSON) AS u({defs}) WHERE {where}"
     )

@@ -134,11 +134,16 @@ class CustomerRepository:
         return (await self.s.scalars(stmt)).all()
 
     async def write_columns(
-        self, customers: Sequence[Customer], values: Sequence[dict[str, Any]]
+        self,
+        customers: Sequence[Customer],
+        values: Sequence[dict[str, Any]],
+        *,
+        into: bulk.Writes | None = None,
     ) -> None:
         """Sets columns of loaded customers with one UPDATE per set of column names,
         leaving the objects clean (no second write at flush): a batch of invoices updates
-        many customers' summaries at once."""
+        many customers' summaries at once. With `into`, the UPDATEs are written by that
+        batch of writes when it runs."""
         by_columns: dict[tuple[str, ...], tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
         for customer, row in zip(customers, values, strict=True):
             for key, value in row.items():
@@ -148,7 +153,10 @@ class CustomerRepository:
             vals.append(row)
         table = cast(Table, Customer.__table__)
         for keys, vals in by_columns.values():
-            await bulk.update_rows(self.s, table, keys, vals)
+            if into is not None:
+                into.update(table, keys, vals)
+            else:
+                await bulk.update_rows(self.s, table, keys, vals)
 
     async def by_phone(self, business_id: int, phone: str) -> Customer | None:
         """The customer an owner means by this phone: active first, never a merged row."""

@@ -77,11 +77,22 @@ class InvoiceRepository:
         self.s.add_all(invoices)
         return invoices
 
-    async def insert_lines(self, rows: list[dict[str, Any]]) -> None:
-        """Plain multi-row insert: lines are written once and read back as rows."""
+    async def insert_lines(
+        self, rows: list[dict[str, Any]], *, into: bulk.Writes | None = None
+    ) -> None:
+        """Plain multi-row insert: lines are written once and read back as rows. With
+        `into`, written by that batch of writes when it runs."""
+        if into is not None:
+            into.insert(cast(Table, InvoiceLine.__table__), rows)
+            return
         await bulk.insert_rows(self.s, cast(Table, InvoiceLine.__table__), rows)
 
-    async def insert_events(self, rows: list[dict[str, Any]]) -> None:
+    async def insert_events(
+        self, rows: list[dict[str, Any]], *, into: bulk.Writes | None = None
+    ) -> None:
+        if into is not None:
+            into.insert(cast(Table, InvoiceEvent.__table__), rows)
+            return
         await bulk.insert_rows(self.s, cast(Table, InvoiceEvent.__table__), rows)
 
     async def get(self, business_id: int, invoice_id: int, *, lock: bool = False) -> Invoice | None:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from domain.accounts.models import Business
 from domain.accounts.repository import AccountsRepository
-from domain.core import outbox
+from domain.core import bulk, outbox
 from domain.core.counters import format_number, next_value
 from domain.core.errors import (
     Conflict,
@@ -423,9 +423,13 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
         events.append(
             timeline_row(tx, invoice, "issued", total=str(invoice.total), **data.extra_event)
         )
-    await repo.insert_lines(lines)
-    await repo.insert_events(events)
-    await _update_summaries(tx, business, customers, [invoice for _, invoice, _ in written])
+    # Lines, timeline, summaries and outbox rows depend only on the invoices: one write.
+    writes = bulk.Writes()
+    await repo.insert_lines(lines, into=writes)
+    await repo.insert_events(events, into=writes)
+    await _update_summaries(
+        tx, business, customers, [invoice for _, invoice, _ in written], into=writes
+    )
     channel = [channel_for(business_id)]
     await outbox.emit_many(
         tx,
@@ -433,12 +437,19 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
             ("invoice.issued", invoice_payload(invoice, customers[invoice.customer_id]), channel)
             for _, invoice, _ in written
         ],
+        into=writes,
     )
+    await writes.run(tx.session)
     return cast(list[Invoice | DomainError], results)
 
 
 async def _update_summaries(
-    tx: Tx, business: Business, customers: dict[int, Customer], invoices: list[Invoice]
+    tx: Tx,
+    business: Business,
+    customers: dict[int, Customer],
+    invoices: list[Invoice],
+    *,
+    into: bulk.Writes | None = None,
 ) -> None:
     """New unpaid invoices are added to the stored summary (exact: every write keeps it
     exact, under the customer's row lock, and this adds exactly what the grouped sums
@@ -463,7 +474,7 @@ async def _update_summaries(
         values |= {cid: summary_values(tx, business, summaries[cid]) for cid in again}
     touched = sorted(values)
     await CustomerRepository(tx.session).write_columns(
-        [customers[c] for c in touched], [values[c] for c in touched]
+        [customers[c] for c in touched], [values[c] for c in touched], into=into
     )
 
 
