@@ -3,7 +3,7 @@ the caller's transaction: a rollback gives the number back, unlike a sequence.""
 
 from __future__ import annotations
 
-from sqlalchemy import String, update
+from sqlalchemy import String, bindparam, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.core.orm import Base, IdType
@@ -18,19 +18,25 @@ class Counter(Base):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
+_c = Counter.__table__.c
+# Built once: a plain UPDATE (the ORM's session synchronisation has nothing to do here)
+# whose expression and cache key are not rebuilt per call; building them cost more CPU
+# than the round trip.
+_RESERVE = (
+    update(Counter.__table__)  # type: ignore[arg-type]
+    .where(_c.business_id == bindparam("b_business_id"), _c.kind == bindparam("b_kind"))
+    .values(last_value=_c.last_value + bindparam("b_count"))
+    .returning(_c.last_value)
+)
+
+
 async def next_value(tx: Tx, business_id: int, kind: str, count: int = 1) -> int:
     """Row-locks the counter until commit, so concurrent writers queue and numbers stay
     contiguous. Reserves `count` numbers and returns the last of them."""
     if count < 1:
         raise ValueError("count must be at least 1")
-    table = Counter.__table__.c
-    stmt = (  # a plain UPDATE: the ORM's session synchronisation has nothing to do here
-        update(Counter.__table__)  # type: ignore[arg-type]
-        .where(table.business_id == business_id, table.kind == kind)
-        .values(last_value=table.last_value + count)
-        .returning(table.last_value)
-    )
-    value = (await tx.session.execute(stmt)).scalar_one_or_none()
+    params = {"b_business_id": business_id, "b_kind": kind, "b_count": count}
+    value = (await tx.session.execute(_RESERVE, params)).scalar_one_or_none()
     if value is None:
         raise LookupError(f"no counter {kind} for business {business_id}")
     return int(value)

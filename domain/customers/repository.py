@@ -13,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     Table,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -106,6 +107,19 @@ def sort_value(customer: Customer, sort: CustomerSort) -> Any:
     return customer.id
 
 
+# Built once (expression and cache key are not rebuilt per call): a batch of invoices
+# locks its customers with this on every transaction.
+_LOCK_MANY = (
+    select(Customer)
+    .where(
+        Customer.business_id == bindparam("business_id"),
+        Customer.id.in_(bindparam("ids", expanding=True)),
+    )
+    .order_by(Customer.id)
+    .with_for_update()
+)
+
+
 class CustomerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -128,9 +142,10 @@ class CustomerRepository:
     ) -> Sequence[Customer]:
         """With lock, rows are locked in id order: two writers locking overlapping sets
         queue instead of deadlocking."""
-        stmt = select(Customer).where(Customer.business_id == business_id, Customer.id.in_(ids))
         if lock:
-            stmt = stmt.order_by(Customer.id).with_for_update()
+            params = {"business_id": business_id, "ids": list(ids)}
+            return (await self.s.scalars(_LOCK_MANY, params)).all()
+        stmt = select(Customer).where(Customer.business_id == business_id, Customer.id.in_(ids))
         return (await self.s.scalars(stmt)).all()
 
     async def write_columns(
