@@ -269,3 +269,17 @@ async def test_a_merge_averages_the_days_to_pay_over_both_customers(
         stored = await session.get(Customer, target)
         assert stored is not None
         assert stored.avg_days_to_pay == Decimal("6.00") and stored.invoice_count == 2
+
+
+async def test_callers_one_after_another_are_all_served(runtime: Runtime, owner: Actor) -> None:
+    """A caller arriving while the drain waits for the last batch to finish is not left
+    in a queue nobody drains."""
+
+    async def write(tx: Tx, items: Sequence[str]) -> list[str | DomainError]:
+        await asyncio.sleep(0)
+        return list(items)
+
+    writer: GroupCommit[str, str] = GroupCommit(runtime.db, runtime.clock, write)
+    viewer = viewer_of(owner)
+    for n in range(5):
+        assert await asyncio.wait_for(writer.submit(viewer, str(n)), 10) == str(n)
