@@ -36,7 +36,7 @@ from graphql.utilities.coerce_input_value import coerce_default_value
 
 Coercer = Callable[[Any], Any]
 
-_original_coerce = graphql_values.coerce_input_value
+_original_coerce = graphql_values.coerce_input_value  # graphql-core's, the tests' reference
 _original_too_deep = graphql_values.input_is_nested_too_deeply
 # Per named type (a schema's own object), then per wrapping ("!", "[", ...): graphql-core
 # builds new NonNull/List wrappers for a variable's type on every request.
@@ -62,8 +62,6 @@ def coerce_input_value(input_value: Any, type_: GraphQLInputType) -> Any:
         coercer = _coercers[named][wrapping]
     except KeyError:
         coercer = _coercers.setdefault(named, {})[wrapping] = _compile(type_, {})
-    except TypeError:  # not weak-referenceable: graphql-core's own
-        return _original_coerce(input_value, type_)
     return coercer(input_value)
 
 
@@ -74,8 +72,6 @@ def input_is_nested_too_deeply(value: Any, type_: GraphQLInputType) -> bool:
     except KeyError:
         bounded = _depth(type_, ()) <= MAX_NESTING_DEPTH
         _bounded.setdefault(named, {})[wrapping] = bounded
-    except TypeError:
-        bounded = False
     return False if bounded else _original_too_deep(value, type_)
 
 
