@@ -1,6 +1,11 @@
 """Real databases: a fresh SQLite file, or PostgreSQL (+ Redis for broadcast and arq) when
 KHATA_TEST_BACKEND=postgres. Each test signs up its own businesses, so tests never see
-each other's rows and need no cleanup."""
+each other's rows and need no cleanup.
+
+What the PostgreSQL run touches, and nothing else: its own database (`khata_test`,
+created if missing, its schema recreated per run; KHATA_TEST_PG_URL points elsewhere) and
+Redis database 15 (KHATA_TEST_REDIS_URL), where every channel and the arq queue carry a
+namespace unique to the run. Nothing is flushed; no other client's connection is cut."""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, make_url, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from domain.core.clock import FrozenClock
@@ -28,9 +33,12 @@ from workers.runner import ArqQueue, InProcessRunner
 from workers.runtime import Runtime
 
 BACKEND = os.environ.get("KHATA_TEST_BACKEND", "sqlite")
-PG_URL = os.environ.get("KHATA_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "KHATA_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/khata_test"
+)
 TEST_IP = "203.0.113.7"  # the test client's address
-REDIS_URL = os.environ.get("KHATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("KHATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+NAMESPACE = f"khata_test_{uuid.uuid4().hex[:8]}"
 
 
 def pytest_report_header() -> str:
@@ -38,6 +46,19 @@ def pytest_report_header() -> str:
 
 
 async def _fresh_postgres(url: str) -> None:
+    """Create the suite's own database if missing, then empty its schema."""
+    name = make_url(url).database
+    assert name and name not in ("test", "postgres"), f"refusing to reset database {name!r}"
+    admin = create_async_engine(
+        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    async with admin.connect() as conn:
+        exists = await conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -52,6 +73,7 @@ def settings() -> Iterator[Settings]:
             env="test",
             database_url=PG_URL,
             redis_url=REDIS_URL,
+            redis_namespace=NAMESPACE,
             log_level="WARNING",
             login_max_failures=3,
         )
@@ -70,11 +92,6 @@ def settings() -> Iterator[Settings]:
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     if BACKEND == "postgres":
         await _fresh_postgres(settings.database_url)
-        from redis.asyncio import Redis
-
-        client = Redis.from_url(settings.redis_url or "")
-        await client.flushdb()
-        await client.aclose()
     await upgrade(settings.database_url)
     rt = Runtime.build(settings)
     await rt.start(sweep=False)
@@ -125,6 +142,7 @@ async def run_jobs(rt: Runtime) -> None:
         redis_settings=RedisSettings.from_dsn(rt.settings.redis_url or ""),
         burst=True,
         poll_delay=0.01,
+        queue_name=rt.settings.arq_queue_name,
         ctx={"runtime": rt},
         max_tries=3,
         handle_signals=False,

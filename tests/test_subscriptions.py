@@ -128,10 +128,10 @@ async def test_hub_survives_a_redis_connection_loss(runtime: Runtime) -> None:
     from redis.exceptions import RedisError
 
     from domain.core.events import EventHub, SubscriptionClosed
-    from tests.conftest import REDIS_URL
+    from tests.conftest import NAMESPACE, REDIS_URL
 
     own = runtime.hub.backend is None  # the SQLite run broadcasts in memory: use a Redis hub
-    hub = EventHub(REDIS_URL) if own else runtime.hub
+    hub = EventHub(REDIS_URL, namespace=NAMESPACE) if own else runtime.hub
     if own:
         probe = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
         try:
@@ -145,12 +145,18 @@ async def test_hub_survives_a_redis_connection_loss(runtime: Runtime) -> None:
     channel = "test:resilience"
     try:
         async with hub.subscribe(channel) as events:
-            admin = Redis.from_url(REDIS_URL)
-            try:
-                killed = await admin.client_kill_filter(_type="pubsub")
+            admin = Redis.from_url(REDIS_URL, decode_responses=True)
+            try:  # cut only this hub's own listener, found by its connection name
+                ours = [
+                    c["id"]
+                    for c in await admin.client_list(_type="pubsub")
+                    if c["name"] == backend.client_name
+                ]
+                assert len(ours) == 1, ours
+                killed = await admin.execute_command("CLIENT", "KILL", "ID", ours[0])
             finally:
                 await admin.aclose()
-            assert killed >= 1
+            assert killed == 1
             with pytest.raises(SubscriptionClosed):
                 await asyncio.wait_for(events.__anext__(), 15)
         await asyncio.wait_for(backend.connected.wait(), 15)

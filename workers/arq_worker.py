@@ -28,6 +28,7 @@ class WorkerSettings:
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379")
+    queue_name = get_settings().arq_queue_name
     poll_delay = 0.05  # arq's 0.5 s default adds ~250 ms between enqueue and start
     max_jobs = 200
     job_timeout = 30  # a killed worker's send is retried after this, not after 300 s

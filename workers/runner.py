@@ -63,15 +63,18 @@ class ArqQueue:
     """Production queue: arq on Redis; the outbox id is the job id so a re-relay of the same
     row cannot enqueue a second job while the first one's key lives."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, queue_name: str) -> None:
         self.redis_url = redis_url
+        self.queue_name = queue_name
         self.pool: Any = None
 
     async def connect(self) -> None:
         from arq import create_pool
         from arq.connections import RedisSettings
 
-        self.pool = await create_pool(RedisSettings.from_dsn(self.redis_url))
+        self.pool = await create_pool(
+            RedisSettings.from_dsn(self.redis_url), default_queue_name=self.queue_name
+        )
 
     async def close(self) -> None:
         if self.pool is not None:

@@ -55,13 +55,13 @@ class Runtime:
     ) -> Runtime:
         clock = clock or SystemClock()
         db = Database(settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size)
-        hub = EventHub(settings.broadcast_url)
+        hub = EventHub(settings.broadcast_url, namespace=settings.redis_namespace)
         providers = providers or build_providers(settings)
         rt = cls(settings, db, hub, None, None, providers, clock)  # type: ignore[arg-type]
         if queue is not None:
             rt.jobs = queue
         elif settings.uses_arq:
-            rt.jobs = ArqQueue(settings.redis_url or "")
+            rt.jobs = ArqQueue(settings.redis_url or "", settings.arq_queue_name)
         else:
             rt.jobs = InProcessRunner(TASKS, {"runtime": rt})
         rt.relay = OutboxRelay(db, rt.jobs, hub, clock)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -36,11 +37,18 @@ class _Channel:
 
 
 class EventHub:
-    def __init__(self, url: str, queue_size: int = 256) -> None:
+    """Channels are named by the domain (`business:7:invoices`); on the wire each one is
+    prefixed with the deployment's namespace, so deployments sharing a Redis never see
+    each other's events."""
+
+    def __init__(self, url: str, queue_size: int = 256, namespace: str = "khata") -> None:
         self.url = url
         self.queue_size = queue_size
+        self.namespace = namespace
         if url.startswith(("redis://", "rediss://")):
-            self.backend: Any = ResilientRedisBackend(url)
+            self.backend: Any = ResilientRedisBackend(
+                url, client_name=f"{namespace}:pubsub:{uuid.uuid4().hex[:8]}"
+            )
             self._broadcast = Broadcast(backend=self.backend)
         else:
             self.backend = None
@@ -60,8 +68,13 @@ class EventHub:
         with contextlib.suppress(Exception):
             await self._broadcast.disconnect()
 
+    def wire_name(self, channel: str) -> str:
+        return f"{self.namespace}:{channel}"
+
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        await self._broadcast.publish(channel=channel, message=orjson.dumps(message).decode())
+        await self._broadcast.publish(
+            channel=self.wire_name(channel), message=orjson.dumps(message).decode()
+        )
 
     def subscriber_count(self, channel: str) -> int:
         state = self._channels.get(channel)
@@ -104,7 +117,7 @@ class EventHub:
 
     async def _listen(self, channel: str, state: _Channel) -> None:
         try:
-            async with self._broadcast.subscribe(channel=channel) as subscriber:
+            async with self._broadcast.subscribe(channel=self.wire_name(channel)) as subscriber:
                 state.ready.set()
                 async for event in subscriber:  # type: ignore[union-attr]
                     if event is None:

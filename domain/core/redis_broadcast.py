@@ -23,8 +23,9 @@ GAP = "\x00khata:gap"
 
 
 class ResilientRedisBackend(BroadcastBackend):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, client_name: str = "khata:pubsub") -> None:
         self._url = url
+        self.client_name = client_name  # lets an operator (or a test) find this connection
         self._publisher = aioredis.Redis.from_url(url)
         self._pubsub: Any = None
         self._channels: set[str] = set()
@@ -39,7 +40,7 @@ class ResilientRedisBackend(BroadcastBackend):
         self._listener = asyncio.create_task(self._listen())
 
     async def _open(self) -> None:
-        self._pubsub = aioredis.Redis.from_url(self._url).pubsub()
+        self._pubsub = aioredis.Redis.from_url(self._url, client_name=self.client_name).pubsub()
         if self._channels:
             await self._pubsub.subscribe(*self._channels)
         self.connected.set()

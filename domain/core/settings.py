@@ -18,6 +18,10 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
     )
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    # Prefixes every pub/sub channel and the arq queue name: pub/sub ignores the Redis
+    # database number, so deployments sharing one Redis must differ here. arq's job and
+    # cron keys have fixed names: give each deployment its own Redis database as well.
+    redis_namespace: str = Field(default="khata", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -75,6 +79,10 @@ class Settings(BaseSettings):
     @property
     def broadcast_url(self) -> str:
         return self.redis_url or "memory://"
+
+    @property
+    def arq_queue_name(self) -> str:
+        return f"{self.redis_namespace}:arq:queue"
 
     @property
     def uses_arq(self) -> bool:
