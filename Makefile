@@ -9,6 +9,14 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint fmt typecheck schema bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
+	@# the GraphiQL browser test drives Debian's Chromium (Playwright cannot download its own)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else \
+	    echo "Chromium missing: run 'sudo apt-get install chromium' (the GraphiQL test needs /usr/bin/chromium)"; \
+	  fi; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock

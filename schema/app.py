@@ -28,6 +28,7 @@ from domain.core.settings import Settings, get_settings
 from domain.customers.csv_io import export_customers
 from schema.build import build_schema
 from schema.context import BusinessCache, Context, SharedBusinesses, ViewerCache, watch_writes
+from schema.graphiql import assets_mount, render_page
 from workers.runtime import Runtime
 
 log = logging.getLogger("khata.http")
@@ -66,8 +67,13 @@ class KhataGraphQL(GraphQL):
             viewer_cache=self.viewers,
         )
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # Text, as the hook is documented: Strawberry sends str as WebSocket text frames
+        # (bytes would go out as binary frames, which browser GraphQL clients reject).
+        return orjson.dumps(data).decode()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return render_page(request)
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson's JSONDecodeError is json's: a malformed body is still a 400
@@ -364,6 +370,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             Route("/webhooks/payments", payment_webhook, methods=["POST"]),
             Route("/pay/{token}", pay_page),
             Route("/files/{kind:str}/{business:int}/{doc:int}.pdf", download_pdf),
+            *([assets_mount()] if settings.graphiql else []),
         ],
         lifespan=lifespan,
     )

@@ -224,7 +224,12 @@ class Context:
         if self.connection_params is not None:
             auth = str(self.connection_params.get("authorization") or "")
             bearer = auth.removeprefix("Bearer ").strip() or bearer
-            business = self.connection_params.get("business") or business
+            # GraphiQL sends its header editor's entries as the connection params
+            business = (
+                self.connection_params.get("business")
+                or self.connection_params.get("x-khata-business")
+                or business
+            )
         business_id = expect_id(business, "Business", "business") if business else None
         base = Viewer(ip=self.ip, request_id=self.request_id)
         if not bearer:
