@@ -8,14 +8,14 @@ import strawberry
 
 from domain.accounts import service
 from domain.accounts.repository import AccountsRepository
-from domain.core.errors import DomainError, NotFound, Unauthenticated, ValidationFailed
+from domain.core.errors import Unauthenticated
 from domain.core.pagination import clamp_first
 from domain.core.tx import Tx
 from domain.core.viewer import Role as DomainRole
-from domain.customers import service as customers
-from resolvers.base import Info, business_currency, mutate, reading
+from resolvers.base import Info, mutate, reading
+from resolvers.nodes import resolve_node
 from schema.errors import result, to_user_error
-from schema.relay import Node, expect_id, page_info, parse_global_id
+from schema.relay import Node, expect_id, page_info
 from schema.types.accounts import (
     ApiKey,
     ApiKeyPayload,
@@ -36,7 +36,6 @@ from schema.types.accounts import (
     Viewer,
 )
 from schema.types.common import ApiScope, Role
-from schema.types.customers import Customer
 
 
 @strawberry.input
@@ -135,21 +134,7 @@ class AccountQueries:
 
     @strawberry.field(description="Any object by global id, if the viewer may see it.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        try:
-            kind, row_id = parse_global_id(id)
-        except ValidationFailed:
-            return None
-        async with reading(info) as tx:
-            try:
-                if kind == "Customer":
-                    row = await customers.get_customer(tx, row_id)
-                    return Customer.from_row(row, await business_currency(info, tx))
-                if kind == "Business" and tx.viewer.business_id == row_id:
-                    business = await AccountsRepository(tx.session).business(row_id)
-                    return Business.from_row(business) if business else None
-            except (NotFound, DomainError):
-                return None
-        return None
+        return await resolve_node(info, id)
 
     @strawberry.field(description="Staff of the active business.")
     async def members(self, info: Info) -> list[Member]:

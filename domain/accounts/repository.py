@@ -95,6 +95,13 @@ class AccountsRepository:
     async def invitation_by_hash(self, token_hash: str) -> Invitation | None:
         return await self.s.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
 
+    async def audit_event(self, business_id: int, event_id: int) -> AuditEvent | None:
+        return await self.s.scalar(
+            select(AuditEvent).where(
+                AuditEvent.business_id == business_id, AuditEvent.id == event_id
+            )
+        )
+
     async def audit_events(
         self, business_id: int, first: int, after_id: int | None, action: str | None
     ) -> Sequence[AuditEvent]:

@@ -15,6 +15,7 @@ from babel.numbers import get_territory_currencies, list_currencies
 from domain.accounts.models import AccessToken, ApiKey, Business, Invitation, Membership, User
 from domain.accounts.repository import AccountsRepository
 from domain.core import audit, outbox
+from domain.core.audit import AuditEvent
 from domain.core.clock import as_utc
 from domain.core.contact import normalize_email
 from domain.core.counters import Counter
@@ -455,3 +456,43 @@ async def revoke_api_key(tx: Tx, key_id: int) -> ApiKey:
         key.revoked_at = tx.now()
         audit.record(tx, "api_key.revoked", target_type="api_key", target_id=key.id)
     return key
+
+
+# -- single records by id, as the viewer may see them (node(id)) --------------------------
+async def get_user(tx: Tx, user_id: int) -> User:
+    """Yourself, or staff of the active business (any staff role; keys may not list people)."""
+    repo = AccountsRepository(tx.session)
+    if user_id != tx.viewer.user_id:
+        business_id = tx.viewer.require_role(*Role)
+        if await repo.membership(business_id, user_id) is None:
+            raise NotFound("user", user_id)
+    user = await repo.user(user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+async def get_business(tx: Tx, business_id: int) -> Business:
+    """The active business only."""
+    if tx.viewer.require_business() != business_id:
+        raise NotFound("business", business_id)
+    business = await AccountsRepository(tx.session).business(business_id)
+    if business is None:
+        raise NotFound("business", business_id)
+    return business
+
+
+async def get_api_key(tx: Tx, key_id: int) -> ApiKey:
+    business_id = tx.viewer.require_role(Role.OWNER, Role.ADMIN)
+    key = await AccountsRepository(tx.session).api_key(business_id, key_id)
+    if key is None:
+        raise NotFound("api key", key_id)
+    return key
+
+
+async def get_audit_event(tx: Tx, event_id: int) -> AuditEvent:
+    business_id = tx.viewer.require_role(Role.OWNER, Role.ADMIN)
+    event = await AccountsRepository(tx.session).audit_event(business_id, event_id)
+    if event is None:
+        raise NotFound("audit event", event_id)
+    return event

@@ -642,6 +642,13 @@ class CustomerRepository:
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def merge(self, business_id: int, merge_id: int) -> CustomerMerge | None:
+        return await self.s.scalar(
+            select(CustomerMerge).where(
+                CustomerMerge.business_id == business_id, CustomerMerge.id == merge_id
+            )
+        )
+
     async def add_merge(self, merge: CustomerMerge) -> None:
         self.s.add(merge)
         await self.s.flush()

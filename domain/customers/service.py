@@ -22,6 +22,7 @@ from domain.customers.models import (
     AddressKind,
     Customer,
     CustomerAddress,
+    CustomerMerge,
     CustomerStatus,
     PaymentMethod,
     PaymentTerms,
@@ -534,6 +535,22 @@ async def add_address(tx: Tx, customer_id: int, data: AddressInput) -> CustomerA
     )
     await repo.add(row)
     emit_change(tx, "customer.updated", customer, {"fields": ["addresses"]})
+    return row
+
+
+async def get_address(tx: Tx, address_id: int) -> CustomerAddress:
+    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    row = await CustomerRepository(tx.session).address(business_id, address_id)
+    if row is None:
+        raise NotFound("address", address_id)
+    return row
+
+
+async def get_merge(tx: Tx, merge_id: int) -> CustomerMerge:
+    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    row = await CustomerRepository(tx.session).merge(business_id, merge_id)
+    if row is None:
+        raise NotFound("merge", merge_id)
     return row
 
 

@@ -30,6 +30,7 @@ from domain.invoicing.models import (
     InvoiceStatus,
     InvoiceTemplate,
 )
+from domain.invoicing.repository import InvoiceRepository
 from domain.invoicing.service import (
     InvoiceData,
     LineData,
@@ -587,6 +588,14 @@ async def create_template(
     )
     tx.session.add(template)
     await tx.session.flush()
+    return template
+
+
+async def get_template(tx: Tx, template_id: int) -> InvoiceTemplate:
+    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    template = await InvoiceRepository(tx.session).template(business_id, template_id)
+    if template is None:
+        raise NotFound("template", template_id)
     return template
 
 

@@ -359,3 +359,19 @@ async def issue_credit_note(
     await tx.session.flush()
     await refresh_customer_summary(tx, customer, await load_business(tx), paid_changed=paid_changed)
     return note, invoice
+
+
+async def get_payment(tx: Tx, payment_id: int) -> Payment:
+    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    payment = await InvoiceRepository(tx.session).payment(business_id, payment_id)
+    if payment is None:
+        raise NotFound("payment", payment_id)
+    return payment
+
+
+async def get_credit_note(tx: Tx, note_id: int) -> CreditNote:
+    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    note = await InvoiceRepository(tx.session).credit_note(business_id, note_id)
+    if note is None:
+        raise NotFound("credit note", note_id)
+    return note

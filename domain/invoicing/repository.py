@@ -31,6 +31,7 @@ from domain.invoicing.models import (
     InvoiceEvent,
     InvoiceLine,
     InvoiceStatus,
+    InvoiceTemplate,
     Payment,
 )
 
@@ -299,6 +300,20 @@ class InvoiceRepository:
                 Payment.business_id == business_id,
                 Payment.provider == provider,
                 Payment.provider_payment_id == provider_id,
+            )
+        )
+
+    async def credit_note(self, business_id: int, note_id: int) -> CreditNote | None:
+        return await self.s.scalar(
+            select(CreditNote).where(
+                CreditNote.business_id == business_id, CreditNote.id == note_id
+            )
+        )
+
+    async def template(self, business_id: int, template_id: int) -> InvoiceTemplate | None:
+        return await self.s.scalar(
+            select(InvoiceTemplate).where(
+                InvoiceTemplate.business_id == business_id, InvoiceTemplate.id == template_id
             )
         )
 
