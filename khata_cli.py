@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import orjson
+from pydantic import ValidationError
 
 from domain.core.settings import get_settings
 
@@ -99,6 +100,16 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
     print(f"wrote {SDL_PATH}")
 
 
+def settings_problems(exc: ValidationError) -> str:
+    """The settings' validation errors as an operator reads them (never the input values)."""
+    lines = ["khata: the settings are not valid"]
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {message}" if where else message)
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="khata", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -115,6 +126,10 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("--check", action="store_true", help="fail if the file is stale")
     export.set_defaults(func=cmd_export_schema)
     args = parser.parse_args(argv)
+    try:
+        get_settings()
+    except ValidationError as exc:
+        sys.exit(settings_problems(exc))
     setup_logging()
     args.func(args)
 
