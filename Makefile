@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint fmt typecheck schema bench lock clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	@# the GraphiQL browser test drives Debian's Chromium (Playwright cannot download its own)
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -19,7 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q -r requirements.lock -r requirements-dev.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
@@ -47,7 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.customers_search
 
 lock:
-	$(BIN)/python -m pip freeze --exclude-editable --exclude khata > requirements.lock
+	$(BIN)/python -m tools.lock
 
 clean:
 	rm -rf $(VENV) khata.db khata.db-*

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import orjson
+from pydantic import ValidationError
 
 from domain.core.settings import get_settings
 
@@ -99,22 +100,78 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
     print(f"wrote {SDL_PATH}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="khata", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the API (uvicorn)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+def settings_problems(exc: ValidationError) -> str:
+    """The settings' validation errors as an operator reads them (never the input values)."""
+    lines = ["khata: the settings are not valid"]
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {message}" if where else message)
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="khata",
+        description="Khata GraphQL API. Settings come from the environment (or .env): "
+        "see the Configuration table in README.md.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser(
+        "serve",
+        help="run the API (uvicorn): /graphql over HTTP and WebSocket, /healthz, /readyz",
+        description="Run the API. In embedded mode (no REDIS_URL) it also runs jobs in "
+        "process; SQLite databases are migrated on start unless KHATA_AUTO_MIGRATE=false.",
+    )
+    serve.add_argument("--host", help="address to listen on (default: KHATA_HOST, else 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, help="port to listen on (default: KHATA_PORT, else 8000)"
+    )
     serve.set_defaults(func=cmd_serve)
-    sub.add_parser("worker", help="run an arq worker").set_defaults(func=cmd_worker)
-    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
-    demo = sub.add_parser("demo", help="load demo businesses and customers (idempotent)")
-    demo.add_argument("--customers", type=int, default=120)
+    sub.add_parser(
+        "worker",
+        help="run an arq worker: sends notifications and sweeps the outbox (needs REDIS_URL)",
+        description="Run an arq worker on REDIS_URL, consuming the queue named after "
+        "KHATA_REDIS_NAMESPACE. Run as many as the load needs.",
+    ).set_defaults(func=cmd_worker)
+    sub.add_parser(
+        "migrate",
+        help="apply database migrations to DATABASE_URL",
+        description="Upgrade DATABASE_URL to the latest migration (safe to repeat).",
+    ).set_defaults(func=cmd_migrate)
+    demo = sub.add_parser(
+        "demo",
+        help="load demo businesses, customers and invoices (idempotent)",
+        description="Load the demo owner (demo@khata.dev / khata-demo-123) with four "
+        "businesses; a second run changes nothing.",
+    )
+    demo.add_argument(
+        "--customers",
+        type=int,
+        default=120,
+        metavar="N",
+        help="customers per business besides the walk-in (default: 120)",
+    )
     demo.set_defaults(func=cmd_demo)
-    export = sub.add_parser("export-schema", help="write schema/schema.graphql")
-    export.add_argument("--check", action="store_true", help="fail if the file is stale")
+    export = sub.add_parser(
+        "export-schema",
+        help="write the GraphQL SDL to schema/schema.graphql",
+        description="Write the committed GraphQL contract, schema/schema.graphql.",
+    )
+    export.add_argument(
+        "--check", action="store_true", help="write nothing; fail if the file is stale"
+    )
     export.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        get_settings()
+    except ValidationError as exc:
+        sys.exit(settings_problems(exc))
     setup_logging()
     args.func(args)
 

@@ -5,7 +5,8 @@ Idempotent: a second run changes nothing."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 import phonenumbers
@@ -115,6 +116,55 @@ CITIES = {
 }
 TYPES = ["farmer", "retailer", "contractor", "restaurant", "individual", "wholesaler"]
 TAGS = ["wholesale", "retail", "credit", "festival", "bulk", "new"]
+
+# The README's examples act on these records, the first of the first business (customer
+# id 2, invoices 1 and 2): fixed values and dates, whatever the number of customers and
+# the day the demo is loaded (older than every generated invoice).
+SHOWCASE_CUSTOMER = CustomerInput(
+    name="Ramesh Patel",
+    phone="+919876543210",
+    email="ramesh.patel@example.com",
+    business_type="wholesaler",
+    tags=["wholesale"],
+    payment_terms="net_30",
+    addresses=[AddressInput(city="Pune", area="Ward 4", street="12 Market Road")],
+)
+SHOWCASE_INVOICES = [
+    InvoiceData(
+        customer_id=0,
+        issue_date=date(2026, 8, 3),
+        lines=[
+            LineData(
+                description="Urea 45 kg bag",
+                unit="bag",
+                quantity=Decimal(2),
+                unit_price=Decimal(266),
+                tax_rate=Decimal(5),
+            ),
+            LineData(
+                description="DAP 50 kg bag",
+                unit="bag",
+                quantity=Decimal(1),
+                unit_price=Decimal(1350),
+                tax_rate=Decimal(5),
+            ),
+        ],
+    ),
+    InvoiceData(
+        customer_id=0,
+        issue_date=date(2026, 8, 10),
+        currency="USD",
+        lines=[
+            LineData(
+                description="Drip irrigation kit (export)",
+                unit="set",
+                quantity=Decimal(1),
+                unit_price=Decimal(120),
+                tax_rate=Decimal(0),
+            ),
+        ],
+    ),
+]
 
 
 # description, unit, price range in the business's currency, tax rate (None: default)
@@ -250,30 +300,36 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
                     has_phone = rng.random() > 0.08
                     has_email = has_phone and rng.random() > 0.45
                     slug = f"{first_name}.{last_name}".lower().replace(" ", "").replace("'", "")
-                    customer = await create_customer(
-                        tx,
-                        CustomerInput(
-                            name=f"{first_name} {last_name}",
-                            name_alt=ALT_SCRIPT.get(first_name),
-                            phone=_phone(rng, data.country) if has_phone else None,
-                            email=f"{slug}{i}@example.com" if has_email else None,
-                            business_type=rng.choice(TYPES),
-                            tags=rng.sample(TAGS, k=rng.randint(0, 2)),
-                            payment_terms=rng.choice(["due_on_receipt", "net_15", "net_30"]),
-                            is_vip=rng.random() < 0.05,
-                            addresses=[
-                                AddressInput(
-                                    city=rng.choice(CITIES[data.country]),
-                                    area=f"Ward {rng.randint(1, 30)}",
-                                    street=f"{rng.randint(1, 400)} Market Road",
-                                    latitude=None,
-                                    longitude=None,
-                                )
-                            ]
-                            if rng.random() > 0.3
-                            else [],
-                        ),
+                    customer_input = CustomerInput(
+                        name=f"{first_name} {last_name}",
+                        name_alt=ALT_SCRIPT.get(first_name),
+                        phone=_phone(rng, data.country) if has_phone else None,
+                        email=f"{slug}{i}@example.com" if has_email else None,
+                        business_type=rng.choice(TYPES),
+                        tags=rng.sample(TAGS, k=rng.randint(0, 2)),
+                        payment_terms=rng.choice(["due_on_receipt", "net_15", "net_30"]),
+                        is_vip=rng.random() < 0.05,
+                        addresses=[
+                            AddressInput(
+                                city=rng.choice(CITIES[data.country]),
+                                area=f"Ward {rng.randint(1, 30)}",
+                                street=f"{rng.randint(1, 400)} Market Road",
+                                latitude=None,
+                                longitude=None,
+                            )
+                        ]
+                        if rng.random() > 0.3
+                        else [],
                     )
+                    showcase = i == 0 and business_id == business_ids[0]
+                    customer = await create_customer(
+                        tx, SHOWCASE_CUSTOMER if showcase else customer_input
+                    )
+                    if showcase:
+                        for invoice in await create_invoices(
+                            tx, [replace(x, customer_id=customer.id) for x in SHOWCASE_INVOICES]
+                        ):
+                            assert not isinstance(invoice, DomainError), invoice
                     if rng.random() < 0.4:
                         billed.append(customer.id)
             await _invoices(rt, viewer, data.country, billed, rng)

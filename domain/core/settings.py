@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-only-change-me"  # noqa: S105 - the embedded mode's known value
+MIN_SECRET_KEY_LENGTH = 32
+# Production turns these off (or on) unless the operator sets them explicitly.
+PRODUCTION_DEFAULTS = {"graphiql": False, "introspection": False, "log_json": True}
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KHATA_", env_file=".env", extra="ignore")
+    # Errors never echo the input: it holds the secret key and database password.
+    model_config = SettingsConfigDict(
+        env_prefix="KHATA_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "production", "test"] = "development"
     database_url: str = Field(
@@ -52,7 +60,7 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = 10.0
     # Signs short-lived PDF download links; set the same value on every API process.
-    secret_key: str = "dev-only-change-me"  # noqa: S105
+    secret_key: str = DEV_SECRET_KEY
     # Shared with the payment provider; unset -> the webhook answers 503.
     payment_webhook_secret: str | None = None
     login_max_failures: int = 5
@@ -71,6 +79,36 @@ class Settings(BaseSettings):
         if value.startswith("sqlite:///"):
             value = "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _production_defaults(cls, data: Any) -> Any:
+        """In production GraphiQL and introspection default to off and JSON logs to on; a
+        value the operator sets (environment, `.env` or argument) is kept."""
+        if isinstance(data, dict) and data.get("env") == "production":
+            data = {**PRODUCTION_DEFAULTS, **data}
+        return data
+
+    @model_validator(mode="after")
+    def _production_ready(self) -> Settings:
+        """Production refuses to start on a configuration that only suits a laptop, and
+        names every problem at once so one fix-and-retry is enough."""
+        if self.env != "production":
+            return self
+        problems = []
+        if self.secret_key == DEV_SECRET_KEY:
+            problems.append("KHATA_SECRET_KEY is the development key: set a random secret")
+        elif len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            problems.append(f"KHATA_SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters")
+        if self.is_sqlite:
+            problems.append("DATABASE_URL is SQLite: production needs postgresql://")
+        if not self.redis_url:
+            problems.append("REDIS_URL is unset: production needs Redis for broadcast and arq jobs")
+        if problems:
+            raise ValueError(
+                "KHATA_ENV=production refuses to start:\n" + "\n".join(f"  - {p}" for p in problems)
+            )
+        return self
 
     @property
     def is_sqlite(self) -> bool:
