@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from domain.core.clock import Clock
 from domain.core.db import Database
-from domain.core.outbox import OutboxEvent
+from domain.core.viewer import Viewer
 from domain.notifications.models import NotificationLog
 from domain.notifications.port import EmailSender, PermanentFailure, SmsSender, TemporaryFailure
+from domain.notifications.repository import NotificationRepository
+
+JOB = Viewer.system_actor("job:deliver")
 
 
 @dataclass
@@ -24,15 +25,14 @@ async def deliver(db: Database, providers: Providers, clock: Clock, outbox_id: s
     sent message returns "duplicate" without calling the provider again.
     TemporaryFailure propagates so the job runner retries."""
     async with db.unit_of_work() as session:
-        event = await session.get(OutboxEvent, outbox_id)
+        repo = NotificationRepository(session, JOB)
+        event = await repo.event(outbox_id)
         if event is None:
             return "missing"
         p = event.payload
         channel = str(p.get("channel", "sms"))
         key = f"{outbox_id}:{channel}"
-        row = await session.scalar(
-            select(NotificationLog).where(NotificationLog.idempotency_key == key)
-        )
+        row = await repo.by_key(key)
         if row is not None and row.status in ("sent", "failed"):
             return "duplicate"
         provider = providers.sms if channel == "sms" else providers.email
@@ -50,10 +50,8 @@ async def deliver(db: Database, providers: Providers, clock: Clock, outbox_id: s
                 attempts=0,
                 created_at=clock.now(),
             )
-            session.add(row)
+            await repo.add(row)
         row.attempts += 1
-        row_id = None
-        await session.flush()
         row_id = row.id
     try:
         if channel == "sms":
@@ -64,18 +62,18 @@ async def deliver(db: Database, providers: Providers, clock: Clock, outbox_id: s
             )
     except TemporaryFailure as exc:
         async with db.unit_of_work() as session:
-            log_row = await session.get(NotificationLog, row_id)
+            log_row = await NotificationRepository(session, JOB).entry(row_id)
             if log_row is not None:
                 log_row.error = str(exc)
         raise
     except PermanentFailure as exc:
         async with db.unit_of_work() as session:
-            log_row = await session.get(NotificationLog, row_id)
+            log_row = await NotificationRepository(session, JOB).entry(row_id)
             if log_row is not None:
                 log_row.status, log_row.error = "failed", str(exc)
         return "failed"
     async with db.unit_of_work() as session:
-        log_row = await session.get(NotificationLog, row_id)
+        log_row = await NotificationRepository(session, JOB).entry(row_id)
         if log_row is not None:
             log_row.status = "sent"
             log_row.provider = result.provider
