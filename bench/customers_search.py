@@ -1048,7 +1048,10 @@ async def explain(url: str, backend: str, meta: dict[str, Any], results: list[Re
     db = Database(url)
     viewer = Viewer(
         ViewerKind.STAFF,
-        user_id=0, business_id=meta["business_row_id"], role=Role.OWNER, scopes=STAFF_SCOPES
+        user_id=0,
+        business_id=meta["business_row_id"],
+        role=Role.OWNER,
+        scopes=STAFF_SCOPES,
     )
     engine = db.read_engine
     try:

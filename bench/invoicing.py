@@ -1225,7 +1225,10 @@ async def statement_in_process(meta: dict[str, Any], times: int) -> tuple[list[f
     db = Database(PG_URL, pool_size=2)
     viewer = Viewer(
         ViewerKind.STAFF,
-        user_id=1, business_id=meta["business_row_id"], role=Role.OWNER, scopes=STAFF_SCOPES
+        user_id=1,
+        business_id=meta["business_row_id"],
+        role=Role.OWNER,
+        scopes=STAFF_SCOPES,
     )
     start = date.fromisoformat(meta["statement_from"])
     end = date.fromisoformat(meta["statement_to"])

@@ -68,7 +68,10 @@ async def test_sweep_relays_rows_a_crash_left_behind(runtime: Runtime) -> None:
     try:
         async with crashed.unit_of_work() as session:
             row = outbox.emit(
-                Tx(session, Viewer.anonymous(), SystemClock()), "test.orphan", {"k": "v"}, channels=[channel]
+                Tx(session, Viewer.anonymous(), SystemClock()),
+                "test.orphan",
+                {"k": "v"},
+                channels=[channel],
             )
     finally:
         await crashed.dispose()

@@ -28,7 +28,10 @@ async def test_demo_balances_come_from_real_invoices_and_load_once(runtime: Runt
         for m in memberships:
             viewer = Viewer(
                 ViewerKind.STAFF,
-                user_id=user.id, business_id=m.business_id, role=Role.OWNER, scopes=STAFF_SCOPES
+                user_id=user.id,
+                business_id=m.business_id,
+                role=Role.OWNER,
+                scopes=STAFF_SCOPES,
             )
             ids = (
                 await session.scalars(

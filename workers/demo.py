@@ -239,7 +239,10 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
         for business_id, data in zip(business_ids, BUSINESSES, strict=True):
             viewer = Viewer(
                 ViewerKind.STAFF,
-                user_id=user_id, business_id=business_id, role=Role.OWNER, scopes=STAFF_SCOPES
+                user_id=user_id,
+                business_id=business_id,
+                role=Role.OWNER,
+                scopes=STAFF_SCOPES,
             )
             firsts, lasts = NAMES[data.country]
             billed: list[int] = []
