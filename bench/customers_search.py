@@ -1041,13 +1041,17 @@ async def explain(url: str, backend: str, meta: dict[str, Any], results: list[Re
     from domain.core.clock import SystemClock
     from domain.core.db import Database
     from domain.core.tx import Tx
-    from domain.core.viewer import STAFF_SCOPES, Role, Viewer
+    from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
     from domain.customers import queries
     from domain.customers.repository import CustomerFilter, CustomerSort
 
     db = Database(url)
     viewer = Viewer(
-        user_id=0, business_id=meta["business_row_id"], role=Role.OWNER, scopes=STAFF_SCOPES
+        ViewerKind.STAFF,
+        user_id=0,
+        business_id=meta["business_row_id"],
+        role=Role.OWNER,
+        scopes=STAFF_SCOPES,
     )
     engine = db.read_engine
     try:

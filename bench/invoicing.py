@@ -1219,12 +1219,16 @@ async def statement_in_process(meta: dict[str, Any], times: int) -> tuple[list[f
     from domain.core.clock import SystemClock
     from domain.core.db import Database
     from domain.core.tx import Tx
-    from domain.core.viewer import STAFF_SCOPES, Role, Viewer
+    from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
     from domain.invoicing.statements import customer_statement
 
     db = Database(PG_URL, pool_size=2)
     viewer = Viewer(
-        user_id=1, business_id=meta["business_row_id"], role=Role.OWNER, scopes=STAFF_SCOPES
+        ViewerKind.STAFF,
+        user_id=1,
+        business_id=meta["business_row_id"],
+        role=Role.OWNER,
+        scopes=STAFF_SCOPES,
     )
     start = date.fromisoformat(meta["statement_from"])
     end = date.fromisoformat(meta["statement_to"])
@@ -1313,10 +1317,10 @@ async def document_from_database(
     from domain.core.clock import SystemClock
     from domain.core.db import Database
     from domain.core.tx import Tx
-    from domain.core.viewer import STAFF_SCOPES, Viewer
+    from domain.core.viewer import Viewer
 
     db = Database(PG_URL, pool_size=2)
-    viewer = Viewer(business_id=meta["business_row_id"], scopes=STAFF_SCOPES, system="bench")
+    viewer = Viewer.system_actor("bench", business_id=meta["business_row_id"])
     timings, doc = [], None
     try:
         for i in range(25):

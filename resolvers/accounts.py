@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import strawberry
 
-from domain.accounts import service
-from domain.accounts.repository import AccountsRepository
+from domain.accounts import queries, service
 from domain.core.errors import Unauthenticated
 from domain.core.pagination import clamp_first
 from domain.core.tx import Tx
 from domain.core.viewer import Role as DomainRole
+from resolvers.access import public, signed_in, staff_only
 from resolvers.base import Info, mutate, reading
 from resolvers.nodes import resolve_node
 from schema.errors import result, to_user_error
@@ -96,12 +96,9 @@ class CreateApiKeyInput:
 
 
 async def _memberships(tx: Tx, user_id: int) -> list[Membership]:
-    repo = AccountsRepository(tx.session)
-    rows = await repo.memberships_of_user(user_id)
-    businesses = {b.id: b for b in await repo.businesses([m.business_id for m in rows])}
     return [
-        Membership(business=Business.from_row(businesses[m.business_id]), role=DomainRole(m.role))  # type: ignore[arg-type]
-        for m in rows
+        Membership(business=Business.from_row(b), role=DomainRole(m.role))  # type: ignore[arg-type]
+        for m, b in await queries.memberships(tx, user_id)
     ]
 
 
@@ -111,50 +108,50 @@ def _ttl(info: Info) -> timedelta:
 
 @strawberry.type
 class AccountQueries:
-    @strawberry.field(description="Who you are and which business this request acts for.")
+    @strawberry.field(
+        description="Who you are and which business this request acts for.", extensions=[public()]
+    )
     async def viewer(self, info: Info) -> Viewer:
         async with reading(info, auth=False) as tx:
-            v = tx.viewer
-            repo = AccountsRepository(tx.session)
-            user = await repo.user(v.user_id) if v.user_id else None
-            business = await repo.business(v.business_id) if v.business_id else None
-            key = (
-                await repo.api_key(v.business_id, v.api_key_id)
-                if v.api_key_id and v.business_id
-                else None
-            )
-            memberships = await _memberships(tx, v.user_id) if v.user_id else []
+            profile = await queries.viewer_profile(tx)
+        user, business, key = profile.user, profile.business, profile.api_key
         return Viewer(
             user=User.from_row(user) if user else None,
             active_business=Business.from_row(business) if business else None,
-            role=v.role,
-            memberships=memberships,  # type: ignore[arg-type]
+            role=tx.viewer.role,
+            memberships=[
+                Membership(business=Business.from_row(b), role=DomainRole(m.role))  # type: ignore[arg-type]
+                for m, b in profile.memberships
+            ],
             api_key_name=key.name if key else None,
         )
 
-    @strawberry.field(description="Any object by global id, if the viewer may see it.")
+    @strawberry.field(
+        description="Any object by global id, if the viewer may see it.", extensions=[signed_in()]
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
-    @strawberry.field(description="Staff of the active business.")
+    @strawberry.field(description="Staff of the active business.", extensions=[staff_only()])
     async def members(self, info: Info) -> list[Member]:
         async with reading(info) as tx:
-            # Staff of any role; API keys are scoped to customers and may not list people.
-            business_id = tx.viewer.require_role(*DomainRole)
-            rows = await AccountsRepository(tx.session).members(business_id)
+            rows = await queries.members(tx)
         return [
             Member(user=User.from_row(u), role=DomainRole(m.role), joined_at=m.created_at)  # type: ignore[arg-type]
             for m, u in rows
         ]
 
-    @strawberry.field(description="Owner/admin: integrator keys (never the secrets).")
+    @strawberry.field(
+        description="Owner/admin: integrator keys (never the secrets).", extensions=[staff_only()]
+    )
     async def api_keys(self, info: Info) -> list[ApiKey]:
         async with reading(info) as tx:
-            business_id = tx.viewer.require_role(DomainRole.OWNER, DomainRole.ADMIN)
-            rows = await AccountsRepository(tx.session).api_keys(business_id)
+            rows = await queries.api_keys(tx)
         return [ApiKey.from_row(k) for k in rows]
 
-    @strawberry.field(description="Owner/admin: who did what, newest first.")
+    @strawberry.field(
+        description="Owner/admin: who did what, newest first.", extensions=[staff_only()]
+    )
     async def audit_events(
         self,
         info: Info,
@@ -163,14 +160,9 @@ class AccountQueries:
         action: str | None = None,
     ) -> AuditEventConnection:
         async with reading(info) as tx:
-            business_id = tx.viewer.require_role(DomainRole.OWNER, DomainRole.ADMIN)
             limit = clamp_first(first, info.context.rt.settings.max_page_size)
             after_id = expect_id(after, "AuditEvent", "after") if after else None
-            rows = list(
-                await AccountsRepository(tx.session).audit_events(
-                    business_id, limit, after_id, action
-                )
-            )
+            rows = list(await queries.audit_events(tx, limit, after_id, action))
         more = len(rows) > limit
         nodes = [AuditEvent.from_row(r) for r in rows[:limit]]
         cursors = [str(n.id) for n in nodes]
@@ -191,7 +183,10 @@ def _auth_payload(session: service.Session, memberships: list[Membership]) -> Au
 
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation(description="Create a business and its owner; returns a session token.")
+    @strawberry.mutation(
+        description="Create a business and its owner; returns a session token.",
+        extensions=[public()],
+    )
     async def sign_up(self, info: Info, input: SignUpInput) -> result(
         "SignUpResult", SignUpPayload
     ):  # type: ignore[valid-type]
@@ -212,7 +207,8 @@ class AccountMutations:
         return await mutate(info, run, auth=False)
 
     @strawberry.mutation(
-        description="Email + password; failures are counted per email and rate limited."
+        description="Email + password; failures are counted per email and rate limited.",
+        extensions=[public()],
     )
     async def login(self, info: Info, input: LoginInput) -> result("LoginResult", AuthPayload):  # type: ignore[valid-type]
         settings = info.context.rt.settings
@@ -235,7 +231,9 @@ class AccountMutations:
             return to_user_error(Unauthenticated("email or password is wrong"))
         return outcome
 
-    @strawberry.mutation(description="Revoke the session token used for this request.")
+    @strawberry.mutation(
+        description="Revoke the session token used for this request.", extensions=[staff_only()]
+    )
     async def logout(self, info: Info) -> result("LogoutResult", LogoutPayload):  # type: ignore[valid-type]
         async def run(tx: Tx) -> LogoutPayload:
             await service.logout(tx)
@@ -243,7 +241,9 @@ class AccountMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation(description="Signed-in users may own several businesses.")
+    @strawberry.mutation(
+        description="Signed-in users may own several businesses.", extensions=[staff_only()]
+    )
     async def create_business(self, info: Info, input: BusinessInput) -> result(
         "CreateBusinessResult", BusinessPayload
     ):  # type: ignore[valid-type]
@@ -255,7 +255,8 @@ class AccountMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Owner/admin: invite by email; the code is emailed and returned."
+        description="Owner/admin: invite by email; the code is emailed and returned.",
+        extensions=[staff_only()],
     )
     async def invite_staff(self, info: Info, input: InviteStaffInput) -> result(
         "InviteStaffResult", InvitePayload
@@ -273,7 +274,7 @@ class AccountMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[public()])
     async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> result(
         "AcceptInvitationResult", AuthPayload
     ):  # type: ignore[valid-type]
@@ -298,14 +299,16 @@ class AccountMutations:
             return to_user_error(Unauthenticated("this email has an account; give its password"))
         return outcome
 
-    @strawberry.mutation(description="Owner only; a business always keeps one owner.")
+    @strawberry.mutation(
+        description="Owner only; a business always keeps one owner.", extensions=[staff_only()]
+    )
     async def change_member_role(self, info: Info, user_id: strawberry.ID, role: Role) -> result(
         "ChangeMemberRoleResult", MemberPayload
     ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> MemberPayload:
             uid = expect_id(user_id, "User", "userId")
             membership = await service.change_role(tx, user_id=uid, role=DomainRole(role.value))
-            user = await AccountsRepository(tx.session).user(uid)
+            user = await queries.member_user(tx, uid)
             assert user is not None
             return MemberPayload(
                 member=Member(
@@ -317,7 +320,9 @@ class AccountMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation(description="Owner/admin: the secret is in this response only.")
+    @strawberry.mutation(
+        description="Owner/admin: the secret is in this response only.", extensions=[staff_only()]
+    )
     async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> result(
         "CreateApiKeyResult", CreateApiKeyPayload
     ):  # type: ignore[valid-type]
@@ -329,7 +334,7 @@ class AccountMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[staff_only()])
     async def revoke_api_key(self, info: Info, id: strawberry.ID) -> result(
         "RevokeApiKeyResult", ApiKeyPayload
     ):  # type: ignore[valid-type]

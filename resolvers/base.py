@@ -11,7 +11,7 @@ from typing import TypeVar
 import strawberry
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from domain.accounts.repository import AccountsRepository
+from domain.accounts import queries as accounts
 from domain.core.errors import Conflict, DomainError, NotFound
 from domain.core.tx import Tx
 from schema.context import Context
@@ -65,7 +65,7 @@ async def business_currency(info: Info, tx: Tx) -> str:
     cache = info.context.business_cache
     business_id = tx.business_id
     if business_id not in cache:
-        row = await AccountsRepository(tx.session).business(business_id)
+        row = await accounts.viewer_business(tx)
         if row is None:
             raise NotFound("business")
         cache[business_id] = row

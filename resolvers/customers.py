@@ -14,6 +14,7 @@ from domain.core.viewer import Scope
 from domain.customers import csv_io, merge, queries, registration, service
 from domain.customers.models import CustomerMerge
 from domain.customers.repository import CustomerFilter, CustomerSort
+from resolvers.access import needs
 from resolvers.base import Info, business_currency, mutate, reading
 from resolvers.customer_inputs import (
     AddressInput,
@@ -92,7 +93,10 @@ async def _customer_payload(info: Info, tx: Tx, row: object) -> CustomerPayload:
 
 @strawberry.type
 class CustomerQueries:
-    @strawberry.field(description="A customer of the active business; null if not found.")
+    @strawberry.field(
+        description="A customer of the active business; null if not found.",
+        extensions=[needs(Scope.CUSTOMERS_READ)],
+    )
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         async with reading(info) as tx:
             try:
@@ -101,7 +105,10 @@ class CustomerQueries:
                 return None
             return Customer.from_row(row, await business_currency(info, tx))
 
-    @strawberry.field(description="Keyset-paginated customers with search, filters and sorts.")
+    @strawberry.field(
+        description="Keyset-paginated customers with search, filters and sorts.",
+        extensions=[needs(Scope.CUSTOMERS_READ)],
+    )
     async def customers(
         self,
         info: Info,
@@ -120,7 +127,6 @@ class CustomerQueries:
         ctx = info.context
         sort = sort or CustomerSortInput()
         async with reading(info) as tx:
-            tx.viewer.require_business(Scope.CUSTOMERS_READ)
             currency = await business_currency(info, tx)
             region = ctx.business_cache[tx.business_id].country
             f = (filter or CustomerFilterInput()).to_domain(search, region)
@@ -149,7 +155,10 @@ class CustomerQueries:
             count_fn=count,
         )
 
-    @strawberry.field(description="Counter search: exact matches first, then suggestions.")
+    @strawberry.field(
+        description="Counter search: exact matches first, then suggestions.",
+        extensions=[needs(Scope.CUSTOMERS_READ)],
+    )
     async def search_customers(
         self, info: Info, term: str, limit: int = 10
     ) -> CustomerSearchResult:
@@ -165,7 +174,10 @@ class CustomerQueries:
             else None,
         )
 
-    @strawberry.field(description="Same phone or email, or a similar name.")
+    @strawberry.field(
+        description="Same phone or email, or a similar name.",
+        extensions=[needs(Scope.CUSTOMERS_READ)],
+    )
     async def customer_duplicates(
         self, info: Info, id: strawberry.ID, limit: int = 10
     ) -> list[DuplicateCandidate]:
@@ -184,7 +196,7 @@ class CustomerQueries:
             for d in found
         ]
 
-    @strawberry.field
+    @strawberry.field(extensions=[needs(Scope.CUSTOMERS_READ)])
     async def customer_stats(self, info: Info) -> CustomerStats:
         async with reading(info) as tx:
             s = await queries.customer_stats(tx)
@@ -215,7 +227,7 @@ def _merge_record(m: CustomerMerge) -> CustomerMergeRecord:
 
 @strawberry.type
 class CustomerMutations:
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> result(
         "CreateCustomerResult", CustomerPayload
     ):  # type: ignore[valid-type]
@@ -226,7 +238,7 @@ class CustomerMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> result(
         "UpdateCustomerResult", CustomerPayload
     ):  # type: ignore[valid-type]
@@ -244,7 +256,8 @@ class CustomerMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Soft delete: history stays, the customer leaves active lists."
+        description="Soft delete: history stays, the customer leaves active lists.",
+        extensions=[needs(Scope.CUSTOMERS_WRITE)],
     )
     async def deactivate_customer(
         self, info: Info, id: strawberry.ID, reason: str | None = None
@@ -256,7 +269,7 @@ class CustomerMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
     async def reactivate_customer(self, info: Info, id: strawberry.ID) -> result(
         "ReactivateCustomerResult", CustomerPayload
     ):  # type: ignore[valid-type]
@@ -267,7 +280,10 @@ class CustomerMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation(description="guest -> stub -> full, giving what the new level needs.")
+    @strawberry.mutation(
+        description="guest -> stub -> full, giving what the new level needs.",
+        extensions=[needs(Scope.CUSTOMERS_WRITE)],
+    )
     async def upgrade_customer(self, info: Info, input: UpgradeCustomerInput) -> result(
         "UpgradeCustomerResult", CustomerPayload
     ):  # type: ignore[valid-type]
@@ -279,7 +295,7 @@ class CustomerMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
     async def add_customer_address(
         self, info: Info, customer_id: strawberry.ID, input: AddressInput
     ) -> result("AddCustomerAddressResult", AddressPayload):  # type: ignore[valid-type]
@@ -294,7 +310,7 @@ class CustomerMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
     async def update_customer_address(
         self, info: Info, id: strawberry.ID, input: AddressInput
     ) -> result("UpdateCustomerAddressResult", AddressPayload):  # type: ignore[valid-type]
@@ -308,7 +324,10 @@ class CustomerMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation(description="Removing the default promotes the oldest remaining address.")
+    @strawberry.mutation(
+        description="Removing the default promotes the oldest remaining address.",
+        extensions=[needs(Scope.CUSTOMERS_WRITE)],
+    )
     async def remove_customer_address(self, info: Info, id: strawberry.ID) -> result(
         "RemoveCustomerAddressResult", CustomerPayload
     ):  # type: ignore[valid-type]
@@ -318,7 +337,7 @@ class CustomerMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
     async def set_default_customer_address(self, info: Info, id: strawberry.ID) -> result(
         "SetDefaultCustomerAddressResult", AddressPayload
     ):  # type: ignore[valid-type]
@@ -333,7 +352,8 @@ class CustomerMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Find by phone or create a stub; twice with one phone gives one customer."
+        description="Find by phone or create a stub; twice with one phone gives one customer.",
+        extensions=[needs(Scope.CUSTOMERS_WRITE)],
     )
     async def auto_register_customer(self, info: Info, input: AutoRegisterCustomerInput) -> result(
         "AutoRegisterCustomerResult", AutoRegisterPayload
@@ -357,7 +377,10 @@ class CustomerMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation(description="Owner/admin: move everything of source into target.")
+    @strawberry.mutation(
+        description="Owner/admin: move everything of source into target.",
+        extensions=[needs(Scope.CUSTOMERS_WRITE)],
+    )
     async def merge_customers(self, info: Info, input: MergeCustomersInput) -> result(
         "MergeCustomersResult", MergePayload
     ):  # type: ignore[valid-type]
@@ -376,7 +399,8 @@ class CustomerMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Valid rows are kept; each bad row is reported and leaves nothing."
+        description="Valid rows are kept; each bad row is reported and leaves nothing.",
+        extensions=[needs(Scope.CUSTOMERS_WRITE)],
     )
     async def import_customers(self, info: Info, input: ImportCustomersInput) -> result(
         "ImportCustomersResult", ImportPayload

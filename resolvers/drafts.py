@@ -11,8 +11,10 @@ from strawberry.scalars import JSON
 
 from domain.core.errors import NotFound
 from domain.core.tx import Tx
+from domain.core.viewer import Scope
 from domain.invoicing import drafts
 from domain.invoicing.models import DraftStatus
+from resolvers.access import needs
 from resolvers.base import Info, mutate, reading
 from resolvers.invoicing import _view
 from schema.errors import result
@@ -136,7 +138,7 @@ async def _draft(tx: Tx, row: object) -> InvoiceDraft:
 
 @strawberry.type
 class DraftQueries:
-    @strawberry.field
+    @strawberry.field(extensions=[needs(Scope.INVOICES_READ)])
     async def invoice_draft(self, info: Info, id: strawberry.ID) -> InvoiceDraft | None:
         async with reading(info) as tx:
             try:
@@ -144,7 +146,10 @@ class DraftQueries:
             except NotFound:
                 return None
 
-    @strawberry.field(description="Previous versions of a draft, oldest first.")
+    @strawberry.field(
+        description="Previous versions of a draft, oldest first.",
+        extensions=[needs(Scope.INVOICES_READ)],
+    )
     async def invoice_draft_versions(self, info: Info, id: strawberry.ID) -> list[DraftVersion]:
         async with reading(info) as tx:
             rows = await drafts.draft_versions(tx, expect_id(id, "InvoiceDraft"))
@@ -159,7 +164,8 @@ class DraftQueries:
         ]
 
     @strawberry.field(
-        description="Recurring patterns in past invoices -> the next invoice, with reasoning."
+        description="Recurring patterns in past invoices -> the next invoice, with reasoning.",
+        extensions=[needs(Scope.INVOICES_READ)],
     )
     async def suggest_invoices(
         self, info: Info, customer_id: strawberry.ID
@@ -180,7 +186,8 @@ class DraftQueries:
         ]
 
     @strawberry.field(
-        description="The draft rendered as the invoice would be: HTML and a signed PDF link."
+        description="The draft rendered as the invoice would be: HTML and a signed PDF link.",
+        extensions=[needs(Scope.INVOICES_READ)],
     )
     async def invoice_draft_preview(self, info: Info, id: strawberry.ID) -> DraftPreview:
         from domain.core.signing import download_url
@@ -201,7 +208,7 @@ class DraftQueries:
             ),
         )
 
-    @strawberry.field
+    @strawberry.field(extensions=[needs(Scope.INVOICES_READ)])
     async def invoice_templates(self, info: Info) -> list[InvoiceTemplate]:
         async with reading(info) as tx:
             return [InvoiceTemplate.from_row(t) for t in await drafts.templates(tx)]
@@ -209,7 +216,7 @@ class DraftQueries:
 
 @strawberry.type
 class DraftMutations:
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[needs(Scope.INVOICES_WRITE)])
     async def create_invoice_draft(self, info: Info, input: CreateDraftInput) -> result(
         "CreateInvoiceDraftResult", DraftPayload
     ):
@@ -228,7 +235,8 @@ class DraftMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Turn a plain-language prompt into a draft; totals recomputed by us."
+        description="Turn a plain-language prompt into a draft; totals recomputed by us.",
+        extensions=[needs(Scope.INVOICES_WRITE)],
     )
     async def generate_invoice_draft(
         self, info: Info, customer_id: strawberry.ID, prompt: str
@@ -244,7 +252,9 @@ class DraftMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation(description="Keeps the previous version.")
+    @strawberry.mutation(
+        description="Keeps the previous version.", extensions=[needs(Scope.INVOICES_WRITE)]
+    )
     async def update_invoice_draft(self, info: Info, input: UpdateDraftInput) -> result(
         "UpdateInvoiceDraftResult", DraftPayload
     ):
@@ -262,7 +272,7 @@ class DraftMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[needs(Scope.INVOICES_WRITE)])
     async def review_invoice_draft(self, info: Info, id: strawberry.ID) -> result(
         "ReviewInvoiceDraftResult", DraftPayload
     ):
@@ -274,7 +284,7 @@ class DraftMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[needs(Scope.INVOICES_WRITE)])
     async def discard_invoice_draft(self, info: Info, id: strawberry.ID) -> result(
         "DiscardInvoiceDraftResult", DraftPayload
     ):
@@ -287,7 +297,8 @@ class DraftMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Creates the invoice and records the send request as an outbox event."
+        description="Creates the invoice and records the send request as an outbox event.",
+        extensions=[needs(Scope.INVOICES_WRITE)],
     )
     async def convert_draft_to_invoice(
         self, info: Info, id: strawberry.ID, send: SendRequestInput | None = None
@@ -315,7 +326,10 @@ class DraftMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation(description="Owner/admin. The first template becomes the default.")
+    @strawberry.mutation(
+        description="Owner/admin. The first template becomes the default.",
+        extensions=[needs(Scope.INVOICES_WRITE)],
+    )
     async def create_invoice_template(self, info: Info, input: TemplateInput) -> result(
         "CreateInvoiceTemplateResult", TemplatePayload
     ):

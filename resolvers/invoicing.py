@@ -9,15 +9,15 @@ from typing import Annotated
 
 import strawberry
 
-from domain.core import outbox
-from domain.core.errors import NotFound, ValidationFailed
+from domain.core.errors import NotFound
 from domain.core.money import currency_code, quantum
 from domain.core.pagination import clamp_first, decode_cursor, encode_cursor
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.invoicing import payments, service, statements
+from domain.invoicing import payments, queries, service, statements
 from domain.invoicing.models import Invoice as InvoiceRow
-from domain.invoicing.repository import InvoiceFilter, InvoiceRepository
+from domain.invoicing.repository import InvoiceFilter
+from resolvers.access import needs
 from resolvers.base import Info, guarded, mutate, reading
 from schema.errors import result
 from schema.relay import Edge, expect_id, page_info
@@ -207,7 +207,7 @@ def _money_map(s: statements.Statement) -> Statement:
 
 @strawberry.type
 class InvoiceQueries:
-    @strawberry.field
+    @strawberry.field(extensions=[needs(Scope.INVOICES_READ)])
     async def invoice(self, info: Info, id: strawberry.ID) -> Invoice | None:
         async with reading(info) as tx:
             try:
@@ -217,14 +217,13 @@ class InvoiceQueries:
             except NotFound:
                 return None
 
-    @strawberry.field
+    @strawberry.field(extensions=[needs(Scope.INVOICES_READ)])
     async def invoice_by_number(self, info: Info, number: str) -> Invoice | None:
         async with reading(info) as tx:
-            business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
-            row = await InvoiceRepository(tx.session).by_number(business_id, number.strip().upper())
+            row = await queries.invoice_by_number(tx, number)
             return await _view(info, tx, row) if row else None
 
-    @strawberry.field
+    @strawberry.field(extensions=[needs(Scope.INVOICES_READ)])
     async def invoices(
         self,
         info: Info,
@@ -237,7 +236,6 @@ class InvoiceQueries:
         sort = sort or InvoiceSortInput()
         f = filter or InvoiceFilterInput()
         async with reading(info) as tx:
-            business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
             today = await _today(info, tx)
             domain_filter = InvoiceFilter(
                 statuses=[s.value for s in f.status or []],
@@ -257,15 +255,15 @@ class InvoiceQueries:
             cursor = decode_cursor(after, key) if after else None
             if cursor is not None and sort.field.value in ("issue_date", "due_date"):
                 cursor = (date.fromisoformat(str(cursor[0])), cursor[1])
-            rows, more = await InvoiceRepository(tx.session).page(
-                business_id,
+            rows, more = await queries.invoice_page(
+                tx,
                 domain_filter,
                 limit,
                 cursor,
                 sort.field.value,
                 sort.direction is SortDirection.DESC,
             )
-        viewer, url = tx.viewer, ctx.rt.settings.public_url
+        url = ctx.rt.settings.public_url
 
         def value(r: InvoiceRow) -> object:
             v = getattr(r, sort.field.value)
@@ -274,10 +272,8 @@ class InvoiceQueries:
         cursors = [encode_cursor(key, value(r), r.id) for r in rows]
 
         async def count() -> int:
-            async with ctx.rt.db.read() as session:
-                return await InvoiceRepository(session).count(
-                    viewer.require_business(), domain_filter
-                )
+            async with reading(info) as tx:
+                return await queries.count_invoices(tx, domain_filter)
 
         return InvoiceConnection(
             edges=[
@@ -288,7 +284,10 @@ class InvoiceQueries:
             count_fn=count,
         )
 
-    @strawberry.field(description="Debits, credits and a running balance for a date range.")
+    @strawberry.field(
+        description="Debits, credits and a running balance for a date range.",
+        extensions=[needs(Scope.INVOICES_READ)],
+    )
     async def customer_statement(
         self,
         info: Info,
@@ -321,45 +320,40 @@ class InvoiceQueries:
         )
         return view
 
-    @strawberry.field(description="Outstanding balances by days past due, whole business.")
+    @strawberry.field(
+        description="Outstanding balances by days past due, whole business.",
+        extensions=[needs(Scope.INVOICES_READ)],
+    )
     async def aging_report(self, info: Info, currency: CurrencyArg = None) -> AgingBuckets:
         async with reading(info) as tx:
             code, aging = await statements.business_aging(tx, currency)
         return AgingBuckets.of(aging, code)
 
-    @strawberry.field(description="Figures for one currency: the business's own by default.")
+    @strawberry.field(
+        description="Figures for one currency: the business's own by default.",
+        extensions=[needs(Scope.INVOICES_READ)],
+    )
     async def invoice_stats(
         self, info: Info, from_: FromDate, to: date, currency: CurrencyArg = None
     ) -> InvoiceStats:
         async with reading(info) as tx:
-            business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
-            if to < from_:
-                raise ValidationFailed.one("to", "must not be before from", "INVALID_RANGE")
-            business = await service.load_business(tx)
-            cur = currency_code(currency, business.currency)
-            today = service.local_today(tx, business)
-            repo = InvoiceRepository(tx.session)
-            period = InvoiceFilter(issued_from=from_, issued_to=to, currency=cur)
-            count, total, paid, balance = await repo.totals(business_id, period)
-            overdue_count, _, _, overdue_balance = await repo.totals(
-                business_id, InvoiceFilter(overdue_on=today, currency=cur)
-            )
-            _, aging = await statements.business_aging(tx, cur)
+            s = await queries.invoice_stats(tx, from_, to, currency)
+        cur = s.currency
         return InvoiceStats(
             currency=cur,
-            issued_count=count,
-            issued_total=Money.of(total, cur),
-            collected=Money.of(paid, cur),
-            outstanding=Money.of(balance, cur),
-            overdue_count=overdue_count,
-            overdue_total=Money.of(overdue_balance, cur),
-            aging=AgingBuckets.of(aging, cur),
+            issued_count=s.issued_count,
+            issued_total=Money.of(s.issued_total, cur),
+            collected=Money.of(s.collected, cur),
+            outstanding=Money.of(s.outstanding, cur),
+            overdue_count=s.overdue_count,
+            overdue_total=Money.of(s.overdue_total, cur),
+            aging=AgingBuckets.of(s.aging, cur),
         )
 
 
 @strawberry.type
 class InvoiceMutations:
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[needs(Scope.INVOICES_WRITE)])
     async def create_invoice(self, info: Info, input: CreateInvoiceInput) -> result(
         "CreateInvoiceResult", InvoicePayload
     ):
@@ -369,7 +363,6 @@ class InvoiceMutations:
 
         async def run() -> InvoicePayload:
             viewer = await ctx.require_viewer()
-            viewer.require_business(Scope.CUSTOMERS_WRITE)
             data = service.InvoiceData(
                 customer_id=expect_id(input.customer_id, "Customer", "customerId"),
                 lines=[_line(line) for line in input.lines],
@@ -394,7 +387,8 @@ class InvoiceMutations:
         return await guarded(run())
 
     @strawberry.mutation(
-        description="Idempotent: the same key replays; never below a zero balance."
+        description="Idempotent: the same key replays; never below a zero balance.",
+        extensions=[needs(Scope.PAYMENTS_WRITE)],
     )
     async def record_payment(self, info: Info, input: RecordPaymentInput) -> result(
         "RecordPaymentResult", PaymentPayload
@@ -420,7 +414,7 @@ class InvoiceMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[needs(Scope.PAYMENTS_WRITE)])
     async def apply_customer_credit(
         self, info: Info, invoice_id: strawberry.ID, idempotency_key: str
     ) -> result("ApplyCustomerCreditResult", PaymentPayload):
@@ -436,7 +430,7 @@ class InvoiceMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation(description="Owner/admin.")
+    @strawberry.mutation(description="Owner/admin.", extensions=[needs(Scope.PAYMENTS_WRITE)])
     async def reverse_payment(self, info: Info, id: strawberry.ID, reason: str) -> result(
         "ReversePaymentResult", PaymentPayload
     ):
@@ -451,7 +445,8 @@ class InvoiceMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Owner/admin. Omit amount to credit everything still creditable."
+        description="Owner/admin. Omit amount to credit everything still creditable.",
+        extensions=[needs(Scope.INVOICES_WRITE)],
     )
     async def issue_credit_note(
         self, info: Info, invoice_id: strawberry.ID, reason: str, amount: Decimal | None = None
@@ -467,7 +462,10 @@ class InvoiceMutations:
 
         return await mutate(info, run)
 
-    @strawberry.mutation(description="Not once paid: issue a credit note instead.")
+    @strawberry.mutation(
+        description="Not once paid: issue a credit note instead.",
+        extensions=[needs(Scope.INVOICES_WRITE)],
+    )
     async def void_invoice(self, info: Info, id: strawberry.ID, reason: str) -> result(
         "VoidInvoiceResult", InvoicePayload
     ):
@@ -481,40 +479,22 @@ class InvoiceMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Records the send request; delivery is the notifications worker's."
+        description="Records the send request; delivery is the notifications worker's.",
+        extensions=[needs(Scope.INVOICES_WRITE)],
     )
     async def send_invoice(self, info: Info, input: SendInvoiceInput) -> result(
         "SendInvoiceResult", SendInvoicePayload
     ):
         async def run(tx: Tx) -> SendInvoicePayload:
-            channels = sorted({c.lower() for c in input.channels})
-            if not channels or not set(channels) <= {"sms", "email"}:
-                raise ValidationFailed.one("channels", "choose sms and/or email", "INVALID_CHOICE")
-            if input.message and len(input.message) > 500:
-                raise ValidationFailed.one("message", "must be at most 500 characters", "TOO_LONG")
-            row = await service.get_invoice(
-                tx, expect_id(input.invoice_id, "Invoice", "invoiceId"), lock=True
-            )
-            if row.status == "void":
-                raise ValidationFailed.one(
-                    "invoiceId", "a void invoice cannot be sent", "INVOICE_VOID"
-                )
-            customer = await service._customer(tx, row)
-            await service.mark_sent(tx, row, channels)
-            event = outbox.emit(
+            row, request_id = await service.send_invoice(
                 tx,
-                "invoice.send_requested",
-                service.invoice_payload(
-                    row,
-                    customer,
-                    channels=channels,
-                    includePdf=input.include_pdf,
-                    message=input.message,
-                    scheduledAt=input.scheduled_at.isoformat() if input.scheduled_at else None,
-                    paymentLink=f"{info.context.rt.settings.public_url}/pay/{row.payment_token}",
-                ),
-                channels=[service.channel_for(row.business_id)],
+                expect_id(input.invoice_id, "Invoice", "invoiceId"),
+                input.channels,
+                include_pdf=input.include_pdf,
+                message=input.message,
+                scheduled_at=input.scheduled_at,
+                public_url=info.context.rt.settings.public_url,
             )
-            return SendInvoicePayload(invoice=await _view(info, tx, row), request_id=event.id)
+            return SendInvoicePayload(invoice=await _view(info, tx, row), request_id=request_id)
 
         return await mutate(info, run)

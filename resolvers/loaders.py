@@ -11,17 +11,16 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from strawberry.dataloader import DataLoader
 
 from domain.accounts.models import Business
-from domain.accounts.repository import AccountsRepository
 from domain.core.errors import NotFound
+from domain.core.tx import Tx
+from domain.customers import queries as customer_queries
 from domain.customers.models import Customer, CustomerAddress
-from domain.customers.repository import CustomerRepository
+from domain.invoicing import queries as invoice_queries
 from domain.invoicing.models import CreditNote, Invoice, InvoiceEvent, InvoiceLine, Payment
-from domain.invoicing.repository import InvoiceRepository
-from domain.invoicing.service import business_today
+from domain.invoicing.service import business_today, load_business
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
-    from sqlalchemy.ext.asyncio import AsyncSession
 
     from schema.context import Context
 
@@ -51,82 +50,74 @@ class Loaders:
             self._other_currency_totals
         )
 
-    async def _scoped(self, fn: Callable[[AsyncSession, int], Awaitable[T]]) -> T:
+    async def _scoped(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """fn in a short read session of its own, as the request's viewer."""
         viewer = await self.ctx.require_viewer()
-        business_id = viewer.require_business()
         async with self.ctx.rt.db.read() as session:
-            return await fn(session, business_id)
+            return await fn(Tx(session, viewer, self.ctx.rt.clock))
 
     async def business_currency(self) -> str:
-        viewer = await self.ctx.require_viewer()
-        return str((await self._business(viewer.require_business())).currency)
+        return str((await self._business()).currency)
 
     async def business_today(self, business_id: int) -> date:
         """The business's own date now: overdue is by its calendar."""
-        return business_today(await self._business(business_id), self.ctx.rt.clock.now())
+        business = await self._business()
+        if business.id != business_id:
+            raise NotFound("business")
+        return business_today(business, self.ctx.rt.clock.now())
 
-    async def _business(self, business_id: int) -> Business:
-        """From the request's business cache; one read on a miss."""
+    async def _business(self) -> Business:
+        """The viewer's business, from the request's business cache; one read on a miss."""
+        viewer = await self.ctx.require_viewer()
+        business_id = viewer.require_business()
         cache = self.ctx.business_cache
         if business_id not in cache:
-            async with self.ctx.rt.db.read() as session:
-                business = await AccountsRepository(session).business(business_id)
-            if business is None:
-                raise NotFound("business")
-            cache[business_id] = business
+            cache[business_id] = await self._scoped(load_business)
         return cast(Business, cache[business_id])
 
     async def _addresses(self, ids: Sequence[int]) -> list[list[CustomerAddress]]:
-        rows = await self._scoped(lambda s, b: CustomerRepository(s).addresses_for(b, ids))
+        rows = await self._scoped(lambda tx: customer_queries.addresses_for(tx, ids))
         return _grouped(rows, ids, "customer_id")
 
     async def _customers(self, ids: Sequence[int]) -> list[Customer | None]:
-        rows = await self._scoped(lambda s, b: CustomerRepository(s).get_many(b, ids))
+        rows = await self._scoped(lambda tx: customer_queries.customers_by_ids(tx, ids))
         by_id = {r.id: r for r in rows}
         return [by_id.get(i) for i in ids]
 
     async def _lines(self, ids: Sequence[int]) -> list[list[InvoiceLine]]:
-        rows = await self._scoped(lambda s, b: InvoiceRepository(s).lines_for(b, ids))
+        rows = await self._scoped(lambda tx: invoice_queries.lines_for(tx, ids))
         return _grouped(rows, ids, "invoice_id")
 
     async def _payments(self, ids: Sequence[int]) -> list[list[Payment]]:
-        rows = await self._scoped(lambda s, b: InvoiceRepository(s).payments_for(b, ids))
+        rows = await self._scoped(lambda tx: invoice_queries.payments_for(tx, ids))
         return _grouped(rows, ids, "invoice_id")
 
     async def _notes(self, ids: Sequence[int]) -> list[list[CreditNote]]:
-        rows = await self._scoped(lambda s, b: InvoiceRepository(s).credit_notes_for(b, ids))
+        rows = await self._scoped(lambda tx: invoice_queries.credit_notes_for(tx, ids))
         return _grouped(rows, ids, "invoice_id")
 
     async def _events(self, ids: Sequence[int]) -> list[list[InvoiceEvent]]:
-        rows = await self._scoped(lambda s, b: InvoiceRepository(s).events_for(b, ids))
+        rows = await self._scoped(lambda tx: invoice_queries.events_for(tx, ids))
         return _grouped(rows, ids, "invoice_id")
 
     async def _other_currency_totals(self, ids: Sequence[int]) -> list[list[Any]]:
         currency = await self.business_currency()
         rows = await self._scoped(
-            lambda s, b: InvoiceRepository(s).other_currency_totals(b, ids, currency)
+            lambda tx: invoice_queries.other_currency_totals(tx, ids, currency)
         )
         return _grouped(rows, ids, "customer_id")
 
     async def _newest(self, ids: list[int], per: int) -> Sequence[Invoice]:
-        return await self._scoped(
-            lambda s, b: InvoiceRepository(s).newest_per_customer(b, ids, per)
-        )
+        return await self._scoped(lambda tx: invoice_queries.newest_per_customer(tx, ids, per))
 
     async def newest_invoices_with_lines(
         self, customer_ids: list[int], per: int, with_lines: bool
     ) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]]]:
         """The `per` newest invoices of each customer and, if asked, their lines, as plain
         rows: one session, two statements (a customers page's prefetch)."""
-
-        async def fetch(s: AsyncSession, b: int) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]]]:
-            repo = InvoiceRepository(s)
-            invoices = await repo.newest_rows_per_customer(b, customer_ids, per)
-            if not with_lines or not invoices:
-                return invoices, []
-            return invoices, await repo.line_rows_for(b, [i.id for i in invoices])
-
-        return await self._scoped(fetch)
+        return await self._scoped(
+            lambda tx: invoice_queries.newest_rows_with_lines(tx, customer_ids, per, with_lines)
+        )
 
     async def _customer_invoices(self, keys: Sequence[tuple[int, int]]) -> list[list[Invoice]]:
         """Keys are (customer id, how many newest); one window query per distinct count."""

@@ -244,7 +244,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 raise ValueError
         except ValueError:
             return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
-        viewer = Viewer(ip=_client_ip(request.scope), request_id=request.scope.get("request_id"))
+        viewer = Viewer.system_actor(  # the signature is verified: a trusted caller
+            "webhook:payments",
+            ip=_client_ip(request.scope),
+            request_id=request.scope.get("request_id"),
+        )
         try:
             async with rt.db.unit_of_work() as session:
                 outcome = await handle_payment(Tx(session, viewer, rt.clock), payload)
@@ -255,10 +259,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     async def pay_page(request: Request) -> Response:
         """What the payment link shows until real providers are wired: the amount due."""
+        from domain.core.viewer import Viewer
         from domain.invoicing.repository import InvoiceRepository
 
+        link = Viewer.system_actor("payment-link")  # the unguessable token is the authority
         async with rt.db.read() as session:
-            invoice = await InvoiceRepository(session).by_payment_token(
+            invoice = await InvoiceRepository(session, link).by_payment_token(
                 request.path_params["token"]
             )
             business = (
@@ -286,7 +292,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
         from domain.core.signing import verify_download
         from domain.core.tx import Tx
-        from domain.core.viewer import STAFF_SCOPES, Viewer
+        from domain.core.viewer import Viewer
         from domain.invoicing.pdf import render_invoice_pdf, render_statement_pdf
         from domain.invoicing.rendering import invoice_document, statement_document
         from domain.invoicing.statements import customer_statement
@@ -313,7 +319,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             )
         except DomainError as exc:
             return JSONResponse({"error": exc.message}, status_code=403)
-        viewer = Viewer(business_id=int(business_id), scopes=STAFF_SCOPES, system="download")
+        viewer = Viewer.system_actor("download", business_id=int(business_id))
         document: Any
         try:
             async with rt.db.read() as session:

@@ -231,7 +231,7 @@ class Context:
                 or business
             )
         business_id = expect_id(business, "Business", "business") if business else None
-        base = Viewer(ip=self.ip, request_id=self.request_id)
+        base = Viewer.anonymous(ip=self.ip, request_id=self.request_id)
         if not bearer:
             self._viewer = base
             return base

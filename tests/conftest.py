@@ -292,10 +292,11 @@ SUMMARY_COLUMNS = (
 
 def viewer_of(actor: Actor) -> Any:
     """The owner's viewer, for calling the domain directly as that owner."""
-    from domain.core.viewer import STAFF_SCOPES, Role, Viewer
+    from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
     from schema.relay import expect_id
 
     return Viewer(
+        ViewerKind.STAFF,
         user_id=expect_id(actor.user_id, "User"),
         business_id=expect_id(actor.business_id, "Business"),
         role=Role.OWNER,
@@ -311,8 +312,8 @@ async def summaries_off_their_rows(tx: Tx, customer_ids: Sequence[int]) -> dict[
     from domain.invoicing.service import load_business, summary_values
 
     business = await load_business(tx)
-    sums = await InvoiceRepository(tx.session).customers_totals(
-        business.id, customer_ids, business.currency
+    sums = await InvoiceRepository(tx.session, tx.viewer).customers_totals(
+        customer_ids, business.currency
     )
     stored = await tx.session.scalars(
         select(Customer).where(Customer.business_id == business.id, Customer.id.in_(customer_ids))

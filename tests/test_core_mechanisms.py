@@ -29,7 +29,7 @@ class Boom(Exception):
 
 async def test_outbox_relays_after_commit_and_drops_on_rollback(runtime: Runtime) -> None:
     channel = "test:outbox:rollback"
-    viewer = Viewer()
+    viewer = Viewer.anonymous()
     async with runtime.hub.subscribe(channel) as events:
         with pytest.raises(Boom):
             async with runtime.db.unit_of_work() as session:
@@ -68,7 +68,10 @@ async def test_sweep_relays_rows_a_crash_left_behind(runtime: Runtime) -> None:
     try:
         async with crashed.unit_of_work() as session:
             row = outbox.emit(
-                Tx(session, Viewer(), SystemClock()), "test.orphan", {"k": "v"}, channels=[channel]
+                Tx(session, Viewer.anonymous(), SystemClock()),
+                "test.orphan",
+                {"k": "v"},
+                channels=[channel],
             )
     finally:
         await crashed.dispose()
@@ -96,7 +99,7 @@ async def test_sweep_relays_rows_a_crash_left_behind(runtime: Runtime) -> None:
 async def test_rows_relayed_together_are_marked_in_one_transaction(runtime: Runtime) -> None:
     """Marking is coalesced: three commits in a row are published at once and marked
     relayed by one write, not three; until then the rows are relayed but unmarked."""
-    viewer = Viewer()
+    viewer = Viewer.anonymous()
     channel = "test:outbox:marks"
     ids = []
     async with runtime.hub.subscribe(channel) as events:
@@ -248,7 +251,7 @@ async def test_bulk_rows_read_back_as_the_orm_writes_them(runtime: Runtime) -> N
     SQLite) store what the ORM stores: JSON values and JSON null, lists, timestamps, NULLs;
     ids come back in the rows' order; each update reaches only its own row."""
     now = runtime.clock.now()
-    viewer = Viewer()
+    viewer = Viewer.anonymous()
     async with runtime.db.unit_of_work() as session:
         by_orm = outbox.emit(
             Tx(session, viewer, runtime.clock), "test.bulk", {"a": [1, "x"]}, channels=["c1"]

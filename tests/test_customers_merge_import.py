@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy import update
 
-from domain.core.viewer import STAFF_SCOPES, Role, Viewer
+from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
 from domain.customers.csv_io import COLUMNS, export_customers
 from domain.customers.models import Customer
 from tests.conftest import Actor, gql, sign_up
@@ -531,6 +531,7 @@ async def test_export_batches_walk_every_row_once(owner: Actor, runtime: Runtime
     for name in names:
         await created(owner, name=name)
     viewer = Viewer(
+        ViewerKind.STAFF,
         user_id=row_id(owner.user_id),
         business_id=row_id(owner.business_id),
         role=Role.OWNER,

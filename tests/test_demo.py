@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from domain.accounts.models import Membership, User
 from domain.core.tx import Tx
-from domain.core.viewer import STAFF_SCOPES, Role, Viewer
+from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
 from domain.customers.models import Customer
 from domain.invoicing.models import Invoice
 from tests.conftest import summaries_off_their_rows
@@ -27,7 +27,11 @@ async def test_demo_balances_come_from_real_invoices_and_load_once(runtime: Runt
         statuses: set[str] = set()
         for m in memberships:
             viewer = Viewer(
-                user_id=user.id, business_id=m.business_id, role=Role.OWNER, scopes=STAFF_SCOPES
+                ViewerKind.STAFF,
+                user_id=user.id,
+                business_id=m.business_id,
+                role=Role.OWNER,
+                scopes=STAFF_SCOPES,
             )
             ids = (
                 await session.scalars(

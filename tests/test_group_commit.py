@@ -17,7 +17,7 @@ from domain.core.counters import Counter
 from domain.core.errors import DomainError, NotFound, ValidationFailed
 from domain.core.group_commit import GroupCommit
 from domain.core.tx import Tx
-from domain.core.viewer import STAFF_SCOPES, Viewer
+from domain.core.viewer import STAFF_SCOPES, Viewer, ViewerKind
 from domain.customers.models import Customer
 from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine
 from domain.invoicing.payments import PaymentData, record_payment
@@ -169,6 +169,7 @@ async def test_other_actors_do_not_share_a_batch(runtime: Runtime, owner: Actor)
     cid = await new_customer(owner, "Two actors")
     owner_viewer = viewer_of(owner)
     key_viewer = Viewer(
+        ViewerKind.API_KEY,
         api_key_id=99,
         business_id=owner_viewer.business_id,
         scopes=STAFF_SCOPES,

@@ -17,7 +17,7 @@ from domain.core.errors import DomainError
 from domain.core.money import quantize
 from domain.core.settings import Settings
 from domain.core.tx import Tx
-from domain.core.viewer import STAFF_SCOPES, Role, Viewer
+from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
 from domain.customers.service import AddressInput, CustomerInput, create_customer
 from domain.invoicing.payments import PaymentData, record_payment
 from domain.invoicing.service import InvoiceData, LineData, create_invoices
@@ -272,7 +272,7 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
         rng = random.Random(20261121)
         ttl = timedelta(minutes=5)
         async with rt.db.unit_of_work() as session:
-            tx = Tx(session, Viewer(), rt.clock)
+            tx = Tx(session, Viewer.anonymous(), rt.clock)
             auth, first = await sign_up(
                 tx,
                 email=DEMO_EMAIL,
@@ -283,12 +283,16 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
             )
             user_id = auth.user.id
             business_ids = [first.id]
-            owner = Viewer(user_id=user_id)
+            owner = Viewer(ViewerKind.STAFF, user_id=user_id)
             for data in BUSINESSES[1:]:
                 business_ids.append((await create_business(Tx(session, owner, rt.clock), data)).id)
         for business_id, data in zip(business_ids, BUSINESSES, strict=True):
             viewer = Viewer(
-                user_id=user_id, business_id=business_id, role=Role.OWNER, scopes=STAFF_SCOPES
+                ViewerKind.STAFF,
+                user_id=user_id,
+                business_id=business_id,
+                role=Role.OWNER,
+                scopes=STAFF_SCOPES,
             )
             firsts, lasts = NAMES[data.country]
             billed: list[int] = []

@@ -30,7 +30,7 @@ from domain.core.errors import (
 )
 from domain.core.secrets import digest, hash_password, new_token, verify_password
 from domain.core.tx import Tx
-from domain.core.viewer import STAFF_SCOPES, Role, Scope, Viewer
+from domain.core.viewer import STAFF_SCOPES, Role, Scope, Viewer, ViewerKind
 
 COUNTER_KINDS = ("customer", "invoice", "credit_note")
 DEFAULT_CURRENCY = {"IN": "INR", "KE": "KES", "OM": "OMR", "ZA": "ZAR"}
@@ -255,6 +255,7 @@ async def resolve_viewer(tx: Tx, *, bearer: str | None, business_id: int | None)
         if key.last_used_at is None or now - as_utc(key.last_used_at) > timedelta(seconds=60):
             await repo.touch_api_key(key.id, now)
         return Viewer(
+            ViewerKind.API_KEY,
             api_key_id=key.id,
             business_id=key.business_id,
             role=None,
@@ -274,6 +275,7 @@ async def resolve_viewer(tx: Tx, *, bearer: str | None, business_id: int | None)
     elif len(memberships) == 1:
         chosen = memberships[0]
     return Viewer(
+        ViewerKind.STAFF,
         user_id=token.user_id,
         business_id=chosen.business_id if chosen else None,
         role=Role(chosen.role) if chosen else None,

@@ -1,4 +1,8 @@
-"""Who is asking: the identity every service and repository scopes by."""
+"""Who is asking: the identity every service and repository scopes by.
+
+A Viewer has an explicit kind. Repositories turn it into the rows it may read (each has one
+read policy, a `match` on the kind); a new kind of actor is a new branch there, nowhere
+else."""
 
 from __future__ import annotations
 
@@ -8,6 +12,14 @@ from enum import StrEnum
 from domain.core.errors import PermissionDenied, Unauthenticated
 
 
+class ViewerKind(StrEnum):
+    ANONYMOUS = "anonymous"
+    STAFF = "staff"  # a signed-in user acting for one of their businesses
+    API_KEY = "api_key"  # an integrator's key: one business, its scopes
+    PERSON = "person"  # a portal person (phone-verified identity across businesses)
+    SYSTEM = "system"  # trusted server-side actor: webhook, job, signed download
+
+
 class Role(StrEnum):
     OWNER = "owner"
     ADMIN = "admin"
@@ -15,8 +27,16 @@ class Role(StrEnum):
 
 
 class Scope(StrEnum):
+    """What an API key may do, per bounded context. Staff hold every scope (their role
+    decides the rest). Invoicing: INVOICES_READ covers invoices, statements, reports,
+    drafts and templates; INVOICES_WRITE creates, sends, voids and credits invoices and
+    edits drafts; PAYMENTS_WRITE records, applies and reverses payments."""
+
     CUSTOMERS_READ = "customers:read"
     CUSTOMERS_WRITE = "customers:write"
+    INVOICES_READ = "invoices:read"
+    INVOICES_WRITE = "invoices:write"
+    PAYMENTS_WRITE = "payments:write"
 
 
 STAFF_SCOPES = frozenset(Scope)
@@ -24,32 +44,67 @@ STAFF_SCOPES = frozenset(Scope)
 
 @dataclass(frozen=True)
 class Viewer:
+    kind: ViewerKind
     user_id: int | None = None
     business_id: int | None = None
     role: Role | None = None
     api_key_id: int | None = None
+    person_id: int | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
     ip: str | None = None
     request_id: str | None = None
     token_id: int | None = None
-    system: str | None = None  # e.g. "webhook:mpesa": trusted server-side actor
+    system: str | None = None  # e.g. "webhook:mpesa": which trusted server-side actor
+
+    @classmethod
+    def anonymous(cls, *, ip: str | None = None, request_id: str | None = None) -> Viewer:
+        return cls(ViewerKind.ANONYMOUS, ip=ip, request_id=request_id)
+
+    @classmethod
+    def system_actor(
+        cls,
+        label: str,
+        *,
+        business_id: int | None = None,
+        ip: str | None = None,
+        request_id: str | None = None,
+    ) -> Viewer:
+        """A server-side actor; with a business it acts for that business only."""
+        return cls(
+            ViewerKind.SYSTEM,
+            business_id=business_id,
+            scopes=STAFF_SCOPES,
+            ip=ip,
+            request_id=request_id,
+            system=label,
+        )
 
     @property
     def is_authenticated(self) -> bool:
-        return self.user_id is not None or self.api_key_id is not None or self.system is not None
+        return self.kind is not ViewerKind.ANONYMOUS
 
     @property
     def actor_label(self) -> str:
-        if self.api_key_id is not None:
-            return f"api_key:{self.api_key_id}"
-        if self.user_id is not None:
-            return f"user:{self.user_id}"
-        return self.system or "system"
+        match self.kind:
+            case ViewerKind.API_KEY:
+                return f"api_key:{self.api_key_id}"
+            case ViewerKind.STAFF:
+                return f"user:{self.user_id}"
+            case ViewerKind.PERSON:
+                return f"person:{self.person_id}"
+            case _:
+                return self.system or "system"
 
     def require_user(self) -> int:
-        if self.user_id is None:
+        if self.kind is not ViewerKind.STAFF or self.user_id is None:
             raise Unauthenticated("sign in first")
         return self.user_id
+
+    def require_scope(self, scope: str) -> None:
+        if not self.is_authenticated:
+            raise Unauthenticated("sign in first")
+        if scope not in self.scopes:
+            raise PermissionDenied(f"missing scope {scope}")
 
     def require_business(self, scope: str | None = None) -> int:
         if not self.is_authenticated:
@@ -68,4 +123,4 @@ class Viewer:
         return business_id
 
 
-SYSTEM = Viewer(scopes=STAFF_SCOPES)
+SYSTEM = Viewer.system_actor("system")

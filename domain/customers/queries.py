@@ -12,7 +12,7 @@ from domain.core.contact import try_normalize_phone
 from domain.core.pagination import Page, clamp_first, decode_cursor, encode_cursor
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.customers.models import Customer
+from domain.customers.models import Customer, CustomerAddress
 from domain.customers.repository import (
     CustomerFilter,
     CustomerRepository,
@@ -132,3 +132,12 @@ async def customer_stats(tx: Tx) -> dict[str, Any]:
     stats["currency"] = business.currency
     stats["outstanding"] = Decimal(stats["outstanding"])
     return stats
+
+
+async def customers_by_ids(tx: Tx, ids: Sequence[int]) -> Sequence[Customer]:
+    """The viewer's customers among `ids` (a DataLoader batch); foreign ids find nothing."""
+    return await CustomerRepository(tx.session).get_many(tx.business_id, ids)
+
+
+async def addresses_for(tx: Tx, customer_ids: Sequence[int]) -> Sequence[CustomerAddress]:
+    return await CustomerRepository(tx.session).addresses_for(tx.business_id, customer_ids)

@@ -11,8 +11,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from domain.core import outbox
 from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
 from domain.core.money import plain
@@ -21,13 +19,13 @@ from domain.core.viewer import Scope
 from domain.customers.models import Customer
 from domain.customers.repository import CustomerRepository
 from domain.invoicing import tax
+from domain.invoicing.draft_repository import DraftRepository
 from domain.invoicing.models import (
     DraftStatus,
     Invoice,
     InvoiceDraft,
     InvoiceDraftVersion,
     InvoiceLine,
-    InvoiceStatus,
     InvoiceTemplate,
 )
 from domain.invoicing.repository import InvoiceRepository
@@ -105,12 +103,8 @@ async def _customer(tx: Tx, customer_id: int) -> Customer:
 
 
 async def get_draft(tx: Tx, draft_id: int) -> InvoiceDraft:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
-    draft = await tx.session.scalar(
-        select(InvoiceDraft).where(
-            InvoiceDraft.business_id == business_id, InvoiceDraft.id == draft_id
-        )
-    )
+    tx.viewer.require_business(Scope.INVOICES_READ)
+    draft = await DraftRepository(tx.session, tx.viewer).draft(draft_id)
     if draft is None:
         raise NotFound("draft", draft_id)
     return draft
@@ -144,7 +138,7 @@ async def create_draft(
     warnings: list[str] | None = None,
     suggestions: list[str] | None = None,
 ) -> InvoiceDraft:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    business_id = tx.viewer.require_business(Scope.INVOICES_WRITE)
     await _customer(tx, customer_id)
     business = await load_business(tx)
     errors = ErrorCollector()
@@ -170,8 +164,7 @@ async def create_draft(
         created_at=tx.now(),
         updated_at=tx.now(),
     )
-    tx.session.add(draft)
-    await tx.session.flush()
+    await DraftRepository(tx.session, tx.viewer).add(draft)
     return draft
 
 
@@ -197,7 +190,7 @@ async def update_draft(
     discount_percent: Decimal | None = None,
 ) -> InvoiceDraft:
     """Each edit keeps the previous version; editing a reviewed draft returns it to draft."""
-    tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    tx.viewer.require_business(Scope.INVOICES_WRITE)
     draft = await get_draft(tx, draft_id)
     if draft.status in (DraftStatus.CONVERTED, DraftStatus.DISCARDED):
         raise Conflict(f"draft is {draft.status}")
@@ -205,7 +198,7 @@ async def update_draft(
     if lines is not None:
         _check_lines(lines, errors)
     errors.raise_if_any()
-    tx.session.add(
+    await DraftRepository(tx.session, tx.viewer).add(
         InvoiceDraftVersion(
             business_id=draft.business_id,
             draft_id=draft.id,
@@ -229,7 +222,7 @@ async def update_draft(
 
 
 async def set_draft_status(tx: Tx, draft_id: int, status: DraftStatus) -> InvoiceDraft:
-    tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    tx.viewer.require_business(Scope.INVOICES_WRITE)
     draft = await get_draft(tx, draft_id)
     if draft.status in (DraftStatus.CONVERTED, DraftStatus.DISCARDED):
         raise Conflict(f"draft is {draft.status}")
@@ -240,12 +233,7 @@ async def set_draft_status(tx: Tx, draft_id: int, status: DraftStatus) -> Invoic
 
 async def draft_versions(tx: Tx, draft_id: int) -> list[InvoiceDraftVersion]:
     draft = await get_draft(tx, draft_id)
-    rows = await tx.session.scalars(
-        select(InvoiceDraftVersion)
-        .where(InvoiceDraftVersion.draft_id == draft.id)
-        .order_by(InvoiceDraftVersion.version)
-    )
-    return list(rows)
+    return list(await DraftRepository(tx.session, tx.viewer).versions(draft.id))
 
 
 async def draft_totals(tx: Tx, draft: InvoiceDraft) -> DraftTotals | None:
@@ -297,28 +285,11 @@ async def computed_draft(tx: Tx, draft: InvoiceDraft) -> tax.InvoiceTotals | Non
 async def _history(
     tx: Tx, customer_id: int
 ) -> tuple[dict[str, Decimal], Decimal | None, list[Invoice]]:
-    invoices = list(
-        await tx.session.scalars(
-            select(Invoice)
-            .where(
-                Invoice.business_id == tx.business_id,
-                Invoice.customer_id == customer_id,
-                Invoice.status != InvoiceStatus.VOID,
-            )
-            .order_by(Invoice.issue_date, Invoice.id)
-            .limit(500)
-        )
-    )
+    repo = InvoiceRepository(tx.session, tx.viewer)
+    invoices = list(await repo.history(customer_id, limit=500))
     prices: dict[str, Decimal] = {}
     if invoices:
-        lines = await tx.session.scalars(
-            select(InvoiceLine)
-            .where(
-                InvoiceLine.business_id == tx.business_id,
-                InvoiceLine.invoice_id.in_([i.id for i in invoices]),
-            )
-            .order_by(InvoiceLine.id)
-        )
+        lines = await repo.lines_as_written([i.id for i in invoices])
         for line in lines:  # later lines overwrite: the last price wins
             prices[line.description.strip().lower()] = plain(line.unit_price)
     usual = (sum((i.total for i in invoices), Decimal(0)) / len(invoices)) if invoices else None
@@ -330,7 +301,7 @@ async def generate_draft(tx: Tx, customer_id: int, prompt: str, parser: Any = No
     recomputes every total and runs the same checks whatever parsed it."""
     from domain.invoicing.drafting import check_against_history, parse_prompt
 
-    tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    tx.viewer.require_business(Scope.INVOICES_WRITE)
     text = (prompt or "").strip()
     if not text:
         raise ValidationFailed.one("prompt", "describe the invoice", "REQUIRED")
@@ -451,17 +422,13 @@ async def convert_draft(
 
 async def suggest_invoices(tx: Tx, customer_id: int) -> list[Suggestion]:
     """Recurring items (monthly, weekly…) in past invoices -> the next invoice, explained."""
-    tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    tx.viewer.require_business(Scope.INVOICES_READ)
     await _customer(tx, customer_id)
     _, _, invoices = await _history(tx, customer_id)
     if len(invoices) < 3:
         return []
     by_id = {i.id: i for i in invoices}
-    lines = await tx.session.scalars(
-        select(InvoiceLine).where(
-            InvoiceLine.business_id == tx.business_id, InvoiceLine.invoice_id.in_(list(by_id))
-        )
-    )
+    lines = await InvoiceRepository(tx.session, tx.viewer).lines_as_written(list(by_id))
     seen: dict[str, list[tuple[date, InvoiceLine]]] = defaultdict(list)
     for line in lines:
         seen[line.description.strip().lower()].append((by_id[line.invoice_id].issue_date, line))
@@ -564,11 +531,8 @@ async def create_template(
     if set(payment_details) - allowed:
         errors.add("paymentDetails", f"keys: {', '.join(sorted(allowed))}", "INVALID")
     errors.raise_if_any()
-    existing = list(
-        await tx.session.scalars(
-            select(InvoiceTemplate).where(InvoiceTemplate.business_id == business_id)
-        )
-    )
+    repo = DraftRepository(tx.session, tx.viewer)
+    existing = list(await repo.templates())
     make_default = make_default or not existing
     if make_default:
         for other in existing:
@@ -586,25 +550,18 @@ async def create_template(
         is_default=make_default,
         created_at=tx.now(),
     )
-    tx.session.add(template)
-    await tx.session.flush()
+    await repo.add(template)
     return template
 
 
 async def get_template(tx: Tx, template_id: int) -> InvoiceTemplate:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
-    template = await InvoiceRepository(tx.session).template(business_id, template_id)
+    tx.viewer.require_business(Scope.INVOICES_READ)
+    template = await DraftRepository(tx.session, tx.viewer).template(template_id)
     if template is None:
         raise NotFound("template", template_id)
     return template
 
 
 async def templates(tx: Tx) -> list[InvoiceTemplate]:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
-    return list(
-        await tx.session.scalars(
-            select(InvoiceTemplate)
-            .where(InvoiceTemplate.business_id == business_id)
-            .order_by(InvoiceTemplate.id)
-        )
-    )
+    tx.viewer.require_business(Scope.INVOICES_READ)
+    return list(await DraftRepository(tx.session, tx.viewer).templates())

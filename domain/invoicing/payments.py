@@ -84,7 +84,7 @@ def _amount(value: Decimal, currency: str, field: str, errors: ErrorCollector) -
 async def record_payment(tx: Tx, data: PaymentData) -> PaymentOutcome:
     """The invoice row is locked first, then the key is looked up: a concurrent duplicate
     waits for the first to commit and then replays it; the balance never goes negative."""
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    business_id = tx.viewer.require_business(Scope.PAYMENTS_WRITE)
     errors = ErrorCollector()
     key = (data.idempotency_key or "").strip()
     if not key or len(key) > MAX_KEY:
@@ -101,8 +101,8 @@ async def record_payment(tx: Tx, data: PaymentData) -> PaymentOutcome:
         errors.add("reference", "must be at most 120 characters", "TOO_LONG")
     errors.raise_if_any()
     invoice = await get_invoice(tx, data.invoice_id, lock=True)
-    repo = InvoiceRepository(tx.session)
-    existing = await repo.payment_by_key(business_id, key)
+    repo = InvoiceRepository(tx.session, tx.viewer)
+    existing = await repo.payment_by_key(key)
     fingerprint = _fingerprint(data)
     if existing is not None:
         if existing.request_hash != fingerprint:
@@ -185,10 +185,10 @@ async def record_payment(tx: Tx, data: PaymentData) -> PaymentOutcome:
 
 async def apply_customer_credit(tx: Tx, invoice_id: int, idempotency_key: str) -> PaymentOutcome:
     """Use the customer's kept credit against this invoice (as much as both allow)."""
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    business_id = tx.viewer.require_business(Scope.PAYMENTS_WRITE)
     invoice = await get_invoice(tx, invoice_id, lock=True)
-    repo = InvoiceRepository(tx.session)
-    existing = await repo.payment_by_key(business_id, idempotency_key)
+    repo = InvoiceRepository(tx.session, tx.viewer)
+    existing = await repo.payment_by_key(idempotency_key)
     if existing is not None:
         if existing.invoice_id != invoice.id or existing.method != PaymentMethodKind.CREDIT:
             raise Conflict("this idempotency key was used for a different payment")
@@ -241,15 +241,15 @@ async def apply_customer_credit(tx: Tx, invoice_id: int, idempotency_key: str) -
 
 
 async def reverse_payment(tx: Tx, payment_id: int, reason: str) -> PaymentOutcome:
-    business_id = tx.viewer.require_role(Role.OWNER, Role.ADMIN)
+    tx.viewer.require_role(Role.OWNER, Role.ADMIN)
     if not reason or not reason.strip():
         raise ValidationFailed.one("reason", "say why the payment is reversed", "REQUIRED")
-    repo = InvoiceRepository(tx.session)
-    found = await repo.payment(business_id, payment_id)
+    repo = InvoiceRepository(tx.session, tx.viewer)
+    found = await repo.payment(payment_id)
     if found is None or found.invoice_id is None:
         raise NotFound("payment", payment_id)
     invoice = await get_invoice(tx, found.invoice_id, lock=True)
-    payment = await repo.payment(business_id, payment_id, lock=True)
+    payment = await repo.payment(payment_id, lock=True)
     assert payment is not None
     if payment.state == PaymentState.REVERSED:
         raise Conflict("payment is already reversed")
@@ -322,7 +322,7 @@ async def issue_credit_note(
         issued_at=tx.now(),
         created_by=tx.viewer.actor_label,
     )
-    await InvoiceRepository(tx.session).add(note)
+    await InvoiceRepository(tx.session, tx.viewer).add(note)
     to_balance = min(value, invoice.balance)
     invoice.amount_credited += value
     invoice.balance -= to_balance
@@ -362,16 +362,16 @@ async def issue_credit_note(
 
 
 async def get_payment(tx: Tx, payment_id: int) -> Payment:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
-    payment = await InvoiceRepository(tx.session).payment(business_id, payment_id)
+    tx.viewer.require_business(Scope.INVOICES_READ)
+    payment = await InvoiceRepository(tx.session, tx.viewer).payment(payment_id)
     if payment is None:
         raise NotFound("payment", payment_id)
     return payment
 
 
 async def get_credit_note(tx: Tx, note_id: int) -> CreditNote:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
-    note = await InvoiceRepository(tx.session).credit_note(business_id, note_id)
+    tx.viewer.require_business(Scope.INVOICES_READ)
+    note = await InvoiceRepository(tx.session, tx.viewer).credit_note(note_id)
     if note is None:
         raise NotFound("credit note", note_id)
     return note

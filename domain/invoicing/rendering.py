@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from domain.accounts.models import Business
 from domain.core.tx import Tx
 from domain.customers.models import Customer
@@ -20,6 +18,7 @@ from domain.invoicing.documents import (
     TaxLine,
     TemplateOptions,
 )
+from domain.invoicing.draft_repository import DraftRepository
 from domain.invoicing.models import InvoiceTemplate
 from domain.invoicing.repository import InvoiceRepository
 from domain.invoicing.service import get_invoice, load_business
@@ -37,13 +36,7 @@ def _customer_block(c: Customer) -> PartyBlock:
 
 
 async def _template(tx: Tx, template_id: int | None) -> InvoiceTemplate | None:
-    stmt = select(InvoiceTemplate).where(InvoiceTemplate.business_id == tx.business_id)
-    stmt = (
-        stmt.where(InvoiceTemplate.id == template_id)
-        if template_id
-        else stmt.where(InvoiceTemplate.is_default)
-    )
-    return await tx.session.scalar(stmt)
+    return await DraftRepository(tx.session, tx.viewer).template(template_id)
 
 
 async def invoice_document(tx: Tx, invoice_id: int, public_url: str) -> InvoiceDocument:
@@ -51,7 +44,7 @@ async def invoice_document(tx: Tx, invoice_id: int, public_url: str) -> InvoiceD
     business = await load_business(tx)
     customer = await CustomerRepository(tx.session).get(tx.business_id, invoice.customer_id)
     assert customer is not None
-    lines = await InvoiceRepository(tx.session).lines_for(tx.business_id, [invoice.id])
+    lines = await InvoiceRepository(tx.session, tx.viewer).lines_for([invoice.id])
     template = await _template(tx, invoice.template_id)
     options = TemplateOptions()
     payment = None

@@ -1,4 +1,6 @@
-"""All SQL for invoicing; every method is scoped by the business id."""
+"""All SQL for invoices, their lines, events, payments and credit notes. Every read goes
+through `read_policy` (what the viewer may see); writes carry the business id their
+service set from the viewer."""
 
 from __future__ import annotations
 
@@ -15,23 +17,24 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    false,
     func,
     or_,
     select,
+    true,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import manager_of_class
 
 from domain.core import bulk
+from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
 from domain.invoicing.models import (
     CreditNote,
     Invoice,
     InvoiceEvent,
     InvoiceLine,
     InvoiceStatus,
-    InvoiceTemplate,
     Payment,
 )
 
@@ -53,9 +56,21 @@ class InvoiceFilter:
     currency: str | None = None
 
 
-class InvoiceRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+class InvoiceRepository(TenantRepository):
+    def read_policy(self, model: Any) -> ColumnElement[bool]:
+        """Invoices, lines, events, payments and credit notes this viewer may read."""
+        v = self.viewer
+        match v.kind:
+            case ViewerKind.STAFF | ViewerKind.API_KEY:
+                return self.business_rows(model)
+            case ViewerKind.SYSTEM:
+                # acting for a business: that business; otherwise a trusted server-side
+                # lookup (a verified webhook, a payment link) that finds its row first
+                return self.business_rows(model) if v.business_id is not None else true()
+            case ViewerKind.PERSON:
+                return false()  # the portal issue: rows linked to the person's identity
+            case _:
+                raise unauthenticated(v)
 
     async def add(self, *rows: object) -> None:
         self.s.add_all(rows)
@@ -96,19 +111,17 @@ class InvoiceRepository:
             return
         await bulk.insert_rows(self.s, cast(Table, InvoiceEvent.__table__), rows)
 
-    async def get(self, business_id: int, invoice_id: int, *, lock: bool = False) -> Invoice | None:
-        stmt = select(Invoice).where(Invoice.business_id == business_id, Invoice.id == invoice_id)
+    async def get(self, invoice_id: int, *, lock: bool = False) -> Invoice | None:
+        stmt = self.readable(Invoice).where(Invoice.id == invoice_id)
         if lock:
             stmt = stmt.with_for_update()
         return await self.s.scalar(stmt)
 
-    async def by_number(self, business_id: int, number: str) -> Invoice | None:
-        return await self.s.scalar(
-            select(Invoice).where(Invoice.business_id == business_id, Invoice.number == number)
-        )
+    async def by_number(self, number: str) -> Invoice | None:
+        return await self.s.scalar(self.readable(Invoice).where(Invoice.number == number))
 
     async def by_payment_token(self, token: str, *, lock: bool = False) -> Invoice | None:
-        stmt = select(Invoice).where(Invoice.payment_token == token)
+        stmt = self.readable(Invoice).where(Invoice.payment_token == token)
         if lock:
             stmt = stmt.with_for_update()
         return await self.s.scalar(stmt)
@@ -118,8 +131,8 @@ class InvoiceRepository:
         await self.s.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
         await self.s.refresh(invoice)
 
-    def _filtered(self, business_id: int, f: InvoiceFilter) -> Any:
-        conditions: list[ColumnElement[bool]] = [Invoice.business_id == business_id]
+    def _filtered(self, f: InvoiceFilter) -> Any:
+        conditions: list[ColumnElement[bool]] = []
         if f.statuses:
             conditions.append(Invoice.status.in_(f.statuses))
         if f.overdue_on is not None:
@@ -142,11 +155,10 @@ class InvoiceRepository:
             conditions.append(Invoice.number.like(f"%{f.number.upper()}%"))
         if f.currency is not None:
             conditions.append(Invoice.currency == f.currency)
-        return select(Invoice).where(*conditions)
+        return self.readable(Invoice).where(*conditions)
 
     async def page(
         self,
-        business_id: int,
         f: InvoiceFilter,
         first: int,
         after: tuple[Any, int] | None,
@@ -159,7 +171,7 @@ class InvoiceRepository:
             "total": Invoice.total,
             "balance": Invoice.balance,
         }.get(sort, Invoice.id)
-        stmt = self._filtered(business_id, f)
+        stmt = self._filtered(f)
         if after is not None:
             value, last_id = after
             if expr is Invoice.id:
@@ -174,15 +186,13 @@ class InvoiceRepository:
         rows = (await self.s.scalars(stmt.order_by(*order).limit(first + 1))).all()
         return rows[:first], len(rows) > first
 
-    async def count(self, business_id: int, f: InvoiceFilter) -> int:
-        sub = self._filtered(business_id, f).with_only_columns(Invoice.id).subquery()
+    async def count(self, f: InvoiceFilter) -> int:
+        sub = self._filtered(f).with_only_columns(Invoice.id).subquery()
         return int((await self.s.execute(select(func.count()).select_from(sub))).scalar_one())
 
-    async def totals(
-        self, business_id: int, f: InvoiceFilter
-    ) -> tuple[int, Decimal, Decimal, Decimal]:
+    async def totals(self, f: InvoiceFilter) -> tuple[int, Decimal, Decimal, Decimal]:
         """Count, total, paid and balance of the matching non-void invoices, summed in SQL."""
-        sub = self._filtered(business_id, f).where(Invoice.status != InvoiceStatus.VOID).subquery()
+        sub = self._filtered(f).where(Invoice.status != InvoiceStatus.VOID).subquery()
         row = (
             await self.s.execute(
                 select(
@@ -195,79 +205,85 @@ class InvoiceRepository:
         ).one()
         return int(row[0]), Decimal(row[1]), Decimal(row[2]), Decimal(row[3])
 
-    @staticmethod
-    def _lines_of(columns: Any, business_id: int, invoice_ids: Sequence[int]) -> Any:
+    def _lines_of(self, invoice_ids: Sequence[int], *columns: Any) -> Any:
         return (
-            select(columns)
-            .where(InvoiceLine.business_id == business_id, InvoiceLine.invoice_id.in_(invoice_ids))
+            self.readable(InvoiceLine, *columns)
+            .where(InvoiceLine.invoice_id.in_(invoice_ids))
             .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
         )
 
-    async def lines_for(
-        self, business_id: int, invoice_ids: Sequence[int]
-    ) -> Sequence[InvoiceLine]:
-        return (await self.s.scalars(self._lines_of(InvoiceLine, business_id, invoice_ids))).all()
+    async def lines_for(self, invoice_ids: Sequence[int]) -> Sequence[InvoiceLine]:
+        return (await self.s.scalars(self._lines_of(invoice_ids))).all()
 
-    async def line_rows_for(
-        self, business_id: int, invoice_ids: Sequence[int]
-    ) -> Sequence[Row[Any]]:
+    async def lines_as_written(self, invoice_ids: Sequence[int]) -> Sequence[InvoiceLine]:
+        """The invoices' lines in the order they were written (a later price wins)."""
+        stmt = (
+            self.readable(InvoiceLine)
+            .where(InvoiceLine.invoice_id.in_(invoice_ids))
+            .order_by(InvoiceLine.id)
+        )
+        return (await self.s.scalars(stmt)).all()
+
+    async def line_rows_for(self, invoice_ids: Sequence[int]) -> Sequence[Row[Any]]:
         """As lines_for, as plain rows for read-only views."""
-        stmt = self._lines_of(InvoiceLine.__table__.columns, business_id, invoice_ids)
+        stmt = self._lines_of(invoice_ids, *InvoiceLine.__table__.columns)
         return (await self.s.execute(stmt)).all()
 
-    async def payments_for(self, business_id: int, invoice_ids: Sequence[int]) -> Sequence[Payment]:
+    async def history(self, customer_id: int, limit: int) -> Sequence[Invoice]:
+        """The customer's live (not void) invoices, oldest first, at most `limit`."""
         stmt = (
-            select(Payment)
-            .where(Payment.business_id == business_id, Payment.invoice_id.in_(invoice_ids))
+            self.readable(Invoice)
+            .where(Invoice.customer_id == customer_id, Invoice.status != InvoiceStatus.VOID)
+            .order_by(Invoice.issue_date, Invoice.id)
+            .limit(limit)
+        )
+        return (await self.s.scalars(stmt)).all()
+
+    async def payments_for(self, invoice_ids: Sequence[int]) -> Sequence[Payment]:
+        stmt = (
+            self.readable(Payment)
+            .where(Payment.invoice_id.in_(invoice_ids))
             .order_by(Payment.invoice_id, Payment.received_at, Payment.id)
         )
         return (await self.s.scalars(stmt)).all()
 
-    async def credit_notes_for(
-        self, business_id: int, invoice_ids: Sequence[int]
-    ) -> Sequence[CreditNote]:
+    async def credit_notes_for(self, invoice_ids: Sequence[int]) -> Sequence[CreditNote]:
         stmt = (
-            select(CreditNote)
-            .where(CreditNote.business_id == business_id, CreditNote.invoice_id.in_(invoice_ids))
+            self.readable(CreditNote)
+            .where(CreditNote.invoice_id.in_(invoice_ids))
             .order_by(CreditNote.invoice_id, CreditNote.id)
         )
         return (await self.s.scalars(stmt)).all()
 
-    async def events_for(
-        self, business_id: int, invoice_ids: Sequence[int]
-    ) -> Sequence[InvoiceEvent]:
+    async def events_for(self, invoice_ids: Sequence[int]) -> Sequence[InvoiceEvent]:
         stmt = (
-            select(InvoiceEvent)
-            .where(
-                InvoiceEvent.business_id == business_id, InvoiceEvent.invoice_id.in_(invoice_ids)
-            )
+            self.readable(InvoiceEvent)
+            .where(InvoiceEvent.invoice_id.in_(invoice_ids))
             .order_by(InvoiceEvent.invoice_id, InvoiceEvent.id)
         )
         return (await self.s.scalars(stmt)).all()
 
     async def newest_per_customer(
-        self, business_id: int, customer_ids: Sequence[int], per_customer: int
+        self, customer_ids: Sequence[int], per_customer: int
     ) -> Sequence[Invoice]:
         """The N newest invoices of each customer in one statement (window function)."""
-        stmt = self._newest(business_id, customer_ids, per_customer, select(Invoice))
+        stmt = self._newest(customer_ids, per_customer, select(Invoice))
         return (await self.s.scalars(stmt)).all()
 
     async def newest_rows_per_customer(
-        self, business_id: int, customer_ids: Sequence[int], per_customer: int
+        self, customer_ids: Sequence[int], per_customer: int
     ) -> Sequence[Row[Any]]:
         """As newest_per_customer, as plain rows (every column, attribute access by column
         name) for read-only views: no ORM identity map or instance state to build."""
-        stmt = self._newest(
-            business_id, customer_ids, per_customer, select(*Invoice.__table__.columns)
-        )
+        stmt = self._newest(customer_ids, per_customer, select(*Invoice.__table__.columns))
         return (await self.s.execute(stmt)).all()
 
-    @staticmethod
     def _newest(
-        business_id: int, customer_ids: Sequence[int], per_customer: int, base: Select[Any]
+        self, customer_ids: Sequence[int], per_customer: int, base: Select[Any]
     ) -> Select[Any]:
         ranked = (
-            select(
+            self.readable(
+                Invoice,
                 Invoice.id,
                 func.row_number()
                 .over(
@@ -276,7 +292,7 @@ class InvoiceRepository:
                 )
                 .label("rank"),
             )
-            .where(Invoice.business_id == business_id, Invoice.customer_id.in_(customer_ids))
+            .where(Invoice.customer_id.in_(customer_ids))
             .subquery()
         )
         return (
@@ -285,49 +301,28 @@ class InvoiceRepository:
             .order_by(Invoice.customer_id, Invoice.issue_date.desc(), Invoice.id.desc())
         )
 
-    async def payment_by_key(self, business_id: int, key: str) -> Payment | None:
-        return await self.s.scalar(
-            select(Payment).where(
-                Payment.business_id == business_id, Payment.idempotency_key == key
-            )
-        )
+    async def payment_by_key(self, key: str) -> Payment | None:
+        return await self.s.scalar(self.readable(Payment).where(Payment.idempotency_key == key))
 
-    async def payment_by_provider_id(
-        self, business_id: int, provider: str, provider_id: str
-    ) -> Payment | None:
+    async def payment_by_provider_id(self, provider: str, provider_id: str) -> Payment | None:
         return await self.s.scalar(
-            select(Payment).where(
-                Payment.business_id == business_id,
+            self.readable(Payment).where(
                 Payment.provider == provider,
                 Payment.provider_payment_id == provider_id,
             )
         )
 
-    async def credit_note(self, business_id: int, note_id: int) -> CreditNote | None:
-        return await self.s.scalar(
-            select(CreditNote).where(
-                CreditNote.business_id == business_id, CreditNote.id == note_id
-            )
-        )
+    async def credit_note(self, note_id: int) -> CreditNote | None:
+        return await self.s.scalar(self.readable(CreditNote).where(CreditNote.id == note_id))
 
-    async def template(self, business_id: int, template_id: int) -> InvoiceTemplate | None:
-        return await self.s.scalar(
-            select(InvoiceTemplate).where(
-                InvoiceTemplate.business_id == business_id, InvoiceTemplate.id == template_id
-            )
-        )
-
-    async def payment(
-        self, business_id: int, payment_id: int, *, lock: bool = False
-    ) -> Payment | None:
-        stmt = select(Payment).where(Payment.business_id == business_id, Payment.id == payment_id)
+    async def payment(self, payment_id: int, *, lock: bool = False) -> Payment | None:
+        stmt = self.readable(Payment).where(Payment.id == payment_id)
         if lock:
             stmt = stmt.with_for_update()
         return await self.s.scalar(stmt)
 
     async def customers_totals(
         self,
-        business_id: int,
         customer_ids: Sequence[int],
         currency: str,
         *,
@@ -339,7 +334,7 @@ class InvoiceRepository:
         read for `paid_rows_for` only, by default for every customer; the others get None
         (their paid invoices did not change)."""
         live = and_(
-            Invoice.business_id == business_id,
+            self.read_policy(Invoice),
             Invoice.customer_id.in_(customer_ids),
             Invoice.status != InvoiceStatus.VOID,
         )
@@ -378,8 +373,9 @@ class InvoiceRepository:
         if wanted:
             for cid, issued, paid_at in (
                 await self.s.execute(
-                    select(Invoice.customer_id, Invoice.issue_date, Invoice.paid_at).where(
-                        Invoice.business_id == business_id,
+                    self.readable(
+                        Invoice, Invoice.customer_id, Invoice.issue_date, Invoice.paid_at
+                    ).where(
                         Invoice.customer_id.in_(wanted),
                         Invoice.status == InvoiceStatus.PAID,
                     )
@@ -412,7 +408,7 @@ class InvoiceRepository:
         return out
 
     async def other_currency_totals(
-        self, business_id: int, customer_ids: Sequence[int], currency: str
+        self, customer_ids: Sequence[int], currency: str
     ) -> Sequence[Any]:
         """Per customer and currency other than `currency` (the business's, which the stored
         summary holds): billed, paid, outstanding and how many live invoices."""
@@ -427,7 +423,7 @@ class InvoiceRepository:
                     func.count(Invoice.id).label("invoices"),
                 )
                 .where(
-                    Invoice.business_id == business_id,
+                    self.read_policy(Invoice),
                     Invoice.customer_id.in_(customer_ids),
                     Invoice.status != InvoiceStatus.VOID,
                     Invoice.currency != currency,
@@ -437,12 +433,12 @@ class InvoiceRepository:
             )
         ).all()
 
-    async def move_customer(self, business_id: int, source_id: int, target_id: int) -> int:
+    async def move_customer(self, source_id: int, target_id: int) -> int:
         moved = 0
         for model in (Invoice, Payment, CreditNote):
             result = await self.s.execute(
                 update(model)
-                .where(model.business_id == business_id, model.customer_id == source_id)  # type: ignore[attr-defined]
+                .where(self.read_policy(model), model.customer_id == source_id)  # type: ignore[attr-defined]
                 .values(customer_id=target_id)
             )
             if model is Invoice:

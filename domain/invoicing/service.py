@@ -173,8 +173,7 @@ async def refresh_customer_summary(
     """Recomputed from the rows in the same transaction: exact by construction. The
     average days to pay reads every paid invoice of the customer, so it is left as it
     is when no invoice became paid or stopped being paid (`paid_changed`)."""
-    totals = await InvoiceRepository(tx.session).customers_totals(
-        customer.business_id,
+    totals = await InvoiceRepository(tx.session, tx.viewer).customers_totals(
         [customer.id],
         business.currency,
         paid_rows_for=None if paid_changed else [],
@@ -327,7 +326,7 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
     and each customer's summary is updated once. An item that fails its checks gets
     its error in its place and writes nothing; the others are created, numbered in
     item order."""
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    business_id = tx.viewer.require_business(Scope.INVOICES_WRITE)
     business = await load_business(tx)
     customers = {
         c.id: c
@@ -390,7 +389,7 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
     first = last - len(accepted) + 1
     for offset, (_, _, row, _) in enumerate(accepted):
         row["number"] = format_number(business.invoice_prefix, first + offset)
-    repo = InvoiceRepository(tx.session)
+    repo = InvoiceRepository(tx.session, tx.viewer)
     invoices = await repo.insert_invoices([row for _, _, row, _ in accepted])
     written: list[tuple[InvoiceData, Invoice, tax.InvoiceTotals]] = []
     for (slot, data, _, totals), invoice in zip(accepted, invoices, strict=True):
@@ -465,8 +464,7 @@ async def _update_summaries(
         if cid not in again
     }
     if again:
-        summaries = await InvoiceRepository(tx.session).customers_totals(
-            business.id,
+        summaries = await InvoiceRepository(tx.session, tx.viewer).customers_totals(
             again,
             business.currency,
             paid_rows_for=sorted({i.customer_id for i in invoices if i.paid_at is not None}),
@@ -506,8 +504,7 @@ def _component(c: Any) -> dict[str, str]:
 
 
 async def get_invoice(tx: Tx, invoice_id: int, *, lock: bool = False) -> Invoice:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
-    invoice = await InvoiceRepository(tx.session).get(business_id, invoice_id, lock=lock)
+    invoice = await InvoiceRepository(tx.session, tx.viewer).get(invoice_id, lock=lock)
     if invoice is None:
         raise NotFound("invoice", invoice_id)
     return invoice
@@ -523,7 +520,7 @@ async def _customer(tx: Tx, invoice: Invoice) -> Customer:
 
 
 async def void_invoice(tx: Tx, invoice_id: int, reason: str) -> Invoice:
-    tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    tx.viewer.require_business(Scope.INVOICES_WRITE)
     if not reason or not reason.strip():
         raise ValidationFailed.one("reason", "say why the invoice is void", "REQUIRED")
     invoice = await get_invoice(tx, invoice_id, lock=True)
@@ -570,10 +567,10 @@ async def _move_invoices(tx: Tx, source: Customer, target: Customer) -> int:
     for currency, amount in source.credits(business.currency):
         target.add_credit(currency, business.currency, amount)
         source.add_credit(currency, business.currency, -amount)
-    repo = InvoiceRepository(tx.session)
-    moved = await repo.move_customer(source.business_id, source.id, target.id)
+    repo = InvoiceRepository(tx.session, tx.viewer)
+    moved = await repo.move_customer(source.id, target.id)
     if moved and source.avg_days_to_pay is not None:
-        totals = await repo.customers_totals(target.business_id, [target.id], business.currency)
+        totals = await repo.customers_totals([target.id], business.currency)
         values = summary_values(tx, business, totals[target.id])
         target.avg_days_to_pay = values["avg_days_to_pay"]
     return moved
@@ -586,3 +583,44 @@ def _register() -> None:
 
 
 _register()
+
+
+async def send_invoice(
+    tx: Tx,
+    invoice_id: int,
+    channels: list[str],
+    *,
+    include_pdf: bool,
+    message: str | None,
+    scheduled_at: datetime | None,
+    public_url: str,
+) -> tuple[Invoice, str]:
+    """Records the send request (an outbox event carrying everything a sender needs) and
+    marks the invoice sent; delivery is the notifications worker's. Returns the invoice
+    and the request's id."""
+    tx.viewer.require_business(Scope.INVOICES_WRITE)
+    chosen = sorted({c.lower() for c in channels})
+    if not chosen or not set(chosen) <= {"sms", "email"}:
+        raise ValidationFailed.one("channels", "choose sms and/or email", "INVALID_CHOICE")
+    if message and len(message) > 500:
+        raise ValidationFailed.one("message", "must be at most 500 characters", "TOO_LONG")
+    invoice = await get_invoice(tx, invoice_id, lock=True)
+    if invoice.status == InvoiceStatus.VOID:
+        raise ValidationFailed.one("invoiceId", "a void invoice cannot be sent", "INVOICE_VOID")
+    customer = await _customer(tx, invoice)
+    await mark_sent(tx, invoice, chosen)
+    event = outbox.emit(
+        tx,
+        "invoice.send_requested",
+        invoice_payload(
+            invoice,
+            customer,
+            channels=chosen,
+            includePdf=include_pdf,
+            message=message,
+            scheduledAt=scheduled_at.isoformat() if scheduled_at else None,
+            paymentLink=f"{public_url}/pay/{invoice.payment_token}",
+        ),
+        channels=[channel_for(invoice.business_id)],
+    )
+    return invoice, event.id

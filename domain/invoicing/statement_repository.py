@@ -1,4 +1,5 @@
-"""The SQL behind statements and aging; every statement is scoped by the business id.
+"""The SQL behind statements and aging; every statement is scoped by the business its
+read policy gives for the viewer (bound as `business_id`).
 
 Each query here is built once, with bind parameters, and reused: SQLAlchemy takes longer
 to build a statement of sums, CASEs and subqueries (about 1.5 ms for the aging sums on
@@ -29,8 +30,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import cast as cast_
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
 from domain.invoicing.models import (
     CreditNote,
     Invoice,
@@ -230,13 +231,21 @@ def _by_due_as_of(shape: tuple[tuple[bool, bool], ...]) -> Any:
     return select(*_bucket_sums(owed.c.owed, owed.c.due_date, shape)).where(owed.c.owed > 0)
 
 
-class StatementRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+class StatementRepository(TenantRepository):
+    def readable_business(self) -> int | None:
+        """The read policy: the business whose books the viewer may read, bound as
+        `business_id` into every statement here (None matches no row)."""
+        v = self.viewer
+        match v.kind:
+            case ViewerKind.STAFF | ViewerKind.API_KEY | ViewerKind.SYSTEM:
+                return v.require_business()
+            case ViewerKind.PERSON:
+                return None  # the portal issue: the person's own statement per business
+            case _:
+                raise unauthenticated(v)
 
     async def opening(
         self,
-        business_id: int,
         customer_id: int,
         currency: str,
         before_day: date,
@@ -246,7 +255,7 @@ class StatementRepository:
         its first day minus money received and credit notes issued before its first
         instant, summed in SQL (one statement, no rows)."""
         params = {
-            "business_id": business_id,
+            "business_id": self.readable_business(),
             "customer_id": customer_id,
             "currency": currency,
             "before_day": before_day,
@@ -255,15 +264,14 @@ class StatementRepository:
         row = (await self.s.execute(_built("opening", _opening), params)).one()
         return Decimal(row[0]) - Decimal(row[1]) - Decimal(row[2])
 
-    async def currencies(self, business_id: int, customer_id: int) -> list[str]:
+    async def currencies(self, customer_id: int) -> list[str]:
         """Every currency the customer was billed or paid in: one statement each."""
-        params = {"business_id": business_id, "customer_id": customer_id}
+        params = {"business_id": self.readable_business(), "customer_id": customer_id}
         rows = await self.s.execute(_built("currencies", _currencies), params)
         return sorted(r[0] for r in rows)
 
     async def entries(
         self,
-        business_id: int,
         customer_id: int,
         currency: str,
         start: date,
@@ -276,7 +284,7 @@ class StatementRepository:
         (INVOICE_ENTRY / CREDIT_NOTE_ENTRY / PAYMENT_ENTRY, id, day (invoices), at (others),
         reference, text (reason or method), amount)."""
         params = {
-            "business_id": business_id,
+            "business_id": self.readable_business(),
             "customer_id": customer_id,
             "currency": currency,
             "start": start,
@@ -288,7 +296,6 @@ class StatementRepository:
 
     async def open_balance_by_due(
         self,
-        business_id: int,
         customer_id: int | None,
         currency: str,
         buckets: Sequence[tuple[date | None, date | None]],
@@ -298,7 +305,7 @@ class StatementRepository:
         statement: aging without reading the invoices."""
         shape, one = _shape(buckets), customer_id is not None
         stmt = _built(("open_by_due", one, shape), lambda: _open_by_due(one, shape))
-        params: dict[str, Any] = {"business_id": business_id, "currency": currency}
+        params: dict[str, Any] = {"business_id": self.readable_business(), "currency": currency}
         if one:
             params["customer_id"] = customer_id
         params |= _bucket_params(buckets)
@@ -306,7 +313,6 @@ class StatementRepository:
 
     async def balance_by_due_as_of(
         self,
-        business_id: int,
         customer_id: int,
         currency: str,
         day: date,
@@ -319,7 +325,7 @@ class StatementRepository:
         shape = _shape(buckets)
         stmt = _built(("by_due_as_of", shape), lambda: _by_due_as_of(shape))
         params = {
-            "business_id": business_id,
+            "business_id": self.readable_business(),
             "customer_id": customer_id,
             "currency": currency,
             "day": day,

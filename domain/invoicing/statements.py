@@ -62,13 +62,11 @@ def aging_buckets(as_of: date) -> list[tuple[str, date | None, date | None]]:
 
 
 async def aging(
-    repo: StatementRepository, business_id: int, customer_id: int | None, currency: str, as_of: date
+    repo: StatementRepository, customer_id: int | None, currency: str, as_of: date
 ) -> dict[str, Decimal]:
     """Today's open balances, aged as of `as_of`."""
     buckets = aging_buckets(as_of)
-    sums = await repo.open_balance_by_due(
-        business_id, customer_id, currency, [(f, b) for _, f, b in buckets]
-    )
+    sums = await repo.open_balance_by_due(customer_id, currency, [(f, b) for _, f, b in buckets])
     return _named(buckets, sums)
 
 
@@ -88,7 +86,7 @@ async def customer_statement(
     """One currency's statement (the business's own unless asked): amounts in different
     currencies never share a running balance. Its aging is as the books stood at its
     end: the invoices issued by then, less what was paid and credited by then."""
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    business_id = tx.viewer.require_business(Scope.INVOICES_READ)
     if end < start:
         raise ValidationFailed.one("to", "must not be before from", "INVALID_RANGE")
     if (end - start).days > MAX_DAYS:
@@ -100,11 +98,11 @@ async def customer_statement(
     code = currency_code(currency, business.currency)
     tz = ZoneInfo(business.timezone)
     start_at, end_at = _local_midnight(start, tz), _local_midnight(end + timedelta(days=1), tz)
-    repo = StatementRepository(tx.session)
-    opening = await repo.opening(business_id, customer_id, code, start, start_at)
+    repo = StatementRepository(tx.session, tx.viewer)
+    opening = await repo.opening(customer_id, code, start, start_at)
     rows: list[tuple[date, int, int, StatementEntry]] = []
     for kind, row_id, day, at, reference, text, amount in await repo.entries(
-        business_id, customer_id, code, start, end, start_at, end_at
+        customer_id, code, start, end, start_at, end_at
     ):
         if kind == INVOICE_ENTRY:
             entry = StatementEntry(
@@ -134,13 +132,13 @@ async def customer_statement(
         entries.append(entry)
     today = local_today(tx, business)
     if end >= today:  # the books as they stand: the stored balances
-        aged = await aging(repo, business_id, customer_id, code, today)
+        aged = await aging(repo, customer_id, code, today)
     else:
         buckets = aging_buckets(end)
         aged = _named(
             buckets,
             await repo.balance_by_due_as_of(
-                business_id, customer_id, code, end, end_at, [(f, b) for _, f, b in buckets]
+                customer_id, code, end, end_at, [(f, b) for _, f, b in buckets]
             ),
         )
     return Statement(
@@ -152,17 +150,17 @@ async def customer_statement(
         entries,
         balance,
         aged,
-        await repo.currencies(business_id, customer_id),
+        await repo.currencies(customer_id),
     )
 
 
 async def business_aging(tx: Tx, currency: str | None = None) -> tuple[str, dict[str, Decimal]]:
     """The whole business's open balances in one currency (its own unless asked)."""
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    tx.viewer.require_business(Scope.INVOICES_READ)
     business = await load_business(tx)
     code = currency_code(currency, business.currency)
-    repo = StatementRepository(tx.session)
-    return code, await aging(repo, business_id, None, code, local_today(tx, business))
+    repo = StatementRepository(tx.session, tx.viewer)
+    return code, await aging(repo, None, code, local_today(tx, business))
 
 
 def statement_csv(statement: Statement) -> str:

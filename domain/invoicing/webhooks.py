@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.core.errors import NotFound, ValidationFailed
 from domain.core.tx import Tx
-from domain.core.viewer import STAFF_SCOPES, Viewer
+from domain.core.viewer import Viewer
 from domain.invoicing.models import PaymentMethodKind
 from domain.invoicing.payments import PaymentData, record_payment
 from domain.invoicing.repository import InvoiceRepository
@@ -46,19 +46,18 @@ def parse(body: dict[str, Any]) -> tuple[str, str, str, Decimal, str, str, datet
 async def handle_payment(tx: Tx, body: dict[str, Any]) -> WebhookResult:
     """Money that arrived is never refused: an overpayment becomes customer credit."""
     provider, payment_id, token, amount, currency, method, received_at = parse(body)
-    invoice = await InvoiceRepository(tx.session).by_payment_token(token)
+    invoice = await InvoiceRepository(tx.session, tx.viewer).by_payment_token(token)
     if invoice is None:
         raise NotFound("invoice")
     if currency != invoice.currency:
         raise ValidationFailed.one(
             "currency", f"invoice is in {invoice.currency}", "CURRENCY_MISMATCH"
         )
-    tx.viewer = Viewer(
+    tx.viewer = Viewer.system_actor(
+        f"webhook:{provider}",
         business_id=invoice.business_id,
-        scopes=STAFF_SCOPES,
         ip=tx.viewer.ip,
         request_id=tx.viewer.request_id,
-        system=f"webhook:{provider}",
     )
     outcome = await record_payment(
         tx,
