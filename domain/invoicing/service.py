@@ -22,6 +22,7 @@ from domain.core.errors import (
     NotFound,
     ValidationFailed,
 )
+from domain.core.gst import gst_state_code, gstin_state
 from domain.core.money import is_currency_code, quantize
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
@@ -274,10 +275,11 @@ def compute(data: InvoiceData, business: Business, currency: str) -> tax.Invoice
 
 
 def business_region(business: Business) -> str | None:
-    """India GST: the state code is the first two digits of a GSTIN."""
-    if business.country == "IN" and business.tax_id and business.tax_id[:2].isdigit():
-        return business.tax_id[:2]
-    return None
+    """India GST: the seller's state is the first two digits of its GSTIN, else the state
+    set on the business (`stateCode`)."""
+    if business.country != "IN":
+        return None
+    return gstin_state(business.tax_id) or business.state_code
 
 
 async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
@@ -304,6 +306,11 @@ def _prepare(
         value = getattr(data, name)
         if value and len(value) > 5000:
             errors.add(name, "must be at most 5000 characters", "TOO_LONG")
+    if data.place_of_supply is not None and not data.place_of_supply.strip():
+        data.place_of_supply = None
+    if data.place_of_supply is not None and business.country == "IN":
+        # Stored as the GST state code; a name that is no state is refused by the tax engine.
+        data.place_of_supply = gst_state_code(data.place_of_supply) or data.place_of_supply
     if data.place_of_supply is not None and len(data.place_of_supply) > 10:
         errors.add("placeOfSupply", "must be at most 10 characters", "TOO_LONG")
     issue = data.issue_date or today
