@@ -249,6 +249,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     async def pay_page(request: Request) -> Response:
         """What the payment link shows until real providers are wired: the amount due."""
+        from domain.core.money import format_money
         from domain.invoicing.repository import InvoiceRepository
 
         async with rt.db.read() as session:
@@ -266,7 +267,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 "invoice": invoice.number,
                 "status": invoice.status,
                 "currency": invoice.currency,
-                "balance": str(invoice.balance),
+                "balance": format_money(invoice.balance, invoice.currency),
                 "dueDate": invoice.due_date.isoformat(),
             }
         )

@@ -23,7 +23,7 @@ from domain.core.errors import (
     ValidationFailed,
 )
 from domain.core.gst import gst_state_code, gstin_state
-from domain.core.money import is_currency_code, quantize
+from domain.core.money import format_money, is_currency_code, quantize
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer, CustomerStatus, PaymentStatus
@@ -111,9 +111,9 @@ def invoice_payload(
         "status": invoice.status,
         "customerId": invoice.customer_id,
         "currency": invoice.currency,
-        "total": str(invoice.total),
-        "amountPaid": str(invoice.amount_paid),
-        "balance": str(invoice.balance),
+        "total": format_money(invoice.total, invoice.currency),
+        "amountPaid": format_money(invoice.amount_paid, invoice.currency),
+        "balance": format_money(invoice.balance, invoice.currency),
         "dueDate": invoice.due_date.isoformat(),
         "issueDate": invoice.issue_date.isoformat(),
     }

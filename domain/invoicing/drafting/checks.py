@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from domain.core.money import quantize
+from domain.core.money import format_money, quantize
 
 from .models import DraftProposal, ProposedLine, line_net
 from .rules import (
@@ -165,7 +165,8 @@ def finalize(
                 score -= PENALTY["history_price"]
                 suggestions.append(
                     f"price for '{label}' taken from this customer's history "
-                    f"('{hist.name}' at {_fmt(line.unit_price)} {line.currency})"
+                    f"('{hist.name}' at {format_money(line.unit_price, line.currency)} "
+                    f"{line.currency})"
                 )
                 match = hist
             else:
@@ -240,8 +241,8 @@ def check_against_history(
         return []
     currency = priced[0].currency
     total = sum((line_net(line) for line in priced), Decimal(0))
-    shown = quantize(total, currency)
-    usual = quantize(usual_total, currency)
+    shown = format_money(quantize(total, currency), currency)
+    usual = format_money(quantize(usual_total, currency), currency)
     warnings: list[str] = []
     if total > usual_total * factor:
         ratio = (total / usual_total).quantize(Decimal("0.1"))
