@@ -481,7 +481,8 @@ class InvoiceMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Records the send request; delivery is the notifications worker's."
+        description="Records the send request as pending (timeline `send_requested`); the "
+        "status stays as it was until a sender delivers it."
     )
     async def send_invoice(self, info: Info, input: SendInvoiceInput) -> result(
         "SendInvoiceResult", SendInvoicePayload
@@ -500,7 +501,7 @@ class InvoiceMutations:
                     "invoiceId", "a void invoice cannot be sent", "INVOICE_VOID"
                 )
             customer = await service._customer(tx, row)
-            await service.mark_sent(tx, row, channels)
+            service.request_send(tx, row, channels, input.scheduled_at)
             event = outbox.emit(
                 tx,
                 "invoice.send_requested",

@@ -559,7 +559,24 @@ async def void_invoice(tx: Tx, invoice_id: int, reason: str) -> Invoice:
     return invoice
 
 
+def request_send(
+    tx: Tx, invoice: Invoice, channels: list[str], scheduled_at: datetime | None = None
+) -> None:
+    """A send request is pending until a sender delivers it: it is recorded on the
+    timeline (`send_requested`) and as an outbox event, and the invoice's status and
+    `sentAt` stay as they were. Only `mark_sent`, once a provider has accepted the
+    message, moves the invoice to SENT."""
+    timeline(
+        tx,
+        invoice,
+        "send_requested",
+        channels=channels,
+        scheduledAt=scheduled_at.isoformat() if scheduled_at else None,
+    )
+
+
 async def mark_sent(tx: Tx, invoice: Invoice, channels: list[str]) -> None:
+    """For the sender, once delivery is accepted (no sender consumes requests yet)."""
     if invoice.sent_at is None:
         invoice.sent_at = tx.now()
     timeline(tx, invoice, "sent", channels=channels)
