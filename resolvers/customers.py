@@ -346,7 +346,6 @@ class CustomerMutations:
                 business_type=input.business_type,
                 email=input.email,
                 send_welcome=input.send_welcome_sms,
-                portal_url=info.context.rt.settings.public_url,
             )
             currency = await business_currency(info, tx)
             return AutoRegisterPayload(

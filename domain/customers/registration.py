@@ -30,7 +30,6 @@ async def auto_register(
     business_type: str | None = None,
     email: str | None = None,
     send_welcome: bool = False,
-    portal_url: str = "",
 ) -> AutoRegistered:
     """Calling twice with the same phone returns the same customer (created=False). The
     counter row lock makes concurrent calls for one business queue, so two clerks tapping
@@ -68,10 +67,9 @@ async def auto_register(
                 "channel": "sms",
                 "to": customer.phone,
                 "customerId": customer.id,
-                "body": (
-                    f"Welcome! {business.name} has added you as a customer on Khata. "
-                    f"See your invoices and balance any time: {portal_url}/portal"
-                ),
+                # No link until the customer portal exists: a message links only to
+                # pages that answer.
+                "body": f"Welcome! {business.name} has added you as a customer on Khata.",
             },
             job="send_notification",
         )
