@@ -273,6 +273,7 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
                             if rng.random() > 0.3
                             else [],
                         ),
+                        allow_duplicate_phone=True,  # random demo phones may repeat
                     )
                     if rng.random() < 0.4:
                         billed.append(customer.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.core import outbox
-from domain.core.contact import mask_phone, normalize_phone
+from domain.core.contact import normalize_phone
 from domain.core.counters import lock_counter
 from domain.core.errors import ErrorCollector, ValidationFailed
 from domain.core.tx import Tx
@@ -50,7 +50,7 @@ async def auto_register(
     customer = await create_customer(
         tx,
         CustomerInput(
-            name=(name or "").strip() or f"Customer {mask_phone(e164)}",
+            name=name,  # none, empty or spaces: placeholder_name
             phone=e164,
             business_type=business_type,
             email=email,
@@ -58,6 +58,7 @@ async def auto_register(
         ),
         business=business,
         audit_action="customer.auto_registered",
+        allow_duplicate_phone=True,  # looked up above: only a secondary phone can match
     )
     if send_welcome:
         outbox.emit(

@@ -16,6 +16,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from domain.core.contact import format_phone, mask_phone
 from domain.customers import models
 from domain.customers.service import distance_km
+from schema.errors import UserError
 from schema.relay import Edge, Node, PageInfo, to_global_id
 from schema.types.common import (
     AddressKind,
@@ -369,6 +370,16 @@ class DuplicateCandidate:
     customer: Customer
     reasons: list[str]
     score: float
+
+
+@strawberry.type(
+    description="createCustomer: other customers of the business have this phone (as "
+    "primary or secondary). Nothing was created; send `allowDuplicatePhone: true` to "
+    "create the customer anyway, or use one of these."
+)
+class DuplicateCustomerError(UserError):
+    field: str
+    duplicates: list[Customer]
 
 
 @strawberry.type
