@@ -307,7 +307,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 rt.clock.now(),
             )
         except DomainError as exc:
-            return JSONResponse({"error": exc.message}, status_code=403)
+            return JSONResponse({"error": exc.message, "code": exc.code}, status_code=403)
         viewer = Viewer(business_id=int(business_id), scopes=STAFF_SCOPES, system="download")
         document: Any
         try:
