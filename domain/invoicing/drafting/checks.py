@@ -153,6 +153,7 @@ def finalize(
         for flag in raw.flags:
             score -= PENALTY.get(flag, 0.0)
         suggestions.extend(f"{label}: {note}" for note in raw.notes)
+        warnings.extend(f"{label}: {warning}" for warning in raw.warnings)
         if QTY_GUESSED in raw.flags:
             suggestions.append(f"quantity not stated for '{label}'; assumed {_fmt(line.quantity)}")
 
