@@ -40,6 +40,8 @@ def setup_logging() -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.basicConfig(level=settings.log_level.upper(), handlers=[handler], force=True)
+    # fontTools reports every table it subsets at INFO (dozens of lines per PDF)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

@@ -217,7 +217,7 @@ class Template:
 def make_templates(rng: random.Random, count: int) -> list[Template]:
     from domain.invoicing import service
 
-    business = SimpleNamespace(country="IN", tax_id=GSTIN)
+    business = SimpleNamespace(country="IN", tax_id=GSTIN, state_code=None)
     out = []
     for _ in range(count):
         n = rng.choices([1, 2, 3, 4], weights=[0.2, 0.3, 0.3, 0.2])[0]

@@ -46,7 +46,14 @@ class BusinessInput:
     timezone: str | None = strawberry.field(
         default=None, description="IANA zone; defaults from the country."
     )
-    tax_id: str | None = None
+    tax_id: str | None = strawberry.field(
+        default=None, description="India: the GSTIN, whose first two digits give the state."
+    )
+    state_code: str | None = strawberry.field(
+        default=None,
+        description="India, without a GSTIN: the GST state (code 01-38 or 97, or an "
+        "abbreviation such as MH), used for the place of supply.",
+    )
     invoice_prefix: str = "INV"
     customer_prefix: str = "CUST"
 
@@ -57,6 +64,7 @@ class BusinessInput:
             currency=self.currency,
             timezone=self.timezone,
             tax_id=self.tax_id,
+            state_code=self.state_code,
             invoice_prefix=self.invoice_prefix,
             customer_prefix=self.customer_prefix,
         )

@@ -65,7 +65,11 @@ class AddressInput:
 
 @strawberry.input
 class CreateCustomerInput:
-    name: str | None = strawberry.field(default=None, description="Empty for a walk-in guest.")
+    name: str | None = strawberry.field(
+        default=None,
+        description="None, empty or only spaces: 'Customer <masked phone>', or "
+        "'Walk-in Customer' without a phone.",
+    )
     profile_type: ProfileType | None = strawberry.field(
         default=None, description="Inferred when omitted: phone -> stub, nothing -> guest."
     )
@@ -89,6 +93,11 @@ class CreateCustomerInput:
     is_vip: bool = False
     preferences: JSON | None = None
     addresses: list[AddressInput] = strawberry.field(default_factory=list)
+    allow_duplicate_phone: bool = strawberry.field(
+        default=False,
+        description="Create even when another customer of the business has this phone "
+        "(otherwise a DuplicateCustomerError lists them).",
+    )
 
     def to_domain(self) -> DomainCustomer:
         return DomainCustomer(

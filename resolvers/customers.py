@@ -41,6 +41,7 @@ from schema.types.customers import (
     CustomerSearchResult,
     CustomerStats,
     DuplicateCandidate,
+    DuplicateCustomerError,
 )
 
 
@@ -229,12 +230,22 @@ def _merge_record(m: CustomerMerge) -> CustomerMergeRecord:
 class CustomerMutations:
     @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> result(
-        "CreateCustomerResult", CustomerPayload
+        "CreateCustomerResult", CustomerPayload, DuplicateCustomerError
     ):  # type: ignore[valid-type]
-        async def run(tx: Tx) -> CustomerPayload:
-            return await _customer_payload(
-                info, tx, await service.create_customer(tx, input.to_domain())
-            )
+        async def run(tx: Tx) -> CustomerPayload | DuplicateCustomerError:
+            try:
+                row = await service.create_customer(
+                    tx, input.to_domain(), allow_duplicate_phone=input.allow_duplicate_phone
+                )
+            except service.PossibleDuplicates as exc:  # refused before anything is written
+                currency = await business_currency(info, tx)
+                return DuplicateCustomerError(
+                    code=exc.code,
+                    message=exc.message,
+                    field=exc.field,
+                    duplicates=[Customer.from_row(c, currency) for c in exc.customers],
+                )
+            return await _customer_payload(info, tx, row)
 
         return await mutate(info, run)
 
@@ -366,7 +377,6 @@ class CustomerMutations:
                 business_type=input.business_type,
                 email=input.email,
                 send_welcome=input.send_welcome_sms,
-                portal_url=info.context.rt.settings.public_url,
             )
             currency = await business_currency(info, tx)
             return AutoRegisterPayload(

@@ -15,7 +15,7 @@ from domain.core.viewer import Scope
 from domain.invoicing import drafts
 from domain.invoicing.models import DraftStatus
 from resolvers.access import needs
-from resolvers.base import Info, mutate, reading
+from resolvers.base import Info, business_currency, mutate, reading
 from resolvers.invoicing import _view
 from schema.errors import result
 from schema.relay import expect_id
@@ -174,13 +174,14 @@ class DraftQueries:
             found = await drafts.suggest_invoices(
                 tx, expect_id(customer_id, "Customer", "customerId")
             )
+            currency = await business_currency(info, tx) if found else ""
         return [
             InvoiceSuggestion(
                 next_date=s.next_date,
                 cadence=s.cadence,
                 reasoning=s.reasoning,
                 confidence=s.confidence,
-                lines=draft_lines([line.as_json() for line in s.lines]),
+                lines=draft_lines([line.as_json() for line in s.lines], currency),
             )
             for s in found
         ]

@@ -479,7 +479,8 @@ class InvoiceMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Records the send request; delivery is the notifications worker's.",
+        description="Records the send request as pending (timeline `send_requested`); the "
+        "status stays as it was until a sender delivers it.",
         extensions=[needs(Scope.INVOICES_WRITE)],
     )
     async def send_invoice(self, info: Info, input: SendInvoiceInput) -> result(

@@ -259,6 +259,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     async def pay_page(request: Request) -> Response:
         """What the payment link shows until real providers are wired: the amount due."""
+        from domain.core.money import format_money
         from domain.core.viewer import Viewer
         from domain.invoicing.repository import InvoiceRepository
 
@@ -278,7 +279,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 "invoice": invoice.number,
                 "status": invoice.status,
                 "currency": invoice.currency,
-                "balance": str(invoice.balance),
+                "balance": format_money(invoice.balance, invoice.currency),
                 "dueDate": invoice.due_date.isoformat(),
             }
         )
@@ -318,7 +319,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 rt.clock.now(),
             )
         except DomainError as exc:
-            return JSONResponse({"error": exc.message}, status_code=403)
+            return JSONResponse({"error": exc.message, "code": exc.code}, status_code=403)
         viewer = Viewer.system_actor("download", business_id=int(business_id))
         document: Any
         try:

@@ -84,7 +84,8 @@ def to_user_error(exc: domain.DomainError) -> UserError:
     return ConflictError(code=exc.code, message=exc.message)
 
 
-def result(name: str, payload: type) -> Any:
-    """`Payload | ValidationError | NotFoundError | ...` as a named union."""
-    members = (payload, *ERROR_TYPES)
+def result(name: str, payload: type, *extra: type) -> Any:
+    """`Payload | ValidationError | NotFoundError | ...` as a named union; `extra` adds
+    errors of one mutation (e.g. createCustomer's DuplicateCustomerError)."""
+    members = (payload, *ERROR_TYPES, *extra)
     return Annotated[Union[members], strawberry.union(name)]  # noqa: UP007

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from typing import Any
 
 import httpx
@@ -730,6 +731,20 @@ async def test_auto_register_welcome_sms_sent_once(
     assert again["created"] is False and again["welcomeSmsQueued"] is False
     await run_jobs(runtime)
     assert len(await _log_rows(runtime, e164)) == 1
+
+
+async def test_welcome_sms_links_only_to_pages_that_exist(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    actor = await sign_up(client, "KE")
+    result = await auto_register(actor, phone="0722 555 019", name="Wanjiru", sendWelcomeSms=True)
+    (event,) = await _welcome_events(runtime, row_id(result["customer"]["id"]))
+    body = event.payload["body"]
+    assert "/portal" not in body
+    for url in re.findall(r"https?://\S+", body):
+        path = url.split("://", 1)[1].partition("/")[2]
+        response = await client.get("/" + path)
+        assert response.status_code != 404, url
 
 
 async def test_auto_register_without_welcome_sends_nothing(

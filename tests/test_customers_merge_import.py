@@ -218,7 +218,12 @@ async def test_merge_moves_everything_into_target(owner: Actor, runtime: Runtime
 async def test_merge_keeps_target_values_and_fills_only_gaps(owner: Actor) -> None:
     target = await created(owner, name="Asha", phone="9876500001", email="asha@example.com")
     source = await created(
-        owner, name="Asha B", phone="9876500001", email="asha.b@example.com", notes="from source"
+        owner,
+        name="Asha B",
+        phone="9876500001",
+        email="asha.b@example.com",
+        notes="from source",
+        allowDuplicatePhone=True,
     )
     result = await merge(owner, source["id"], target["id"])
     merged = result["customer"]

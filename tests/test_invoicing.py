@@ -867,6 +867,7 @@ async def test_signed_pdf_links(owner: Actor, client: Any) -> None:
     assert inv["number"] in text
     tampered = invoice_url.replace("sig=", "sig=0")
     assert (await client.get(tampered)).status_code == 403
+    assert (await client.get(tampered)).json()["code"] == "LINK_SIGNATURE_INVALID"
     other = invoice_url.replace(f"/{_rid(inv['id'])}.pdf", f"/{_rid(inv['id']) + 1}.pdf")
     assert (await client.get(other)).status_code == 403
     statement = await client.get(body["data"]["customerStatement"]["pdfUrl"].removeprefix(base))
@@ -1055,3 +1056,38 @@ async def test_days_to_pay_count_from_issue_to_the_money_that_settled_the_invoic
     async with runtime.db.unit_of_work() as session:
         tx = Tx(session, viewer_of(owner), runtime.clock)
         assert await summaries_off_their_rows(tx, [expect_id(cid, "Customer")]) == {}
+
+
+async def test_pdf_link_errors_say_what_is_wrong(
+    owner: Actor, clocked: tuple[httpx.AsyncClient, FrozenClock]
+) -> None:
+    client, clock = clocked
+    cid = await customer_id(owner)
+    inv = (
+        await invoice(owner, cid, [{"description": "Urea", "quantity": "1", "unitPrice": "266"}])
+    )["invoice"]
+    body = await owner.gql("query($id: ID!) { invoice(id: $id) { pdfUrl } }", {"id": inv["id"]})
+    url = body["data"]["invoice"]["pdfUrl"].removeprefix("http://127.0.0.1:8000")
+    path, _, query = url.partition("?")
+    params = dict(p.split("=", 1) for p in query.split("&"))
+
+    async def refused(link: str) -> tuple[str, str]:
+        response = await client.get(link)
+        assert response.status_code == 403, response.text
+        return response.json()["code"], response.json()["error"]
+
+    code, message = await refused(path)
+    assert code == "LINK_UNSIGNED" and "not signed" in message and "expired" not in message
+    code, message = await refused(f"{path}?exp={params['exp']}")
+    assert code == "LINK_UNSIGNED"
+    code, message = await refused(f"{path}?exp={params['exp']}&sig={'0' * 64}")
+    assert code == "LINK_SIGNATURE_INVALID" and "signature" in message
+    assert "expired" not in message
+    code, message = await refused(f"{path}?exp=soon&sig={params['sig']}")
+    assert code == "LINK_MALFORMED"
+    # a badly signed link that is also past its time is still a bad signature
+    code, _ = await refused(f"{path}?exp=1&sig={params['sig']}")
+    assert code == "LINK_SIGNATURE_INVALID"
+    clock.advance(hours=2)
+    code, message = await refused(url)
+    assert code == "LINK_EXPIRED" and "expired" in message

@@ -172,7 +172,7 @@ def test_amount_discount_is_flagged_not_read_as_quantity() -> None:
     p = parse_prompt("Sofa cleaning KSh 4,500 less 500", currency="KES")
     line = p.lines[0]
     assert (line.quantity, line.unit_price, line.discount_percent) == (D(1), D(4500), None)
-    assert any("500" in s and "not applied" in s for s in p.suggestions)
+    assert any("500" in w and "not applied" in w for w in p.warnings)
     assert p.confidence < 1.0
 
 
@@ -188,6 +188,39 @@ def test_foreign_currency_line_is_warned() -> None:
     assert p.currency == "KES"
     assert p.lines[1].currency == "USD"
     assert any("USD" in w for w in p.warnings)
+
+
+# ---------------------------------------------------------------- compound quantities
+@pytest.mark.parametrize(
+    ("prompt", "quantity", "unit", "price"),
+    [
+        ("5 people for 3 days at 800 per day", "15", "person-day", "800"),
+        ("2 units for 6 months at 500 a month", "12", "unit-month", "500"),
+        ("catering 5 people x 3 days @ 800", "15", "person-day", "800"),
+        ("3 days for 5 people at 800 per person per day", "15", "person-day", "800"),
+        ("2 rooms for 3 nights at 2500 per night", "6", "night", "2500"),
+        ("hire 2 generators 4 days 1500/day", "8", "day", "1500"),
+        ("4 labourers 2 days 600 each", "8", "day", "600"),
+        ("2 x 6 months rent @ 500", "12", "month", "500"),
+        ("security 3 guards for 2 weeks at 7000 per week", "6", "week", "7000"),
+    ],
+)
+def test_compound_quantities_multiply(prompt: str, quantity: str, unit: str, price: str) -> None:
+    p = parse_prompt(prompt, currency="INR")
+    (line,) = p.lines
+    assert (line.quantity, line.unit, line.unit_price) == (D(quantity), unit, D(price)), prompt
+    assert p.net_total() == D(quantity) * D(price)
+    assert p.warnings == [], p.warnings
+    assert any(f"= {quantity}" in s for s in p.suggestions), p.suggestions
+
+
+def test_a_dropped_number_is_a_warning() -> None:
+    # priced per person, so the 3 days do not multiply: the caller must hear about them
+    p = parse_prompt("5 people for 3 days at 800 per person", currency="INR")
+    assert p.lines[0].quantity == D(5)
+    assert any("ignored the number 3" in w for w in p.warnings), p.warnings
+    assert not any("ignored" in s for s in p.suggestions)
+    assert p.confidence < 1.0
 
 
 # ---------------------------------------------------------------- history and warnings

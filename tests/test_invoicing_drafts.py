@@ -35,17 +35,22 @@ async def test_generate_draft_from_prompt_then_convert_and_send(
     draft = result["draft"]
     assert draft["source"] == "generated"
     lines = [(line["quantity"], line["unitPrice"]) for line in draft["lines"]]
-    assert lines == [("2", "266"), ("1", "1350")]
+    assert lines == [("2", "266.00"), ("1", "1350.00")]
     assert 0 < draft["confidence"] <= 1
     assert draft["totals"]["subtotal"]["amount"] == "1882.00"
     converted = await owner.gql(
         """mutation($id: ID!) { convertDraftToInvoice(id: $id,
         send: {channels: ["sms", "email"], message: "Thank you!"}) { __typename
-        ... on ConvertDraftPayload { sendRequestId draft { status } invoice { number status total { amount } } } } }""",
+        ... on ConvertDraftPayload { sendRequestId draft { status }
+            invoice { number status sentAt total { amount } timeline { kind data } } } } }""",
         {"id": draft["id"]},
     )
     payload = converted["data"]["convertDraftToInvoice"]
-    assert payload["draft"]["status"] == "CONVERTED" and payload["invoice"]["status"] == "SENT"
+    # nothing has been sent yet: the request is pending, the invoice stays ISSUED
+    assert payload["draft"]["status"] == "CONVERTED" and payload["invoice"]["status"] == "ISSUED"
+    assert payload["invoice"]["sentAt"] is None
+    kinds = [e["kind"] for e in payload["invoice"]["timeline"]]
+    assert "send_requested" in kinds and "sent" not in kinds, kinds
     async with runtime.db.read() as session:
         event = await session.get(OutboxEvent, payload["sendRequestId"])
     assert event is not None and event.topic == "invoice.send_requested"
@@ -85,7 +90,7 @@ async def test_missing_price_comes_from_history_or_blocks_conversion(owner: Acto
     later = (await owner.gql(GENERATE, {"c": cid, "p": "3 bags potash"}))["data"][
         "generateInvoiceDraft"
     ]["draft"]
-    assert later["lines"][0]["unitPrice"] == "900"
+    assert later["lines"][0]["unitPrice"] == "900.00"
     assert later["confidence"] > draft["confidence"]
 
 
@@ -109,7 +114,7 @@ async def test_edits_keep_versions(owner: Actor) -> None:
         invoiceDraftVersions(id: $id) { version snapshot } }""",
         {"id": draft_id},
     )
-    assert body["data"]["invoiceDraft"] == {"version": 3, "lines": [{"unitPrice": "17000"}]}
+    assert body["data"]["invoiceDraft"] == {"version": 3, "lines": [{"unitPrice": "17000.00"}]}
     versions = body["data"]["invoiceDraftVersions"]
     assert [v["version"] for v in versions] == [1, 2]
     assert [v["snapshot"]["lines"][0]["unit_price"] for v in versions] == ["15000", "16000"]
@@ -150,7 +155,7 @@ async def test_monthly_pattern_is_suggested(owner: Actor) -> None:
     assert len(suggestions) == 1
     s = suggestions[0]
     assert s["cadence"] == "monthly" and s["nextDate"].startswith("2026-11")
-    assert s["lines"] == [{"description": "Web hosting", "unitPrice": "15000"}]
+    assert s["lines"] == [{"description": "Web hosting", "unitPrice": "15000.00"}]
     assert "monthly" in s["reasoning"]
 
 

@@ -584,3 +584,32 @@ def test_html_preview_contents() -> None:
     assert fmt.money(doc.total) in page
     assert "VAT (5%)" in page and doc.number in page
     assert 'lang="ar-OM"' in page
+
+
+def test_rendering_logs_nothing_at_info_from_fonttools() -> None:
+    """In a process whose logging is set up as `khata serve` sets it up (INFO), a PDF
+    whose fonts are subsetted afresh writes no fontTools line below WARNING."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import logging
+import khata_cli
+from domain.invoicing import pdf
+from tests.test_invoicing_pdf import make_invoice
+khata_cli.setup_logging()
+logging.getLogger().setLevel(logging.INFO)
+pdf._SUBSET_CACHE_ON = False  # subset every font now, as a first render does
+pdf.render_invoice_pdf(make_invoice("IN", 4))
+logging.getLogger("khata.test").info("rendered")
+"""
+    env = {**os.environ, "KHATA_LOG_JSON": "false"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert any("khata.test rendered" in line for line in lines), lines  # INFO does show
+    noisy = [line for line in lines if " fontTools" in line and " WARNING " not in line]
+    assert noisy == [], noisy[:5]

@@ -343,7 +343,39 @@ def test_gst_buyer_region_missing_means_same_state() -> None:
 def test_gst_buyer_region_without_seller_region_is_refused() -> None:
     with pytest.raises(ValidationFailed) as exc:
         compute_invoice([line("1", "100")], TaxContext("IN", "INR", buyer_region="KA"))
-    assert field_errors(exc) == {"sellerRegion": "REQUIRED"}
+    assert field_errors(exc) == {"placeOfSupply": "SELLER_STATE_UNKNOWN"}
+    assert "stateCode" in exc.value.errors[0].message
+
+
+@pytest.mark.parametrize("place", ["ZZ", "99", "00", "39", "Atlantis", "M H", "272"])
+def test_gst_place_of_supply_must_be_a_gst_state(place: str) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        compute_invoice(
+            [line("1", "100")], TaxContext("IN", "INR", seller_region="27", buyer_region=place)
+        )
+    assert field_errors(exc) == {"placeOfSupply": "INVALID_STATE"}
+
+
+@pytest.mark.parametrize(
+    ("seller", "place", "split"),
+    [
+        ("27", "MH", True),
+        ("MH", "27", True),
+        ("mh", "Maharashtra", True),
+        ("07", "7", True),
+        ("DL", "delhi", True),
+        ("27", "KA", False),
+        ("27", "29", False),
+        ("29", "97", False),
+        ("KA", "38", False),
+        ("36", "TG", True),
+    ],
+)
+def test_gst_states_by_code_abbreviation_or_name(seller: str, place: str, split: bool) -> None:
+    t = compute_invoice(
+        [line("1", "100")], TaxContext("IN", "INR", seller_region=seller, buyer_region=place)
+    )
+    assert [c.name for c in t.components] == (["CGST", "SGST"] if split else ["IGST"])
 
 
 def test_regions_do_not_matter_outside_india() -> None:
@@ -357,7 +389,7 @@ def test_gst_split_rounds_each_half_not_the_whole() -> None:
     # 0.50 @ 5 %: IGST 0.025 -> 0.03; halves 0.0125 -> 0.01 + 0.01 = 0.02
     intra = compute_invoice([line("1", "0.50", "5")], TaxContext("IN", "INR"))
     inter = compute_invoice(
-        [line("1", "0.50", "5")], TaxContext("IN", "INR", seller_region="A", buyer_region="B")
+        [line("1", "0.50", "5")], TaxContext("IN", "INR", seller_region="27", buyer_region="29")
     )
     assert str(intra.tax_total) == "0.02" and str(inter.tax_total) == "0.03"
 

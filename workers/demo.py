@@ -327,7 +327,9 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
                     )
                     showcase = i == 0 and business_id == business_ids[0]
                     customer = await create_customer(
-                        tx, SHOWCASE_CUSTOMER if showcase else customer_input
+                        tx,
+                        SHOWCASE_CUSTOMER if showcase else customer_input,
+                        allow_duplicate_phone=True,  # random demo phones may repeat
                     )
                     if showcase:
                         for invoice in await create_invoices(

@@ -19,6 +19,8 @@ class Business(Base):
     currency: Mapped[str] = mapped_column(String(3))
     timezone: Mapped[str] = mapped_column(String(64))
     tax_id: Mapped[str | None] = mapped_column(String(40))
+    # India: the GST state code, for a business without a GSTIN (a GSTIN's state wins).
+    state_code: Mapped[str | None] = mapped_column(String(2))
     invoice_prefix: Mapped[str] = mapped_column(String(12), default="INV")
     customer_prefix: Mapped[str] = mapped_column(String(12), default="CUST")
     created_at: Mapped[datetime]

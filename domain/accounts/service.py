@@ -28,6 +28,8 @@ from domain.core.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from domain.core.gst import HINT as GST_HINT
+from domain.core.gst import gst_state_code, gstin_state
 from domain.core.secrets import digest, hash_password, new_token, verify_password
 from domain.core.tx import Tx
 from domain.core.viewer import STAFF_SCOPES, Role, Scope, Viewer, ViewerKind
@@ -71,6 +73,7 @@ class BusinessInput:
     tax_id: str | None = None
     invoice_prefix: str = "INV"
     customer_prefix: str = "CUST"
+    state_code: str | None = None
 
 
 @dataclass
@@ -100,15 +103,39 @@ def _validate_business(data: BusinessInput, errors: ErrorCollector, base: str) -
     for key, path in (("invoice_prefix", "invoicePrefix"), ("customer_prefix", "customerPrefix")):
         if not _PREFIX.match(getattr(data, key)):
             errors.add(f"{base}{path}", "must be 1-10 capital letters or digits, letter first")
+    tax_id = (data.tax_id or "").strip() or None
+    state_code = _state_code(data, country, tax_id, errors, base)
     return BusinessInput(
         name=name,
         country=country,
         currency=currency,
         timezone=timezone,
-        tax_id=(data.tax_id or "").strip() or None,
+        tax_id=tax_id,
         invoice_prefix=data.invoice_prefix,
         customer_prefix=data.customer_prefix,
+        state_code=state_code,
     )
+
+
+def _state_code(
+    data: BusinessInput, country: str, tax_id: str | None, errors: ErrorCollector, base: str
+) -> str | None:
+    """India: the GST state, for invoices with a place of supply. A GSTIN's state is used
+    when there is one; a state given as well must agree with it."""
+    given = (data.state_code or "").strip()
+    if not given:
+        return None
+    if country != "IN":
+        errors.add(f"{base}stateCode", "is only used for India's GST", "NOT_APPLICABLE")
+        return None
+    code = gst_state_code(given)
+    if code is None:
+        errors.add(f"{base}stateCode", f"must be {GST_HINT}", "INVALID_STATE")
+        return None
+    from_gstin = gstin_state(tax_id)
+    if from_gstin is not None and from_gstin != code:
+        errors.add(f"{base}stateCode", f"differs from the GSTIN's state ({from_gstin})", "MISMATCH")
+    return code
 
 
 async def _create_business(tx: Tx, data: BusinessInput, owner: User) -> Business:
@@ -119,6 +146,7 @@ async def _create_business(tx: Tx, data: BusinessInput, owner: User) -> Business
         currency=data.currency or "",
         timezone=data.timezone or "UTC",
         tax_id=data.tax_id,
+        state_code=data.state_code,
         invoice_prefix=data.invoice_prefix,
         customer_prefix=data.customer_prefix,
         created_at=tx.now(),

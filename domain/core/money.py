@@ -39,6 +39,20 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
 
 
+def money_amount(amount: Decimal, currency: str) -> Decimal:
+    """An amount as it is shown anywhere (GraphQL, CSV, JSON, messages): in the currency's
+    minor units (``4027.94`` INR, ``1.500`` OMR, ``266.50`` INR), whatever padding the
+    database gave it. Only a unit price finer than the currency keeps its extra digits
+    (``0.125`` INR a gram); it is never rounded away."""
+    rounded = quantize(amount, currency)
+    return rounded if rounded == amount else plain(amount)
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """The one text form of money outside GraphQL: ``money_amount`` as plain digits."""
+    return format(money_amount(amount, currency), "f")
+
+
 def parse_amount(raw: str | Decimal | int, field: str = "amount") -> Decimal:
     try:
         value = raw if isinstance(raw, Decimal) else Decimal(str(raw).replace(",", ""))

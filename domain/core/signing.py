@@ -38,11 +38,30 @@ def sign_download(secret: str, path: str, expires: int) -> str:
     return hmac_hex(secret, f"{path}|{expires}".encode())
 
 
+class LinkRejected(Unauthenticated):
+    """Why a download link is refused, with a code per reason: LINK_UNSIGNED,
+    LINK_MALFORMED, LINK_SIGNATURE_INVALID, LINK_EXPIRED."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 def verify_download(secret: str, path: str, expires: str, signature: str, now: datetime) -> None:
-    if not expires.isdigit() or int(expires) < now.timestamp():
-        raise Unauthenticated("link expired")
+    """The signature is checked before the expiry: only a link we signed can be expired."""
+    if not expires or not signature:
+        raise LinkRejected(
+            "LINK_UNSIGNED", "link is not signed: it needs its exp and sig parameters"
+        )
+    if not expires.isdigit():
+        raise LinkRejected("LINK_MALFORMED", "link is malformed: exp must be a Unix time")
     if not hmac.compare_digest(sign_download(secret, path, int(expires)), signature):
-        raise Unauthenticated("bad link signature")
+        raise LinkRejected(
+            "LINK_SIGNATURE_INVALID",
+            "link signature is invalid: the link was changed or not issued by this server",
+        )
+    if int(expires) < now.timestamp():
+        raise LinkRejected("LINK_EXPIRED", "link expired: ask for a new one")
 
 
 def download_url(

@@ -205,7 +205,10 @@ async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> Impo
                     report.rows.append(RowOutcome(index, "merged", existing))
                     report.merged += 1
                     continue
-                customer = await create_customer(tx, data, business=business, audit_action=None)
+                # onDuplicate decided above; a row's secondary phone may match another's
+                customer = await create_customer(
+                    tx, data, business=business, audit_action=None, allow_duplicate_phone=True
+                )
                 report.rows.append(RowOutcome(index, "created", customer))
                 report.created += 1
         except ValidationFailed as exc:

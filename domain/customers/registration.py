@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.core import outbox
-from domain.core.contact import mask_phone, normalize_phone
+from domain.core.contact import normalize_phone
 from domain.core.counters import lock_counter
 from domain.core.errors import ErrorCollector, ValidationFailed
 from domain.core.tx import Tx
@@ -30,7 +30,6 @@ async def auto_register(
     business_type: str | None = None,
     email: str | None = None,
     send_welcome: bool = False,
-    portal_url: str = "",
 ) -> AutoRegistered:
     """Calling twice with the same phone returns the same customer (created=False). The
     counter row lock makes concurrent calls for one business queue, so two clerks tapping
@@ -51,7 +50,7 @@ async def auto_register(
     customer = await create_customer(
         tx,
         CustomerInput(
-            name=(name or "").strip() or f"Customer {mask_phone(e164)}",
+            name=name,  # none, empty or spaces: placeholder_name
             phone=e164,
             business_type=business_type,
             email=email,
@@ -59,6 +58,7 @@ async def auto_register(
         ),
         business=business,
         audit_action="customer.auto_registered",
+        allow_duplicate_phone=True,  # looked up above: only a secondary phone can match
     )
     if send_welcome:
         outbox.emit(
@@ -68,10 +68,9 @@ async def auto_register(
                 "channel": "sms",
                 "to": customer.phone,
                 "customerId": customer.id,
-                "body": (
-                    f"Welcome! {business.name} has added you as a customer on Khata. "
-                    f"See your invoices and balance any time: {portal_url}/portal"
-                ),
+                # No link until the customer portal exists: a message links only to
+                # pages that answer.
+                "body": f"Welcome! {business.name} has added you as a customer on Khata.",
             },
             job="send_notification",
         )

@@ -191,6 +191,25 @@ class CustomerRepository:
         )
         return await self.s.scalar(stmt)
 
+    async def with_phones(
+        self, business_id: int, phones: Sequence[str], limit: int = 10
+    ) -> Sequence[Customer]:
+        """The customers (never merged rows) having any of these phones, as primary or
+        secondary: active first, then oldest."""
+        if not phones:
+            return []
+        stmt = (
+            select(Customer)
+            .where(
+                Customer.business_id == business_id,
+                Customer.merged_into_id.is_(None),
+                or_(Customer.phone.in_(phones), Customer.phone_secondary.in_(phones)),
+            )
+            .order_by(case((Customer.status == CustomerStatus.ACTIVE, 0), else_=1), Customer.id)
+            .limit(limit)
+        )
+        return (await self.s.scalars(stmt)).all()
+
     async def add(self, row: object) -> None:
         self.s.add(row)
         await self.s.flush()

@@ -11,8 +11,8 @@ from typing import Any
 
 from domain.accounts.repository import AccountsRepository
 from domain.core import audit, outbox
-from domain.core.contact import normalize_email, normalize_phone
-from domain.core.counters import format_number, next_value
+from domain.core.contact import mask_phone, normalize_email, normalize_phone
+from domain.core.counters import format_number, lock_counter, next_value
 from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
 from domain.core.money import parse_amount, quantize
 from domain.core.tx import Tx
@@ -71,6 +71,28 @@ FIELD_NAMES = {
     "delivery_notes": "deliveryNotes",
     "is_default": "isDefault",
 }
+
+
+class PossibleDuplicates(Conflict):
+    """Another customer of the business has this phone: the caller sees them and may
+    create the customer anyway (`allowDuplicatePhone`)."""
+
+    code = "DUPLICATE_PHONE"
+
+    def __init__(self, customers: list[Customer], field: str = "phone") -> None:
+        super().__init__(
+            "another customer of this business has this phone; send allowDuplicatePhone: "
+            "true to create this one anyway"
+        )
+        self.customers = customers
+        self.field = field  # the input field whose phone is taken
+
+
+def placeholder_name(phone: str | None) -> str:
+    """The name of a new customer given none (absent, null, empty or only spaces): its
+    masked phone, or "Walk-in Customer" without one; createCustomer, autoRegisterCustomer
+    and imports alike. updateCustomer cannot clear a name (REQUIRED)."""
+    return f"Customer {mask_phone(phone)}" if phone else WALK_IN
 
 
 def gql(name: str) -> str:
@@ -187,14 +209,21 @@ def clean_tags(raw: list[str], errors: ErrorCollector) -> list[str]:
 
 
 def apply_fields(
-    customer: Customer, changes: dict[str, Any], business: Business, errors: ErrorCollector
+    customer: Customer,
+    changes: dict[str, Any],
+    business: Business,
+    errors: ErrorCollector,
+    *,
+    new: bool = False,
 ) -> set[str]:
-    """Validate and assign the provided fields; returns the names that really changed."""
+    """Validate and assign the provided fields; returns the names that really changed.
+    A name that is empty or only spaces is no name: a `new` customer gets
+    `placeholder_name`, an existing one keeps its name and the change is refused."""
     region = business.country
     clean: dict[str, Any] = {}
     for key, value in changes.items():
         if key == "name":
-            clean[key] = _text(value, key, errors, 200, required=True)
+            clean[key] = _text(value, key, errors, 200, required=not new)
         elif key in ("name_alt", "business_type"):
             clean[key] = _text(value, key, errors, 200 if key == "name_alt" else 60)
         elif key == "tax_id":
@@ -241,6 +270,8 @@ def apply_fields(
             clean[key] = dict(value or {})
         else:
             raise KeyError(key)
+    if new and "name" in clean and clean["name"] is None:
+        clean["name"] = placeholder_name(clean.get("phone", customer.phone))
     if clean.get("phone") and clean.get("phone") == clean.get("phone_secondary"):
         errors.add("secondaryPhone", "is the same as the phone", "DUPLICATE")
     changed = {k for k, v in clean.items() if getattr(customer, k, None) != v}
@@ -341,8 +372,13 @@ async def create_customer(
     *,
     business: Business | None = None,
     audit_action: str | None = "customer.created",
+    allow_duplicate_phone: bool = False,
 ) -> Customer:
-    """audit_action=None is for bulk paths (import) that audit and announce once."""
+    """audit_action=None is for bulk paths (import) that audit and announce once. A phone
+    that another customer of the business has (as primary or secondary) is refused with
+    those customers (`PossibleDuplicates`) unless `allow_duplicate_phone`; the check holds
+    the customer counter's lock, like auto-registration, so two concurrent creates with
+    one phone cannot both pass it."""
     business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
     business = business or await load_business(tx)
     errors = ErrorCollector()
@@ -364,9 +400,7 @@ async def create_customer(
         email_verified=False,
     )
     changes = data.changes()
-    if not (data.name or "").strip() and not data.phone and not data.email:
-        changes["name"] = WALK_IN
-    apply_fields(customer, changes, business, errors)
+    apply_fields(customer, changes, business, errors, new=True)
     if data.profile_type is None:
         customer.profile_type = infer_profile(customer)
     else:
@@ -383,6 +417,15 @@ async def create_customer(
         errors.add("addresses", "only one address can be the default", "MULTIPLE_DEFAULTS")
     errors.raise_if_any()
     repo = CustomerRepository(tx.session)
+    phones = [p for p in (customer.phone, customer.phone_secondary) if p]
+    if phones and not allow_duplicate_phone:
+        await lock_counter(tx, business_id, "customer")
+        existing = await repo.with_phones(business_id, phones)
+        if existing:
+            primary_taken = any(customer.phone in (e.phone, e.phone_secondary) for e in existing)
+            raise PossibleDuplicates(
+                list(existing), "phone" if primary_taken else gql("phone_secondary")
+            )
     customer.number = format_number(
         business.customer_prefix, await next_value(tx, business_id, "customer")
     )

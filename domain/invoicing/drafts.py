@@ -37,7 +37,7 @@ from domain.invoicing.service import (
     create_invoice,
     invoice_payload,
     load_business,
-    mark_sent,
+    request_send,
 )
 
 MAX_PROMPT = 2000
@@ -401,7 +401,7 @@ async def convert_draft(
     request_id = None
     if send is not None:
         customer = await _customer(tx, invoice.customer_id)
-        await mark_sent(tx, invoice, sorted(set(send.channels)))
+        request_send(tx, invoice, sorted(set(send.channels)), send.scheduled_at)
         event = outbox.emit(
             tx,
             "invoice.send_requested",

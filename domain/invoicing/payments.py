@@ -12,7 +12,7 @@ import orjson
 from domain.core import audit
 from domain.core.counters import format_number, next_value
 from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
-from domain.core.money import minor_units, quantize
+from domain.core.money import format_money, minor_units, quantize
 from domain.core.tx import Tx
 from domain.core.viewer import Role, Scope
 from domain.customers.models import Customer
@@ -119,7 +119,8 @@ async def record_payment(tx: Tx, data: PaymentData) -> PaymentOutcome:
         if not data.keep_excess_as_credit:
             raise ValidationFailed.one(
                 "amount",
-                f"exceeds the balance of {invoice.balance} {invoice.currency}; "
+                f"exceeds the balance of {format_money(invoice.balance, invoice.currency)} "
+                f"{invoice.currency}; "
                 "ask to keep the excess as customer credit",
                 "OVERPAYMENT",
             )
@@ -163,9 +164,9 @@ async def record_payment(tx: Tx, data: PaymentData) -> PaymentOutcome:
         invoice,
         "payment_recorded",
         paymentId=payment.id,
-        amount=str(applied),
+        amount=format_money(applied, invoice.currency),
         method=data.method,
-        excessToCredit=str(excess),
+        excessToCredit=format_money(excess, invoice.currency),
     )
     emit(
         tx,
@@ -173,9 +174,9 @@ async def record_payment(tx: Tx, data: PaymentData) -> PaymentOutcome:
         invoice,
         customer,
         paymentId=payment.id,
-        amount=str(applied),
+        amount=format_money(applied, invoice.currency),
         method=data.method,
-        excessToCredit=str(excess),
+        excessToCredit=format_money(excess, invoice.currency),
     )
     paid_changed = set_status(tx, invoice, customer, at=payment.received_at)
     await tx.session.flush()
@@ -224,14 +225,20 @@ async def apply_customer_credit(tx: Tx, invoice_id: int, idempotency_key: str) -
     customer.add_credit(invoice.currency, home, -amount)
     invoice.amount_paid += amount
     invoice.balance -= amount
-    timeline(tx, invoice, "credit_applied", paymentId=payment.id, amount=str(amount))
+    timeline(
+        tx,
+        invoice,
+        "credit_applied",
+        paymentId=payment.id,
+        amount=format_money(amount, invoice.currency),
+    )
     emit(
         tx,
         "payment.received",
         invoice,
         customer,
         paymentId=payment.id,
-        amount=str(amount),
+        amount=format_money(amount, invoice.currency),
         method=PaymentMethodKind.CREDIT,
     )
     paid_changed = set_status(tx, invoice, customer)
@@ -271,11 +278,16 @@ async def reverse_payment(tx: Tx, payment_id: int, reason: str) -> PaymentOutcom
         invoice,
         "payment_reversed",
         paymentId=payment.id,
-        amount=str(payment.amount),
+        amount=format_money(payment.amount, payment.currency),
         reason=payment.reverse_reason,
     )
     emit(
-        tx, "payment.reversed", invoice, customer, paymentId=payment.id, amount=str(payment.amount)
+        tx,
+        "payment.reversed",
+        invoice,
+        customer,
+        paymentId=payment.id,
+        amount=format_money(payment.amount, payment.currency),
     )
     paid_changed = set_status(tx, invoice, customer)
     audit.record(
@@ -283,7 +295,10 @@ async def reverse_payment(tx: Tx, payment_id: int, reason: str) -> PaymentOutcom
         "payment.reversed",
         target_type="payment",
         target_id=payment.id,
-        data={"reason": payment.reverse_reason, "amount": str(payment.amount)},
+        data={
+            "reason": payment.reverse_reason,
+            "amount": format_money(payment.amount, payment.currency),
+        },
     )
     await tx.session.flush()
     await refresh_customer_summary(tx, customer, await load_business(tx), paid_changed=paid_changed)
@@ -305,7 +320,10 @@ async def issue_credit_note(
     value = creditable if amount is None else _amount(amount, invoice.currency, "amount", errors)
     if value > creditable:
         errors.add(
-            "amount", f"at most {creditable} {invoice.currency} can still be credited", "TOO_LARGE"
+            "amount",
+            f"at most {format_money(creditable, invoice.currency)} {invoice.currency} "
+            "can still be credited",
+            "TOO_LARGE",
         )
     errors.raise_if_any()
     if value <= 0:
@@ -336,7 +354,7 @@ async def issue_credit_note(
         "credit_note_issued",
         creditNoteId=note.id,
         number=number,
-        amount=str(value),
+        amount=format_money(value, invoice.currency),
         reason=note.reason,
     )
     emit(
@@ -346,7 +364,7 @@ async def issue_credit_note(
         customer,
         creditNoteId=note.id,
         creditNoteNumber=number,
-        amount=str(value),
+        amount=format_money(value, invoice.currency),
     )
     paid_changed = set_status(tx, invoice, customer)
     audit.record(
@@ -354,7 +372,7 @@ async def issue_credit_note(
         "credit_note.issued",
         target_type="invoice",
         target_id=invoice.id,
-        data={"number": number, "amount": str(value)},
+        data={"number": number, "amount": format_money(value, invoice.currency)},
     )
     await tx.session.flush()
     await refresh_customer_summary(tx, customer, await load_business(tx), paid_changed=paid_changed)

@@ -22,7 +22,8 @@ from domain.core.errors import (
     NotFound,
     ValidationFailed,
 )
-from domain.core.money import is_currency_code, quantize
+from domain.core.gst import gst_state_code, gstin_state
+from domain.core.money import format_money, is_currency_code, quantize
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer, CustomerStatus, PaymentStatus
@@ -110,9 +111,9 @@ def invoice_payload(
         "status": invoice.status,
         "customerId": invoice.customer_id,
         "currency": invoice.currency,
-        "total": str(invoice.total),
-        "amountPaid": str(invoice.amount_paid),
-        "balance": str(invoice.balance),
+        "total": format_money(invoice.total, invoice.currency),
+        "amountPaid": format_money(invoice.amount_paid, invoice.currency),
+        "balance": format_money(invoice.balance, invoice.currency),
         "dueDate": invoice.due_date.isoformat(),
         "issueDate": invoice.issue_date.isoformat(),
     }
@@ -273,10 +274,11 @@ def compute(data: InvoiceData, business: Business, currency: str) -> tax.Invoice
 
 
 def business_region(business: Business) -> str | None:
-    """India GST: the state code is the first two digits of a GSTIN."""
-    if business.country == "IN" and business.tax_id and business.tax_id[:2].isdigit():
-        return business.tax_id[:2]
-    return None
+    """India GST: the seller's state is the first two digits of its GSTIN, else the state
+    set on the business (`stateCode`)."""
+    if business.country != "IN":
+        return None
+    return gstin_state(business.tax_id) or business.state_code
 
 
 async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
@@ -303,6 +305,11 @@ def _prepare(
         value = getattr(data, name)
         if value and len(value) > 5000:
             errors.add(name, "must be at most 5000 characters", "TOO_LONG")
+    if data.place_of_supply is not None and not data.place_of_supply.strip():
+        data.place_of_supply = None
+    if data.place_of_supply is not None and business.country == "IN":
+        # Stored as the GST state code; a name that is no state is refused by the tax engine.
+        data.place_of_supply = gst_state_code(data.place_of_supply) or data.place_of_supply
     if data.place_of_supply is not None and len(data.place_of_supply) > 10:
         errors.add("placeOfSupply", "must be at most 10 characters", "TOO_LONG")
     issue = data.issue_date or today
@@ -549,7 +556,24 @@ async def void_invoice(tx: Tx, invoice_id: int, reason: str) -> Invoice:
     return invoice
 
 
+def request_send(
+    tx: Tx, invoice: Invoice, channels: list[str], scheduled_at: datetime | None = None
+) -> None:
+    """A send request is pending until a sender delivers it: it is recorded on the
+    timeline (`send_requested`) and as an outbox event, and the invoice's status and
+    `sentAt` stay as they were. Only `mark_sent`, once a provider has accepted the
+    message, moves the invoice to SENT."""
+    timeline(
+        tx,
+        invoice,
+        "send_requested",
+        channels=channels,
+        scheduledAt=scheduled_at.isoformat() if scheduled_at else None,
+    )
+
+
 async def mark_sent(tx: Tx, invoice: Invoice, channels: list[str]) -> None:
+    """For the sender, once delivery is accepted (no sender consumes requests yet)."""
     if invoice.sent_at is None:
         invoice.sent_at = tx.now()
     timeline(tx, invoice, "sent", channels=channels)
@@ -595,9 +619,9 @@ async def send_invoice(
     scheduled_at: datetime | None,
     public_url: str,
 ) -> tuple[Invoice, str]:
-    """Records the send request (an outbox event carrying everything a sender needs) and
-    marks the invoice sent; delivery is the notifications worker's. Returns the invoice
-    and the request's id."""
+    """Records the send request as pending (timeline `send_requested` and an outbox event
+    carrying everything a sender needs); the invoice's status changes only once a sender
+    has delivered it. Returns the invoice and the request's id."""
     tx.viewer.require_business(Scope.INVOICES_WRITE)
     chosen = sorted({c.lower() for c in channels})
     if not chosen or not set(chosen) <= {"sms", "email"}:
@@ -608,7 +632,7 @@ async def send_invoice(
     if invoice.status == InvoiceStatus.VOID:
         raise ValidationFailed.one("invoiceId", "a void invoice cannot be sent", "INVOICE_VOID")
     customer = await _customer(tx, invoice)
-    await mark_sent(tx, invoice, chosen)
+    request_send(tx, invoice, chosen, scheduled_at)
     event = outbox.emit(
         tx,
         "invoice.send_requested",

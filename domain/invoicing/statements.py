@@ -11,7 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from domain.core.errors import NotFound, ValidationFailed
-from domain.core.money import currency_code
+from domain.core.money import currency_code, format_money
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer
@@ -175,7 +175,7 @@ def statement_csv(statement: Statement) -> str:
             "Opening balance",
             "",
             "",
-            statement.opening_balance,
+            format_money(statement.opening_balance, statement.currency),
         ]
     )
     for e in statement.entries:
@@ -186,9 +186,9 @@ def statement_csv(statement: Statement) -> str:
                 e.kind,
                 e.reference,
                 description,
-                e.debit or "",
-                e.credit or "",
-                e.balance,
+                format_money(e.debit, statement.currency) if e.debit else "",
+                format_money(e.credit, statement.currency) if e.credit else "",
+                format_money(e.balance, statement.currency),
             ]
         )
     writer.writerow(
@@ -199,7 +199,7 @@ def statement_csv(statement: Statement) -> str:
             "Closing balance",
             "",
             "",
-            statement.closing_balance,
+            format_money(statement.closing_balance, statement.currency),
         ]
     )
     return out.getvalue()

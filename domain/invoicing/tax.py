@@ -1,10 +1,11 @@
 """Invoice tax and totals engine: pure functions over Decimal, no database, no framework.
 
 Country presets
-    IN  GST. Same state (``buyer_region`` is None or equals ``seller_region``, compared
-        case-insensitively) splits every rate into CGST + SGST halves; another state gives
-        IGST at the full rate. Default 18 %, slabs 0, 0.25, 3, 5, 12, 18, 28 only. A buyer
-        region without a seller region is refused (``sellerRegion``): the split is unknown.
+    IN  GST. Regions are GST states (code or abbreviation, see ``domain.core.gst``). Same
+        state (``buyer_region`` is None or names the seller's state) splits every rate into
+        CGST + SGST halves; another state gives IGST at the full rate. Default 18 %, slabs
+        0, 0.25, 3, 5, 12, 18, 28 only. A buyer region that is no GST state is refused
+        (``placeOfSupply``), and so is one without a seller state: the split is unknown.
     KE  VAT 16 % (0 and 8 allowed).   OM  VAT 5 % (0 allowed).   ZA  VAT 15 % (0 allowed).
     any other country: component "TAX", default 0 %, any rate 0-100 (at most 4 decimals).
 
@@ -50,6 +51,8 @@ from babel import Locale
 from babel.numbers import list_currencies
 
 from domain.core.errors import ErrorCollector, ValidationFailed
+from domain.core.gst import HINT as GST_HINT
+from domain.core.gst import gst_state_code
 from domain.core.money import minor_units, quantize, quantum
 
 __all__ = [
@@ -303,12 +306,17 @@ def _validate(
 
     intrastate = False
     if regime.split_intrastate:
-        seller, buyer = _norm_region(ctx.seller_region), _norm_region(ctx.buyer_region)
-        if buyer is not None and seller is None:
+        seller = gst_state_code(ctx.seller_region)
+        buyer_given = _norm_region(ctx.buyer_region)
+        buyer = gst_state_code(ctx.buyer_region)
+        if buyer_given is not None and buyer is None:
+            errors.add("placeOfSupply", f"must be {GST_HINT}", "INVALID_STATE")
+        elif buyer is not None and seller is None:
             errors.add(
-                "sellerRegion",
-                "the seller's state is needed to choose between CGST+SGST and IGST",
-                "REQUIRED",
+                "placeOfSupply",
+                "the business's GST state is unknown, so CGST+SGST or IGST cannot be chosen: "
+                "give the business a GSTIN (taxId) or a state (stateCode)",
+                "SELLER_STATE_UNKNOWN",
             )
         intrastate = buyer is None or buyer == seller
 

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from domain.accounts import models
 from domain.core.audit import AuditEvent as AuditRow
+from domain.core.gst import gstin_state
 from schema.relay import Node, PageInfo, to_global_id
 from schema.types.common import ApiScope, Role
 
@@ -21,6 +22,9 @@ class Business(Node):
     currency: str
     timezone: str
     tax_id: str | None
+    state_code: str | None = strawberry.field(
+        description="India: the GST state code of the seller (the GSTIN's, else as set)."
+    )
     invoice_prefix: str
     customer_prefix: str
     created_at: datetime
@@ -34,6 +38,7 @@ class Business(Node):
             currency=b.currency,
             timezone=b.timezone,
             tax_id=b.tax_id,
+            state_code=(gstin_state(b.tax_id) or b.state_code) if b.country == "IN" else None,
             invoice_prefix=b.invoice_prefix,
             customer_prefix=b.customer_prefix,
             created_at=b.created_at,

@@ -16,6 +16,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from domain.core.contact import format_phone, mask_phone
 from domain.customers import models
 from domain.customers.service import distance_km
+from schema.errors import UserError
 from schema.relay import Edge, Node, PageInfo, to_global_id
 from schema.types.common import (
     AddressKind,
@@ -186,7 +187,10 @@ class Customer(Node):
     async def _load_invoices(self, info: strawberry.Info[Context, None], per: int) -> list[Invoice]:
         rows = await info.context.loaders.customer_invoices.load((self.row_id, per))
         url = info.context.rt.settings.public_url
-        today = info.context.rt.clock.now().date()
+        if not rows:
+            return []
+        # "today" is the business's own date (overdue by its calendar), never UTC's
+        today = await info.context.loaders.business_today(rows[0].business_id)
         return [Invoice.view(r, today, url) for r in rows]
 
     @strawberry.field(description="Credit kept for this customer in the business's currency.")
@@ -333,14 +337,16 @@ async def prefetch_invoices(
         [c.row_id for c in customers], per, with_lines
     )
     url = info.context.rt.settings.public_url
-    today = info.context.rt.clock.now().date()
+    today = {  # each business's own date: overdue is by its calendar, never UTC's
+        b: await info.context.loaders.business_today(b) for b in {i.business_id for i in invoices}
+    }
     lines_of: dict[int, list[InvoiceLine]] = defaultdict(list)
     currency = {i.id: i.currency for i in invoices}
     for line in lines:
         lines_of[line.invoice_id].append(InvoiceLine.view(line, currency[line.invoice_id]))
     views: dict[int, list[Invoice]] = defaultdict(list)
     for row in invoices:
-        view = Invoice.view(row, today, url)
+        view = Invoice.view(row, today[row.business_id], url)
         if with_lines:
             view.prefetched_lines = lines_of.get(row.id, [])
         views[row.customer_id].append(view)
@@ -369,6 +375,16 @@ class DuplicateCandidate:
     customer: Customer
     reasons: list[str]
     score: float
+
+
+@strawberry.type(
+    description="createCustomer: other customers of the business have this phone (as "
+    "primary or secondary). Nothing was created; send `allowDuplicatePhone: true` to "
+    "create the customer anyway, or use one of these."
+)
+class DuplicateCustomerError(UserError):
+    field: str
+    duplicates: list[Customer]
 
 
 @strawberry.type

@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.core.money import money_amount
 from domain.invoicing import models
 from schema.relay import Node, to_global_id
 from schema.types.common import Money
@@ -67,16 +68,22 @@ class InvoiceDraft(Node):
     updated_at: datetime
 
 
-def draft_lines(raw: list[dict[str, str | None]]) -> list[DraftLine]:
+def draft_lines(raw: list[dict[str, str | None]], currency: str) -> list[DraftLine]:
+    """Unit prices in the currency's minor units (``266.50``), like every amount."""
+
     def dec(v: str | None) -> Decimal | None:
         return Decimal(v) if v not in (None, "") else None
+
+    def price(v: str | None) -> Decimal | None:
+        value = dec(v)
+        return None if value is None else money_amount(value, currency)
 
     return [
         DraftLine(
             description=str(r["description"]),
             quantity=dec(r.get("quantity")) or Decimal(1),
             unit=r.get("unit"),
-            unit_price=dec(r.get("unit_price")),
+            unit_price=price(r.get("unit_price")),
             discount_percent=dec(r.get("discount_percent")),
             tax_rate=dec(r.get("tax_rate")),
         )
@@ -94,7 +101,7 @@ def draft_view(d: models.InvoiceDraft, totals: DraftTotals | None) -> InvoiceDra
         warnings=list(d.warnings),
         suggestions=list(d.suggestions),
         currency=d.currency,
-        lines=draft_lines(d.lines),
+        lines=draft_lines(d.lines, d.currency),
         discount_percent=d.discount_percent,
         prices_include_tax=d.prices_include_tax,
         notes=d.notes,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from domain.core.money import plain
+from domain.core.money import money_amount, plain
 from domain.invoicing import models
 from schema.relay import Edge, Node, PageInfo, to_global_id
 from schema.types.common import Money
@@ -100,7 +100,7 @@ _LINE_FIELDS: dict[str, Callable[[models.InvoiceLine, str], Any]] = {
     "description": lambda r, c: r.description,
     "quantity": lambda r, c: plain(r.quantity),
     "unit": lambda r, c: r.unit,
-    "unit_price": lambda r, c: Money(amount=plain(r.unit_price), currency=c),
+    "unit_price": lambda r, c: Money(amount=money_amount(r.unit_price, c), currency=c),
     "discount_percent": lambda r, c: r.discount_percent,
     "tax_rate": lambda r, c: plain(r.tax_rate),
     "gross": lambda r, c: Money.of(r.gross, c),

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from domain.core.money import quantize
+from domain.core.money import format_money, quantize
 
 from .models import DraftProposal, ProposedLine, line_net
 from .rules import (
@@ -153,6 +153,7 @@ def finalize(
         for flag in raw.flags:
             score -= PENALTY.get(flag, 0.0)
         suggestions.extend(f"{label}: {note}" for note in raw.notes)
+        warnings.extend(f"{label}: {warning}" for warning in raw.warnings)
         if QTY_GUESSED in raw.flags:
             suggestions.append(f"quantity not stated for '{label}'; assumed {_fmt(line.quantity)}")
 
@@ -165,7 +166,8 @@ def finalize(
                 score -= PENALTY["history_price"]
                 suggestions.append(
                     f"price for '{label}' taken from this customer's history "
-                    f"('{hist.name}' at {_fmt(line.unit_price)} {line.currency})"
+                    f"('{hist.name}' at {format_money(line.unit_price, line.currency)} "
+                    f"{line.currency})"
                 )
                 match = hist
             else:
@@ -240,8 +242,8 @@ def check_against_history(
         return []
     currency = priced[0].currency
     total = sum((line_net(line) for line in priced), Decimal(0))
-    shown = quantize(total, currency)
-    usual = quantize(usual_total, currency)
+    shown = format_money(quantize(total, currency), currency)
+    usual = format_money(quantize(usual_total, currency), currency)
     warnings: list[str] = []
     if total > usual_total * factor:
         ratio = (total / usual_total).quantize(Decimal("0.1"))

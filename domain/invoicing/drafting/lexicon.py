@@ -162,6 +162,9 @@ WEAK_UNIT_ALIASES: frozenset[str] = frozenset(
         "pack",
     }
 )
+# Time units: a count of things for a time ("5 people for 3 days", "2 units for 6 months")
+# is one quantity, their product (15 person-days, 12 unit-months).
+DURATION_UNITS: frozenset[str] = frozenset({"hour", "day", "night", "week", "month", "year"})
 # Measures: "50kg" before another count ("x 4", "bag") is a pack size, not the quantity.
 MEASURE_UNITS: frozenset[str] = frozenset({"kg", "g", "tonne", "litre", "ml", "metre"})
 # Multi-word units rewritten before tokenising.

@@ -21,6 +21,7 @@ from .lexicon import (
     AT_WORDS,
     CURRENCY_ALIASES,
     DISCOUNT_WORDS,
+    DURATION_UNITS,
     EACH_WORDS,
     EDGE_STOPWORDS,
     FILLER_PATTERN,
@@ -63,7 +64,8 @@ class RawLine:
     currency: str
     discount_percent: Decimal | None = None
     flags: set[str] = field(default_factory=set)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # become suggestions
+    warnings: list[str] = field(default_factory=list)  # e.g. a number left out
     segment: str = ""
 
 
@@ -441,6 +443,7 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
     result = SegmentResult()
     flags: set[str] = set()
     notes: list[str] = []
+    dropped: list[str] = []  # numbers left out of the line: warnings, never quiet
 
     # discounts and taxes: "5% off", "less 10%", "plus 18% GST", "incl. VAT"; a tax word
     # without a rate or marker is part of a name ("GST filing")
@@ -473,7 +476,7 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
                     break
                 cand.used = True
                 flags.add(IGNORED_NUMBER)
-                notes.append(f"a discount of {cand.text} as an amount was not applied")
+                dropped.append(f"a discount of {cand.text} as an amount was not applied")
                 break
     if has_tax_word and result.tax_note is None:
         result.tax_note = "tax"
@@ -648,6 +651,11 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
     if cands:
         qty = max(cands, key=lambda c: (c.priority, -c.idx))
         leftovers = [c for c in cands if c is not qty]
+    factor: _Candidate | None = None
+    if qty is not None:
+        factor = _compound_factor(toks, qty, leftovers, _per_codes(toks, per_unit))
+        if factor is not None:
+            leftovers.remove(factor)
 
     quantity = Decimal(1)
     unit: str | None = None
@@ -671,12 +679,21 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
                 toks[side].used = True
     else:
         flags.add(QTY_GUESSED)
+    compound: tuple[str, str | None] | None = None  # (shown as, unit of the product)
+    if qty is not None and factor is not None:
+        compound = _apply_compound(toks, qty, factor)
+        assert factor.tok.value is not None
+        product = quantity * factor.tok.value
+        notes.append(f"quantity {compound[0]} = {format(product.normalize(), 'f')}")
+        quantity, unit = product, compound[1]
     for c in packs:
         if c.count_unit_idx is not None and unit is None:
             unit = toks[c.count_unit_idx].code
             toks[c.count_unit_idx].used = True
     if unit is None and per_unit is not None:
         unit = per_unit
+    elif compound is not None:
+        pass  # priced per one of its factors (or per person-day): the product is right
     elif unit is not None and per_unit is not None and per_unit != unit:
         flags.add(UNIT_MISMATCH)
         notes.append(f"quantity is in {unit} but the price is per {per_unit}")
@@ -693,7 +710,7 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
         else:
             c.tok.used = True
             flags.add(IGNORED_NUMBER)
-            notes.append(f"ignored the number {c.tok.text}")
+            dropped.append(f"ignored the number {c.tok.text}: check the quantity and the total")
 
     unit_price: Decimal | None = None
     currency = default_currency
@@ -714,6 +731,8 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
             unit_price = rounded.normalize() if rounded == exact else rounded
 
     description = _description(toks, packs)
+    if not description and compound is not None:
+        description = compound[0]
     if result.discount is not None and not description and qty is None and price_idx is None:
         result.discount_only = True
         return result
@@ -730,9 +749,82 @@ def interpret(toks: list[Tok], default_currency: str, segment_text: str) -> Segm
         discount_percent=result.discount,
         flags=flags,
         notes=notes,
+        warnings=dropped,
         segment=segment_text,
     )
     return result
+
+
+def _per_codes(toks: list[Tok], per_unit: str | None) -> set[str]:
+    """Every unit the price is said to be per: "800 per person per day" -> person, day."""
+    codes = {per_unit} if per_unit else set()
+    for i, t in enumerate(toks):
+        if t.kind == "PER" and _kind(toks, i + 1) == "UNIT" and toks[i + 1].code:
+            codes.add(toks[i + 1].code or "")
+        elif t.kind == "PERUNIT" and t.code:
+            codes.add(t.code)
+    return codes
+
+
+def _compound_factor(
+    toks: list[Tok], qty: _Candidate, others: list[_Candidate], per_codes: set[str]
+) -> _Candidate | None:
+    """The number that multiplies the quantity: a count of things and a time, in either
+    order ("5 people for 3 days", "3 nights for 2 rooms", "2 x 6 months", "2 generators
+    4 days"), when the price is per the time, per both, or not per anything else. A price
+    per the things alone ("800 per person for 3 days") multiplies nothing."""
+    for other in others:
+        if other.idx > 0 and toks[other.idx - 1].low in MONTH_NAMES:
+            continue  # "Rent October 2025": a year
+        timed = [c for c in (qty, other) if c.unit in DURATION_UNITS]
+        if len(timed) != 1:
+            continue
+        time, count = timed[0], other if timed[0] is qty else qty
+        if count.unit in MEASURE_UNITS or count.tok.value is None or count.tok.value <= 0:
+            continue
+        lo, hi = sorted((qty.idx, other.idx))
+        x_between = any(t.kind == "X" for t in toks[lo + 1 : hi])
+        counted = count.unit is not None or _kind(toks, count.idx + 1) == "WORD" or x_between
+        time_unit = time.unit or ""
+        per_ok = not per_codes or (
+            time_unit in per_codes and per_codes <= {time_unit, count.unit or time_unit}
+        )
+        if counted and per_ok:
+            return other
+    return None
+
+
+def _apply_compound(toks: list[Tok], qty: _Candidate, factor: _Candidate) -> tuple[str, str]:
+    """Uses the factor's tokens and any "per <its unit>" left; returns how the product is
+    shown ("5 people x 3 days", with a multiplication sign) and its unit ("person-day",
+    or the time unit when the things have none: "2 rooms for 3 nights" is 6 nights)."""
+    factor.tok.used = True
+    for c in (qty, factor):
+        if c.unit_after:
+            toks[c.idx + 1].used = True
+        elif c.unit_before:
+            toks[c.idx - 1].used = True
+    lo, hi = sorted((qty.idx, factor.idx))
+    for t in toks[lo + 1 : hi]:
+        if t.kind == "X":
+            t.used = True
+    time, count = (qty, factor) if qty.unit in DURATION_UNITS else (factor, qty)
+    units = {time.unit, count.unit}
+    for i, t in enumerate(toks):  # "per person per day": both are in the product
+        if t.kind == "PER" and _kind(toks, i + 1) == "UNIT" and toks[i + 1].code in units:
+            t.used = toks[i + 1].used = True
+
+    def shown(c: _Candidate) -> str:
+        if c.unit_after:
+            return f"{c.tok.text} {toks[c.idx + 1].text}"
+        if c.unit_before:
+            return f"{toks[c.idx - 1].text} {c.tok.text}"
+        return c.tok.text
+
+    first, second = sorted((qty, factor), key=lambda c: c.idx)
+    time_unit = time.unit or ""
+    unit = f"{count.unit}-{time_unit}" if count.unit else time_unit
+    return f"{shown(first)} \u00d7 {shown(second)}", unit[:20]
 
 
 def _money_like(t: Tok) -> bool:
@@ -845,6 +937,7 @@ def extract(prompt: str, default_currency: str) -> ParseResult:
             previous.unit = previous.unit or line.unit
             previous.discount_percent = previous.discount_percent or line.discount_percent
             previous.notes.extend(line.notes)
+            previous.warnings.extend(line.warnings)
             previous.segment = f"{previous.segment}, {line.segment}"
             continue
         result.lines.append(line)
