@@ -6,8 +6,8 @@ createInvoice under concurrency, a 1,000-entry customer statement and the invoic
     .venv/bin/python -m bench.invoicing --reuse --only a --duration 30
     .venv/bin/python -m bench.invoicing --reuse --only a --profile   # py-spy on Khata
 
-Data: database `khata_bench_inv` (created and dropped through a connection to `test`, whose
-contents are never touched), migrated with alembic; one Indian business signed up through
+Data: database `khata_bench_inv` or $BENCH_INVOICING_DB (created and dropped through a
+connection to `test`, whose contents are never touched), migrated with alembic; one Indian business signed up through
 GraphQL (GSTIN set, so invoices carry CGST+SGST or IGST), then bulk-loaded with asyncpg
 COPY: 100,000 customers (rows built by bench.customers_search's generator, with persons,
 tags and addresses), 500,000 invoices with ~2.5 lines each whose figures come from the
@@ -70,7 +70,8 @@ DATA_DIR = ROOT / "bench" / ".data"
 RESULTS_DIR = ROOT / "bench" / "results"
 PG_HOST = "postgres@127.0.0.1:5432"
 PG_ADMIN_DB = "test"  # only used for CREATE/DROP DATABASE; its contents are never touched
-PG_BENCH_DB = "khata_bench_inv"
+# BENCH_INVOICING_DB picks another database (e.g. one per worktree); servers inherit it.
+PG_BENCH_DB = os.environ.get("BENCH_INVOICING_DB", "khata_bench_inv")
 PG_URL = f"postgresql+asyncpg://{PG_HOST}/{PG_BENCH_DB}"
 RAW_DSN = f"postgresql://{PG_HOST}/{PG_BENCH_DB}"
 META = DATA_DIR / "invoicing.json"

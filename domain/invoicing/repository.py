@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
-    Table,
     and_,
     case,
     func,
@@ -21,10 +20,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import manager_of_class
 
-from domain.core import bulk
 from domain.invoicing.models import (
     CreditNote,
     Invoice,
@@ -59,41 +55,6 @@ class InvoiceRepository:
     async def add(self, *rows: object) -> None:
         self.s.add_all(rows)
         await self.s.flush()
-
-    async def insert_invoices(self, rows: list[dict[str, Any]]) -> list[Invoice]:
-        """One multi-row INSERT for many new invoices (a batch), handed back in the rows'
-        order as loaded objects: persistent in this session with nothing left to flush, so
-        a caller may go on changing one (a draft conversion marks it sent)."""
-        ids = await bulk.insert_rows(self.s, cast(Table, Invoice.__table__), rows, ids=True)
-        # Built the way a query loads rows (state dict filled, then marked persistent): the
-        # constructor's per-attribute change tracking cost more than the insert itself.
-        new = manager_of_class(Invoice).new_instance
-        invoices = []
-        for invoice_id, row in zip(ids, rows, strict=True):
-            invoice = new()
-            invoice.__dict__.update(row, id=invoice_id)
-            make_transient_to_detached(invoice)
-            invoices.append(invoice)
-        self.s.add_all(invoices)
-        return invoices
-
-    async def insert_lines(
-        self, rows: list[dict[str, Any]], *, into: bulk.Writes | None = None
-    ) -> None:
-        """Plain multi-row insert: lines are written once and read back as rows. With
-        `into`, written by that batch of writes when it runs."""
-        if into is not None:
-            into.insert(cast(Table, InvoiceLine.__table__), rows)
-            return
-        await bulk.insert_rows(self.s, cast(Table, InvoiceLine.__table__), rows)
-
-    async def insert_events(
-        self, rows: list[dict[str, Any]], *, into: bulk.Writes | None = None
-    ) -> None:
-        if into is not None:
-            into.insert(cast(Table, InvoiceEvent.__table__), rows)
-            return
-        await bulk.insert_rows(self.s, cast(Table, InvoiceEvent.__table__), rows)
 
     async def get(self, business_id: int, invoice_id: int, *, lock: bool = False) -> Invoice | None:
         stmt = select(Invoice).where(Invoice.business_id == business_id, Invoice.id == invoice_id)
