@@ -7,15 +7,16 @@ createInvoice under concurrency, a 1,000-entry customer statement and the invoic
     .venv/bin/python -m bench.invoicing --reuse --only a --profile   # py-spy on Khata
 
 Data: database `khata_bench_inv` or $BENCH_INVOICING_DB (created and dropped through a
-connection to `test`, whose contents are never touched), migrated with alembic; one Indian business signed up through
-GraphQL (GSTIN set, so invoices carry CGST+SGST or IGST), then bulk-loaded with asyncpg
-COPY: 100,000 customers (rows built by bench.customers_search's generator, with persons,
-tags and addresses), 500,000 invoices with ~2.5 lines each whose figures come from the
-service's own tax engine (`service.compute`: totals = sum of lines, tax components as the
-service stores them), gapless INV- numbers in issue order, unique payment tokens, one
-payment per paid or partly paid invoice, the timeline events the service writes, and each
-customer's financial summary recomputed from its invoices. One customer holds exactly
-600 invoices and 400 payments (the 1,000-entry statement). VACUUM ANALYZE afterwards.
+connection to `test`, whose contents are never touched), migrated with alembic; one Indian
+business signed up through GraphQL (GSTIN set, so invoices carry CGST+SGST or IGST), then
+bulk-loaded with asyncpg COPY: 100,000 customers (rows built by bench.customers_search's
+generator, with persons, tags and addresses), 500,000 invoices with ~2.5 lines each whose
+figures come from the service's own tax engine (`service.compute`: totals = sum of lines,
+tax components as the service stores them), gapless INV- numbers in issue order, unique
+payment tokens, one payment per paid or partly paid invoice, the timeline events the
+service writes, and each customer's financial summary recomputed from its invoices. One
+customer holds exactly 600 invoices and 400 payments (the 1,000-entry statement). VACUUM
+ANALYZE afterwards.
 
 Scenarios (servers are uvicorn subprocesses on 127.0.0.1, one process each, uvloop +
 httptools, no Redis; each counts the SQL statements it sends with a SQLAlchemy

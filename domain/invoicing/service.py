@@ -321,9 +321,7 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
     else."""
     business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
     business = await load_business(tx)
-    customer = await CustomerRepository(tx.session).get(
-        business_id, data.customer_id, lock=True
-    )
+    customer = await CustomerRepository(tx.session).get(business_id, data.customer_id, lock=True)
     currency, issue, due, totals = _prepare(data, customer, business, local_today(tx, business))
     assert customer is not None
     now = tx.now()
