@@ -72,6 +72,23 @@ class AccountsRepository:
     async def token_by_hash(self, token_hash: str) -> AccessToken | None:
         return await self.s.scalar(select(AccessToken).where(AccessToken.token_hash == token_hash))
 
+    async def token_with_memberships(
+        self, token_hash: str
+    ) -> tuple[AccessToken | None, list[tuple[Membership, Business]]]:
+        """A session token and its user's memberships (by id) with their businesses, in
+        one indexed query."""
+        stmt = (
+            select(AccessToken, Membership, Business)
+            .outerjoin(Membership, Membership.user_id == AccessToken.user_id)
+            .outerjoin(Business, Business.id == Membership.business_id)
+            .where(AccessToken.token_hash == token_hash)
+            .order_by(Membership.id)
+        )
+        rows = (await self.s.execute(stmt)).all()
+        if not rows:
+            return None, []
+        return rows[0][0], [(m, b) for _, m, b in rows if m is not None]
+
     async def revoke_token(self, token_id: int, now: datetime) -> None:
         await self.s.execute(
             update(AccessToken).where(AccessToken.id == token_id).values(revoked_at=now)
