@@ -95,9 +95,7 @@ async def test_nulls_and_empty_lists(owner: Actor) -> None:
     assert node["phoneDisplay"] is None
 
 
-async def test_sign_out_bites_at_once(
-    client: httpx.AsyncClient, owner: Actor
-) -> None:
+async def test_sign_out_bites_at_once(client: httpx.AsyncClient, owner: Actor) -> None:
     query = "{ customers(first: 1) { edges { node { id } } } }"
     login = """mutation($input: LoginInput!) { login(input: $input) { __typename
       ... on AuthPayload { token } } }"""
