@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.accounts.models import AccessToken, ApiKey, Business, Invitation, Membership, User
 from domain.core.audit import AuditEvent
 
-# Built once: read at the start of every write transaction of a business (a batch of
-# invoices among them), where building the expression cost more than running it.
+# Built once: read by most write transactions of a business.
 _BUSINESS = select(Business).where(Business.id == bindparam("id"))
 
 

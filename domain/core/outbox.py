@@ -90,8 +90,8 @@ class OutboxRelay:
     """Relays committed outbox rows and marks them relayed.
 
     Marking is a write of its own (a transaction: three round trips and a commit). Done
-    once per relay it cost as much as a small business transaction, paid by every
-    mutation and by every createInvoice batch; here the rows handed over in the next
+    once per relay it would cost every mutation a second transaction; here the rows
+    handed over in the next
     `mark_delay` seconds are marked together, in the background. An unmarked row is
     only ever relayed again by the sweep, which waits `stale_seconds` (10 s) for it:
     delivery stays at least once, as it always was (a crash between publish and mark).

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
-    bindparam,
     case,
     delete,
     func,
@@ -104,19 +103,6 @@ def sort_value(customer: Customer, sort: CustomerSort) -> Any:
     return customer.id
 
 
-# Built once (expression and cache key are not rebuilt per call): a batch of invoices
-# locks its customers with this on every transaction.
-_LOCK_MANY = (
-    select(Customer)
-    .where(
-        Customer.business_id == bindparam("business_id"),
-        Customer.id.in_(bindparam("ids", expanding=True)),
-    )
-    .order_by(Customer.id)
-    .with_for_update()
-)
-
-
 class CustomerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -134,14 +120,7 @@ class CustomerRepository:
             stmt = stmt.with_for_update()
         return await self.s.scalar(stmt)
 
-    async def get_many(
-        self, business_id: int, ids: Sequence[int], *, lock: bool = False
-    ) -> Sequence[Customer]:
-        """With lock, rows are locked in id order: two writers locking overlapping sets
-        queue instead of deadlocking."""
-        if lock:
-            params = {"business_id": business_id, "ids": list(ids)}
-            return (await self.s.scalars(_LOCK_MANY, params)).all()
+    async def get_many(self, business_id: int, ids: Sequence[int]) -> Sequence[Customer]:
         stmt = select(Customer).where(Customer.business_id == business_id, Customer.id.in_(ids))
         return (await self.s.scalars(stmt)).all()
 

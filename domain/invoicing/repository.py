@@ -279,7 +279,7 @@ class InvoiceRepository:
         *,
         paid_rows_for: Sequence[int] | None = None,
     ) -> dict[int, dict[str, Any]]:
-        """One grouped query for the summaries of many customers (a batch of invoices).
+        """One grouped query for the summaries of the given customers.
         Money (billed, paid, outstanding) counts invoices in `currency` only; counts, dates
         and status count every live invoice. `paid_rows` (for the average days to pay) is
         read for `paid_rows_for` only, by default for every customer; the others get None
