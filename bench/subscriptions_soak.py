@@ -244,7 +244,7 @@ async def soak(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def commit() -> str:
     try:
-        out = subprocess.run(  # noqa: S603
+        out = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
             cwd=ROOT,
             capture_output=True,
