@@ -38,8 +38,7 @@ async def mutate(
 
 
 async def guarded(work: Awaitable[T]) -> T | UserError:
-    """The error mapping of `mutate`, for writes that run their own transaction (group
-    commit)."""
+    """The error mapping of `mutate`."""
     try:
         return await work
     except DomainError as exc:

@@ -18,7 +18,7 @@ from domain.invoicing import payments, queries, service, statements
 from domain.invoicing.models import Invoice as InvoiceRow
 from domain.invoicing.repository import InvoiceFilter
 from resolvers.access import needs
-from resolvers.base import Info, guarded, mutate, reading
+from resolvers.base import Info, mutate, reading
 from schema.errors import result
 from schema.relay import Edge, expect_id, page_info
 from schema.types.common import Money, SortDirection
@@ -357,12 +357,7 @@ class InvoiceMutations:
     async def create_invoice(self, info: Info, input: CreateInvoiceInput) -> result(
         "CreateInvoiceResult", InvoicePayload
     ):
-        """Concurrent calls of one business share a transaction (group commit): the
-        gapless number counter then moves once per batch instead of once per call."""
-        ctx = info.context
-
-        async def run() -> InvoicePayload:
-            viewer = await ctx.require_viewer()
+        async def run(tx: Tx) -> InvoicePayload:
             data = service.InvoiceData(
                 customer_id=expect_id(input.customer_id, "Customer", "customerId"),
                 lines=[_line(line) for line in input.lines],
@@ -376,15 +371,10 @@ class InvoiceMutations:
                 notes=input.notes,
                 terms=input.terms,
             )
-            row = await ctx.rt.invoice_writer.submit(viewer, data)
-            if row.business_id not in ctx.business_cache:  # a session only on a miss
-                async with reading(info) as tx:
-                    return InvoicePayload(invoice=await _view(info, tx, row))
-            business = ctx.business_cache[row.business_id]
-            today = service.business_today(business, ctx.rt.clock.now())
-            return InvoicePayload(invoice=Invoice.view(row, today, ctx.rt.settings.public_url))
+            invoice = await service.create_invoice(tx, data)
+            return InvoicePayload(invoice=await _view(info, tx, invoice))
 
-        return await guarded(run())
+        return await mutate(info, run)
 
     @strawberry.mutation(
         description="Idempotent: the same key replays; never below a zero balance.",

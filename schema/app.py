@@ -4,7 +4,6 @@ streamed customer export. It builds the Runtime and wires schema to resolvers.""
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import time
 import uuid
@@ -20,6 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from domain.accounts.repository import AccountsRepository
@@ -27,11 +27,12 @@ from domain.core.errors import DomainError
 from domain.core.settings import Settings, get_settings
 from domain.customers.csv_io import export_customers
 from schema.build import build_schema
-from schema.context import BusinessCache, Context, SharedBusinesses, ViewerCache, watch_writes
+from schema.context import Context
 from schema.graphiql import assets_mount, render_page
 from workers.runtime import Runtime
 
 log = logging.getLogger("khata.http")
+WS_REJECTION = "khata.ws_rejection"  # scope key: why on_ws_connect refused the connection
 
 
 def _client_ip(scope: Scope) -> str | None:
@@ -48,11 +49,6 @@ class KhataGraphQL(GraphQL):
     def __init__(self, rt: Runtime, **kwargs: Any) -> None:
         super().__init__(build_schema(rt.settings), **kwargs)
         self.rt = rt
-        # Resolved viewers and business rows, a few seconds each; emptied whenever this
-        # process writes identity or business rows (see schema.context).
-        self.viewers = ViewerCache(rt.clock.now)
-        self.businesses = BusinessCache(rt.clock.now)
-        watch_writes(rt.db.engines, (self.viewers, self.businesses))
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:  # type: ignore[override]
         return Context(
@@ -63,9 +59,32 @@ class KhataGraphQL(GraphQL):
             ip=_client_ip(request.scope),
             bearer=_bearer(request.headers),
             business_header=request.headers.get("x-khata-business"),
-            business_cache=SharedBusinesses(self.businesses),
-            viewer_cache=self.viewers,
         )
+
+    async def on_ws_connect(self, context: Context) -> None:  # type: ignore[override]
+        """A WebSocket's `connection_init` carries its token: a bad one is refused there
+        (close 4403 with the reason, no `connection_ack`) instead of failing every
+        subscription later. No token at all is an anonymous connection."""
+        try:
+            await context.viewer()
+        except DomainError as exc:
+            context.request.scope[WS_REJECTION] = exc.message
+            raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+
+        async def send_with_reason(message: Message) -> None:
+            # Strawberry closes a rejected connection with 4403 "Forbidden"; the close
+            # frame says why instead (a reason is at most 123 bytes).
+            reason = scope.get(WS_REJECTION)
+            if message["type"] == "websocket.close" and message.get("code") == 4403 and reason:
+                message = {**message, "reason": reason.encode()[:123].decode(errors="ignore")}
+            await send(message)
+
+        await super().__call__(scope, receive, send_with_reason)
 
     def encode_json(self, data: object) -> str:
         # Text, as the hook is documented: Strawberry sends str as WebSocket text frames
@@ -139,16 +158,6 @@ class RequestGuard:
 
 class _TooLarge(Exception):
     pass
-
-
-def tune_gc() -> None:
-    """A serving process's garbage collector: everything built at start-up (schema, models,
-    caches) moves to the permanent generation, so collections no longer walk it, and the
-    young generation collects every 20,000 allocations instead of 700 (a nested read
-    allocates tens of thousands of short-lived objects; this saved ~10 % of its CPU)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Starlette:
@@ -360,7 +369,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
             await upgrade(settings.database_url)
         await rt.start()
-        tune_gc()
         try:
             yield
         finally:

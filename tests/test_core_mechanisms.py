@@ -4,20 +4,18 @@ under concurrency, constant SQL per page, the committed SDL."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from domain.core import bulk, outbox
+from domain.core import outbox
 from domain.core.clock import SystemClock
 from domain.core.db import Database
 from domain.core.outbox import OutboxEvent
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
-from domain.customers.models import Person
 from schema.relay import parse_global_id
 from tests.conftest import Actor, count_statements, create_customer, gql
 from workers.runtime import Runtime
@@ -244,138 +242,3 @@ def _backend_id(runtime: Runtime) -> Any:
     from sqlalchemy import text
 
     return text("select 1" if runtime.db.is_sqlite else "select pg_backend_pid()")
-
-
-async def test_bulk_rows_read_back_as_the_orm_writes_them(runtime: Runtime) -> None:
-    """bulk.insert_rows / update_rows (a JSON recordset on PostgreSQL, multi-row statements on
-    SQLite) store what the ORM stores: JSON values and JSON null, lists, timestamps, NULLs;
-    ids come back in the rows' order; each update reaches only its own row."""
-    now = runtime.clock.now()
-    viewer = Viewer.anonymous()
-    async with runtime.db.unit_of_work() as session:
-        by_orm = outbox.emit(
-            Tx(session, viewer, runtime.clock), "test.bulk", {"a": [1, "x"]}, channels=["c1"]
-        )
-    keys = [uuid.uuid4().hex for _ in range(3)]
-    rows = [
-        {
-            "id": keys[n],
-            "business_id": None,
-            "topic": "test.bulk",
-            "payload": {"a": [1, "x"]} if n == 0 else {"n": n, "nested": {"k": None}},
-            "job": "send_sms" if n == 2 else None,
-            "channels": ["c1"] if n == 0 else [],
-            "created_at": now,
-            "relayed_at": None,
-            "attempts": n,
-        }
-        for n in range(3)
-    ]
-    async with runtime.db.unit_of_work() as session:
-        assert await bulk.insert_rows(session, OutboxEvent.__table__, rows) == []  # type: ignore[arg-type]
-        await bulk.update_rows(
-            session,
-            OutboxEvent.__table__,  # type: ignore[arg-type]
-            [{"id": keys[1]}, {"id": keys[2]}],
-            [{"attempts": 7, "relayed_at": now}, {"attempts": 9, "relayed_at": None}],
-        )
-    async with runtime.db.read() as session:
-        stored = {
-            r.id: r
-            for r in (
-                await session.scalars(
-                    select(OutboxEvent).where(OutboxEvent.id.in_([by_orm.id, *keys]))
-                )
-            ).all()
-        }
-    orm_row, first = stored[by_orm.id], stored[keys[0]]
-    for column in ("topic", "payload", "job", "channels", "business_id"):
-        assert getattr(first, column) == getattr(orm_row, column), column
-    assert first.created_at == now and first.relayed_at is None and first.attempts == 0
-    second, third = stored[keys[1]], stored[keys[2]]
-    assert second.payload == {"n": 1, "nested": {"k": None}} and second.job is None
-    assert (second.attempts, second.relayed_at) == (7, now)
-    assert (third.attempts, third.relayed_at, third.job) == (9, None, "send_sms")
-
-
-async def test_bulk_insert_returns_ids_in_the_rows_order(runtime: Runtime) -> None:
-    """The ids handed back belong to the rows in the order given (a batch pairs each new
-    invoice with its lines by them)."""
-    tag = uuid.uuid4().hex[:8]
-    phones = [f"+2547{tag[:4]}{n:04d}" for n in (3, 1, 2, 0)]  # not in sorted order
-    rows = [
-        {"phone": p, "phone_verified_at": None, "created_at": runtime.clock.now()} for p in phones
-    ]
-    async with runtime.db.unit_of_work() as session:
-        ids = await bulk.insert_rows(session, Person.__table__, rows, ids=True)  # type: ignore[arg-type]
-    async with runtime.db.read() as session:
-        stored = dict(
-            (await session.execute(select(Person.id, Person.phone).where(Person.id.in_(ids)))).all()
-        )
-    assert [stored[i] for i in ids] == phones
-
-
-async def test_bulk_writes_land_together_or_not_at_all(runtime: Runtime) -> None:
-    """bulk.Writes sends its inserts and updates as one statement on PostgreSQL (one per
-    write elsewhere); what lands is what insert_rows / update_rows would write, and a
-    failing part leaves none of the others behind."""
-    now = runtime.clock.now()
-    tag = uuid.uuid4().hex[:8]
-    phones = [f"+2547{tag[:4]}{n:04d}" for n in range(3)]
-    keys = [uuid.uuid4().hex for _ in range(2)]
-
-    def outbox_row(key: str, n: int) -> dict[str, object]:
-        return {
-            "id": key,
-            "business_id": None,
-            "topic": "test.writes",
-            "payload": {"n": n},
-            "job": None,
-            "channels": [],
-            "created_at": now,
-            "relayed_at": None,
-            "attempts": 0,
-        }
-
-    async with runtime.db.unit_of_work() as session:
-        await bulk.insert_rows(session, OutboxEvent.__table__, [outbox_row(keys[0], 0)])  # type: ignore[arg-type]
-    writes = bulk.Writes()
-    writes.insert(
-        Person.__table__,  # type: ignore[arg-type]
-        [{"phone": p, "phone_verified_at": None, "created_at": now} for p in phones],
-    )
-    writes.insert(OutboxEvent.__table__, [outbox_row(keys[1], 1)])  # type: ignore[arg-type]
-    writes.update(OutboxEvent.__table__, [{"id": keys[0]}], [{"job": "send_sms", "attempts": 4}])  # type: ignore[arg-type]
-    with count_statements(runtime) as seen:
-        async with runtime.db.unit_of_work() as session:
-            await writes.run(session)
-    assert len(seen) == (3 if runtime.db.is_sqlite else 1)
-    async with runtime.db.read() as session:
-        people = (await session.scalars(select(Person.phone).where(Person.phone.in_(phones)))).all()
-        events = {
-            e.id: e
-            for e in (
-                await session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(keys)))
-            ).all()
-        }
-    assert sorted(people) == phones
-    assert events[keys[1]].payload == {"n": 1} and events[keys[1]].attempts == 0
-    assert (events[keys[0]].job, events[keys[0]].attempts) == ("send_sms", 4)
-    assert events[keys[0]].payload == {"n": 0}  # columns not named stay as they were
-
-    # A second write of an existing outbox id fails the statement: the new people it
-    # carried are not left behind.
-    more = [f"+2547{tag[4:]}{n:04d}" for n in range(2)]
-    failing = bulk.Writes()
-    failing.insert(
-        Person.__table__,  # type: ignore[arg-type]
-        [{"phone": p, "phone_verified_at": None, "created_at": now} for p in more],
-    )
-    failing.insert(OutboxEvent.__table__, [outbox_row(keys[1], 9)])  # type: ignore[arg-type]
-    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
-        async with runtime.db.unit_of_work() as session:
-            await failing.run(session)
-    async with runtime.db.read() as session:
-        assert (await session.scalars(select(Person.id).where(Person.phone.in_(more)))).all() == []
-        kept = await session.get(OutboxEvent, keys[1])
-        assert kept is not None and kept.payload == {"n": 1}

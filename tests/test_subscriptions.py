@@ -121,6 +121,40 @@ async def test_subscription_requires_a_signed_in_viewer(server: str) -> None:
         await ws.close()
 
 
+@pytest.mark.parametrize(
+    ("token", "business", "reason"),
+    [
+        ("not-a-session-token", None, "session expired or signed out"),
+        ("kk_nope_0123456789", None, "API key is invalid or revoked"),
+        (None, "%%%", "business"),
+    ],
+)
+async def test_a_bad_token_is_refused_at_connection_init(
+    server: str, http: httpx.AsyncClient, token: str | None, business: str | None, reason: str
+) -> None:
+    """Refused at once with 4403 and the reason, never acknowledged: a client with a
+    stale token learns it before it subscribes."""
+    if token is None:  # a real token with a malformed business id
+        token = (await sign_up(http, "KE")).token
+    ws = await websockets.connect(
+        f"ws://{server}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")]
+    )
+    payload: dict[str, str] = {"authorization": f"Bearer {token}"}
+    if business is not None:
+        payload["business"] = business
+    await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await asyncio.wait_for(ws.recv(), 10)  # the first frame would be connection_ack
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+    assert reason in closed.value.rcvd.reason
+
+
+async def test_a_good_token_is_acknowledged(server: str, http: httpx.AsyncClient) -> None:
+    ws = await _subscribe(server, await sign_up(http, "OM"))  # asserts connection_ack
+    await ws.close()
+
+
 async def test_hub_survives_a_redis_connection_loss(runtime: Runtime) -> None:
     """Kill the pub/sub connection: current listeners are told to resubscribe (they may have
     missed events), and after the automatic reconnect new subscribers get events again."""

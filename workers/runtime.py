@@ -11,11 +11,8 @@ from typing import Any
 from domain.core.clock import Clock, SystemClock
 from domain.core.db import Database
 from domain.core.events import EventHub
-from domain.core.group_commit import GroupCommit
 from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings
-from domain.invoicing.models import Invoice
-from domain.invoicing.service import InvoiceData, create_invoices
 from domain.notifications.providers.dev import DevSink
 from domain.notifications.service import Providers
 from workers.runner import ArqQueue, InProcessRunner
@@ -39,9 +36,6 @@ class Runtime:
     providers: Providers
     clock: Clock
     draft_parser: Any = None
-    # createInvoice calls of one business and actor that arrive together share a
-    # transaction (see domain/core/group_commit.py).
-    invoice_writer: GroupCommit[InvoiceData, Invoice] = field(init=False, repr=False)
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -75,7 +69,6 @@ class Runtime:
                 settings.llm_timeout_seconds,
             )
         db.after_commit = rt.relay.relay
-        rt.invoice_writer = GroupCommit(db, clock, create_invoices)
         return rt
 
     async def start(self, *, sweep: bool = True) -> None:
@@ -94,7 +87,6 @@ class Runtime:
                 log.exception("outbox sweep failed")
 
     async def stop(self) -> None:
-        await self.invoice_writer.close()
         if self._sweeper:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

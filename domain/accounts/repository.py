@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.accounts.models import AccessToken, ApiKey, Business, Invitation, Membership, User
 from domain.core.audit import AuditEvent
 
-# Built once: read at the start of every write transaction of a business (a batch of
-# invoices among them), where building the expression cost more than running it.
+# Built once: read by most write transactions of a business.
 _BUSINESS = select(Business).where(Business.id == bindparam("id"))
 
 
@@ -71,6 +70,23 @@ class AccountsRepository:
 
     async def token_by_hash(self, token_hash: str) -> AccessToken | None:
         return await self.s.scalar(select(AccessToken).where(AccessToken.token_hash == token_hash))
+
+    async def token_with_memberships(
+        self, token_hash: str
+    ) -> tuple[AccessToken | None, list[tuple[Membership, Business]]]:
+        """A session token and its user's memberships (by id) with their businesses, in
+        one indexed query."""
+        stmt = (
+            select(AccessToken, Membership, Business)
+            .outerjoin(Membership, Membership.user_id == AccessToken.user_id)
+            .outerjoin(Business, Business.id == Membership.business_id)
+            .where(AccessToken.token_hash == token_hash)
+            .order_by(Membership.id)
+        )
+        rows = (await self.s.execute(stmt)).all()
+        if not rows:
+            return None, []
+        return rows[0][0], [(m, b) for _, m, b in rows if m is not None]
 
     async def revoke_token(self, token_id: int, now: datetime) -> None:
         await self.s.execute(

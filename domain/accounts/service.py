@@ -266,13 +266,30 @@ async def logout(tx: Tx) -> None:
     await AccountsRepository(tx.session).revoke_token(tx.viewer.token_id, tx.now())
 
 
+KEY_USE_RESOLUTION = timedelta(seconds=60)  # an API key's last-used time, to the minute
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is asking, with what was read to find out."""
+
+    viewer: Viewer
+    business: Business | None = None  # the chosen business's row, when the lookup read it
+    key_use_due: bool = False  # an API key whose last-used time should be recorded
+
+
 async def resolve_viewer(tx: Tx, *, bearer: str | None, business_id: int | None) -> Viewer:
+    return (await identify(tx, bearer=bearer, business_id=business_id)).viewer
+
+
+async def identify(tx: Tx, *, bearer: str | None, business_id: int | None) -> Identity:
     """Turn a bearer secret (session token or API key) and the chosen business into a
     Viewer. Unknown, expired or revoked secrets are Unauthenticated; a business the user
-    does not belong to is PermissionDenied."""
+    does not belong to is PermissionDenied. Reads only: the caller records a due API key
+    use in a write transaction of its own (`record_key_use`)."""
     base = tx.viewer
     if not bearer:
-        return base
+        return Identity(base)
     repo = AccountsRepository(tx.session)
     now = tx.now()
     if bearer.startswith("kk_"):
@@ -280,9 +297,8 @@ async def resolve_viewer(tx: Tx, *, bearer: str | None, business_id: int | None)
         key = await repo.api_key_by_prefix(parts[1]) if len(parts) >= 3 else None
         if key is None or key.revoked_at is not None or key.key_hash != digest(bearer):
             raise Unauthenticated("API key is invalid or revoked")
-        if key.last_used_at is None or now - as_utc(key.last_used_at) > timedelta(seconds=60):
-            await repo.touch_api_key(key.id, now)
-        return Viewer(
+        due = key.last_used_at is None or now - as_utc(key.last_used_at) > KEY_USE_RESOLUTION
+        viewer = Viewer(
             ViewerKind.API_KEY,
             api_key_id=key.id,
             business_id=key.business_id,
@@ -291,27 +307,33 @@ async def resolve_viewer(tx: Tx, *, bearer: str | None, business_id: int | None)
             ip=base.ip,
             request_id=base.request_id,
         )
-    token = await repo.token_by_hash(digest(bearer))
+        return Identity(viewer, key_use_due=due)
+    token, memberships = await repo.token_with_memberships(digest(bearer))
     if token is None or token.revoked_at is not None or as_utc(token.expires_at) <= now:
         raise Unauthenticated("session expired or signed out; sign in again")
-    memberships = await repo.memberships_of_user(token.user_id)
-    chosen: Membership | None = None
+    chosen: tuple[Membership, Business] | None = None
     if business_id is not None:
-        chosen = next((m for m in memberships if m.business_id == business_id), None)
+        chosen = next((m for m in memberships if m[0].business_id == business_id), None)
         if chosen is None:
             raise PermissionDenied("you are not a member of that business")
     elif len(memberships) == 1:
         chosen = memberships[0]
-    return Viewer(
+    viewer = Viewer(
         ViewerKind.STAFF,
         user_id=token.user_id,
-        business_id=chosen.business_id if chosen else None,
-        role=Role(chosen.role) if chosen else None,
+        business_id=chosen[0].business_id if chosen else None,
+        role=Role(chosen[0].role) if chosen else None,
         scopes=STAFF_SCOPES if chosen else frozenset(),
         ip=base.ip,
         request_id=base.request_id,
         token_id=token.id,
     )
+    return Identity(viewer, business=chosen[1] if chosen else None)
+
+
+async def record_key_use(tx: Tx, key_id: int) -> None:
+    """Sets an API key's last-used time (when `Identity.key_use_due`)."""
+    await AccountsRepository(tx.session).touch_api_key(key_id, tx.now())
 
 
 async def invite_staff(tx: Tx, *, email: str, role: Role, ttl: timedelta) -> tuple[Invitation, str]:

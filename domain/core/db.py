@@ -116,19 +116,13 @@ class Database:
         return list({id(e): e for e in (self.write_engine, self.read_engine)}.values())
 
     @asynccontextmanager
-    async def unit_of_work(
-        self, *, relay_later: list[Any] | None = None
-    ) -> AsyncIterator[AsyncSession]:
-        """Commit on success, roll back on any exception; relay outbox rows after commit,
-        or hand them to `relay_later` for a caller that answers first (see relay())."""
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """Commit on success, roll back on any exception; relay outbox rows after commit."""
         async with self._writer() as session:
             async with session.begin():
                 yield session
             pending = session.info.pop("outbox", [])
-        if relay_later is not None:
-            relay_later.extend(pending)
-        else:
-            await self.relay(pending)
+        await self.relay(pending)
 
     async def relay(self, pending: list[Any]) -> None:
         if pending and self.after_commit is not None:

@@ -14,7 +14,6 @@ from typing import Any, Protocol
 from sqlalchemy import Index, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.core import bulk
 from domain.core.clock import Clock
 from domain.core.db import Database
 from domain.core.orm import Base, IdType
@@ -75,27 +74,6 @@ def _columns(
     }
 
 
-async def emit_many(
-    tx: Tx,
-    events: Sequence[tuple[str, dict[str, Any], Sequence[str]]],
-    *,
-    into: bulk.Writes | None = None,
-) -> list[OutboxEvent]:
-    """`emit` for many (topic, payload, channels) at once, written now as one multi-row
-    INSERT instead of one ORM object each at flush (a batch of invoices); with `into`,
-    by that batch of writes when it runs (before commit, or nothing is relayed)."""
-    rows = [_columns(tx, topic, payload, None, channels) for topic, payload, channels in events]
-    if not rows:
-        return []
-    if into is not None:
-        into.insert(OutboxEvent.__table__, rows)  # type: ignore[arg-type]
-    else:
-        await bulk.insert_rows(tx.session, OutboxEvent.__table__, rows)  # type: ignore[arg-type]
-    written = [OutboxEvent(**row) for row in rows]  # for the relay; not in the session
-    tx.session.info.setdefault("outbox", []).extend(written)
-    return written
-
-
 class JobQueue(Protocol):
     async def enqueue(self, task: str, *, job_id: str, **kwargs: Any) -> None: ...
 
@@ -112,8 +90,8 @@ class OutboxRelay:
     """Relays committed outbox rows and marks them relayed.
 
     Marking is a write of its own (a transaction: three round trips and a commit). Done
-    once per relay it cost as much as a small business transaction, paid by every
-    mutation and by every createInvoice batch; here the rows handed over in the next
+    once per relay it would cost every mutation a second transaction; here the rows
+    handed over in the next
     `mark_delay` seconds are marked together, in the background. An unmarked row is
     only ever relayed again by the sweep, which waits `stale_seconds` (10 s) for it:
     delivery stays at least once, as it always was (a crash between publish and mark).

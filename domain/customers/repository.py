@@ -7,13 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Table,
     and_,
-    bindparam,
     case,
     delete,
     func,
@@ -25,11 +23,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.util import ClauseAdapter
 
-from domain.core import bulk
 from domain.core.orm import UTCDateTime
 from domain.customers.models import (
     Customer,
@@ -107,19 +103,6 @@ def sort_value(customer: Customer, sort: CustomerSort) -> Any:
     return customer.id
 
 
-# Built once (expression and cache key are not rebuilt per call): a batch of invoices
-# locks its customers with this on every transaction.
-_LOCK_MANY = (
-    select(Customer)
-    .where(
-        Customer.business_id == bindparam("business_id"),
-        Customer.id.in_(bindparam("ids", expanding=True)),
-    )
-    .order_by(Customer.id)
-    .with_for_update()
-)
-
-
 class CustomerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -137,41 +120,9 @@ class CustomerRepository:
             stmt = stmt.with_for_update()
         return await self.s.scalar(stmt)
 
-    async def get_many(
-        self, business_id: int, ids: Sequence[int], *, lock: bool = False
-    ) -> Sequence[Customer]:
-        """With lock, rows are locked in id order: two writers locking overlapping sets
-        queue instead of deadlocking."""
-        if lock:
-            params = {"business_id": business_id, "ids": list(ids)}
-            return (await self.s.scalars(_LOCK_MANY, params)).all()
+    async def get_many(self, business_id: int, ids: Sequence[int]) -> Sequence[Customer]:
         stmt = select(Customer).where(Customer.business_id == business_id, Customer.id.in_(ids))
         return (await self.s.scalars(stmt)).all()
-
-    async def write_columns(
-        self,
-        customers: Sequence[Customer],
-        values: Sequence[dict[str, Any]],
-        *,
-        into: bulk.Writes | None = None,
-    ) -> None:
-        """Sets columns of loaded customers with one UPDATE per set of column names,
-        leaving the objects clean (no second write at flush): a batch of invoices updates
-        many customers' summaries at once. With `into`, the UPDATEs are written by that
-        batch of writes when it runs."""
-        by_columns: dict[tuple[str, ...], tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
-        for customer, row in zip(customers, values, strict=True):
-            for key, value in row.items():
-                set_committed_value(customer, key, value)
-            keys, vals = by_columns.setdefault(tuple(row), ([], []))
-            keys.append({"id": customer.id, "business_id": customer.business_id})
-            vals.append(row)
-        table = cast(Table, Customer.__table__)
-        for keys, vals in by_columns.values():
-            if into is not None:
-                into.update(table, keys, vals)
-            else:
-                await bulk.update_rows(self.s, table, keys, vals)
 
     async def by_phone(self, business_id: int, phone: str) -> Customer | None:
         """The customer an owner means by this phone: active first, never a merged row."""

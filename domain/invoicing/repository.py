@@ -8,13 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
-    Table,
     and_,
     case,
     false,
@@ -24,10 +23,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import manager_of_class
 
-from domain.core import bulk
 from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
 from domain.invoicing.models import (
     CreditNote,
@@ -75,41 +71,6 @@ class InvoiceRepository(TenantRepository):
     async def add(self, *rows: object) -> None:
         self.s.add_all(rows)
         await self.s.flush()
-
-    async def insert_invoices(self, rows: list[dict[str, Any]]) -> list[Invoice]:
-        """One multi-row INSERT for many new invoices (a batch), handed back in the rows'
-        order as loaded objects: persistent in this session with nothing left to flush, so
-        a caller may go on changing one (a draft conversion marks it sent)."""
-        ids = await bulk.insert_rows(self.s, cast(Table, Invoice.__table__), rows, ids=True)
-        # Built the way a query loads rows (state dict filled, then marked persistent): the
-        # constructor's per-attribute change tracking cost more than the insert itself.
-        new = manager_of_class(Invoice).new_instance
-        invoices = []
-        for invoice_id, row in zip(ids, rows, strict=True):
-            invoice = new()
-            invoice.__dict__.update(row, id=invoice_id)
-            make_transient_to_detached(invoice)
-            invoices.append(invoice)
-        self.s.add_all(invoices)
-        return invoices
-
-    async def insert_lines(
-        self, rows: list[dict[str, Any]], *, into: bulk.Writes | None = None
-    ) -> None:
-        """Plain multi-row insert: lines are written once and read back as rows. With
-        `into`, written by that batch of writes when it runs."""
-        if into is not None:
-            into.insert(cast(Table, InvoiceLine.__table__), rows)
-            return
-        await bulk.insert_rows(self.s, cast(Table, InvoiceLine.__table__), rows)
-
-    async def insert_events(
-        self, rows: list[dict[str, Any]], *, into: bulk.Writes | None = None
-    ) -> None:
-        if into is not None:
-            into.insert(cast(Table, InvoiceEvent.__table__), rows)
-            return
-        await bulk.insert_rows(self.s, cast(Table, InvoiceEvent.__table__), rows)
 
     async def get(self, invoice_id: int, *, lock: bool = False) -> Invoice | None:
         stmt = self.readable(Invoice).where(Invoice.id == invoice_id)
@@ -328,7 +289,7 @@ class InvoiceRepository(TenantRepository):
         *,
         paid_rows_for: Sequence[int] | None = None,
     ) -> dict[int, dict[str, Any]]:
-        """One grouped query for the summaries of many customers (a batch of invoices).
+        """One grouped query for the summaries of the given customers.
         Money (billed, paid, outstanding) counts invoices in `currency` only; counts, dates
         and status count every live invoice. `paid_rows` (for the average days to pay) is
         read for `paid_rows_for` only, by default for every customer; the others get None

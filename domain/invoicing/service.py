@@ -4,20 +4,18 @@ timeline, the customer's financial summary kept exact in the same transaction.""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.accounts.models import Business
 from domain.accounts.repository import AccountsRepository
-from domain.core import bulk, outbox
+from domain.core import outbox
 from domain.core.counters import format_number, next_value
 from domain.core.errors import (
     Conflict,
-    DomainError,
     ErrorCollector,
     NotFound,
     ValidationFailed,
@@ -29,7 +27,7 @@ from domain.core.viewer import Scope
 from domain.customers.models import Customer, CustomerStatus, PaymentStatus
 from domain.customers.repository import CustomerRepository
 from domain.invoicing import tax
-from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceStatus
+from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatus
 from domain.invoicing.repository import InvoiceRepository
 
 TERMS_DAYS = {"due_on_receipt": 0, "net_15": 15, "net_30": 30, "net_60": 60}
@@ -90,7 +88,7 @@ def timeline(tx: Tx, invoice: Invoice, kind: str, **data: Any) -> None:
 
 
 def timeline_row(tx: Tx, invoice: Invoice, kind: str, **data: Any) -> dict[str, Any]:
-    """One timeline entry's columns: added as an object, or inserted with a batch."""
+    """One timeline entry's columns."""
     return {
         "business_id": invoice.business_id,
         "invoice_id": invoice.id,
@@ -281,13 +279,6 @@ def business_region(business: Business) -> str | None:
     return gstin_state(business.tax_id) or business.state_code
 
 
-async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
-    (result,) = await create_invoices(tx, [data])
-    if isinstance(result, DomainError):
-        raise result
-    return result
-
-
 def _prepare(
     data: InvoiceData, customer: Customer | None, business: Business, today: date
 ) -> tuple[str, date, date, tax.InvoiceTotals]:
@@ -327,160 +318,85 @@ def _prepare(
     return currency, issue, due, totals
 
 
-async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice | DomainError]:
-    """Many invoices of one business in one transaction (group commit): the customers are
-    locked once in id order, the gapless counter moves once, each table gets one insert
-    and each customer's summary is updated once. An item that fails its checks gets
-    its error in its place and writes nothing; the others are created, numbered in
-    item order."""
+async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
+    """Issues one invoice: checks every field (all bad fields reported at once), computes
+    the taxes, writes the invoice, its lines and timeline, adds it to the customer's
+    summary and records `invoice.issued` in the outbox. The gapless number is taken after
+    every check, just before the invoice is written: the counter row stays locked from
+    then until commit, so concurrent invoices of one business queue there and nowhere
+    else."""
     business_id = tx.viewer.require_business(Scope.INVOICES_WRITE)
     business = await load_business(tx)
-    customers = {
-        c.id: c
-        for c in await CustomerRepository(tx.session).get_many(
-            business_id, sorted({d.customer_id for d in items}), lock=True
-        )
-    }
-    today = local_today(tx, business)
-    results: list[Invoice | DomainError | None] = []
-    accepted: list[tuple[int, InvoiceData, dict[str, Any], tax.InvoiceTotals]] = []
+    customer = await CustomerRepository(tx.session).get(business_id, data.customer_id, lock=True)
+    currency, issue, due, totals = _prepare(data, customer, business, local_today(tx, business))
+    assert customer is not None
     now = tx.now()
-    for data in items:
-        customer = customers.get(data.customer_id)
-        try:
-            currency, issue, due, totals = _prepare(data, customer, business, today)
-        except DomainError as exc:
-            results.append(exc)
-            continue
-        assert customer is not None
-        paid = totals.total <= 0
-        row = {
-            "business_id": business_id,
-            "customer_id": customer.id,
-            "number": "",
-            "status": InvoiceStatus.PAID if paid else InvoiceStatus.ISSUED,
-            "currency": currency,
-            "issue_date": issue,
-            "due_date": due,
-            "prices_include_tax": data.prices_include_tax,
-            "place_of_supply": data.place_of_supply,
-            "discount_percent": data.discount_percent,
-            "discount_amount": data.discount_amount,
-            "subtotal": totals.subtotal,
-            "discount_total": totals.discount_total,
-            "tax_total": totals.tax_total,
-            "total": totals.total,
-            "amount_paid": Decimal(0),
-            "amount_credited": Decimal(0),
-            "balance": totals.total,
-            "tax_components": [_component(c) for c in totals.components],
-            "notes": (data.notes or "").strip() or None,
-            "terms": (data.terms or "").strip() or None,
-            "payment_token": secrets.token_urlsafe(24),
-            "void_reason": None,
-            "voided_at": None,
-            "sent_at": None,
-            "paid_at": now if paid else None,
-            "draft_id": data.draft_id,
-            "template_id": data.template_id,
-            "created_by": tx.viewer.actor_label,
-            "created_at": now,
-            "updated_at": now,
-        }
-        accepted.append((len(results), data, row, totals))
-        results.append(None)  # the invoice, once written
-    if not accepted:
-        return cast(list[Invoice | DomainError], results)
-    # The counter row stays locked until commit: take it after every check, move it once.
-    last = await next_value(tx, business_id, "invoice", len(accepted))
-    first = last - len(accepted) + 1
-    for offset, (_, _, row, _) in enumerate(accepted):
-        row["number"] = format_number(business.invoice_prefix, first + offset)
+    paid = totals.total <= 0
+    invoice = Invoice(
+        business_id=business_id,
+        customer_id=customer.id,
+        status=InvoiceStatus.PAID if paid else InvoiceStatus.ISSUED,
+        currency=currency,
+        issue_date=issue,
+        due_date=due,
+        prices_include_tax=data.prices_include_tax,
+        place_of_supply=data.place_of_supply,
+        discount_percent=data.discount_percent,
+        discount_amount=data.discount_amount,
+        subtotal=totals.subtotal,
+        discount_total=totals.discount_total,
+        tax_total=totals.tax_total,
+        total=totals.total,
+        amount_paid=Decimal(0),
+        amount_credited=Decimal(0),
+        balance=totals.total,
+        tax_components=[_component(c) for c in totals.components],
+        notes=(data.notes or "").strip() or None,
+        terms=(data.terms or "").strip() or None,
+        payment_token=secrets.token_urlsafe(24),
+        paid_at=now if paid else None,
+        draft_id=data.draft_id,
+        template_id=data.template_id,
+        created_by=tx.viewer.actor_label,
+        created_at=now,
+        updated_at=now,
+    )
+    invoice.number = format_number(
+        business.invoice_prefix, await next_value(tx, business_id, "invoice")
+    )
     repo = InvoiceRepository(tx.session, tx.viewer)
-    invoices = await repo.insert_invoices([row for _, _, row, _ in accepted])
-    written: list[tuple[InvoiceData, Invoice, tax.InvoiceTotals]] = []
-    for (slot, data, _, totals), invoice in zip(accepted, invoices, strict=True):
-        results[slot] = invoice
-        written.append((data, invoice, totals))
-    lines: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    for data, invoice, totals in written:
-        lines.extend(
-            {
-                "business_id": business_id,
-                "invoice_id": invoice.id,
-                "position": i,
-                "description": src.description.strip(),
-                "quantity": src.quantity,
-                "unit": src.unit,
-                "unit_price": src.unit_price,
-                "discount_percent": src.discount_percent,
-                "discount_amount": src.discount_amount,
-                "tax_rate": lt.tax_rate,
-                "gross": lt.gross,
-                "discount": lt.discount,
-                "taxable": lt.taxable,
-                "tax": lt.tax,
-                "total": lt.total,
-                "tax_components": [_component(c) for c in lt.components],
-            }
+    await repo.add(invoice)
+    await repo.add(
+        *(
+            InvoiceLine(
+                business_id=business_id,
+                invoice_id=invoice.id,
+                position=i,
+                description=src.description.strip(),
+                quantity=src.quantity,
+                unit=src.unit,
+                unit_price=src.unit_price,
+                discount_percent=src.discount_percent,
+                discount_amount=src.discount_amount,
+                tax_rate=lt.tax_rate,
+                gross=lt.gross,
+                discount=lt.discount,
+                taxable=lt.taxable,
+                tax=lt.tax,
+                total=lt.total,
+                tax_components=[_component(c) for c in lt.components],
+            )
             for i, (src, lt) in enumerate(zip(data.lines, totals.lines, strict=True))
         )
-        events.append(
-            timeline_row(tx, invoice, "issued", total=str(invoice.total), **data.extra_event)
-        )
-    # Lines, timeline, summaries and outbox rows depend only on the invoices: one write.
-    writes = bulk.Writes()
-    await repo.insert_lines(lines, into=writes)
-    await repo.insert_events(events, into=writes)
-    await _update_summaries(
-        tx, business, customers, [invoice for _, invoice, _ in written], into=writes
     )
-    channel = [channel_for(business_id)]
-    await outbox.emit_many(
-        tx,
-        [
-            ("invoice.issued", invoice_payload(invoice, customers[invoice.customer_id]), channel)
-            for _, invoice, _ in written
-        ],
-        into=writes,
-    )
-    await writes.run(tx.session)
-    return cast(list[Invoice | DomainError], results)
-
-
-async def _update_summaries(
-    tx: Tx,
-    business: Business,
-    customers: dict[int, Customer],
-    invoices: list[Invoice],
-    *,
-    into: bulk.Writes | None = None,
-) -> None:
-    """New unpaid invoices are added to the stored summary (exact: every write keeps it
-    exact, under the customer's row lock, and this adds exactly what the grouped sums
-    would). An invoice paid at once moves the average days to pay, so its customer's
-    summary is summed again from the rows. One UPDATE per set of columns either way."""
-    new: dict[int, list[Invoice]] = {}
-    for invoice in invoices:
-        new.setdefault(invoice.customer_id, []).append(invoice)
-    again = sorted(cid for cid, mine in new.items() if any(i.paid_at is not None for i in mine))
-    values = {
-        cid: summary_with(tx, business, customers[cid], mine)
-        for cid, mine in new.items()
-        if cid not in again
-    }
-    if again:
-        summaries = await InvoiceRepository(tx.session, tx.viewer).customers_totals(
-            again,
-            business.currency,
-            paid_rows_for=sorted({i.customer_id for i in invoices if i.paid_at is not None}),
-        )
-        values |= {cid: summary_values(tx, business, summaries[cid]) for cid in again}
-    touched = sorted(values)
-    await CustomerRepository(tx.session).write_columns(
-        [customers[c] for c in touched], [values[c] for c in touched], into=into
-    )
+    timeline(tx, invoice, "issued", total=str(invoice.total), **data.extra_event)
+    if paid:  # paid at once: the average days to pay moves, so sum the rows again
+        await refresh_customer_summary(tx, customer, business)
+    else:
+        for key, value in summary_with(tx, business, customer, [invoice]).items():
+            setattr(customer, key, value)
+    emit(tx, "invoice.issued", invoice, customer)
+    return invoice
 
 
 def summary_with(
