@@ -47,7 +47,7 @@ def setup_logging() -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from schema.app import create_app
+    from khata.composition import create_app
 
     settings = get_settings()
     uvicorn.run(

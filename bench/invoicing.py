@@ -744,7 +744,7 @@ def run_server(which: str, port: int) -> None:
     )
     if which == "khata":
         from domain.core.settings import Settings
-        from schema.app import create_app
+        from khata.composition import create_app
 
         settings = Settings(
             database_url=PG_URL,

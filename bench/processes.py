@@ -71,11 +71,10 @@ def server_process(
 async def app_client(database_url: str, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The real app in this process (no Redis, no sweep), for set-up through the API."""
     from domain.core.settings import Settings
-    from schema.app import create_app
-    from workers.runtime import Runtime
+    from khata.composition import build_runtime, create_app
 
     config = Settings(database_url=database_url, redis_url=None, log_level="WARNING", **settings)
-    rt = Runtime.build(config)
+    rt = build_runtime(config)
     await rt.start(sweep=False)
     try:
         transport = httpx.ASGITransport(app=create_app(config, runtime=rt))

@@ -59,7 +59,7 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from domain.core.settings import Settings
-    from schema.app import create_app
+    from khata.composition import create_app
 
     settings = Settings(
         env="development",

@@ -1,18 +1,22 @@
 """Per-request DataLoaders. Each batch opens its own short read session, so concurrently
-resolved fields never share an AsyncSession."""
+resolved fields never share an AsyncSession. They need of the request only what
+`RequestScope` names (schema.context.Context is one)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
 from domain.accounts.models import Business
+from domain.core.clock import Clock
+from domain.core.db import Database
 from domain.core.errors import NotFound
 from domain.core.tx import Tx
+from domain.core.viewer import Viewer
 from domain.customers import queries as customer_queries
 from domain.customers.models import Customer, CustomerAddress
 from domain.invoicing import queries as invoice_queries
@@ -22,9 +26,26 @@ from domain.invoicing.service import business_today, load_business
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
-    from schema.context import Context
-
 T = TypeVar("T")
+
+
+class Services(Protocol):
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+class RequestScope(Protocol):
+    """What the loaders need of a request: who asks, the services, its business cache."""
+
+    @property
+    def rt(self) -> Services: ...
+
+    business_cache: dict[int, Any]
+
+    async def require_viewer(self) -> Viewer: ...
 
 
 def _grouped(rows: Sequence[Any], keys: Sequence[int], attr: str) -> list[list[Any]]:
@@ -35,7 +56,7 @@ def _grouped(rows: Sequence[Any], keys: Sequence[int], attr: str) -> list[list[A
 
 
 class Loaders:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: RequestScope) -> None:
         self.ctx = ctx
         self.addresses: DataLoader[int, list[CustomerAddress]] = DataLoader(self._addresses)
         self.customers: DataLoader[int, Customer | None] = DataLoader(self._customers)

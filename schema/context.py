@@ -17,11 +17,11 @@ from domain.accounts.service import identify, record_key_use
 from domain.core.errors import Unauthenticated
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
+from resolvers.loaders import Loaders
 from schema.relay import expect_id
 
 if TYPE_CHECKING:
-    from resolvers.loaders import Loaders
-    from workers.runtime import Runtime
+    from khata.runtime import Runtime
 
 
 @dataclass
@@ -42,8 +42,6 @@ class Context:
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:
-            from resolvers.loaders import Loaders
-
             self._loaders = Loaders(self)
         return self._loaders
 

@@ -28,9 +28,9 @@ from domain.core.clock import FrozenClock
 from domain.core.settings import Settings
 from domain.core.tx import Tx
 from domain.migrations.run import upgrade
-from schema.app import create_app
+from khata.composition import build_runtime, create_app
+from khata.runtime import Runtime
 from workers.runner import ArqQueue, InProcessRunner
-from workers.runtime import Runtime
 
 BACKEND = os.environ.get("KHATA_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get(
@@ -93,7 +93,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     if BACKEND == "postgres":
         await _fresh_postgres(settings.database_url)
     await upgrade(settings.database_url)
-    rt = Runtime.build(settings)
+    rt = build_runtime(settings)
     await rt.start(sweep=False)
     yield rt
     await rt.stop()
@@ -115,7 +115,7 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 async def clocked(runtime: Runtime) -> AsyncIterator[tuple[httpx.AsyncClient, FrozenClock]]:
     """The same database behind a second app whose clock the test moves (no sleeping)."""
     clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
-    rt = Runtime.build(runtime.settings, clock=clock)
+    rt = build_runtime(runtime.settings, clock=clock)
     await rt.start(sweep=False)
     transport = httpx.ASGITransport(app=create_app(rt.settings, runtime=rt), client=(TEST_IP, 5555))
     try:

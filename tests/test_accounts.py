@@ -15,8 +15,8 @@ from sqlalchemy import select
 from domain.accounts.models import AccessToken, ApiKey
 from domain.core.audit import AuditEvent
 from domain.core.clock import FrozenClock
+from khata.runtime import Runtime
 from tests.conftest import TEST_IP, Actor, create_customer, gql, run_jobs, sign_up
-from workers.runtime import Runtime
 
 SIGN_UP = """
 mutation($input: SignUpInput!) { signUp(input: $input) {

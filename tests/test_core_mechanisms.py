@@ -16,9 +16,9 @@ from domain.core.db import Database
 from domain.core.outbox import OutboxEvent
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
+from khata.runtime import Runtime
 from schema.relay import parse_global_id
 from tests.conftest import Actor, count_statements, create_customer, gql
-from workers.runtime import Runtime
 
 
 class Boom(Exception):

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from domain.core.outbox import OutboxEvent
 from domain.notifications.models import NotificationLog
+from khata.runtime import Runtime
 from tests.conftest import Actor, run_jobs, sign_up
 from workers.runner import InProcessRunner
-from workers.runtime import Runtime
 
 CUSTOMER_FIELDS = """
   id number name nameAlt phone secondaryPhone email secondaryEmail profileType status

@@ -16,8 +16,8 @@ from sqlalchemy import update
 from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
 from domain.customers.csv_io import COLUMNS, export_customers
 from domain.customers.models import Customer
+from khata.runtime import Runtime
 from tests.conftest import Actor, gql, sign_up
-from workers.runtime import Runtime
 
 CUSTOMER_FIELDS = """
   id number name phone secondaryPhone email secondaryEmail profileType status tags notes

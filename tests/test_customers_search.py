@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import update
 
 from domain.customers.models import Customer
+from khata.runtime import Runtime
 from tests.conftest import Actor, count_statements
-from workers.runtime import Runtime
 
 CREATE = """
 mutation($input: CreateCustomerInput!) { createCustomer(input: $input) {

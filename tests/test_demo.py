@@ -9,9 +9,9 @@ from domain.core.tx import Tx
 from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
 from domain.customers.models import Customer
 from domain.invoicing.models import Invoice
+from khata.runtime import Runtime
 from tests.conftest import summaries_off_their_rows
 from workers.demo import DEMO_EMAIL, load_demo
-from workers.runtime import Runtime
 
 
 async def test_demo_balances_come_from_real_invoices_and_load_once(runtime: Runtime) -> None:

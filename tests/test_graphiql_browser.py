@@ -22,9 +22,9 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from websockets.typing import Subprotocol
 
 from domain.customers.service import channel_for
+from khata.runtime import Runtime
 from schema.relay import parse_global_id
 from tests.conftest import Actor, sign_up
-from workers.runtime import Runtime
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -14,10 +14,10 @@ import strawberry
 from graphql import get_introspection_query
 
 from domain.core.settings import Settings
-from schema.app import create_app
+from khata.composition import build_runtime, create_app
+from khata.runtime import Runtime
 from schema.build import build_schema
 from tests.conftest import Actor, create_customer, gql
-from workers.runtime import Runtime
 
 
 def _codes(body: dict[str, Any]) -> list[str | None]:
@@ -392,7 +392,7 @@ async def test_graphiql_is_served_for_browsers(client: httpx.AsyncClient) -> Non
 
 async def test_graphiql_and_introspection_can_be_switched_off(runtime: Runtime) -> None:
     settings = runtime.settings.model_copy(update={"graphiql": False, "introspection": False})
-    rt = Runtime.build(settings)
+    rt = build_runtime(settings)
     await rt.start(sweep=False)
     try:
         transport = httpx.ASGITransport(app=create_app(settings, runtime=rt))

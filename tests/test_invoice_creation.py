@@ -15,9 +15,9 @@ from domain.customers.models import Customer
 from domain.invoicing.models import Invoice
 from domain.invoicing.payments import PaymentData, record_payment
 from domain.invoicing.service import InvoiceData, LineData, create_invoice, void_invoice
+from khata.runtime import Runtime
 from schema.relay import expect_id, to_global_id
 from tests.conftest import Actor, create_customer, summaries_off_their_rows, viewer_of
-from workers.runtime import Runtime
 
 
 async def new_customer(actor: Actor, name: str) -> int:

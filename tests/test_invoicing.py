@@ -18,6 +18,7 @@ from domain.core.clock import FrozenClock
 from domain.core.signing import sign_webhook
 from domain.core.tx import Tx
 from domain.invoicing.models import Payment
+from khata.runtime import Runtime
 from schema.relay import expect_id
 from tests.conftest import (
     Actor,
@@ -27,7 +28,6 @@ from tests.conftest import (
     summaries_off_their_rows,
     viewer_of,
 )
-from workers.runtime import Runtime
 
 INVOICE_FIELDS = """id number status currency issueDate dueDate total { amount currency }
   subtotal { amount } discountTotal { amount } taxTotal { amount } balance { amount }

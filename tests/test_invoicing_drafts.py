@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.core.outbox import OutboxEvent
+from khata.runtime import Runtime
 from tests.conftest import Actor, create_customer
-from workers.runtime import Runtime
 
 DRAFT = """id status source confidence warnings currency version
   lines { description quantity unit unitPrice discountPercent }

@@ -19,10 +19,10 @@ from domain.invoicing.models import Invoice as InvoiceRow
 from domain.invoicing.repository import InvoiceFilter, InvoiceRepository
 from domain.invoicing.statement_repository import StatementRepository
 from domain.notifications.repository import NotificationRepository
+from khata.runtime import Runtime
 from schema.relay import expect_id
 from tests.conftest import Actor, viewer_of
 from tests.test_invoicing import customer_id, invoice, pay
-from workers.runtime import Runtime
 
 DAY = date(2020, 1, 1), date(2100, 1, 1)
 AT = datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)

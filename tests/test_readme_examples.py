@@ -15,10 +15,9 @@ from graphql import OperationDefinitionNode, parse, print_ast
 
 from domain.core.settings import Settings
 from domain.migrations.run import upgrade
-from schema.app import create_app
+from khata.composition import build_runtime, create_app
 from tests.conftest import TEST_IP, gql
 from workers.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
-from workers.runtime import Runtime
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"```graphql\n(.*?)```", re.DOTALL)
@@ -53,7 +52,7 @@ async def demo_client() -> AsyncIterator[httpx.AsyncClient]:
         )
         await upgrade(settings.database_url)
         assert (await load_demo(settings, customers_per_business=6)).startswith("loaded 4")
-        rt = Runtime.build(settings)
+        rt = build_runtime(settings)
         await rt.start(sweep=False)
         transport = httpx.ASGITransport(app=create_app(settings, runtime=rt), client=(TEST_IP, 1))
         try:

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 from sqlalchemy import event
 
+from khata.runtime import Runtime
 from tests.conftest import Actor, count_statements, gql
 from tests.test_accounts import _bearer, _create_key
-from workers.runtime import Runtime
 
 STATS = "{ customerStats { total } }"
 PAGE = "{ customers(first: 1) { totalCount edges { node { id } } } }"

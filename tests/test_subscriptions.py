@@ -16,9 +16,9 @@ import websockets
 from websockets.typing import Subprotocol
 
 from domain.customers.service import channel_for
+from khata.runtime import Runtime
 from schema.relay import parse_global_id
 from tests.conftest import Actor, sign_up
-from workers.runtime import Runtime
 
 SUBSCRIPTION = """subscription { customerEvents { eventId topic customerId number name
   profileType status changedFields } }"""

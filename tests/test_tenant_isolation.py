@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from domain.customers.models import Customer as CustomerRow
+from khata.runtime import Runtime
 from schema.relay import parse_global_id, to_global_id
 from tests.conftest import Actor, create_customer
-from workers.runtime import Runtime
 
 RESULT = "__typename ... on UserError { code message }"
 

@@ -8,14 +8,12 @@ from arq import cron
 from arq.connections import RedisSettings
 
 from domain.core.settings import get_settings
-from workers.runtime import Runtime
+from khata.composition import start_worker_runtime
 from workers.tasks import relay_outbox, send_notification
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    runtime = Runtime.build(get_settings())
-    await runtime.start(sweep=False)
-    ctx["runtime"] = runtime
+    ctx["runtime"] = await start_worker_runtime(get_settings())
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -20,7 +20,8 @@ from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
 from domain.customers.service import AddressInput, CustomerInput, create_customer
 from domain.invoicing.payments import PaymentData, record_payment
 from domain.invoicing.service import InvoiceData, LineData, create_invoice
-from workers.runtime import Runtime
+from khata.composition import build_runtime
+from khata.runtime import Runtime
 
 DEMO_EMAIL = "demo@khata.dev"
 DEMO_PASSWORD = "khata-demo-123"  # noqa: S105 - documented demo credential
@@ -261,7 +262,7 @@ def _phone(rng: random.Random, country: str) -> str:
 
 
 async def load_demo(settings: Settings, customers_per_business: int = 120) -> str:
-    rt = Runtime.build(settings)
+    rt = build_runtime(settings)
     await rt.start(sweep=False)
     try:
         async with rt.db.read() as session:

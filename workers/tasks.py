@@ -12,7 +12,7 @@ from domain.notifications.port import PermanentFailure, TemporaryFailure
 from domain.notifications.service import JOB, claim, record, send
 
 if TYPE_CHECKING:
-    from workers.runtime import Runtime
+    from khata.runtime import Runtime
 
 
 def _runtime(ctx: dict[str, Any]) -> Runtime:

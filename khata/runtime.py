@@ -1,4 +1,5 @@
-"""Wires the process: database, realtime hub, job queue, outbox relay, providers."""
+"""The process's services: database, realtime hub, job queue, outbox relay, providers,
+clock; started and stopped together."""
 
 from __future__ import annotations
 
@@ -8,26 +9,22 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.core.clock import Clock, SystemClock
+from domain.core.clock import Clock
 from domain.core.db import Database
 from domain.core.events import EventHub
 from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings
-from domain.notifications.providers.dev import DevSink
 from domain.notifications.service import Providers
 from workers.runner import ArqQueue, InProcessRunner
-from workers.tasks import TASKS
 
 log = logging.getLogger("khata.runtime")
 
 
-def build_providers(settings: Settings) -> Providers:
-    sink = DevSink()
-    return Providers(sms=sink, email=sink)
-
-
 @dataclass
 class Runtime:
+    """The services one process shares: built by khata.composition, used by the app's
+    resolvers (through the request context) and by the task functions."""
+
     settings: Settings
     db: Database
     hub: EventHub
@@ -37,39 +34,6 @@ class Runtime:
     clock: Clock
     draft_parser: Any = None
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
-
-    @classmethod
-    def build(
-        cls,
-        settings: Settings,
-        *,
-        clock: Clock | None = None,
-        providers: Providers | None = None,
-        queue: Any = None,
-    ) -> Runtime:
-        clock = clock or SystemClock()
-        db = Database(settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size)
-        hub = EventHub(settings.broadcast_url, namespace=settings.redis_namespace)
-        providers = providers or build_providers(settings)
-        rt = cls(settings, db, hub, None, None, providers, clock)  # type: ignore[arg-type]
-        if queue is not None:
-            rt.jobs = queue
-        elif settings.uses_arq:
-            rt.jobs = ArqQueue(settings.redis_url or "", settings.arq_queue_name)
-        else:
-            rt.jobs = InProcessRunner(TASKS, {"runtime": rt})
-        rt.relay = OutboxRelay(db, rt.jobs, hub, clock)
-        if settings.llm_base_url:
-            from domain.invoicing.drafting import OpenAICompatibleParser
-
-            rt.draft_parser = OpenAICompatibleParser(
-                settings.llm_base_url,
-                settings.llm_api_key or "",
-                settings.llm_model,
-                settings.llm_timeout_seconds,
-            )
-        db.after_commit = rt.relay.relay
-        return rt
 
     async def start(self, *, sweep: bool = True) -> None:
         await self.hub.connect()

@@ -1,0 +1,77 @@
+"""The composition root: settings -> database, event hub, job queue, providers -> the
+runtime, then the ASGI app (`khata serve`) or the arq worker's context (`khata worker`).
+Tests and benchmarks build their processes here too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.applications import Starlette
+
+from domain.core.clock import Clock, SystemClock
+from domain.core.db import Database
+from domain.core.events import EventHub
+from domain.core.outbox import OutboxRelay
+from domain.core.settings import Settings, get_settings
+from domain.notifications.providers.dev import DevSink
+from domain.notifications.service import Providers
+from khata.runtime import Runtime
+from schema.app import build_app
+from workers.runner import ArqQueue, InProcessRunner
+from workers.tasks import TASKS
+
+
+def build_providers(settings: Settings) -> Providers:
+    sink = DevSink()
+    return Providers(sms=sink, email=sink)
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    providers: Providers | None = None,
+    queue: Any = None,
+) -> Runtime:
+    """One process's services. `queue` replaces the job queue the settings choose (arq on
+    Redis, else the in-process runner executing the same task functions)."""
+    clock = clock or SystemClock()
+    db = Database(settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size)
+    hub = EventHub(settings.broadcast_url, namespace=settings.redis_namespace)
+    providers = providers or build_providers(settings)
+    rt = Runtime(settings, db, hub, None, None, providers, clock)  # type: ignore[arg-type]
+    if queue is not None:
+        rt.jobs = queue
+    elif settings.uses_arq:
+        rt.jobs = ArqQueue(settings.redis_url or "", settings.arq_queue_name)
+    else:
+        rt.jobs = InProcessRunner(TASKS, {"runtime": rt})
+    rt.relay = OutboxRelay(db, rt.jobs, hub, clock)
+    if settings.llm_base_url:
+        from domain.invoicing.drafting import OpenAICompatibleParser
+
+        rt.draft_parser = OpenAICompatibleParser(
+            settings.llm_base_url,
+            settings.llm_api_key or "",
+            settings.llm_model,
+            settings.llm_timeout_seconds,
+        )
+    db.after_commit = rt.relay.relay
+    return rt
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Starlette:
+    """The ASGI app. Without `runtime` the app builds its own and owns it: migrates (when
+    the settings say so), starts and stops it in its lifespan; a given runtime is only
+    started, its owner stops it."""
+    settings = settings or get_settings()
+    if runtime is not None:
+        return build_app(runtime, owns_runtime=False)
+    return build_app(build_runtime(settings), owns_runtime=True)
+
+
+async def start_worker_runtime(settings: Settings | None = None) -> Runtime:
+    """The arq worker's runtime: no outbox sweeper of its own (a cron job sweeps)."""
+    runtime = build_runtime(settings or get_settings())
+    await runtime.start(sweep=False)
+    return runtime
