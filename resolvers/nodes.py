@@ -13,14 +13,14 @@ from domain.customers import service as customers
 from domain.invoicing import drafts, payments
 from domain.invoicing import service as invoicing
 from resolvers.base import Info, business_currency, reading
-from resolvers.customers import _merge_record
-from resolvers.drafts import _draft
-from resolvers.invoicing import _view
+from resolvers.customers.queries import _merge_record
+from resolvers.invoicing.drafts_queries import _draft
+from resolvers.invoicing.views import _view
 from schema.relay import Node, parse_global_id
-from schema.types.accounts import ApiKey, AuditEvent, Business, User
-from schema.types.customers import Address, Customer
-from schema.types.drafts import InvoiceTemplate
-from schema.types.invoicing import CreditNote, Payment
+from schema.types.accounts.objects import ApiKey, AuditEvent, Business, User
+from schema.types.customers.objects import Address, Customer
+from schema.types.invoicing.drafts import InvoiceTemplate
+from schema.types.invoicing.objects import CreditNote, Payment
 
 Loader = Callable[[Info, Tx, int], Awaitable[Node]]
 

@@ -23,13 +23,18 @@ from strawberry.tools import merge_types
 
 from domain.core.errors import DomainError
 from domain.core.settings import Settings
-from resolvers.accounts import AccountMutations, AccountQueries
-from resolvers.customers import CustomerMutations, CustomerQueries, CustomerSubscriptions
-from resolvers.drafts import DraftMutations, DraftQueries
-from resolvers.invoicing import InvoiceMutations, InvoiceQueries
+from resolvers.accounts.mutations import AccountMutations
+from resolvers.accounts.queries import AccountQueries
+from resolvers.customers.mutations import CustomerMutations
+from resolvers.customers.queries import CustomerQueries
+from resolvers.customers.subscriptions import CustomerSubscriptions
+from resolvers.invoicing.drafts_mutations import DraftMutations
+from resolvers.invoicing.drafts_queries import DraftQueries
+from resolvers.invoicing.mutations import InvoiceMutations
+from resolvers.invoicing.queries import InvoiceQueries
 from schema import types as _types  # noqa: F401
-from schema.types.accounts import Business
-from schema.types.customers import Customer
+from schema.types.accounts.objects import Business
+from schema.types.customers.objects import Customer
 
 log = logging.getLogger("khata.graphql")
 # graphql-core suggests near names for arguments, input fields, enum values and types too

@@ -78,30 +78,6 @@ class Viewer:
 
 
 @strawberry.type
-class AuthPayload:
-    token: str = strawberry.field(description="Send as `Authorization: Bearer <token>`.")
-    expires_at: datetime
-    user: User
-    memberships: list[Membership]
-
-
-@strawberry.type
-class SignUpPayload:
-    auth: AuthPayload
-    business: Business
-
-
-@strawberry.type
-class BusinessPayload:
-    business: Business
-
-
-@strawberry.type
-class LogoutPayload:
-    ok: bool
-
-
-@strawberry.type
 class ApiKey(Node):
     name: str
     prefix: str
@@ -121,30 +97,6 @@ class ApiKey(Node):
             last_used_at=k.last_used_at,
             revoked_at=k.revoked_at,
         )
-
-
-@strawberry.type
-class CreateApiKeyPayload:
-    api_key: ApiKey
-    secret: str = strawberry.field(description="Shown once; only its hash is stored.")
-
-
-@strawberry.type
-class ApiKeyPayload:
-    api_key: ApiKey
-
-
-@strawberry.type
-class InvitePayload:
-    email: str
-    role: Role
-    expires_at: datetime
-    token: str = strawberry.field(description="Also emailed; share it if email is not at hand.")
-
-
-@strawberry.type
-class MemberPayload:
-    member: Member
 
 
 @strawberry.type

@@ -1,4 +1,4 @@
-"""Sign-up, sign-in, staff, API keys, the audit trail, and `node(id)`."""
+"""Accounts mutations: sign-up and sign-in, businesses, staff, API keys."""
 
 from __future__ import annotations
 
@@ -8,176 +8,39 @@ import strawberry
 
 from domain.accounts import queries, service
 from domain.core.errors import Unauthenticated
-from domain.core.pagination import clamp_first
 from domain.core.tx import Tx
 from domain.core.viewer import Role as DomainRole
-from resolvers.access import public, signed_in, staff_only
-from resolvers.base import Info, mutate, reading
-from resolvers.nodes import resolve_node
+from resolvers.access import public, staff_only
+from resolvers.accounts.queries import _memberships, _ttl
+from resolvers.base import Info, mutate
 from schema.errors import result, to_user_error
-from schema.relay import Node, expect_id, page_info
-from schema.types.accounts import (
+from schema.relay import expect_id
+from schema.types.accounts.inputs import (
+    AcceptInvitationInput,
+    BusinessInput,
+    CreateApiKeyInput,
+    InviteStaffInput,
+    LoginInput,
+    SignUpInput,
+)
+from schema.types.accounts.objects import (
     ApiKey,
-    ApiKeyPayload,
-    AuditEvent,
-    AuditEventConnection,
-    AuditEventEdge,
-    AuthPayload,
     Business,
+    Member,
+    Membership,
+    User,
+)
+from schema.types.accounts.payloads import (
+    ApiKeyPayload,
+    AuthPayload,
     BusinessPayload,
     CreateApiKeyPayload,
     InvitePayload,
     LogoutPayload,
-    Member,
     MemberPayload,
-    Membership,
     SignUpPayload,
-    User,
-    Viewer,
 )
-from schema.types.common import ApiScope, Role
-
-
-@strawberry.input
-class BusinessInput:
-    name: str
-    country: str = strawberry.field(description="ISO 3166 alpha-2: IN, KE, OM, ZA, ...")
-    currency: str | None = strawberry.field(default=None, description="Defaults from the country.")
-    timezone: str | None = strawberry.field(
-        default=None, description="IANA zone; defaults from the country."
-    )
-    tax_id: str | None = strawberry.field(
-        default=None, description="India: the GSTIN, whose first two digits give the state."
-    )
-    state_code: str | None = strawberry.field(
-        default=None,
-        description="India, without a GSTIN: the GST state (code 01-38 or 97, or an "
-        "abbreviation such as MH), used for the place of supply.",
-    )
-    invoice_prefix: str = "INV"
-    customer_prefix: str = "CUST"
-
-    def to_domain(self) -> service.BusinessInput:
-        return service.BusinessInput(
-            name=self.name,
-            country=self.country,
-            currency=self.currency,
-            timezone=self.timezone,
-            tax_id=self.tax_id,
-            state_code=self.state_code,
-            invoice_prefix=self.invoice_prefix,
-            customer_prefix=self.customer_prefix,
-        )
-
-
-@strawberry.input
-class SignUpInput:
-    email: str
-    password: str
-    name: str
-    business: BusinessInput
-
-
-@strawberry.input
-class LoginInput:
-    email: str
-    password: str
-
-
-@strawberry.input
-class InviteStaffInput:
-    email: str
-    role: Role = Role.STAFF  # type: ignore[assignment]
-
-
-@strawberry.input
-class AcceptInvitationInput:
-    token: str
-    name: str = ""
-    password: str
-
-
-@strawberry.input
-class CreateApiKeyInput:
-    name: str
-    scopes: list[ApiScope]
-
-
-async def _memberships(tx: Tx, user_id: int) -> list[Membership]:
-    return [
-        Membership(business=Business.from_row(b), role=DomainRole(m.role))  # type: ignore[arg-type]
-        for m, b in await queries.memberships(tx, user_id)
-    ]
-
-
-def _ttl(info: Info) -> timedelta:
-    return timedelta(minutes=info.context.rt.settings.access_token_ttl_minutes)
-
-
-@strawberry.type
-class AccountQueries:
-    @strawberry.field(
-        description="Who you are and which business this request acts for.", extensions=[public()]
-    )
-    async def viewer(self, info: Info) -> Viewer:
-        async with reading(info, auth=False) as tx:
-            profile = await queries.viewer_profile(tx)
-        user, business, key = profile.user, profile.business, profile.api_key
-        return Viewer(
-            user=User.from_row(user) if user else None,
-            active_business=Business.from_row(business) if business else None,
-            role=tx.viewer.role,
-            memberships=[
-                Membership(business=Business.from_row(b), role=DomainRole(m.role))  # type: ignore[arg-type]
-                for m, b in profile.memberships
-            ],
-            api_key_name=key.name if key else None,
-        )
-
-    @strawberry.field(
-        description="Any object by global id, if the viewer may see it.", extensions=[signed_in()]
-    )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return await resolve_node(info, id)
-
-    @strawberry.field(description="Staff of the active business.", extensions=[staff_only()])
-    async def members(self, info: Info) -> list[Member]:
-        async with reading(info) as tx:
-            rows = await queries.members(tx)
-        return [
-            Member(user=User.from_row(u), role=DomainRole(m.role), joined_at=m.created_at)  # type: ignore[arg-type]
-            for m, u in rows
-        ]
-
-    @strawberry.field(
-        description="Owner/admin: integrator keys (never the secrets).", extensions=[staff_only()]
-    )
-    async def api_keys(self, info: Info) -> list[ApiKey]:
-        async with reading(info) as tx:
-            rows = await queries.api_keys(tx)
-        return [ApiKey.from_row(k) for k in rows]
-
-    @strawberry.field(
-        description="Owner/admin: who did what, newest first.", extensions=[staff_only()]
-    )
-    async def audit_events(
-        self,
-        info: Info,
-        first: int | None = 50,
-        after: str | None = None,
-        action: str | None = None,
-    ) -> AuditEventConnection:
-        async with reading(info) as tx:
-            limit = clamp_first(first, info.context.rt.settings.max_page_size)
-            after_id = expect_id(after, "AuditEvent", "after") if after else None
-            rows = list(await queries.audit_events(tx, limit, after_id, action))
-        more = len(rows) > limit
-        nodes = [AuditEvent.from_row(r) for r in rows[:limit]]
-        cursors = [str(n.id) for n in nodes]
-        return AuditEventConnection(
-            edges=[AuditEventEdge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
-            page_info=page_info(cursors, more, after is not None),
-        )
+from schema.types.common import Role
 
 
 def _auth_payload(session: service.Session, memberships: list[Membership]) -> AuthPayload:

@@ -1,10 +1,11 @@
-"""Invoicing GraphQL types. Scalars are plain attributes; relations go through loaders."""
+"""Invoicing's GraphQL object types: invoices, lines, payments, credit notes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from importlib import import_module
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import strawberry
@@ -19,9 +20,13 @@ if TYPE_CHECKING:
     from sqlalchemy import Row
 
     from schema.context import Context
-    from schema.types.customers import Customer
+    from schema.types.customers.objects import Customer
+
 
 T = TypeVar("T")
+# Customers import invoicing (a customer lists its invoices); invoicing names the customer
+# type lazily, by module, so the two modules do not import each other.
+CUSTOMERS = "schema.types.customers.objects"
 InvoiceStatus = models.InvoiceStatus
 PaymentMethodKind = models.PaymentMethodKind
 PaymentState = models.PaymentState
@@ -253,13 +258,12 @@ class Invoice(Node):
     @strawberry.field
     async def customer(
         self, info: strawberry.Info[Context, None]
-    ) -> Annotated[Customer, strawberry.lazy("schema.types.customers")] | None:
-        from schema.types.customers import Customer
-
+    ) -> Annotated[Customer, strawberry.lazy(CUSTOMERS)] | None:
         row = await info.context.loaders.customers.load(self.customer_row_id)
-        return (
-            Customer.from_row(row, await info.context.loaders.business_currency()) if row else None
-        )
+        if row is None:
+            return None
+        customer: type[Customer] = import_module(CUSTOMERS).Customer
+        return customer.from_row(row, await info.context.loaders.business_currency())
 
     @strawberry.field(description="QR code (SVG) of the payment link.")
     def payment_qr_svg(self) -> str:
@@ -327,81 +331,3 @@ class InvoiceConnection:
     @strawberry.field
     async def total_count(self) -> int:
         return await self.count_fn()  # type: ignore[operator,no-any-return]
-
-
-@strawberry.type
-class AgingBuckets:
-    current: Money
-    days_1_to_30: Money = strawberry.field(description="1 to 30 days past due.")
-    days_31_to_60: Money = strawberry.field(description="31 to 60 days past due.")
-    days_61_to_90: Money = strawberry.field(description="61 to 90 days past due.")
-    days_over_90: Money = strawberry.field(description="More than 90 days past due.")
-
-    # The first names, which camel case ran together; kept answering for old clients.
-    @strawberry.field(name="days130", deprecation_reason="Use `days1To30`.")
-    def days_1_30(self) -> Money:
-        return self.days_1_to_30
-
-    @strawberry.field(name="days3160", deprecation_reason="Use `days31To60`.")
-    def days_31_60(self) -> Money:
-        return self.days_31_to_60
-
-    @strawberry.field(name="days6190", deprecation_reason="Use `days61To90`.")
-    def days_61_90(self) -> Money:
-        return self.days_61_to_90
-
-    @classmethod
-    def of(cls, aging: dict[str, Decimal], currency: str) -> AgingBuckets:
-        m = lambda k: Money.of(aging.get(k, Decimal(0)), currency)  # noqa: E731
-        return cls(
-            current=m("current"),
-            days_1_to_30=m("1-30"),
-            days_31_to_60=m("31-60"),
-            days_61_to_90=m("61-90"),
-            days_over_90=m("90+"),
-        )
-
-
-@strawberry.type
-class StatementEntry:
-    date: date
-    kind: str
-    reference: str
-    description: str
-    debit: Money
-    credit: Money
-    balance: Money
-
-
-@strawberry.type
-class Statement:
-    customer_id: strawberry.ID
-    currency: str
-    start: date
-    end: date
-    opening_balance: Money
-    entries: list[StatementEntry]
-    closing_balance: Money
-    aging: AgingBuckets
-    pdf_url: str | None
-    currencies: list[str] = strawberry.field(
-        description="Every currency the customer was billed or paid in: one statement each."
-    )
-    csv_of: strawberry.Private[Callable[[], str]]
-
-    @strawberry.field
-    def csv(self) -> str:
-        """Written only when asked for: a long statement's CSV costs as much as its entries."""
-        return self.csv_of()
-
-
-@strawberry.type
-class InvoiceStats:
-    currency: str
-    issued_count: int
-    issued_total: Money
-    collected: Money
-    outstanding: Money
-    overdue_count: int
-    overdue_total: Money
-    aging: AgingBuckets

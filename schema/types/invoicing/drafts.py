@@ -12,7 +12,7 @@ from domain.core.money import money_amount
 from domain.invoicing import models
 from schema.relay import Node, to_global_id
 from schema.types.common import Money
-from schema.types.invoicing import TaxComponent
+from schema.types.invoicing.objects import TaxComponent
 
 DraftStatus = models.DraftStatus
 strawberry.enum(DraftStatus, name="DraftStatus")

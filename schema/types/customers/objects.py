@@ -3,20 +3,16 @@ through per-request DataLoaders."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types.nodes import SelectedField, Selection
 
 from domain.core.contact import format_phone, mask_phone
 from domain.customers import models
 from domain.customers.service import distance_km
-from schema.errors import UserError
 from schema.relay import Edge, Node, PageInfo, to_global_id
 from schema.types.common import (
     AddressKind,
@@ -27,10 +23,11 @@ from schema.types.common import (
     PaymentTerms,
     ProfileType,
 )
-from schema.types.invoicing import Invoice, InvoiceLine
+from schema.types.invoicing.objects import Invoice
 
 if TYPE_CHECKING:
     from schema.context import Context
+
 
 MAX_NEWEST_INVOICES = 20
 HUNDREDTH = Decimal("0.01")  # average days to pay, as stored (a money column has 3 places)
@@ -176,7 +173,7 @@ class Customer(Node):
 
     @strawberry.field(description="The newest invoices of this customer (at most 20).")
     def invoices(self, info: strawberry.Info[Context, None], first: int = 5) -> list[Invoice]:
-        """Synchronous when the customers page prefetched them (see CustomerConnection);
+        """Synchronous when the customers page prefetched them (see resolvers.customers.fields);
         otherwise an awaitable the executor awaits (one window query per request)."""
         per = max(1, min(first, MAX_NEWEST_INVOICES))
         known = self.prefetched_invoices
@@ -267,91 +264,20 @@ class Customer(Node):
         )
 
 
-async def _page_edges(
-    root: CustomerConnection, info: strawberry.Info[Context, None]
-) -> list[Edge[Customer]]:
-    """When the query asks for `node { invoices }`, fetch the newest invoices of every
-    customer on the page (and their lines, if asked) in one session, two statements,
-    before the nodes resolve: the nested fields then resolve synchronously."""
-    plan = _invoices_plan(info)
-    if plan is not None and root.page_edges:
-        await prefetch_invoices(info, [e.node for e in root.page_edges], *plan)
-    return root.page_edges
-
-
 @strawberry.type
 class CustomerConnection:
-    edges: list[Edge[Customer]] = strawberry.field(resolver=_page_edges)
+    """When a page's nodes ask for `invoices`, the customers query has fetched them for
+    every customer on the page (resolvers.customers.fields) before the nodes resolve."""
+
+    edges: list[Edge[Customer]]
     page_info: PageInfo
     count_fn: strawberry.Private[object]
-    page_edges: strawberry.Private[list[Edge[Customer]]]
-
-    def __init__(
-        self, *, edges: list[Edge[Customer]], page_info: PageInfo, count_fn: object
-    ) -> None:
-        self.page_edges = edges
-        self.page_info = page_info
-        self.count_fn = count_fn
 
     @strawberry.field(
         description="Rows matching the filters; costs one COUNT, so ask only when shown."
     )
     async def total_count(self) -> int:
         return await self.count_fn()  # type: ignore[operator,no-any-return]
-
-
-def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
-    """Fields of a selection set, looking through fragments."""
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            yield selection
-        else:
-            yield from _fields(selection.selections)
-
-
-def _invoices_plan(info: strawberry.Info[Context, None]) -> tuple[int, bool] | None:
-    """(most newest invoices asked for, whether their lines are asked for) when the edges'
-    nodes select `invoices`; None when they do not or the shape is not understood (the
-    per-customer loader then does the work)."""
-    per, lines = 0, False
-    try:
-        for edges in info.selected_fields:
-            for node in _fields(edges.selections):
-                if node.name != "node":
-                    continue
-                for invoices in _fields(node.selections):
-                    if invoices.name != "invoices":
-                        continue
-                    first = invoices.arguments.get("first", 5)
-                    per = max(per, max(1, min(int(first), MAX_NEWEST_INVOICES)))
-                    lines = lines or any(f.name == "lines" for f in _fields(invoices.selections))
-    except (TypeError, ValueError, AttributeError):
-        return None
-    return (per, lines) if per else None
-
-
-async def prefetch_invoices(
-    info: strawberry.Info[Context, None], customers: list[Customer], per: int, with_lines: bool
-) -> None:
-    invoices, lines = await info.context.loaders.newest_invoices_with_lines(
-        [c.row_id for c in customers], per, with_lines
-    )
-    url = info.context.rt.settings.public_url
-    today = {  # each business's own date: overdue is by its calendar, never UTC's
-        b: await info.context.loaders.business_today(b) for b in {i.business_id for i in invoices}
-    }
-    lines_of: dict[int, list[InvoiceLine]] = defaultdict(list)
-    currency = {i.id: i.currency for i in invoices}
-    for line in lines:
-        lines_of[line.invoice_id].append(InvoiceLine.view(line, currency[line.invoice_id]))
-    views: dict[int, list[Invoice]] = defaultdict(list)
-    for row in invoices:
-        view = Invoice.view(row, today[row.business_id], url)
-        if with_lines:
-            view.prefetched_lines = lines_of.get(row.id, [])
-        views[row.customer_id].append(view)
-    for customer in customers:
-        customer.prefetched_invoices = (per, views.get(customer.row_id, []))
 
 
 @strawberry.type
@@ -375,16 +301,6 @@ class DuplicateCandidate:
     customer: Customer
     reasons: list[str]
     score: float
-
-
-@strawberry.type(
-    description="createCustomer: other customers of the business have this phone (as "
-    "primary or secondary). Nothing was created; send `allowDuplicatePhone: true` to "
-    "create the customer anyway, or use one of these."
-)
-class DuplicateCustomerError(UserError):
-    field: str
-    duplicates: list[Customer]
 
 
 @strawberry.type

@@ -1,0 +1,167 @@
+"""Invoicing mutations: create, send, void, payments, credit notes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from domain.core.tx import Tx
+from domain.core.viewer import Scope
+from domain.invoicing import payments, service
+from resolvers.access import needs
+from resolvers.base import Info, mutate
+from resolvers.invoicing.views import _line, _view
+from schema.errors import result
+from schema.relay import expect_id
+from schema.types.invoicing.inputs import CreateInvoiceInput, RecordPaymentInput, SendInvoiceInput
+from schema.types.invoicing.objects import (
+    CreditNote,
+    Payment,
+)
+from schema.types.invoicing.payloads import (
+    CreditNotePayload,
+    InvoicePayload,
+    PaymentPayload,
+    SendInvoicePayload,
+)
+
+
+@strawberry.type
+class InvoiceMutations:
+    @strawberry.mutation(extensions=[needs(Scope.INVOICES_WRITE)])
+    async def create_invoice(self, info: Info, input: CreateInvoiceInput) -> result(
+        "CreateInvoiceResult", InvoicePayload
+    ):
+        async def run(tx: Tx) -> InvoicePayload:
+            data = service.InvoiceData(
+                customer_id=expect_id(input.customer_id, "Customer", "customerId"),
+                lines=[_line(line) for line in input.lines],
+                currency=input.currency,
+                issue_date=input.issue_date,
+                due_date=input.due_date,
+                prices_include_tax=input.prices_include_tax,
+                place_of_supply=input.place_of_supply,
+                discount_percent=input.discount_percent,
+                discount_amount=input.discount_amount,
+                notes=input.notes,
+                terms=input.terms,
+            )
+            invoice = await service.create_invoice(tx, data)
+            return InvoicePayload(invoice=await _view(info, tx, invoice))
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Idempotent: the same key replays; never below a zero balance.",
+        extensions=[needs(Scope.PAYMENTS_WRITE)],
+    )
+    async def record_payment(self, info: Info, input: RecordPaymentInput) -> result(
+        "RecordPaymentResult", PaymentPayload
+    ):
+        async def run(tx: Tx) -> PaymentPayload:
+            outcome = await payments.record_payment(
+                tx,
+                payments.PaymentData(
+                    invoice_id=expect_id(input.invoice_id, "Invoice", "invoiceId"),
+                    amount=input.amount,
+                    method=input.method.value,
+                    idempotency_key=input.idempotency_key,
+                    reference=input.reference,
+                    received_at=input.received_at,
+                    keep_excess_as_credit=input.keep_excess_as_credit,
+                ),
+            )
+            return PaymentPayload(
+                payment=Payment.from_row(outcome.payment),
+                invoice=await _view(info, tx, outcome.invoice),
+                replayed=outcome.replayed,
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(extensions=[needs(Scope.PAYMENTS_WRITE)])
+    async def apply_customer_credit(
+        self, info: Info, invoice_id: strawberry.ID, idempotency_key: str
+    ) -> result("ApplyCustomerCreditResult", PaymentPayload):
+        async def run(tx: Tx) -> PaymentPayload:
+            outcome = await payments.apply_customer_credit(
+                tx, expect_id(invoice_id, "Invoice", "invoiceId"), idempotency_key
+            )
+            return PaymentPayload(
+                payment=Payment.from_row(outcome.payment),
+                invoice=await _view(info, tx, outcome.invoice),
+                replayed=outcome.replayed,
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(description="Owner/admin.", extensions=[needs(Scope.PAYMENTS_WRITE)])
+    async def reverse_payment(self, info: Info, id: strawberry.ID, reason: str) -> result(
+        "ReversePaymentResult", PaymentPayload
+    ):
+        async def run(tx: Tx) -> PaymentPayload:
+            outcome = await payments.reverse_payment(tx, expect_id(id, "Payment"), reason)
+            return PaymentPayload(
+                payment=Payment.from_row(outcome.payment),
+                invoice=await _view(info, tx, outcome.invoice),
+                replayed=False,
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Owner/admin. Omit amount to credit everything still creditable.",
+        extensions=[needs(Scope.INVOICES_WRITE)],
+    )
+    async def issue_credit_note(
+        self, info: Info, invoice_id: strawberry.ID, reason: str, amount: Decimal | None = None
+    ) -> result("IssueCreditNoteResult", CreditNotePayload):
+        async def run(tx: Tx) -> CreditNotePayload:
+            note, invoice = await payments.issue_credit_note(
+                tx, expect_id(invoice_id, "Invoice", "invoiceId"), amount, reason
+            )
+            return CreditNotePayload(
+                credit_note=CreditNote.from_row(note, invoice.currency),
+                invoice=await _view(info, tx, invoice),
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Not once paid: issue a credit note instead.",
+        extensions=[needs(Scope.INVOICES_WRITE)],
+    )
+    async def void_invoice(self, info: Info, id: strawberry.ID, reason: str) -> result(
+        "VoidInvoiceResult", InvoicePayload
+    ):
+        async def run(tx: Tx) -> InvoicePayload:
+            return InvoicePayload(
+                invoice=await _view(
+                    info, tx, await service.void_invoice(tx, expect_id(id, "Invoice"), reason)
+                )
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Records the send request as pending (timeline `send_requested`); the "
+        "status stays as it was until a sender delivers it.",
+        extensions=[needs(Scope.INVOICES_WRITE)],
+    )
+    async def send_invoice(self, info: Info, input: SendInvoiceInput) -> result(
+        "SendInvoiceResult", SendInvoicePayload
+    ):
+        async def run(tx: Tx) -> SendInvoicePayload:
+            row, request_id = await service.send_invoice(
+                tx,
+                expect_id(input.invoice_id, "Invoice", "invoiceId"),
+                input.channels,
+                include_pdf=input.include_pdf,
+                message=input.message,
+                scheduled_at=input.scheduled_at,
+                public_url=info.context.rt.settings.public_url,
+            )
+            return SendInvoicePayload(invoice=await _view(info, tx, row), request_id=request_id)
+
+        return await mutate(info, run)

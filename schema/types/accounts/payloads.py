@@ -1,0 +1,58 @@
+"""Payloads of the accounts context's mutations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from schema.types.accounts.objects import ApiKey, Business, Member, Membership, User
+from schema.types.common import Role
+
+
+@strawberry.type
+class AuthPayload:
+    token: str = strawberry.field(description="Send as `Authorization: Bearer <token>`.")
+    expires_at: datetime
+    user: User
+    memberships: list[Membership]
+
+
+@strawberry.type
+class SignUpPayload:
+    auth: AuthPayload
+    business: Business
+
+
+@strawberry.type
+class BusinessPayload:
+    business: Business
+
+
+@strawberry.type
+class LogoutPayload:
+    ok: bool
+
+
+@strawberry.type
+class CreateApiKeyPayload:
+    api_key: ApiKey
+    secret: str = strawberry.field(description="Shown once; only its hash is stored.")
+
+
+@strawberry.type
+class ApiKeyPayload:
+    api_key: ApiKey
+
+
+@strawberry.type
+class InvitePayload:
+    email: str
+    role: Role
+    expires_at: datetime
+    token: str = strawberry.field(description="Also emailed; share it if email is not at hand.")
+
+
+@strawberry.type
+class MemberPayload:
+    member: Member

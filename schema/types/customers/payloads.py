@@ -1,0 +1,55 @@
+"""Payloads of the customers context's mutations."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.errors import FieldProblem
+from schema.types.customers.objects import (
+    Address,
+    Customer,
+    CustomerMergeRecord,
+)
+
+
+@strawberry.type
+class CustomerPayload:
+    customer: Customer
+
+
+@strawberry.type
+class AutoRegisterPayload:
+    customer: Customer
+    created: bool = strawberry.field(
+        description="False when the phone already belonged to a customer."
+    )
+    welcome_sms_queued: bool
+
+
+@strawberry.type
+class AddressPayload:
+    address: Address
+    customer: Customer
+
+
+@strawberry.type
+class MergePayload:
+    customer: Customer
+    merge: CustomerMergeRecord
+
+
+@strawberry.type
+class ImportRow:
+    line: int
+    status: str
+    customer: Customer | None
+    errors: list[FieldProblem]
+
+
+@strawberry.type
+class ImportPayload:
+    created: int
+    merged: int
+    skipped: int
+    failed: int
+    rows: list[ImportRow]

@@ -1,0 +1,34 @@
+"""Payloads of the invoice draft mutations."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.types.invoicing.drafts import (
+    InvoiceDraft,
+    InvoiceTemplate,
+)
+from schema.types.invoicing.objects import Invoice
+
+
+@strawberry.type
+class DraftPreview:
+    html: str
+    pdf_url: str
+
+
+@strawberry.type
+class DraftPayload:
+    draft: InvoiceDraft
+
+
+@strawberry.type
+class ConvertDraftPayload:
+    draft: InvoiceDraft
+    invoice: Invoice
+    send_request_id: str | None
+
+
+@strawberry.type
+class TemplatePayload:
+    template: InvoiceTemplate

@@ -1,0 +1,97 @@
+"""Inputs of the invoicing context's mutations and lists."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+
+from schema.types.common import SortDirection
+from schema.types.invoicing.objects import (
+    InvoiceStatus,
+    PaymentMethodKind,
+)
+
+
+@strawberry.enum
+class InvoiceSortField(Enum):
+    ISSUE_DATE = "issue_date"
+    DUE_DATE = "due_date"
+    TOTAL = "total"
+    BALANCE = "balance"
+    CREATED = "id"
+
+
+@strawberry.input
+class InvoiceLineInput:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    unit: str | None = None
+    discount_percent: Decimal | None = None
+    discount_amount: Decimal | None = None
+    tax_rate: Decimal | None = strawberry.field(
+        default=None, description="Percent; default from the country."
+    )
+
+
+@strawberry.input
+class CreateInvoiceInput:
+    customer_id: strawberry.ID
+    lines: list[InvoiceLineInput]
+    currency: str | None = None
+    issue_date: date | None = None
+    due_date: date | None = strawberry.field(
+        default=None, description="Default: from the customer's payment terms."
+    )
+    prices_include_tax: bool = False
+    place_of_supply: str | None = strawberry.field(
+        default=None, description="India: buyer's GST state code (e.g. 27)."
+    )
+    discount_percent: Decimal | None = None
+    discount_amount: Decimal | None = None
+    notes: str | None = None
+    terms: str | None = None
+
+
+@strawberry.input
+class RecordPaymentInput:
+    invoice_id: strawberry.ID
+    amount: Decimal
+    method: PaymentMethodKind
+    idempotency_key: str = strawberry.field(description="Same key replays the first result.")
+    reference: str | None = None
+    received_at: datetime | None = None
+    keep_excess_as_credit: bool = False
+
+
+@strawberry.input
+class SendInvoiceInput:
+    invoice_id: strawberry.ID
+    channels: list[str] = strawberry.field(default_factory=lambda: ["sms"])
+    include_pdf: bool = True
+    message: str | None = None
+    scheduled_at: datetime | None = None
+
+
+@strawberry.input
+class InvoiceFilterInput:
+    status: list[InvoiceStatus] | None = None
+    overdue: bool | None = None
+    customer_id: strawberry.ID | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    total_min: Decimal | None = None
+    total_max: Decimal | None = None
+    number: str | None = None
+    currency: str | None = strawberry.field(
+        default=None, description="Only invoices in this ISO 4217 currency."
+    )
+
+
+@strawberry.input
+class InvoiceSortInput:
+    field: InvoiceSortField = InvoiceSortField.ISSUE_DATE
+    direction: SortDirection = SortDirection.DESC
