@@ -71,7 +71,7 @@ mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) {
 } }"""
 
 CHANGE_ROLE = """
-mutation($userId: ID!, $role: Role!) { changeMemberRole(userId: $userId, role: $role) {
+mutation($userId: ID!, $role: Role!) { changeMemberRole(input: { userId: $userId, role: $role }) {
   __typename
   ... on MemberPayload { member { role user { id email } } }
   ... on UserError { code message }
@@ -88,7 +88,7 @@ mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) {
 } }"""
 
 REVOKE_KEY = """
-mutation($id: ID!) { revokeApiKey(id: $id) {
+mutation($id: ID!) { revokeApiKey(input: { id: $id }) {
   __typename
   ... on ApiKeyPayload { apiKey { id revokedAt } }
   ... on UserError { code message }

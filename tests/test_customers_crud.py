@@ -44,10 +44,10 @@ mutation($input: UpgradeCustomerInput!) {{ upgradeCustomer(input: $input) {{ {RE
 
 DEACTIVATE = f"""
 mutation($id: ID!, $reason: String) {{
-  deactivateCustomer(id: $id, reason: $reason) {{ {RESULT} }} }}"""
+  deactivateCustomer(input: {{ id: $id, reason: $reason }}) {{ {RESULT} }} }}"""
 
 REACTIVATE = f"""
-mutation($id: ID!) {{ reactivateCustomer(id: $id) {{ {RESULT} }} }}"""
+mutation($id: ID!) {{ reactivateCustomer(input: {{ id: $id }}) {{ {RESULT} }} }}"""
 
 GET = f"""query($id: ID!) {{ customer(id: $id) {{ {CUSTOMER_FIELDS} }} }}"""
 
@@ -62,17 +62,17 @@ ADDRESS_RESULT = f"""
 
 ADD_ADDRESS = f"""
 mutation($customerId: ID!, $input: AddressInput!) {{
-  addCustomerAddress(customerId: $customerId, input: $input) {{ {ADDRESS_RESULT} }} }}"""
+  addCustomerAddress(input: {{ customerId: $customerId, address: $input }}) {{ {ADDRESS_RESULT} }} }}"""
 
 UPDATE_ADDRESS = f"""
 mutation($id: ID!, $input: AddressInput!) {{
-  updateCustomerAddress(id: $id, input: $input) {{ {ADDRESS_RESULT} }} }}"""
+  updateCustomerAddress(input: {{ id: $id, address: $input }}) {{ {ADDRESS_RESULT} }} }}"""
 
 SET_DEFAULT = f"""
-mutation($id: ID!) {{ setDefaultCustomerAddress(id: $id) {{ {ADDRESS_RESULT} }} }}"""
+mutation($id: ID!) {{ setDefaultCustomerAddress(input: {{ id: $id }}) {{ {ADDRESS_RESULT} }} }}"""
 
 REMOVE_ADDRESS = f"""
-mutation($id: ID!) {{ removeCustomerAddress(id: $id) {{ {RESULT} }} }}"""
+mutation($id: ID!) {{ removeCustomerAddress(input: {{ id: $id }}) {{ {RESULT} }} }}"""
 
 AUTO_REGISTER = f"""
 mutation($input: AutoRegisterCustomerInput!) {{ autoRegisterCustomer(input: $input) {{

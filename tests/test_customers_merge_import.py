@@ -51,7 +51,7 @@ mutation($input: UpdateCustomerInput!) { updateCustomer(input: $input) {
   __typename ... on UserError { code message } } }"""
 
 REACTIVATE = """
-mutation($id: ID!) { reactivateCustomer(id: $id) { __typename ... on UserError { code } } }"""
+mutation($id: ID!) { reactivateCustomer(input: { id: $id }) { __typename ... on UserError { code } } }"""
 
 AUDIT = """
 query($action: String) { auditEvents(action: $action) {
@@ -507,7 +507,8 @@ async def test_export_streams_every_customer(owner: Actor, other_owner: Actor) -
     await created(owner)
     b = await created(owner, name="Inactive One")
     await owner.gql(
-        "mutation($id: ID!) { deactivateCustomer(id: $id) { __typename } }", {"id": b["id"]}
+        "mutation($id: ID!) { deactivateCustomer(input: { id: $id }) { __typename } }",
+        {"id": b["id"]},
     )
     response = await export(owner.client, owner.headers)
     assert response.status_code == 200, response.text

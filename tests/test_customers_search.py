@@ -53,7 +53,7 @@ query { customerStats {
 MERGE = """
 mutation($input: MergeCustomersInput!) { mergeCustomers(input: $input) { __typename } }"""
 
-DEACTIVATE = """mutation($id: ID!) { deactivateCustomer(id: $id) { __typename } }"""
+DEACTIVATE = """mutation($id: ID!) { deactivateCustomer(input: { id: $id }) { __typename } }"""
 
 
 def row_id(global_id: str) -> int:

@@ -41,7 +41,7 @@ query($search: String, $first: Int, $after: String, $filter: CustomerFilterInput
 SEARCH = """
 query($term: String!, $limit: Int!) { searchCustomers(term: $term, limit: $limit) {
   exact { name } suggestions { name status } } }"""
-DEACTIVATE = "mutation($id: ID!) { deactivateCustomer(id: $id) { __typename } }"
+DEACTIVATE = "mutation($id: ID!) { deactivateCustomer(input: { id: $id }) { __typename } }"
 
 
 @pytest.fixture

@@ -176,7 +176,7 @@ async def test_malformed_global_ids(client: httpx.AsyncClient, owner: Actor) -> 
         assert _codes(single) in ([], ["VALIDATION_FAILED"]), (bad, single)
 
         mutation = await owner.gql(
-            "mutation($id: ID!) { deactivateCustomer(id: $id) { __typename "
+            "mutation($id: ID!) { deactivateCustomer(input: { id: $id }) { __typename "
             "... on ValidationError { code fields { field code } } } }",
             {"id": bad},
         )
@@ -185,7 +185,7 @@ async def test_malformed_global_ids(client: httpx.AsyncClient, owner: Actor) -> 
         assert result["fields"] == [{"field": "id", "code": "INVALID_ID"}]
 
     role = await owner.gql(
-        'mutation { changeMemberRole(userId: "%%%", role: STAFF) { __typename '
+        'mutation { changeMemberRole(input: { userId: "%%%", role: STAFF }) { __typename '
         "... on ValidationError { fields { field } } } }"
     )
     assert role["data"]["changeMemberRole"] == {
@@ -201,7 +201,7 @@ async def test_out_of_range_ids_are_not_internal_errors(owner: Actor) -> None:
     )
     assert "INTERNAL" not in _codes(single), single
     mutation = await owner.gql(
-        "mutation($id: ID!) { deactivateCustomer(id: $id) { __typename } }",
+        "mutation($id: ID!) { deactivateCustomer(input: { id: $id }) { __typename } }",
         {"id": huge},
         expect_errors=True,
     )
@@ -262,11 +262,11 @@ async def test_wrong_type_of_id_is_not_found(owner: Actor) -> None:
     single = await owner.gql("query($id: ID!) { customer(id: $id) { id } }", {"id": business_id})
     assert single["data"] == {"customer": None}
     for mutation in (
-        "mutation($id: ID!) { deactivateCustomer(id: $id) "
+        "mutation($id: ID!) { deactivateCustomer(input: { id: $id }) "
         "{ __typename ... on UserError { code } } }",
         'mutation($id: ID!) { updateCustomer(input: {id: $id, name: "X"}) '
         "{ __typename ... on UserError { code } } }",
-        "mutation($id: ID!) { revokeApiKey(id: $id) { __typename ... on UserError { code } } }",
+        "mutation($id: ID!) { revokeApiKey(input: { id: $id }) { __typename ... on UserError { code } } }",
     ):
         body = await owner.gql(mutation, {"id": business_id})
         result = next(iter(body["data"].values()))
@@ -291,7 +291,8 @@ async def test_foreign_ids_are_not_found(owner: Actor, other_owner: Actor) -> No
     )
     assert own_business["data"]["node"]["id"] == owner.business_id
     body = await owner.gql(
-        "mutation($id: ID!) { deactivateCustomer(id: $id) { __typename } }", {"id": theirs}
+        "mutation($id: ID!) { deactivateCustomer(input: { id: $id }) { __typename } }",
+        {"id": theirs},
     )
     assert body["data"]["deactivateCustomer"]["__typename"] == "NotFoundError"
     still = await other_owner.gql(

@@ -293,7 +293,7 @@ async def test_overpayment_kept_as_credit_then_used(owner: Actor) -> None:
         )
     )["invoice"]
     used = await owner.gql(
-        """mutation($id: ID!) { applyCustomerCredit(invoiceId: $id, idempotencyKey: "credit-1") {
+        """mutation($id: ID!) { applyCustomerCredit(input: { invoiceId: $id, idempotencyKey: "credit-1" }) {
         __typename ... on PaymentPayload { invoice { balance { amount } status } } } }""",
         {"id": second["id"]},
     )
@@ -318,12 +318,12 @@ async def test_reverse_credit_note_and_void_rules(owner: Actor) -> None:
     )["invoice"]
     paid = await pay(owner, inv["id"], "200", "rev-1")
     void = await owner.gql(
-        """mutation($id: ID!) { voidInvoice(id: $id, reason: "typo") { __typename } }""",
+        """mutation($id: ID!) { voidInvoice(input: { id: $id, reason: "typo" }) { __typename } }""",
         {"id": inv["id"]},
     )
     assert void["data"]["voidInvoice"]["__typename"] == "ConflictError"
     reversed_ = await owner.gql(
-        """mutation($id: ID!) { reversePayment(id: $id, reason: "bounced") {
+        """mutation($id: ID!) { reversePayment(input: { id: $id, reason: "bounced" }) {
         __typename ... on PaymentPayload { payment { state } invoice { balance { amount } status } } } }""",
         {"id": paid["payment"]["id"]},
     )
@@ -333,7 +333,7 @@ async def test_reverse_credit_note_and_void_rules(owner: Actor) -> None:
     }
     assert reversed_["data"]["reversePayment"]["payment"]["state"] == "REVERSED"
     note = await owner.gql(
-        """mutation($id: ID!) { issueCreditNote(invoiceId: $id, amount: "120", reason: "damaged") {
+        """mutation($id: ID!) { issueCreditNote(input: { invoiceId: $id, amount: "120", reason: "damaged" }) {
         __typename ... on CreditNotePayload { creditNote { number amount { amount } } invoice { balance { amount } } } } }""",
         {"id": inv["id"]},
     )
@@ -341,7 +341,7 @@ async def test_reverse_credit_note_and_void_rules(owner: Actor) -> None:
     assert result["creditNote"] == {"number": "CN-00001", "amount": {"amount": "120.00"}}
     assert result["invoice"]["balance"]["amount"] == "380.00"
     void = await owner.gql(
-        """mutation($id: ID!) { voidInvoice(id: $id, reason: "duplicate") {
+        """mutation($id: ID!) { voidInvoice(input: { id: $id, reason: "duplicate" }) {
         __typename ... on InvoicePayload { invoice { status balance { amount } timeline { kind } } } } }""",
         {"id": inv["id"]},
     )
@@ -457,25 +457,25 @@ async def test_statement_entries_opening_balance_and_what_it_leaves_out(owner: A
     void_in_range = await bill("900", 15)
     for target in (void_before, void_in_range):
         voided = await owner.gql(
-            'mutation($id: ID!) { voidInvoice(id: $id, reason: "typo") { __typename } }',
+            'mutation($id: ID!) { voidInvoice(input: { id: $id, reason: "typo" }) { __typename } }',
             {"id": target["id"]},
         )
         assert voided["data"]["voidInvoice"]["__typename"] == "InvoicePayload"
     credit = await owner.gql(
-        'mutation($id: ID!) { applyCustomerCredit(invoiceId: $id, idempotencyKey: "st-cr") '
+        'mutation($id: ID!) { applyCustomerCredit(input: { invoiceId: $id, idempotencyKey: "st-cr" }) '
         "{ __typename } }",
         {"id": c["id"]},
     )
     assert credit["data"]["applyCustomerCredit"]["__typename"] == "PaymentPayload"
     reversed_ = await pay(owner, c["id"], "50", "st-c", receivedAt=at_ist(day(5), "12:00"))
     undo = await owner.gql(
-        'mutation($id: ID!) { reversePayment(id: $id, reason: "bounced") { __typename } }',
+        'mutation($id: ID!) { reversePayment(input: { id: $id, reason: "bounced" }) { __typename } }',
         {"id": reversed_["payment"]["id"]},
     )
     assert undo["data"]["reversePayment"]["__typename"] == "PaymentPayload"
     note = await owner.gql(
-        'mutation($id: ID!) { issueCreditNote(invoiceId: $id, reason: "damaged bag", '
-        'amount: "100") { __typename ... on CreditNotePayload { creditNote { number } } } }',
+        'mutation($id: ID!) { issueCreditNote(input: { invoiceId: $id, reason: "damaged bag", '
+        'amount: "100" }) { __typename ... on CreditNotePayload { creditNote { number } } } }',
         {"id": a["id"]},
     )
     note_number = note["data"]["issueCreditNote"]["creditNote"]["number"]
@@ -570,7 +570,7 @@ async def test_aging_buckets_by_days_past_due(owner: Actor, other_owner: Actor) 
     await pay(owner, paid["id"], "512", "ag-2", receivedAt=at_ist(old, "09:00"))
     void = await dated_invoice(owner, second, "2048", old, old)
     await owner.gql(
-        'mutation($id: ID!) { voidInvoice(id: $id, reason: "dup") { __typename } }',
+        'mutation($id: ID!) { voidInvoice(input: { id: $id, reason: "dup" }) { __typename } }',
         {"id": void["id"]},
     )
     await dated_invoice(other_owner, await customer_id(other_owner), "4096", old, old)
@@ -631,7 +631,7 @@ async def test_statements_keep_currencies_apart_and_age_as_of_their_end(
     await pay(owner, u["invoice"]["id"], "50", "fx-u1", receivedAt=at_ist(day(20), "11:00"))
     await pay(owner, a["id"], "300", "fx-a1", receivedAt=at_ist(day(5), "11:00"))  # after day(10)
     note = await owner.gql(
-        'mutation($id: ID!) { issueCreditNote(invoiceId: $id, reason: "short", amount: "100") '
+        'mutation($id: ID!) { issueCreditNote(input: { invoiceId: $id, reason: "short", amount: "100" }) '
         "{ __typename } }",
         {"id": a["id"]},
     )
@@ -881,7 +881,8 @@ async def test_invoice_stats_sum_in_the_period_and_skip_void(owner: Actor) -> No
     await pay(owner, a["id"], "40", "stats-1")
     b = (await invoice(owner, cid, line, issueDate="2026-06-15"))["invoice"]
     await owner.gql(
-        'mutation($id: ID!) { voidInvoice(id: $id, reason: "dup") { __typename } }', {"id": b["id"]}
+        'mutation($id: ID!) { voidInvoice(input: { id: $id, reason: "dup" }) { __typename } }',
+        {"id": b["id"]},
     )
     await invoice(owner, cid, line, issueDate="2026-08-01", dueDate="2099-01-31")  # not overdue
     body = await owner.gql("""{ invoiceStats(from: "2026-06-01", to: "2026-06-30") { issuedCount
@@ -902,7 +903,7 @@ CUSTOMER_MONEY = """query($id: ID!) { customer(id: $id) {
     invoiceCount otherCurrencies { currency totalBilled { amount currency }
       totalPaid { amount } outstanding { amount } invoiceCount } } } }"""
 APPLY_CREDIT = """mutation($id: ID!, $key: String!) {
-  applyCustomerCredit(invoiceId: $id, idempotencyKey: $key) { __typename
+  applyCustomerCredit(input: { invoiceId: $id, idempotencyKey: $key }) { __typename
     ... on PaymentPayload { invoice { balance { amount } status } }
     ... on UserError { code message } } }"""
 
@@ -967,8 +968,8 @@ async def test_money_stays_in_its_currency_in_summaries_and_credit(owner: Actor)
     }
     # a credit note on the paid dollar invoice becomes dollar credit
     note = await owner.gql(
-        'mutation($id: ID!) { issueCreditNote(invoiceId: $id, reason: "returned", '
-        'amount: "10") { __typename } }',
+        'mutation($id: ID!) { issueCreditNote(input: { invoiceId: $id, reason: "returned", '
+        'amount: "10" }) { __typename } }',
         {"id": dollars["id"]},
     )
     assert note["data"]["issueCreditNote"]["__typename"] == "CreditNotePayload"
@@ -976,7 +977,7 @@ async def test_money_stays_in_its_currency_in_summaries_and_credit(owner: Actor)
     # the 50 kept from the overpayment is partly spent: its reversal is refused
     payment_id = overpaid["payment"]["id"]
     reverse = await owner.gql(
-        'mutation($id: ID!) { reversePayment(id: $id, reason: "bounced") { __typename '
+        'mutation($id: ID!) { reversePayment(input: { id: $id, reason: "bounced" }) { __typename '
         "... on UserError { message } } }",
         {"id": payment_id},
     )
@@ -1047,7 +1048,7 @@ async def test_days_to_pay_count_from_issue_to_the_money_that_settled_the_invoic
     last = await pay(owner, second["id"], "50", "dtp-3")  # received now: 4 days
     assert await average() == "6.00"
     reversed_ = await owner.gql(
-        'mutation($id: ID!) { reversePayment(id: $id, reason: "bounced") { __typename } }',
+        'mutation($id: ID!) { reversePayment(input: { id: $id, reason: "bounced" }) { __typename } }',
         {"id": last["payment"]["id"]},
     )
     assert reversed_["data"]["reversePayment"]["__typename"] == "PaymentPayload"

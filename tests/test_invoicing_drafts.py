@@ -12,7 +12,7 @@ DRAFT = """id status source confidence warnings currency version
   lines { description quantity unit unitPrice discountPercent }
   totals { subtotal { amount } taxTotal { amount } total { amount } }"""
 GENERATE = (
-    """mutation($c: ID!, $p: String!) { generateInvoiceDraft(customerId: $c, prompt: $p) {
+    """mutation($c: ID!, $p: String!) { generateInvoiceDraft(input: { customerId: $c, prompt: $p }) {
   __typename ... on DraftPayload { draft { %s } } ... on ValidationError { fields { field code } }
   ... on UserError { code } } }"""
     % DRAFT
@@ -39,8 +39,8 @@ async def test_generate_draft_from_prompt_then_convert_and_send(
     assert 0 < draft["confidence"] <= 1
     assert draft["totals"]["subtotal"]["amount"] == "1882.00"
     converted = await owner.gql(
-        """mutation($id: ID!) { convertDraftToInvoice(id: $id,
-        send: {channels: ["sms", "email"], message: "Thank you!"}) { __typename
+        """mutation($id: ID!) { convertDraftToInvoice(input: { id: $id,
+        send: {channels: ["sms", "email"], message: "Thank you!"} }) { __typename
         ... on ConvertDraftPayload { sendRequestId draft { status }
             invoice { number status sentAt total { amount } timeline { kind data } } } } }""",
         {"id": draft["id"]},
@@ -61,7 +61,7 @@ async def test_generate_draft_from_prompt_then_convert_and_send(
     )
     assert event.payload["number"] == payload["invoice"]["number"]
     again = await owner.gql(
-        """mutation($id: ID!) { convertDraftToInvoice(id: $id) { __typename } }""",
+        """mutation($id: ID!) { convertDraftToInvoice(input: { id: $id }) { __typename } }""",
         {"id": draft["id"]},
     )
     assert again["data"]["convertDraftToInvoice"]["__typename"] == "ConflictError"
@@ -75,7 +75,7 @@ async def test_missing_price_comes_from_history_or_blocks_conversion(owner: Acto
     assert draft["lines"][0]["unitPrice"] is None and draft["totals"] is None
     assert any("price" in w.lower() for w in draft["warnings"])
     blocked = await owner.gql(
-        """mutation($id: ID!) { convertDraftToInvoice(id: $id) { __typename
+        """mutation($id: ID!) { convertDraftToInvoice(input: { id: $id }) { __typename
         ... on ValidationError { fields { field code } } } }""",
         {"id": draft["id"]},
     )
@@ -132,7 +132,8 @@ async def test_other_business_cannot_see_or_convert_drafts(
     )
     assert body["data"]["invoiceDraft"] is None
     stolen = await other_owner.gql(
-        "mutation($id: ID!) { convertDraftToInvoice(id: $id) { __typename } }", {"id": draft["id"]}
+        "mutation($id: ID!) { convertDraftToInvoice(input: { id: $id }) { __typename } }",
+        {"id": draft["id"]},
     )
     assert stolen["data"]["convertDraftToInvoice"]["__typename"] == "NotFoundError"
     gen = await other_owner.gql(GENERATE, {"c": cid, "p": "1 bag urea @ 266"})

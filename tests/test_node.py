@@ -89,7 +89,7 @@ async def make_address(actor: Actor) -> str:
         await _ok(
             actor,
             """mutation($id: ID!, $input: AddressInput!) {
-            addCustomerAddress(customerId: $id, input: $input) {
+            addCustomerAddress(input: { customerId: $id, address: $input }) {
             ... on AddressPayload { address { id } } } }""",
             {"id": await _customer_id(actor), "input": {"city": "Pune", "street": "FC Road"}},
             "addCustomerAddress",
@@ -147,7 +147,7 @@ async def make_credit_note(actor: Actor) -> str:
     return str(
         await _ok(
             actor,
-            """mutation($id: ID!) { issueCreditNote(invoiceId: $id, amount: "50", reason: "damaged") {
+            """mutation($id: ID!) { issueCreditNote(input: { invoiceId: $id, amount: "50", reason: "damaged" }) {
             ... on CreditNotePayload { creditNote { id } } } }""",
             {"id": await _invoice_id(actor)},
             "issueCreditNote",

@@ -51,7 +51,7 @@ async def books_of(actor: Actor, runtime: Runtime) -> Books:
     paid = await pay(actor, inv["id"], "100", "policy-1")
     assert paid["__typename"] == "PaymentPayload", paid
     note = await actor.gql(
-        """mutation($id: ID!) { issueCreditNote(invoiceId: $id, amount: "10", reason: "damaged") {
+        """mutation($id: ID!) { issueCreditNote(input: { invoiceId: $id, amount: "10", reason: "damaged" }) {
         __typename } }""",
         {"id": inv["id"]},
     )

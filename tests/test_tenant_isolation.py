@@ -55,20 +55,26 @@ async def test_foreign_customers_are_invisible(
             'mutation($id: ID!) { updateCustomer(input: {id: $id, name: "Hijack"}) { %s } }',
             {"id": a_id},
         ),
-        ("mutation($id: ID!) { deactivateCustomer(id: $id) { %s } }", {"id": a_id}),
-        ("mutation($id: ID!) { reactivateCustomer(id: $id) { %s } }", {"id": a_id}),
+        ("mutation($id: ID!) { deactivateCustomer(input: { id: $id }) { %s } }", {"id": a_id}),
+        ("mutation($id: ID!) { reactivateCustomer(input: { id: $id }) { %s } }", {"id": a_id}),
         (
             'mutation($id: ID!) { upgradeCustomer(input: {id: $id, to: FULL, email: "x@example.com"}) { %s } }',
             {"id": a_id},
         ),
         (
-            'mutation($id: ID!) { addCustomerAddress(customerId: $id, input: {city: "Nairobi"}) { %s } }',
+            'mutation($id: ID!) { addCustomerAddress(input: { customerId: $id, address: {city: "Nairobi"} }) { %s } }',
             {"id": a_id},
         ),
-        ("mutation($id: ID!) { removeCustomerAddress(id: $id) { %s } }", {"id": a_address}),
-        ("mutation($id: ID!) { setDefaultCustomerAddress(id: $id) { %s } }", {"id": a_address}),
         (
-            'mutation($id: ID!) { updateCustomerAddress(id: $id, input: {city: "Mombasa"}) { %s } }',
+            "mutation($id: ID!) { removeCustomerAddress(input: { id: $id }) { %s } }",
+            {"id": a_address},
+        ),
+        (
+            "mutation($id: ID!) { setDefaultCustomerAddress(input: { id: $id }) { %s } }",
+            {"id": a_address},
+        ),
+        (
+            'mutation($id: ID!) { updateCustomerAddress(input: { id: $id, address: {city: "Mombasa"} }) { %s } }',
             {"id": a_address},
         ),
     ]

@@ -18,9 +18,11 @@ from schema.relay import expect_id
 from schema.types.accounts.inputs import (
     AcceptInvitationInput,
     BusinessInput,
+    ChangeMemberRoleInput,
     CreateApiKeyInput,
     InviteStaffInput,
     LoginInput,
+    RevokeApiKeyInput,
     SignUpInput,
 )
 from schema.types.accounts.objects import (
@@ -40,7 +42,6 @@ from schema.types.accounts.payloads import (
     MemberPayload,
     SignUpPayload,
 )
-from schema.types.common import Role
 
 
 def _auth_payload(session: service.Session, memberships: list[Membership]) -> AuthPayload:
@@ -60,7 +61,7 @@ class AccountMutations:
     )
     async def sign_up(self, info: Info, input: SignUpInput) -> result(
         "SignUpResult", SignUpPayload
-    ):  # type: ignore[valid-type]
+    ):
         async def run(tx: Tx) -> SignUpPayload:
             session, business = await service.sign_up(
                 tx,
@@ -81,7 +82,7 @@ class AccountMutations:
         description="Email + password; failures are counted per email and rate limited.",
         extensions=[public()],
     )
-    async def login(self, info: Info, input: LoginInput) -> result("LoginResult", AuthPayload):  # type: ignore[valid-type]
+    async def login(self, info: Info, input: LoginInput) -> result("LoginResult", AuthPayload):
         settings = info.context.rt.settings
 
         async def run(tx: Tx) -> AuthPayload | None:
@@ -105,7 +106,7 @@ class AccountMutations:
     @strawberry.mutation(
         description="Revoke the session token used for this request.", extensions=[staff_only()]
     )
-    async def logout(self, info: Info) -> result("LogoutResult", LogoutPayload):  # type: ignore[valid-type]
+    async def logout(self, info: Info) -> result("LogoutResult", LogoutPayload):
         async def run(tx: Tx) -> LogoutPayload:
             await service.logout(tx)
             return LogoutPayload(ok=True)
@@ -117,7 +118,7 @@ class AccountMutations:
     )
     async def create_business(self, info: Info, input: BusinessInput) -> result(
         "CreateBusinessResult", BusinessPayload
-    ):  # type: ignore[valid-type]
+    ):
         async def run(tx: Tx) -> BusinessPayload:
             return BusinessPayload(
                 business=Business.from_row(await service.create_business(tx, input.to_domain()))
@@ -131,7 +132,7 @@ class AccountMutations:
     )
     async def invite_staff(self, info: Info, input: InviteStaffInput) -> result(
         "InviteStaffResult", InvitePayload
-    ):  # type: ignore[valid-type]
+    ):
         async def run(tx: Tx) -> InvitePayload:
             invitation, token = await service.invite_staff(
                 tx, email=input.email, role=DomainRole(input.role.value), ttl=timedelta(days=7)
@@ -148,7 +149,7 @@ class AccountMutations:
     @strawberry.mutation(extensions=[public()])
     async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> result(
         "AcceptInvitationResult", AuthPayload
-    ):  # type: ignore[valid-type]
+    ):
         settings = info.context.rt.settings
 
         async def run(tx: Tx) -> AuthPayload | None:
@@ -173,9 +174,11 @@ class AccountMutations:
     @strawberry.mutation(
         description="Owner only; a business always keeps one owner.", extensions=[staff_only()]
     )
-    async def change_member_role(self, info: Info, user_id: strawberry.ID, role: Role) -> result(
+    async def change_member_role(self, info: Info, input: ChangeMemberRoleInput) -> result(
         "ChangeMemberRoleResult", MemberPayload
-    ):  # type: ignore[valid-type]
+    ):
+        user_id, role = input.user_id, input.role
+
         async def run(tx: Tx) -> MemberPayload:
             uid = expect_id(user_id, "User", "userId")
             membership = await service.change_role(tx, user_id=uid, role=DomainRole(role.value))
@@ -196,7 +199,7 @@ class AccountMutations:
     )
     async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> result(
         "CreateApiKeyResult", CreateApiKeyPayload
-    ):  # type: ignore[valid-type]
+    ):
         async def run(tx: Tx) -> CreateApiKeyPayload:
             key, secret = await service.create_api_key(
                 tx, name=input.name, scopes=[s.value for s in input.scopes]
@@ -206,9 +209,11 @@ class AccountMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(extensions=[staff_only()])
-    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> result(
+    async def revoke_api_key(self, info: Info, input: RevokeApiKeyInput) -> result(
         "RevokeApiKeyResult", ApiKeyPayload
-    ):  # type: ignore[valid-type]
+    ):
+        id = input.id
+
         async def run(tx: Tx) -> ApiKeyPayload:
             return ApiKeyPayload(
                 api_key=ApiKey.from_row(await service.revoke_api_key(tx, expect_id(id, "ApiKey")))

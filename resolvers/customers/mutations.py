@@ -14,11 +14,16 @@ from schema.errors import FieldProblem, result
 from schema.relay import expect_id
 from schema.types.customers.errors import DuplicateCustomerError
 from schema.types.customers.inputs import (
-    AddressInput,
+    AddCustomerAddressInput,
     AutoRegisterCustomerInput,
     CreateCustomerInput,
+    DeactivateCustomerInput,
     ImportCustomersInput,
     MergeCustomersInput,
+    ReactivateCustomerInput,
+    RemoveCustomerAddressInput,
+    SetDefaultCustomerAddressInput,
+    UpdateCustomerAddressInput,
     UpdateCustomerInput,
     UpgradeCustomerInput,
 )
@@ -45,7 +50,7 @@ class CustomerMutations:
     @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> result(
         "CreateCustomerResult", CustomerPayload, DuplicateCustomerError
-    ):  # type: ignore[valid-type]
+    ):
         async def run(tx: Tx) -> CustomerPayload | DuplicateCustomerError:
             try:
                 row = await service.create_customer(
@@ -66,7 +71,7 @@ class CustomerMutations:
     @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
     async def update_customer(self, info: Info, input: UpdateCustomerInput) -> result(
         "UpdateCustomerResult", CustomerPayload
-    ):  # type: ignore[valid-type]
+    ):
         async def run(tx: Tx) -> CustomerPayload:
             profile = (
                 input.profile_type.value
@@ -84,9 +89,11 @@ class CustomerMutations:
         description="Soft delete: history stays, the customer leaves active lists.",
         extensions=[needs(Scope.CUSTOMERS_WRITE)],
     )
-    async def deactivate_customer(
-        self, info: Info, id: strawberry.ID, reason: str | None = None
-    ) -> result("DeactivateCustomerResult", CustomerPayload):  # type: ignore[valid-type]
+    async def deactivate_customer(self, info: Info, input: DeactivateCustomerInput) -> result(
+        "DeactivateCustomerResult", CustomerPayload
+    ):
+        id, reason = input.id, input.reason
+
         async def run(tx: Tx) -> CustomerPayload:
             return await _customer_payload(
                 info, tx, await service.set_active(tx, expect_id(id, "Customer"), False, reason)
@@ -95,9 +102,11 @@ class CustomerMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
-    async def reactivate_customer(self, info: Info, id: strawberry.ID) -> result(
+    async def reactivate_customer(self, info: Info, input: ReactivateCustomerInput) -> result(
         "ReactivateCustomerResult", CustomerPayload
-    ):  # type: ignore[valid-type]
+    ):
+        id = input.id
+
         async def run(tx: Tx) -> CustomerPayload:
             return await _customer_payload(
                 info, tx, await service.set_active(tx, expect_id(id, "Customer"), True)
@@ -111,7 +120,7 @@ class CustomerMutations:
     )
     async def upgrade_customer(self, info: Info, input: UpgradeCustomerInput) -> result(
         "UpgradeCustomerResult", CustomerPayload
-    ):  # type: ignore[valid-type]
+    ):
         async def run(tx: Tx) -> CustomerPayload:
             row = await service.upgrade_customer(
                 tx, expect_id(input.id, "Customer"), input.to.value, input.changes()
@@ -121,12 +130,14 @@ class CustomerMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
-    async def add_customer_address(
-        self, info: Info, customer_id: strawberry.ID, input: AddressInput
-    ) -> result("AddCustomerAddressResult", AddressPayload):  # type: ignore[valid-type]
+    async def add_customer_address(self, info: Info, input: AddCustomerAddressInput) -> result(
+        "AddCustomerAddressResult", AddressPayload
+    ):
+        customer_id, address = input.customer_id, input.address
+
         async def run(tx: Tx) -> AddressPayload:
             cid = expect_id(customer_id, "Customer", "customerId")
-            row = await service.add_address(tx, cid, input.to_domain())
+            row = await service.add_address(tx, cid, address.to_domain())
             customer = await service.get_customer(tx, cid)
             return AddressPayload(
                 address=Address.from_row(row),
@@ -137,10 +148,12 @@ class CustomerMutations:
 
     @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
     async def update_customer_address(
-        self, info: Info, id: strawberry.ID, input: AddressInput
-    ) -> result("UpdateCustomerAddressResult", AddressPayload):  # type: ignore[valid-type]
+        self, info: Info, input: UpdateCustomerAddressInput
+    ) -> result("UpdateCustomerAddressResult", AddressPayload):
+        id, address = input.id, input.address
+
         async def run(tx: Tx) -> AddressPayload:
-            row = await service.update_address(tx, expect_id(id, "Address"), input.to_domain())
+            row = await service.update_address(tx, expect_id(id, "Address"), address.to_domain())
             customer = await service.get_customer(tx, row.customer_id)
             return AddressPayload(
                 address=Address.from_row(row),
@@ -153,9 +166,11 @@ class CustomerMutations:
         description="Removing the default promotes the oldest remaining address.",
         extensions=[needs(Scope.CUSTOMERS_WRITE)],
     )
-    async def remove_customer_address(self, info: Info, id: strawberry.ID) -> result(
-        "RemoveCustomerAddressResult", CustomerPayload
-    ):  # type: ignore[valid-type]
+    async def remove_customer_address(
+        self, info: Info, input: RemoveCustomerAddressInput
+    ) -> result("RemoveCustomerAddressResult", CustomerPayload):
+        id = input.id
+
         async def run(tx: Tx) -> CustomerPayload:
             cid = await service.remove_address(tx, expect_id(id, "Address"))
             return await _customer_payload(info, tx, await service.get_customer(tx, cid))
@@ -163,9 +178,11 @@ class CustomerMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(extensions=[needs(Scope.CUSTOMERS_WRITE)])
-    async def set_default_customer_address(self, info: Info, id: strawberry.ID) -> result(
-        "SetDefaultCustomerAddressResult", AddressPayload
-    ):  # type: ignore[valid-type]
+    async def set_default_customer_address(
+        self, info: Info, input: SetDefaultCustomerAddressInput
+    ) -> result("SetDefaultCustomerAddressResult", AddressPayload):
+        id = input.id
+
         async def run(tx: Tx) -> AddressPayload:
             row = await service.set_default_address(tx, expect_id(id, "Address"))
             customer = await service.get_customer(tx, row.customer_id)
@@ -182,7 +199,7 @@ class CustomerMutations:
     )
     async def auto_register_customer(self, info: Info, input: AutoRegisterCustomerInput) -> result(
         "AutoRegisterCustomerResult", AutoRegisterPayload
-    ):  # type: ignore[valid-type]
+    ):
         async def run(tx: Tx) -> AutoRegisterPayload:
             done = await registration.auto_register(
                 tx,
@@ -207,7 +224,7 @@ class CustomerMutations:
     )
     async def merge_customers(self, info: Info, input: MergeCustomersInput) -> result(
         "MergeCustomersResult", MergePayload
-    ):  # type: ignore[valid-type]
+    ):
         async def run(tx: Tx) -> MergePayload:
             target, record = await merge.merge_customers(
                 tx,
@@ -228,7 +245,7 @@ class CustomerMutations:
     )
     async def import_customers(self, info: Info, input: ImportCustomersInput) -> result(
         "ImportCustomersResult", ImportPayload
-    ):  # type: ignore[valid-type]
+    ):
         async def run(tx: Tx) -> ImportPayload:
             report = await csv_io.import_customers(
                 tx, input.csv, csv_io.OnDuplicate(input.on_duplicate.value)

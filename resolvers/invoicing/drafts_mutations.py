@@ -17,8 +17,11 @@ from resolvers.invoicing.views import _view
 from schema.errors import result
 from schema.relay import expect_id
 from schema.types.invoicing.draft_inputs import (
+    ConvertDraftToInvoiceInput,
     CreateDraftInput,
-    SendRequestInput,
+    DiscardInvoiceDraftInput,
+    GenerateInvoiceDraftInput,
+    ReviewInvoiceDraftInput,
     TemplateInput,
     UpdateDraftInput,
 )
@@ -52,9 +55,11 @@ class DraftMutations:
         description="Turn a plain-language prompt into a draft; totals recomputed by us.",
         extensions=[needs(Scope.INVOICES_WRITE)],
     )
-    async def generate_invoice_draft(
-        self, info: Info, customer_id: strawberry.ID, prompt: str
-    ) -> result("GenerateInvoiceDraftResult", DraftPayload):
+    async def generate_invoice_draft(self, info: Info, input: GenerateInvoiceDraftInput) -> result(
+        "GenerateInvoiceDraftResult", DraftPayload
+    ):
+        customer_id, prompt = input.customer_id, input.prompt
+
         async def run(tx: Tx) -> DraftPayload:
             row = await drafts.generate_draft(
                 tx,
@@ -87,9 +92,11 @@ class DraftMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(extensions=[needs(Scope.INVOICES_WRITE)])
-    async def review_invoice_draft(self, info: Info, id: strawberry.ID) -> result(
+    async def review_invoice_draft(self, info: Info, input: ReviewInvoiceDraftInput) -> result(
         "ReviewInvoiceDraftResult", DraftPayload
     ):
+        id = input.id
+
         async def run(tx: Tx) -> DraftPayload:
             row = await drafts.set_draft_status(
                 tx, expect_id(id, "InvoiceDraft"), DraftStatus.REVIEWED
@@ -99,9 +106,11 @@ class DraftMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(extensions=[needs(Scope.INVOICES_WRITE)])
-    async def discard_invoice_draft(self, info: Info, id: strawberry.ID) -> result(
+    async def discard_invoice_draft(self, info: Info, input: DiscardInvoiceDraftInput) -> result(
         "DiscardInvoiceDraftResult", DraftPayload
     ):
+        id = input.id
+
         async def run(tx: Tx) -> DraftPayload:
             row = await drafts.set_draft_status(
                 tx, expect_id(id, "InvoiceDraft"), DraftStatus.DISCARDED
@@ -115,8 +124,10 @@ class DraftMutations:
         extensions=[needs(Scope.INVOICES_WRITE)],
     )
     async def convert_draft_to_invoice(
-        self, info: Info, id: strawberry.ID, send: SendRequestInput | None = None
+        self, info: Info, input: ConvertDraftToInvoiceInput
     ) -> result("ConvertDraftToInvoiceResult", ConvertDraftPayload):
+        id, send = input.id, input.send
+
         async def run(tx: Tx) -> ConvertDraftPayload:
             request = (
                 drafts.SendRequest(

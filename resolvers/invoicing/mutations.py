@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import strawberry
 
 from domain.core.tx import Tx
@@ -14,7 +12,15 @@ from resolvers.base import Info, mutate
 from resolvers.invoicing.views import _line, _view
 from schema.errors import result
 from schema.relay import expect_id
-from schema.types.invoicing.inputs import CreateInvoiceInput, RecordPaymentInput, SendInvoiceInput
+from schema.types.invoicing.inputs import (
+    ApplyCustomerCreditInput,
+    CreateInvoiceInput,
+    IssueCreditNoteInput,
+    RecordPaymentInput,
+    ReversePaymentInput,
+    SendInvoiceInput,
+    VoidInvoiceInput,
+)
 from schema.types.invoicing.objects import (
     CreditNote,
     Payment,
@@ -81,9 +87,11 @@ class InvoiceMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(extensions=[needs(Scope.PAYMENTS_WRITE)])
-    async def apply_customer_credit(
-        self, info: Info, invoice_id: strawberry.ID, idempotency_key: str
-    ) -> result("ApplyCustomerCreditResult", PaymentPayload):
+    async def apply_customer_credit(self, info: Info, input: ApplyCustomerCreditInput) -> result(
+        "ApplyCustomerCreditResult", PaymentPayload
+    ):
+        invoice_id, idempotency_key = input.invoice_id, input.idempotency_key
+
         async def run(tx: Tx) -> PaymentPayload:
             outcome = await payments.apply_customer_credit(
                 tx, expect_id(invoice_id, "Invoice", "invoiceId"), idempotency_key
@@ -97,9 +105,11 @@ class InvoiceMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(description="Owner/admin.", extensions=[needs(Scope.PAYMENTS_WRITE)])
-    async def reverse_payment(self, info: Info, id: strawberry.ID, reason: str) -> result(
+    async def reverse_payment(self, info: Info, input: ReversePaymentInput) -> result(
         "ReversePaymentResult", PaymentPayload
     ):
+        id, reason = input.id, input.reason
+
         async def run(tx: Tx) -> PaymentPayload:
             outcome = await payments.reverse_payment(tx, expect_id(id, "Payment"), reason)
             return PaymentPayload(
@@ -114,9 +124,11 @@ class InvoiceMutations:
         description="Owner/admin. Omit amount to credit everything still creditable.",
         extensions=[needs(Scope.INVOICES_WRITE)],
     )
-    async def issue_credit_note(
-        self, info: Info, invoice_id: strawberry.ID, reason: str, amount: Decimal | None = None
-    ) -> result("IssueCreditNoteResult", CreditNotePayload):
+    async def issue_credit_note(self, info: Info, input: IssueCreditNoteInput) -> result(
+        "IssueCreditNoteResult", CreditNotePayload
+    ):
+        invoice_id, reason, amount = input.invoice_id, input.reason, input.amount
+
         async def run(tx: Tx) -> CreditNotePayload:
             note, invoice = await payments.issue_credit_note(
                 tx, expect_id(invoice_id, "Invoice", "invoiceId"), amount, reason
@@ -132,9 +144,11 @@ class InvoiceMutations:
         description="Not once paid: issue a credit note instead.",
         extensions=[needs(Scope.INVOICES_WRITE)],
     )
-    async def void_invoice(self, info: Info, id: strawberry.ID, reason: str) -> result(
+    async def void_invoice(self, info: Info, input: VoidInvoiceInput) -> result(
         "VoidInvoiceResult", InvoicePayload
     ):
+        id, reason = input.id, input.reason
+
         async def run(tx: Tx) -> InvoicePayload:
             return InvoicePayload(
                 invoice=await _view(

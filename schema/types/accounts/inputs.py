@@ -71,3 +71,14 @@ class AcceptInvitationInput:
 class CreateApiKeyInput:
     name: str
     scopes: list[ApiScope]
+
+
+@strawberry.input
+class ChangeMemberRoleInput:
+    user_id: strawberry.ID
+    role: Role
+
+
+@strawberry.input
+class RevokeApiKeyInput:
+    id: strawberry.ID

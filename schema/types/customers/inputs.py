@@ -255,3 +255,36 @@ class CustomerFilterInput:
 class CustomerSortInput:
     field: CustomerSortField = CustomerSortField.NAME  # type: ignore[assignment]
     direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input
+class DeactivateCustomerInput:
+    id: strawberry.ID
+    reason: str | None = None
+
+
+@strawberry.input
+class ReactivateCustomerInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class AddCustomerAddressInput:
+    customer_id: strawberry.ID
+    address: AddressInput
+
+
+@strawberry.input
+class UpdateCustomerAddressInput:
+    id: strawberry.ID
+    address: AddressInput
+
+
+@strawberry.input
+class RemoveCustomerAddressInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class SetDefaultCustomerAddressInput:
+    id: strawberry.ID

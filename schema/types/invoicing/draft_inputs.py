@@ -67,3 +67,25 @@ class TemplateInput:
     payment_details: JSON | None = None
     accent_color: str = "#1F6FEB"
     make_default: bool = False
+
+
+@strawberry.input
+class GenerateInvoiceDraftInput:
+    customer_id: strawberry.ID
+    prompt: str
+
+
+@strawberry.input
+class ReviewInvoiceDraftInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class DiscardInvoiceDraftInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class ConvertDraftToInvoiceInput:
+    id: strawberry.ID
+    send: SendRequestInput | None = None

@@ -95,3 +95,28 @@ class InvoiceFilterInput:
 class InvoiceSortInput:
     field: InvoiceSortField = InvoiceSortField.ISSUE_DATE
     direction: SortDirection = SortDirection.DESC
+
+
+@strawberry.input
+class ApplyCustomerCreditInput:
+    invoice_id: strawberry.ID
+    idempotency_key: str
+
+
+@strawberry.input
+class ReversePaymentInput:
+    id: strawberry.ID
+    reason: str
+
+
+@strawberry.input
+class IssueCreditNoteInput:
+    invoice_id: strawberry.ID
+    reason: str
+    amount: Decimal | None = None
+
+
+@strawberry.input
+class VoidInvoiceInput:
+    id: strawberry.ID
+    reason: str
