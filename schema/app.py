@@ -29,6 +29,7 @@ from domain.customers.csv_io import export_customers
 from schema.build import build_schema
 from schema.context import Context
 from schema.graphiql import assets_mount, render_page
+from schema.http_security import install as install_http_security
 from workers.runtime import Runtime
 
 log = logging.getLogger("khata.http")
@@ -391,4 +392,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = rt
     app.add_middleware(RequestGuard, max_body=settings.max_body_bytes)  # type: ignore[arg-type]
+    install_http_security(app, settings)
     return app
