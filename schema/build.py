@@ -22,6 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from domain.core.errors import DomainError
+from domain.core.failures import log_failure
 from domain.core.settings import Settings
 from resolvers.accounts import AccountMutations, AccountQueries
 from resolvers.customers import CustomerMutations, CustomerQueries, CustomerSubscriptions
@@ -56,7 +57,7 @@ class KhataSchema(strawberry.Schema):
             if original is None or isinstance(original, (GraphQLError, DomainError)):
                 log.debug("graphql error (request %s): %s", request_id, error.message)
             else:
-                log.error("unexpected error (request %s)", request_id, exc_info=original)
+                log_failure(log, "unexpected error (request %s)", original, request_id)
 
 
 class ErrorPolicy(MaskErrors):

@@ -11,6 +11,8 @@ from typing import Any
 
 from arq import Retry
 
+from domain.core.failures import log_failure
+
 log = logging.getLogger("khata.jobs")
 Task = Callable[..., Awaitable[Any]]
 
@@ -50,8 +52,8 @@ class InProcessRunner:
             delay = (retry.defer_score or 0) / 1000
             loop = asyncio.get_running_loop()
             loop.call_later(delay, self._spawn, task, job_id, kwargs, attempt + 1)
-        except Exception:
-            log.exception("job %s (%s) failed", job_id, task)
+        except Exception as exc:
+            log_failure(log, "job %s (%s) failed", exc, job_id, task)
 
     async def drain(self) -> None:
         """Wait for every job started so far (and the ones they start)."""

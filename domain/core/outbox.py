@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.core.clock import Clock
 from domain.core.db import Database
+from domain.core.failures import log_failure
 from domain.core.orm import Base, IdType
 from domain.core.tx import Tx
 
@@ -128,8 +129,8 @@ class OutboxRelay:
                 for channel in row.channels:
                     await self.publisher.publish(channel, message)
                 done.append(row.id)
-            except Exception:
-                log.exception("outbox relay failed", extra={"outbox_id": row.id})
+            except Exception as exc:
+                log_failure(log, "outbox relay failed", exc, extra={"outbox_id": row.id})
         if done:
             self._unmarked.extend(done)
             if self._marker is None or self._marker.done():
