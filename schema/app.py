@@ -30,6 +30,7 @@ from schema.build import build_schema
 from schema.context import Context
 from schema.graphiql import assets_mount, render_page
 from schema.http_security import install as install_http_security
+from schema.metrics import install as install_metrics
 from workers.runtime import Runtime
 
 log = logging.getLogger("khata.http")
@@ -392,5 +393,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = rt
     app.add_middleware(RequestGuard, max_body=settings.max_body_bytes)  # type: ignore[arg-type]
+    install_metrics(app, rt, settings)
     install_http_security(app, settings)
     return app

@@ -29,6 +29,7 @@ from resolvers.customers import CustomerMutations, CustomerQueries, CustomerSubs
 from resolvers.drafts import DraftMutations, DraftQueries
 from resolvers.invoicing import InvoiceMutations, InvoiceQueries
 from schema import types as _types  # noqa: F401
+from schema.metrics import OperationMetrics
 from schema.types.accounts import Business
 from schema.types.customers import Customer
 
@@ -120,6 +121,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
+        OperationMetrics,  # first: its timing covers the others
         lambda: MaxTokensLimiter(max_token_count=s.max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),

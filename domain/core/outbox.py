@@ -173,3 +173,25 @@ class OutboxRelay:
                 )
             ).all()
         return await self.relay(rows) if rows else 0
+
+
+async def backlog(db: Database) -> tuple[int, datetime | None]:
+    """Rows not yet relayed and the creation time of the oldest, in one query (metrics)."""
+    from sqlalchemy import func
+
+    async with db.read() as session:
+        row = (
+            await session.execute(
+                select(func.count(), func.min(OutboxEvent.created_at)).where(
+                    OutboxEvent.relayed_at.is_(None)
+                )
+            )
+        ).one()
+    oldest = row[1]
+    if isinstance(oldest, str):  # SQLite returns the aggregate's text
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        from datetime import UTC
+
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(row[0]), oldest

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     log_json: bool = False
     # Browser origins allowed to call the API (CORS); empty: no cross-origin access.
     cors_origins: Annotated[list[str], NoDecode] = []
+    # Unset: no /metrics. Set: Prometheus scrapes /metrics with this bearer token.
+    metrics_token: str | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
