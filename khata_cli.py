@@ -42,6 +42,8 @@ def setup_logging() -> None:
     logging.basicConfig(level=settings.log_level.upper(), handlers=[handler], force=True)
     # fontTools reports every table it subsets at INFO (dozens of lines per PDF)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
+    # aiosqlite logs every call with its SQL parameters (personal data) at DEBUG
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:

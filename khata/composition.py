@@ -4,6 +4,7 @@ Tests and benchmarks build their processes here too."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from starlette.applications import Starlette
@@ -64,9 +65,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     """The ASGI app. Without `runtime` the app builds its own and owns it: migrates (when
     the settings say so), starts and stops it in its lifespan; a given runtime is only
     started, its owner stops it."""
-    settings = settings or get_settings()
     if runtime is not None:
+        if settings is not None and settings is not runtime.settings:
+            # the app's own settings (limits, GraphiQL, CORS) over the shared runtime
+            runtime = dataclasses.replace(runtime, settings=settings)
         return build_app(runtime, owns_runtime=False)
+    settings = settings or get_settings()
     return build_app(build_runtime(settings), owns_runtime=True)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from domain.accounts import queries as accounts
 from domain.core.errors import Conflict, DomainError, NotFound
+from domain.core.failures import log_failure
 from domain.core.tx import Tx
 from schema.context import Context
 from schema.errors import UserError, to_user_error
@@ -43,8 +44,8 @@ async def guarded(work: Awaitable[T]) -> T | UserError:
         return await work
     except DomainError as exc:
         return to_user_error(exc)
-    except IntegrityError:
-        log.warning("integrity conflict", exc_info=True)
+    except IntegrityError as exc:
+        log_failure(log, "integrity conflict", exc, level=logging.WARNING)
         return to_user_error(Conflict("conflicts with a concurrent change; retry"))
     except OperationalError as exc:
         if "locked" in str(exc).lower() or "deadlock" in str(exc).lower():

@@ -19,6 +19,8 @@ from schema.http.health import healthz, readyz
 from schema.http.middleware import RequestGuard
 from schema.http.payments import pay_page, payment_webhook
 from schema.http.view import KhataGraphQL
+from schema.http_security import install as install_http_security
+from schema.metrics import install as install_metrics
 
 if TYPE_CHECKING:
     from khata.runtime import Runtime
@@ -75,4 +77,6 @@ def build_app(rt: Runtime, *, owns_runtime: bool) -> Starlette:
     app = Starlette(routes=routes(rt), lifespan=lifespan(rt, owns_runtime=owns_runtime))
     app.state.runtime = rt
     app.add_middleware(RequestGuard, max_body=rt.settings.max_body_bytes)  # type: ignore[arg-type]
+    install_metrics(app, rt, rt.settings)
+    install_http_security(app, rt.settings)
     return app

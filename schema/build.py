@@ -22,6 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from domain.core.errors import DomainError
+from domain.core.failures import log_failure
 from domain.core.settings import Settings
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
@@ -33,6 +34,7 @@ from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
 from schema import types as _types  # noqa: F401
+from schema.metrics import OperationMetrics
 from schema.types.accounts.objects import Business
 from schema.types.customers.objects import Customer
 
@@ -61,7 +63,7 @@ class KhataSchema(strawberry.Schema):
             if original is None or isinstance(original, (GraphQLError, DomainError)):
                 log.debug("graphql error (request %s): %s", request_id, error.message)
             else:
-                log.error("unexpected error (request %s)", request_id, exc_info=original)
+                log_failure(log, "unexpected error (request %s)", original, request_id)
 
 
 class ErrorPolicy(MaskErrors):
@@ -124,6 +126,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[Any] = [
+        OperationMetrics,  # first: its timing covers the others
         lambda: MaxTokensLimiter(max_token_count=s.max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),

@@ -110,7 +110,11 @@ async def graphiql(browser: Browser, server: str) -> AsyncIterator[Watched]:
     watched = Watched(await context.new_page())
     await context.route("**/*", watched.refuse_outside)
     try:
-        await watched.page.goto(f"http://{server}/graphql", wait_until="load")
+        response = await watched.page.goto(f"http://{server}/graphql", wait_until="load")
+        # the page must work under its strict policy (no 'unsafe-inline')
+        assert response is not None
+        policy = response.headers.get("content-security-policy", "")
+        assert "script-src 'self' 'sha256-" in policy and "unsafe" not in policy, policy
         try:
             await watched.page.wait_for_selector(
                 ".graphiql-query-editor .CodeMirror", timeout=WAIT_MS

@@ -262,6 +262,8 @@ def _phone(rng: random.Random, country: str) -> str:
 
 
 async def load_demo(settings: Settings, customers_per_business: int = 120) -> str:
+    if settings.env == "production":  # the demo owner's password is published
+        raise ValueError("demo data is for development and embedded mode, not production")
     rt = build_runtime(settings)
     await rt.start(sweep=False)
     try:

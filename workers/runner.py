@@ -11,6 +11,8 @@ from typing import Any
 
 from arq import Retry
 
+from domain.core.failures import log_failure
+
 log = logging.getLogger("khata.jobs")
 Task = Callable[..., Awaitable[Any]]
 
@@ -23,6 +25,7 @@ class InProcessRunner:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._running: set[asyncio.Task[Any]] = set()
         self.results: dict[str, Any] = {}
+        self.failed = 0  # jobs that raised or gave up (metrics)
 
     async def enqueue(self, task: str, *, job_id: str, **kwargs: Any) -> None:
         if task not in self.tasks:
@@ -46,12 +49,18 @@ class InProcessRunner:
         except Retry as retry:
             if attempt >= self.max_tries:
                 log.error("job %s gave up after %s tries", job_id, attempt)
+                self.failed += 1
                 return
             delay = (retry.defer_score or 0) / 1000
             loop = asyncio.get_running_loop()
             loop.call_later(delay, self._spawn, task, job_id, kwargs, attempt + 1)
-        except Exception:
-            log.exception("job %s (%s) failed", job_id, task)
+        except Exception as exc:
+            log_failure(log, "job %s (%s) failed", exc, job_id, task)
+            self.failed += 1
+
+    @property
+    def running(self) -> int:
+        return len(self._running)
 
     async def drain(self) -> None:
         """Wait for every job started so far (and the ones they start)."""
@@ -79,6 +88,12 @@ class ArqQueue:
     async def close(self) -> None:
         if self.pool is not None:
             await self.pool.aclose()
+
+    async def queued(self) -> int:
+        """Jobs waiting in the arq queue (one Redis call)."""
+        if self.pool is None:
+            await self.connect()
+        return int(await self.pool.zcard(self.queue_name))
 
     async def enqueue(self, task: str, *, job_id: str, **kwargs: Any) -> None:
         if self.pool is None:

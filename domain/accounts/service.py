@@ -13,6 +13,7 @@ import phonenumbers
 from babel.numbers import get_territory_currencies, list_currencies
 
 from domain.accounts.models import AccessToken, ApiKey, Business, Invitation, Membership, User
+from domain.accounts.passwords import check_password
 from domain.accounts.repository import AccountsRepository
 from domain.core import audit, outbox
 from domain.core.audit import AuditEvent
@@ -43,7 +44,6 @@ DEFAULT_TIMEZONE = {
     "ZA": "Africa/Johannesburg",
 }
 _PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
-MIN_PASSWORD = 10
 
 
 @lru_cache(maxsize=1)
@@ -181,11 +181,8 @@ async def _issue_token(tx: Tx, user: User, ttl: timedelta) -> tuple[str, AccessT
     return token, row
 
 
-def _check_password(password: str, errors: ErrorCollector, field_name: str = "password") -> None:
-    if len(password) < MIN_PASSWORD:
-        errors.add(field_name, f"must be at least {MIN_PASSWORD} characters", "WEAK_PASSWORD")
-    if len(password) > 256:
-        errors.add(field_name, "must be at most 256 characters")
+def _check_password(password: str, errors: ErrorCollector, email: str | None = None) -> None:
+    check_password(password, errors, email=email)  # domain/accounts/passwords.py
 
 
 async def sign_up(
@@ -196,7 +193,7 @@ async def sign_up(
         email = normalize_email(email)
     except ValidationFailed as exc:
         errors.errors.extend(exc.errors)
-    _check_password(password, errors)
+    _check_password(password, errors, email)
     if not name.strip():
         errors.add("name", "is required")
     clean = _validate_business(business, errors, "business.")
@@ -403,7 +400,7 @@ async def accept_invitation(
     user = await repo.user_by_email(invitation.email)
     if user is None:
         errors = ErrorCollector()
-        _check_password(password, errors)
+        _check_password(password, errors, invitation.email)
         if not name.strip():
             errors.add("name", "is required")
         errors.raise_if_any()

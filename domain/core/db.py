@@ -87,7 +87,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            args = {"connect_args": {"timeout": 30}, "echo": echo, **_JSON}
+            args = {"connect_args": {"timeout": 30}, "echo": echo, "hide_parameters": True, **_JSON}
             self.write_engine = create_async_engine(url, **args)
             self.read_engine = create_async_engine(url, **args)
             for eng in (self.write_engine, self.read_engine):
@@ -97,6 +97,7 @@ class Database:
             self.write_engine = create_async_engine(
                 url,
                 echo=echo,
+                hide_parameters=True,  # a failed statement's message must not carry its values
                 pool_size=pool_size,
                 max_overflow=pool_size,
                 pool_recycle=1800,

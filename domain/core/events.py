@@ -57,6 +57,8 @@ class EventHub:
         self._lock = asyncio.Lock()
         self._joined = asyncio.Condition()
         self.dropped = 0
+        self.published = 0  # events this process published (metrics)
+        self.delivered = 0  # events handed to this process's subscribers (metrics)
 
     async def connect(self) -> None:
         await self._broadcast.connect()
@@ -75,6 +77,11 @@ class EventHub:
         await self._broadcast.publish(
             channel=self.wire_name(channel), message=orjson.dumps(message).decode()
         )
+        self.published += 1
+
+    def subscriptions(self) -> int:
+        """Open subscriptions in this process, over all channels."""
+        return sum(len(state.queues) for state in self._channels.values())
 
     def subscriber_count(self, channel: str) -> int:
         state = self._channels.get(channel)
@@ -133,6 +140,7 @@ class EventHub:
                                 queue.get_nowait()
                             self.dropped += 1
                         queue.put_nowait(message)
+                        self.delivered += 1
         except asyncio.CancelledError:
             raise
         except Exception:

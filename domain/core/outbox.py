@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.core.clock import Clock
 from domain.core.db import Database
+from domain.core.failures import log_failure
 from domain.core.orm import Base, IdType
 from domain.core.tx import Tx
 
@@ -128,8 +129,8 @@ class OutboxRelay:
                 for channel in row.channels:
                     await self.publisher.publish(channel, message)
                 done.append(row.id)
-            except Exception:
-                log.exception("outbox relay failed", extra={"outbox_id": row.id})
+            except Exception as exc:
+                log_failure(log, "outbox relay failed", exc, extra={"outbox_id": row.id})
         if done:
             self._unmarked.extend(done)
             if self._marker is None or self._marker.done():
@@ -172,3 +173,25 @@ class OutboxRelay:
                 )
             ).all()
         return await self.relay(rows) if rows else 0
+
+
+async def backlog(db: Database) -> tuple[int, datetime | None]:
+    """Rows not yet relayed and the creation time of the oldest, in one query (metrics)."""
+    from sqlalchemy import func
+
+    async with db.read() as session:
+        row = (
+            await session.execute(
+                select(func.count(), func.min(OutboxEvent.created_at)).where(
+                    OutboxEvent.relayed_at.is_(None)
+                )
+            )
+        ).one()
+    oldest = row[1]
+    if isinstance(oldest, str):  # SQLite returns the aggregate's text
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        from datetime import UTC
+
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(row[0]), oldest

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-only-change-me"  # noqa: S105 - the embedded mode's known value
 MIN_SECRET_KEY_LENGTH = 32
@@ -67,6 +67,18 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     log_level: str = "INFO"
     log_json: bool = False
+    # Browser origins allowed to call the API (CORS); empty: no cross-origin access.
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # Unset: no /metrics. Set: Prometheus scrapes /metrics with this bearer token.
+    metrics_token: str | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: Any) -> Any:
+        """A comma-separated list, as operators write it in the environment."""
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @field_validator("database_url")
     @classmethod

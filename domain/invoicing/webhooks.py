@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -22,20 +23,66 @@ class WebhookResult:
     invoice_number: str
 
 
-def parse(body: dict[str, Any]) -> tuple[str, str, str, Decimal, str, str, datetime | None]:
+MAX_INTEGER_DIGITS = 15  # money columns are NUMERIC(18, 3)
+MAX_DIGITS = 18
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+SHAPE = "expected provider, paymentId, invoiceToken, amount, currency"
+
+
+def _text(body: dict[str, Any], key: str, limit: int, default: str | None = None) -> str:
+    """A short printable string (ids may come as JSON integers); control characters such
+    as NUL cannot be stored in PostgreSQL text and are never part of a real id."""
+    value = body.get(key, default)
+    if value is None:
+        raise ValidationFailed.one(key, f"is required ({SHAPE})", "BAD_PAYLOAD")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValidationFailed.one(key, "must be a string", "BAD_PAYLOAD")
+    text = str(value)
+    if not text or len(text) > limit or _CONTROL.search(text):
+        raise ValidationFailed.one(key, f"must be 1-{limit} printable characters", "BAD_PAYLOAD")
+    return text
+
+
+def _amount(value: Any) -> Decimal:
+    """A finite, positive decimal that fits a money column; JSON numbers and strings."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValidationFailed.one("amount", "must be a decimal number", "BAD_PAYLOAD")
     try:
-        provider = str(body["provider"])[:40]
-        payment_id = str(body["paymentId"])[:120]
-        token = str(body["invoiceToken"])
-        amount = Decimal(str(body["amount"]))
-        currency = str(body["currency"]).upper()
-        method = str(body.get("method") or "other")
-        received = body.get("receivedAt")
-        received_at = datetime.fromisoformat(received) if received else None
-    except (KeyError, InvalidOperation, ValueError, TypeError):
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationFailed.one("amount", "must be a decimal number", "BAD_PAYLOAD") from None
+    if not amount.is_finite():
+        raise ValidationFailed.one("amount", "must be a finite number", "BAD_PAYLOAD")
+    if amount <= 0:
+        raise ValidationFailed.one("amount", "must be greater than zero", "NOT_POSITIVE")
+    digits = amount.as_tuple().digits
+    if amount.adjusted() >= MAX_INTEGER_DIGITS or len(digits) > MAX_DIGITS:
         raise ValidationFailed.one(
-            "body", "expected provider, paymentId, invoiceToken, amount, currency", "BAD_PAYLOAD"
-        ) from None
+            "amount", f"must have at most {MAX_INTEGER_DIGITS} integer digits", "TOO_LARGE"
+        )
+    return amount
+
+
+def parse(body: dict[str, Any]) -> tuple[str, str, str, Decimal, str, str, datetime | None]:
+    """Every field checked before anything is looked up: a signed body with impossible
+    values is the provider's mistake (400), never a server error it would retry."""
+    provider = _text(body, "provider", 40)
+    payment_id = _text(body, "paymentId", 120)
+    token = _text(body, "invoiceToken", 200)
+    if "amount" not in body:
+        raise ValidationFailed.one("amount", f"is required ({SHAPE})", "BAD_PAYLOAD")
+    amount = _amount(body["amount"])
+    currency = _text(body, "currency", 3).upper()
+    method = _text(body, "method", 40, default="other") if body.get("method") else "other"
+    received = body.get("receivedAt")
+    received_at = None
+    if received:
+        try:
+            received_at = datetime.fromisoformat(_text(body, "receivedAt", 40))
+        except ValueError:
+            raise ValidationFailed.one(
+                "receivedAt", "must be an ISO 8601 time", "BAD_PAYLOAD"
+            ) from None
     if method not in {m.value for m in PaymentMethodKind} or method == PaymentMethodKind.CREDIT:
         method = PaymentMethodKind.OTHER
     if received_at is not None and received_at.tzinfo is None:
