@@ -103,10 +103,10 @@ class CreateApiKeyInput:
     scopes: list[ApiScope]
 
 
-async def _memberships(tx: Tx, user_id: int) -> list[Membership]:
+def _memberships(session: service.Session) -> list[Membership]:
     return [
         Membership(business=Business.from_row(b), role=DomainRole(m.role))  # type: ignore[arg-type]
-        for m, b in await queries.memberships(tx, user_id)
+        for m, b in session.memberships
     ]
 
 
@@ -208,7 +208,7 @@ class AccountMutations:
                 ttl=_ttl(info),
             )
             return SignUpPayload(
-                auth=_auth_payload(session, await _memberships(tx, session.user.id)),
+                auth=_auth_payload(session, _memberships(session)),
                 business=Business.from_row(business),
             )
 
@@ -230,9 +230,7 @@ class AccountMutations:
                 max_failures=settings.login_max_failures,
                 window=timedelta(minutes=settings.login_window_minutes),
             )
-            return (
-                _auth_payload(session, await _memberships(tx, session.user.id)) if session else None
-            )
+            return _auth_payload(session, _memberships(session)) if session else None
 
         outcome = await mutate(info, run, auth=False)
         if outcome is None:  # committed the failed attempt, now say so
@@ -300,7 +298,7 @@ class AccountMutations:
             )
             if session is None:
                 return None
-            return _auth_payload(session, await _memberships(tx, session.user.id))
+            return _auth_payload(session, _memberships(session))
 
         outcome = await mutate(info, run, auth=False)
         if outcome is None:  # committed the failed attempt, now say so

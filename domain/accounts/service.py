@@ -78,10 +78,12 @@ class BusinessInput:
 
 @dataclass
 class Session:
+    """A new session token and what its sign-in payload shows: the user's businesses."""
+
     token: str
     user: User
     expires_at: datetime
-    memberships: list[Membership] = field(default_factory=list)
+    memberships: list[tuple[Membership, Business]] = field(default_factory=list)
 
 
 def _validate_business(data: BusinessInput, errors: ErrorCollector, base: str) -> BusinessInput:
@@ -139,7 +141,7 @@ def _state_code(
 
 
 async def _create_business(tx: Tx, data: BusinessInput, owner: User) -> Business:
-    repo = AccountsRepository(tx.session)
+    repo = AccountsRepository(tx.session, tx.viewer)
     business = Business(
         name=data.name,
         country=data.country,
@@ -177,7 +179,7 @@ async def _issue_token(tx: Tx, user: User, ttl: timedelta) -> tuple[str, AccessT
         revoked_at=None,
         ip=tx.viewer.ip,
     )
-    await AccountsRepository(tx.session).add(row)
+    await AccountsRepository(tx.session, tx.viewer).add(row)
     return token, row
 
 
@@ -201,7 +203,7 @@ async def sign_up(
         errors.add("name", "is required")
     clean = _validate_business(business, errors, "business.")
     errors.raise_if_any()
-    repo = AccountsRepository(tx.session)
+    repo = AccountsRepository.for_sign_in(tx.session)
     if await repo.user_by_email(email) is not None:
         raise Conflict("an account with this email exists; sign in and add a business")
     user = User(
@@ -210,7 +212,7 @@ async def sign_up(
     await repo.add(user)
     created = await _create_business(tx, clean, user)
     token, row = await _issue_token(tx, user, ttl)
-    memberships = list(await repo.memberships_of_user(user.id))
+    memberships = list(await repo.memberships_with_businesses(user.id))
     return Session(token, user, row.expires_at, memberships), created
 
 
@@ -219,7 +221,7 @@ async def create_business(tx: Tx, data: BusinessInput) -> Business:
     errors = ErrorCollector()
     clean = _validate_business(data, errors, "")
     errors.raise_if_any()
-    user = await AccountsRepository(tx.session).user(user_id)
+    user = await AccountsRepository(tx.session, tx.viewer).user(user_id)
     if user is None:
         raise Unauthenticated("sign in first")
     return await _create_business(tx, clean, user)
@@ -240,14 +242,14 @@ async def login(
     feeds the rate limit), so the edge commits before answering Unauthenticated."""
     subject = email.strip().lower()[:200]
     await _check_login_budget(tx, subject, max_failures, window)
-    repo = AccountsRepository(tx.session)
+    repo = AccountsRepository.for_sign_in(tx.session)
     user = await repo.user_by_email(subject)
     if not verify_password(user.password_hash if user else None, password) or user is None:
         audit.record(tx, "auth.login_failed", subject=subject, actor="anonymous")
         return None
     token, row = await _issue_token(tx, user, ttl)
-    memberships = list(await repo.memberships_of_user(user.id))
-    for m in memberships:
+    memberships = list(await repo.memberships_with_businesses(user.id))
+    for m, _ in memberships:
         audit.record(
             tx,
             "auth.login",
@@ -263,7 +265,7 @@ async def login(
 async def logout(tx: Tx) -> None:
     if tx.viewer.token_id is None:
         raise Unauthenticated("no session to end")
-    await AccountsRepository(tx.session).revoke_token(tx.viewer.token_id, tx.now())
+    await AccountsRepository(tx.session, tx.viewer).revoke_token(tx.viewer.token_id, tx.now())
 
 
 async def resolve_viewer(tx: Tx, *, bearer: str | None, business_id: int | None) -> Viewer:
@@ -273,7 +275,7 @@ async def resolve_viewer(tx: Tx, *, bearer: str | None, business_id: int | None)
     base = tx.viewer
     if not bearer:
         return base
-    repo = AccountsRepository(tx.session)
+    repo = AccountsRepository.for_sign_in(tx.session)
     now = tx.now()
     if bearer.startswith("kk_"):
         parts = bearer.split("_")
@@ -319,9 +321,8 @@ async def invite_staff(tx: Tx, *, email: str, role: Role, ttl: timedelta) -> tup
     if role == Role.OWNER and tx.viewer.role != Role.OWNER:
         raise PermissionDenied("only an owner may invite another owner")
     email = normalize_email(email)
-    repo = AccountsRepository(tx.session)
-    existing = await repo.user_by_email(email)
-    if existing and await repo.membership(business_id, existing.id):
+    repo = AccountsRepository(tx.session, tx.viewer)
+    if await repo.member_by_email(email) is not None:
         raise Conflict("this person is already a member")
     token = new_token("ki")
     invitation = Invitation(
@@ -335,7 +336,7 @@ async def invite_staff(tx: Tx, *, email: str, role: Role, ttl: timedelta) -> tup
         accepted_at=None,
     )
     await repo.add(invitation)
-    business = await repo.business(business_id)
+    business = await repo.business()
     outbox.emit(
         tx,
         "staff.invited",
@@ -370,7 +371,7 @@ async def accept_invitation(
 ) -> Session | None:
     """None means the email already has an account and the password is wrong: like a
     failed sign-in it is audited, counts against the email's limit, and must be committed."""
-    repo = AccountsRepository(tx.session)
+    repo = AccountsRepository.for_sign_in(tx.session)
     invitation = await repo.invitation_by_hash(digest(token))
     if (
         invitation is None
@@ -397,8 +398,12 @@ async def accept_invitation(
         if not verify_password(user.password_hash, password):
             audit.record(tx, "auth.login_failed", subject=user.email, actor="anonymous")
             return None
-    if await repo.membership(invitation.business_id, user.id) is None:
-        await repo.add(
+    # the invitation's code is the authority to join its business, and nothing more
+    joining = AccountsRepository(
+        tx.session, Viewer.system_actor("invitation", business_id=invitation.business_id)
+    )
+    if await joining.membership(user.id) is None:
+        await joining.add(
             Membership(
                 business_id=invitation.business_id,
                 user_id=user.id,
@@ -416,20 +421,17 @@ async def accept_invitation(
         actor=f"user:{user.id}",
     )
     token_text, row = await _issue_token(tx, user, ttl)
-    return Session(token_text, user, row.expires_at, list(await repo.memberships_of_user(user.id)))
+    memberships = list(await repo.memberships_with_businesses(user.id))
+    return Session(token_text, user, row.expires_at, memberships)
 
 
 async def change_role(tx: Tx, *, user_id: int, role: Role) -> Membership:
-    business_id = tx.viewer.require_role(Role.OWNER)
-    repo = AccountsRepository(tx.session)
-    membership = await repo.membership(business_id, user_id)
+    tx.viewer.require_role(Role.OWNER)
+    repo = AccountsRepository(tx.session, tx.viewer)
+    membership = await repo.membership(user_id)
     if membership is None:
         raise NotFound("member", user_id)
-    if (
-        membership.role == Role.OWNER
-        and role != Role.OWNER
-        and await repo.owner_count(business_id) <= 1
-    ):
+    if membership.role == Role.OWNER and role != Role.OWNER and await repo.owner_count() <= 1:
         raise Conflict("a business keeps at least one owner")
     previous = membership.role
     membership.role = role
@@ -466,7 +468,7 @@ async def create_api_key(tx: Tx, *, name: str, scopes: list[str]) -> tuple[ApiKe
         last_used_at=None,
         revoked_at=None,
     )
-    await AccountsRepository(tx.session).add(key)
+    await AccountsRepository(tx.session, tx.viewer).add(key)
     audit.record(
         tx,
         "api_key.created",
@@ -478,8 +480,8 @@ async def create_api_key(tx: Tx, *, name: str, scopes: list[str]) -> tuple[ApiKe
 
 
 async def revoke_api_key(tx: Tx, key_id: int) -> ApiKey:
-    business_id = tx.viewer.require_role(Role.OWNER, Role.ADMIN)
-    key = await AccountsRepository(tx.session).api_key(business_id, key_id)
+    tx.viewer.require_role(Role.OWNER, Role.ADMIN)
+    key = await AccountsRepository(tx.session, tx.viewer).api_key(key_id)
     if key is None:
         raise NotFound("api key", key_id)
     if key.revoked_at is None:
@@ -491,12 +493,9 @@ async def revoke_api_key(tx: Tx, key_id: int) -> ApiKey:
 # -- single records by id, as the viewer may see them (node(id)) --------------------------
 async def get_user(tx: Tx, user_id: int) -> User:
     """Yourself, or staff of the active business (any staff role; keys may not list people)."""
-    repo = AccountsRepository(tx.session)
     if user_id != tx.viewer.user_id:
-        business_id = tx.viewer.require_role(*Role)
-        if await repo.membership(business_id, user_id) is None:
-            raise NotFound("user", user_id)
-    user = await repo.user(user_id)
+        tx.viewer.require_role(*Role)
+    user = await AccountsRepository(tx.session, tx.viewer).user(user_id)
     if user is None:
         raise NotFound("user", user_id)
     return user
@@ -506,23 +505,23 @@ async def get_business(tx: Tx, business_id: int) -> Business:
     """The active business only."""
     if tx.viewer.require_business() != business_id:
         raise NotFound("business", business_id)
-    business = await AccountsRepository(tx.session).business(business_id)
+    business = await AccountsRepository(tx.session, tx.viewer).business()
     if business is None:
         raise NotFound("business", business_id)
     return business
 
 
 async def get_api_key(tx: Tx, key_id: int) -> ApiKey:
-    business_id = tx.viewer.require_role(Role.OWNER, Role.ADMIN)
-    key = await AccountsRepository(tx.session).api_key(business_id, key_id)
+    tx.viewer.require_role(Role.OWNER, Role.ADMIN)
+    key = await AccountsRepository(tx.session, tx.viewer).api_key(key_id)
     if key is None:
         raise NotFound("api key", key_id)
     return key
 
 
 async def get_audit_event(tx: Tx, event_id: int) -> AuditEvent:
-    business_id = tx.viewer.require_role(Role.OWNER, Role.ADMIN)
-    event = await AccountsRepository(tx.session).audit_event(business_id, event_id)
+    tx.viewer.require_role(Role.OWNER, Role.ADMIN)
+    event = await AccountsRepository(tx.session, tx.viewer).audit_event(event_id)
     if event is None:
         raise NotFound("audit event", event_id)
     return event

@@ -48,12 +48,12 @@ async def merge_customers(
         raise Conflict("source was already merged")
     if target.merged_into_id is not None:
         raise Conflict("target was merged into another customer; merge into that one")
-    repo = CustomerRepository(tx.session)
+    repo = CustomerRepository(tx.session, tx.viewer)
     counts: dict[str, int] = {"addresses": await repo.move_addresses(source.id, target.id)}
     for name, mover in MERGE_MOVERS.items():
         counts[name] = await mover(tx, source, target)
     if counts["addresses"]:
-        remaining = await repo.addresses_for(target.business_id, [target.id])
+        remaining = await repo.addresses_for([target.id])
         if remaining and not any(a.is_default for a in remaining):
             min(remaining, key=lambda a: a.id).is_default = True
 
@@ -110,7 +110,7 @@ async def merge_customers(
     )
     refresh_derived(target)
     target.updated_at = tx.now()
-    await repo.set_tags(target.business_id, target.id, target.tags)
+    await repo.set_tags(target)
 
     source.status = CustomerStatus.INACTIVE
     source.merged_into_id = target.id

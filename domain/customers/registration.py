@@ -44,7 +44,7 @@ async def auto_register(
         e164 = ""
     errors.raise_if_any()
     await lock_counter(tx, business_id, "customer")
-    existing = await CustomerRepository(tx.session).by_phone(business_id, e164)
+    existing = await CustomerRepository(tx.session, tx.viewer).by_phone(e164)
     if existing is not None:
         return AutoRegistered(existing, created=False, welcome_queued=False)
     customer = await create_customer(

@@ -1,4 +1,6 @@
-"""All SQL for customers. Every method takes the business id first: tenancy lives here."""
+"""All SQL for customers, their tags, addresses and merges. Every read goes through
+`read_policy` (what the viewer may see); no method takes a business id from its caller.
+Writes carry the business id of the rows their service loaded through the policy."""
 
 from __future__ import annotations
 
@@ -13,9 +15,9 @@ from sqlalchemy import (
     ColumnElement,
     Table,
     and_,
-    bindparam,
     case,
     delete,
+    false,
     func,
     literal,
     or_,
@@ -31,6 +33,8 @@ from sqlalchemy.sql.util import ClauseAdapter
 
 from domain.core import bulk
 from domain.core.orm import UTCDateTime
+from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
+from domain.core.viewer import Viewer
 from domain.customers.models import (
     Customer,
     CustomerAddress,
@@ -107,45 +111,39 @@ def sort_value(customer: Customer, sort: CustomerSort) -> Any:
     return customer.id
 
 
-# Built once (expression and cache key are not rebuilt per call): a batch of invoices
-# locks its customers with this on every transaction.
-_LOCK_MANY = (
-    select(Customer)
-    .where(
-        Customer.business_id == bindparam("business_id"),
-        Customer.id.in_(bindparam("ids", expanding=True)),
-    )
-    .order_by(Customer.id)
-    .with_for_update()
-)
-
-
-class CustomerRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
+class CustomerRepository(TenantRepository):
+    def __init__(self, session: AsyncSession, viewer: Viewer) -> None:
+        super().__init__(session, viewer)
         bind = session.bind
         self.dialect = bind.dialect.name if bind is not None else "postgresql"
 
+    def read_policy(self, model: Any) -> ColumnElement[bool]:
+        """Customers, tags, addresses and merges are the business's own records: anyone
+        acting for a business (staff, its API keys, a job or webhook acting for it) reads
+        that business's rows. There is no cross-business customer read, so a system actor
+        without a business is refused like a staff member who chose none."""
+        v = self.viewer
+        match v.kind:
+            case ViewerKind.STAFF | ViewerKind.API_KEY | ViewerKind.SYSTEM:
+                return self.business_rows(model)
+            case ViewerKind.PERSON:
+                return false()  # the portal issue: the customers linked to the person
+            case _:
+                raise unauthenticated(v)
+
     # -- single rows -------------------------------------------------------------
-    async def get(
-        self, business_id: int, customer_id: int, *, lock: bool = False
-    ) -> Customer | None:
-        stmt = select(Customer).where(
-            Customer.business_id == business_id, Customer.id == customer_id
-        )
+    async def get(self, customer_id: int, *, lock: bool = False) -> Customer | None:
+        stmt = self.readable(Customer).where(Customer.id == customer_id)
         if lock:
             stmt = stmt.with_for_update()
         return await self.s.scalar(stmt)
 
-    async def get_many(
-        self, business_id: int, ids: Sequence[int], *, lock: bool = False
-    ) -> Sequence[Customer]:
+    async def get_many(self, ids: Sequence[int], *, lock: bool = False) -> Sequence[Customer]:
         """With lock, rows are locked in id order: two writers locking overlapping sets
         queue instead of deadlocking."""
+        stmt = self.readable(Customer).where(Customer.id.in_(ids))
         if lock:
-            params = {"business_id": business_id, "ids": list(ids)}
-            return (await self.s.scalars(_LOCK_MANY, params)).all()
-        stmt = select(Customer).where(Customer.business_id == business_id, Customer.id.in_(ids))
+            stmt = stmt.order_by(Customer.id).with_for_update()
         return (await self.s.scalars(stmt)).all()
 
     async def write_columns(
@@ -173,12 +171,11 @@ class CustomerRepository:
             else:
                 await bulk.update_rows(self.s, table, keys, vals)
 
-    async def by_phone(self, business_id: int, phone: str) -> Customer | None:
+    async def by_phone(self, phone: str) -> Customer | None:
         """The customer an owner means by this phone: active first, never a merged row."""
         stmt = (
-            select(Customer)
+            self.readable(Customer)
             .where(
-                Customer.business_id == business_id,
                 Customer.merged_into_id.is_(None),
                 or_(Customer.phone == phone, Customer.phone_secondary == phone),
             )
@@ -191,17 +188,14 @@ class CustomerRepository:
         )
         return await self.s.scalar(stmt)
 
-    async def with_phones(
-        self, business_id: int, phones: Sequence[str], limit: int = 10
-    ) -> Sequence[Customer]:
+    async def with_phones(self, phones: Sequence[str], limit: int = 10) -> Sequence[Customer]:
         """The customers (never merged rows) having any of these phones, as primary or
         secondary: active first, then oldest."""
         if not phones:
             return []
         stmt = (
-            select(Customer)
+            self.readable(Customer)
             .where(
-                Customer.business_id == business_id,
                 Customer.merged_into_id.is_(None),
                 or_(Customer.phone.in_(phones), Customer.phone_secondary.in_(phones)),
             )
@@ -214,14 +208,22 @@ class CustomerRepository:
         self.s.add(row)
         await self.s.flush()
 
-    async def set_tags(self, business_id: int, customer_id: int, tags: Sequence[str]) -> None:
-        await self.s.execute(delete(CustomerTag).where(CustomerTag.customer_id == customer_id))
+    async def set_tags(self, customer: Customer) -> None:
+        """The customer's tag rows become its `tags` list."""
+        await self.s.execute(
+            delete(CustomerTag).where(
+                self.read_policy(CustomerTag), CustomerTag.customer_id == customer.id
+            )
+        )
         self.s.add_all(
-            CustomerTag(customer_id=customer_id, tag=t, business_id=business_id) for t in tags
+            CustomerTag(customer_id=customer.id, tag=t, business_id=customer.business_id)
+            for t in customer.tags
         )
 
     async def person_for_phone(self, phone: str, now: datetime) -> int:
-        """Get-or-create the network Person for a phone, safe under concurrent inserts."""
+        """Get-or-create the network Person for a phone, safe under concurrent inserts.
+        A Person is the network identity shared by every business (not business-owned):
+        only its id is handed back, to link the viewer's customer to it."""
         dialect = self.s.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = (
@@ -235,8 +237,8 @@ class CustomerRepository:
         )
 
     # -- lists -------------------------------------------------------------------
-    def _filtered(self, business_id: int, f: CustomerFilter) -> Select[Any]:
-        stmt = select(Customer).where(Customer.business_id == business_id)
+    def _filtered(self, f: CustomerFilter) -> Select[Any]:
+        stmt = self.readable(Customer)
         conditions: list[ColumnElement[bool]] = []
         if f.search:
             conditions.append(self.search_condition(f.search, f.region))
@@ -248,7 +250,7 @@ class CustomerRepository:
             conditions.append(
                 select(CustomerTag.customer_id)
                 .where(
-                    CustomerTag.business_id == business_id,
+                    self.read_policy(CustomerTag),
                     CustomerTag.tag == tag,
                     CustomerTag.customer_id == Customer.id,
                 )
@@ -291,7 +293,6 @@ class CustomerRepository:
 
     async def page(
         self,
-        business_id: int,
         f: CustomerFilter,
         sort: CustomerSort,
         descending: bool,
@@ -299,7 +300,7 @@ class CustomerRepository:
         after: tuple[Any, int] | None,
     ) -> tuple[Sequence[Customer], bool]:
         expr = sort_expression(sort)
-        stmt = self._filtered(business_id, f)
+        stmt = self._filtered(f)
         keyset: list[ColumnElement[bool]] = []
         if after is not None:
             value, last_id = after
@@ -329,7 +330,6 @@ class CustomerRepository:
             # Look in the next PROBE_WINDOW entries; if the page is not there, rank all
             # the matches instead (trigram index; cost follows the number of matches).
             ids = await self._name_walk(
-                business_id,
                 keyset,
                 [self.search_condition(f.search, f.region), *self._status_in(f)],
                 descending,
@@ -371,7 +371,6 @@ class CustomerRepository:
 
     async def _name_walk(
         self,
-        business_id: int,
         keyset: Sequence[ColumnElement[bool]],
         conditions: Sequence[ColumnElement[bool]],
         descending: bool,
@@ -382,8 +381,14 @@ class CustomerRepository:
         conditions may use only the columns it covers), else None."""
         direction = (lambda c: c.desc()) if descending else (lambda c: c.asc())
         window = (
-            select(Customer.id, Customer.name_search, Customer.status, Customer.merged_into_id)
-            .where(Customer.business_id == business_id, *keyset)
+            self.readable(
+                Customer,
+                Customer.id,
+                Customer.name_search,
+                Customer.status,
+                Customer.merged_into_id,
+            )
+            .where(*keyset)
             .order_by(direction(Customer.name_search), direction(Customer.id))
             .limit(self.PROBE_WINDOW)
             .subquery("name_window")
@@ -431,13 +436,12 @@ class CustomerRepository:
         kind = classify(term, region)
         return kind.name is None or kind.number is not None
 
-    async def count(self, business_id: int, f: CustomerFilter) -> int:
-        sub = self._filtered(business_id, f).with_only_columns(Customer.id).subquery()
+    async def count(self, f: CustomerFilter) -> int:
+        sub = self._filtered(f).with_only_columns(Customer.id).subquery()
         return int((await self.s.execute(select(func.count()).select_from(sub))).scalar_one())
 
     async def exact_matches(
         self,
-        business_id: int,
         name: str | None,
         e164: str | None,
         email: str | None,
@@ -464,9 +468,7 @@ class CustomerRepository:
         # then filter", 85 ms on 100,000 customers; PostgreSQL plans both the same.
         matching = union_all(
             *(
-                select(Customer.id).where(
-                    Customer.business_id == business_id, Customer.merged_into_id.is_(None), part
-                )
+                self.readable(Customer, Customer.id).where(Customer.merged_into_id.is_(None), part)
                 for part in parts
             )
         )
@@ -483,7 +485,7 @@ class CustomerRepository:
         return (await self.s.scalars(stmt)).all()
 
     async def suggestions(
-        self, business_id: int, term: str, region: str, exclude: Sequence[int], limit: int
+        self, term: str, region: str, exclude: Sequence[int], limit: int
     ) -> Sequence[Customer]:
         """Active before inactive, names starting with the term before names containing
         it, then by name; never merged rows."""
@@ -492,7 +494,7 @@ class CustomerRepository:
             conditions.append(Customer.id.not_in(exclude))
         prefix = starts_with(Customer.name_search, term.casefold().strip(), self.dialect)
         active = Customer.status == CustomerStatus.ACTIVE
-        scoped = select(Customer.id).where(Customer.business_id == business_id)
+        scoped = self.readable(Customer, Customer.id)
         if self.search_is_narrow(term, region):  # a handful of rows: rank them all at once
             order = [
                 case((active, 0), else_=1),
@@ -519,7 +521,7 @@ class CustomerRepository:
                     )
                 ).all()
             else:
-                band_ids = await self._name_walk(business_id, [], band, False, want)
+                band_ids = await self._name_walk([], band, False, want)
                 if band_ids is None:
                     in_order = self._ranked(scoped.where(*band), Customer.name_search, False, want)
                     band_ids = (await self.s.scalars(in_order)).all()
@@ -528,14 +530,14 @@ class CustomerRepository:
                 break
         if not found:
             return []
-        # By primary key alone: the ids come from the scoped queries above, and SQLite
+        # By primary key alone: the ids come from the policy's queries above, and SQLite
         # without statistics would rather scan the business for `business_id = ? AND id IN`.
         loaded = (await self.s.scalars(select(Customer).where(Customer.id.in_(found)))).all()
         rows = {c.id: c for c in loaded}
         return [rows[i] for i in found]
 
     async def duplicate_candidates(
-        self, business_id: int, customer: Customer, limit: int = 200
+        self, customer: Customer, limit: int = 200
     ) -> Sequence[Customer]:
         parts: list[ColumnElement[bool]] = []
         for phone in filter(None, (customer.phone, customer.phone_secondary)):
@@ -546,9 +548,8 @@ class CustomerRepository:
         if len(first_word) >= 2:
             parts.append(starts_with(Customer.name_search, first_word, self.dialect))
         stmt = (
-            select(Customer)
+            self.readable(Customer)
             .where(
-                Customer.business_id == business_id,
                 Customer.id != customer.id,
                 Customer.merged_into_id.is_(None),
                 or_(*parts),
@@ -558,8 +559,8 @@ class CustomerRepository:
         )
         return (await self.s.scalars(stmt)).all()
 
-    async def stats(self, business_id: int) -> dict[str, Any]:
-        base = Customer.business_id == business_id
+    async def stats(self) -> dict[str, Any]:
+        base = self.read_policy(Customer)
         # Merged-away rows are not customers any more: every count here leaves them out.
         by_status = dict(
             (
@@ -609,42 +610,36 @@ class CustomerRepository:
             "top": top,
         }
 
-    async def export_batch(self, business_id: int, after_id: int, size: int) -> Sequence[Customer]:
+    async def export_batch(self, after_id: int, size: int) -> Sequence[Customer]:
         stmt = (
-            select(Customer)
-            .where(Customer.business_id == business_id, Customer.id > after_id)
-            .order_by(Customer.id)
-            .limit(size)
+            self.readable(Customer).where(Customer.id > after_id).order_by(Customer.id).limit(size)
         )
         return (await self.s.scalars(stmt)).all()
 
     # -- addresses ---------------------------------------------------------------
-    async def addresses_for(
-        self, business_id: int, customer_ids: Sequence[int]
-    ) -> Sequence[CustomerAddress]:
+    async def addresses_for(self, customer_ids: Sequence[int]) -> Sequence[CustomerAddress]:
         stmt = (
-            select(CustomerAddress)
-            .where(
-                CustomerAddress.business_id == business_id,
-                CustomerAddress.customer_id.in_(customer_ids),
-            )
+            self.readable(CustomerAddress)
+            .where(CustomerAddress.customer_id.in_(customer_ids))
             .order_by(
                 CustomerAddress.customer_id, CustomerAddress.is_default.desc(), CustomerAddress.id
             )
         )
         return (await self.s.scalars(stmt)).all()
 
-    async def address(self, business_id: int, address_id: int) -> CustomerAddress | None:
+    async def address(self, address_id: int) -> CustomerAddress | None:
         return await self.s.scalar(
-            select(CustomerAddress).where(
-                CustomerAddress.business_id == business_id, CustomerAddress.id == address_id
-            )
+            self.readable(CustomerAddress).where(CustomerAddress.id == address_id)
         )
 
     async def clear_default(self, customer_id: int) -> None:
         await self.s.execute(
             update(CustomerAddress)
-            .where(CustomerAddress.customer_id == customer_id, CustomerAddress.is_default.is_(True))
+            .where(
+                self.read_policy(CustomerAddress),
+                CustomerAddress.customer_id == customer_id,
+                CustomerAddress.is_default.is_(True),
+            )
             .values(is_default=False)
         )
         await self.s.flush()
@@ -656,17 +651,13 @@ class CustomerRepository:
     async def move_addresses(self, source_id: int, target_id: int) -> int:
         result = await self.s.execute(
             update(CustomerAddress)
-            .where(CustomerAddress.customer_id == source_id)
+            .where(self.read_policy(CustomerAddress), CustomerAddress.customer_id == source_id)
             .values(customer_id=target_id, is_default=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def merge(self, business_id: int, merge_id: int) -> CustomerMerge | None:
-        return await self.s.scalar(
-            select(CustomerMerge).where(
-                CustomerMerge.business_id == business_id, CustomerMerge.id == merge_id
-            )
-        )
+    async def merge(self, merge_id: int) -> CustomerMerge | None:
+        return await self.s.scalar(self.readable(CustomerMerge).where(CustomerMerge.id == merge_id))
 
     async def add_merge(self, merge: CustomerMerge) -> None:
         self.s.add(merge)

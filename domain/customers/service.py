@@ -159,7 +159,7 @@ class Business:
 
 
 async def load_business(tx: Tx) -> Business:
-    row = await AccountsRepository(tx.session).business(tx.business_id)
+    row = await AccountsRepository(tx.session, tx.viewer).business()
     if row is None:
         raise NotFound("business")
     return Business(row.id, row.country, row.currency, row.customer_prefix, row.name)
@@ -416,11 +416,11 @@ async def create_customer(
     if sum(1 for a in data.addresses if a.is_default) > 1:
         errors.add("addresses", "only one address can be the default", "MULTIPLE_DEFAULTS")
     errors.raise_if_any()
-    repo = CustomerRepository(tx.session)
+    repo = CustomerRepository(tx.session, tx.viewer)
     phones = [p for p in (customer.phone, customer.phone_secondary) if p]
     if phones and not allow_duplicate_phone:
         await lock_counter(tx, business_id, "customer")
-        existing = await repo.with_phones(business_id, phones)
+        existing = await repo.with_phones(phones)
         if existing:
             primary_taken = any(customer.phone in (e.phone, e.phone_secondary) for e in existing)
             raise PossibleDuplicates(
@@ -432,7 +432,7 @@ async def create_customer(
     refresh_derived(customer)
     await _link_person(tx, repo, customer)
     await repo.add(customer)
-    await repo.set_tags(business_id, customer.id, customer.tags)
+    await repo.set_tags(customer)
     default_index = next((i for i, a in enumerate(data.addresses) if a.is_default), 0)
     for i, fields in enumerate(addresses):
         await repo.add(
@@ -457,8 +457,8 @@ async def create_customer(
 
 
 async def get_customer(tx: Tx, customer_id: int, *, lock: bool = False) -> Customer:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
-    customer = await CustomerRepository(tx.session).get(business_id, customer_id, lock=lock)
+    tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    customer = await CustomerRepository(tx.session, tx.viewer).get(customer_id, lock=lock)
     if customer is None:
         raise NotFound("customer", customer_id)
     return customer
@@ -488,7 +488,7 @@ async def update_customer(
     errors.raise_if_any()
     if not changed:
         return customer
-    repo = CustomerRepository(tx.session)
+    repo = CustomerRepository(tx.session, tx.viewer)
     if "phone" in changed:
         customer.phone_verified = False if customer.phone != old_phone else customer.phone_verified
         await _link_person(tx, repo, customer)
@@ -497,7 +497,7 @@ async def update_customer(
     refresh_derived(customer)
     customer.updated_at = tx.now()
     if "tags" in changed:
-        await repo.set_tags(customer.business_id, customer.id, customer.tags)
+        await repo.set_tags(customer)
     await tx.session.flush()
     audit.record(
         tx,
@@ -564,8 +564,8 @@ async def add_address(tx: Tx, customer_id: int, data: AddressInput) -> CustomerA
     errors = ErrorCollector()
     fields = validate_address(data, business, errors, "")
     errors.raise_if_any()
-    repo = CustomerRepository(tx.session)
-    existing = await repo.addresses_for(customer.business_id, [customer.id])
+    repo = CustomerRepository(tx.session, tx.viewer)
+    existing = await repo.addresses_for([customer.id])
     make_default = data.is_default or not existing
     if make_default:
         await repo.clear_default(customer.id)
@@ -582,24 +582,24 @@ async def add_address(tx: Tx, customer_id: int, data: AddressInput) -> CustomerA
 
 
 async def get_address(tx: Tx, address_id: int) -> CustomerAddress:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
-    row = await CustomerRepository(tx.session).address(business_id, address_id)
+    tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    row = await CustomerRepository(tx.session, tx.viewer).address(address_id)
     if row is None:
         raise NotFound("address", address_id)
     return row
 
 
 async def get_merge(tx: Tx, merge_id: int) -> CustomerMerge:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
-    row = await CustomerRepository(tx.session).merge(business_id, merge_id)
+    tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    row = await CustomerRepository(tx.session, tx.viewer).merge(merge_id)
     if row is None:
         raise NotFound("merge", merge_id)
     return row
 
 
 async def _address(tx: Tx, address_id: int) -> CustomerAddress:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
-    row = await CustomerRepository(tx.session).address(business_id, address_id)
+    tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    row = await CustomerRepository(tx.session, tx.viewer).address(address_id)
     if row is None:
         raise NotFound("address", address_id)
     await get_customer(tx, row.customer_id, lock=True)
@@ -624,11 +624,11 @@ async def remove_address(tx: Tx, address_id: int) -> int:
     """Removing the default promotes the oldest remaining address, so a customer with
     addresses always has exactly one default."""
     row = await _address(tx, address_id)
-    repo = CustomerRepository(tx.session)
+    repo = CustomerRepository(tx.session, tx.viewer)
     customer_id, was_default = row.customer_id, row.is_default
     await repo.delete_address(row)
     if was_default:
-        rest = await repo.addresses_for(tx.business_id, [customer_id])
+        rest = await repo.addresses_for([customer_id])
         if rest:
             oldest = min(rest, key=lambda a: a.id)
             oldest.is_default = True
@@ -638,7 +638,7 @@ async def remove_address(tx: Tx, address_id: int) -> int:
 
 async def set_default_address(tx: Tx, address_id: int) -> CustomerAddress:
     row = await _address(tx, address_id)
-    repo = CustomerRepository(tx.session)
+    repo = CustomerRepository(tx.session, tx.viewer)
     await repo.clear_default(row.customer_id)
     await tx.session.refresh(row)
     row.is_default = True

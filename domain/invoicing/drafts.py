@@ -96,7 +96,7 @@ class DraftTotals:
 
 
 async def _customer(tx: Tx, customer_id: int) -> Customer:
-    customer = await CustomerRepository(tx.session).get(tx.business_id, customer_id)
+    customer = await CustomerRepository(tx.session, tx.viewer).get(customer_id)
     if customer is None:
         raise NotFound("customer", customer_id)
     return customer

@@ -70,7 +70,7 @@ class InvoiceData:
 
 
 async def load_business(tx: Tx) -> Business:
-    business = await AccountsRepository(tx.session).business(tx.business_id)
+    business = await AccountsRepository(tx.session, tx.viewer).business()
     if business is None:
         raise NotFound("business")
     return business
@@ -337,8 +337,8 @@ async def create_invoices(tx: Tx, items: Sequence[InvoiceData]) -> list[Invoice 
     business = await load_business(tx)
     customers = {
         c.id: c
-        for c in await CustomerRepository(tx.session).get_many(
-            business_id, sorted({d.customer_id for d in items}), lock=True
+        for c in await CustomerRepository(tx.session, tx.viewer).get_many(
+            sorted({d.customer_id for d in items}), lock=True
         )
     }
     today = local_today(tx, business)
@@ -478,7 +478,7 @@ async def _update_summaries(
         )
         values |= {cid: summary_values(tx, business, summaries[cid]) for cid in again}
     touched = sorted(values)
-    await CustomerRepository(tx.session).write_columns(
+    await CustomerRepository(tx.session, tx.viewer).write_columns(
         [customers[c] for c in touched], [values[c] for c in touched], into=into
     )
 
@@ -518,9 +518,7 @@ async def get_invoice(tx: Tx, invoice_id: int, *, lock: bool = False) -> Invoice
 
 
 async def _customer(tx: Tx, invoice: Invoice) -> Customer:
-    customer = await CustomerRepository(tx.session).get(
-        invoice.business_id, invoice.customer_id, lock=True
-    )
+    customer = await CustomerRepository(tx.session, tx.viewer).get(invoice.customer_id, lock=True)
     if customer is None:
         raise NotFound("customer", invoice.customer_id)
     return customer
