@@ -192,7 +192,7 @@ class DraftQueries:
     )
     async def invoice_draft_preview(self, info: Info, id: strawberry.ID) -> DraftPreview:
         from domain.core.signing import download_url
-        from domain.invoicing.pdf import render_invoice_html
+        from domain.invoicing.pdf.preview import render_invoice_html
         from domain.invoicing.rendering import draft_document
 
         async with reading(info) as tx:

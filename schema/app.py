@@ -298,7 +298,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         from domain.core.signing import verify_download
         from domain.core.tx import Tx
         from domain.core.viewer import Viewer
-        from domain.invoicing.pdf import render_invoice_pdf, render_statement_pdf
+        from domain.invoicing.pdf.invoice import render_invoice_pdf
+        from domain.invoicing.pdf.statement import render_statement_pdf
         from domain.invoicing.rendering import invoice_document, statement_document
         from domain.invoicing.statements import customer_statement
 
