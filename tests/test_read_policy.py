@@ -21,6 +21,7 @@ from domain.core.viewer import STAFF_SCOPES, Viewer, ViewerKind
 from domain.customers.models import Customer
 from domain.customers.models import CustomerMerge as CustomerMergeRow
 from domain.customers.repository import CustomerFilter, CustomerRepository, CustomerSort
+from domain.customers.search_repository import CustomerSearchRepository
 from domain.invoicing.draft_repository import DraftRepository
 from domain.invoicing.models import Invoice as InvoiceRow
 from domain.invoicing.repository import InvoiceFilter, InvoiceRepository
@@ -223,7 +224,7 @@ async def reads(runtime: Runtime, viewer: Viewer, b: Books) -> dict[str, Any]:
 
 async def customer_reads(session: Any, viewer: Viewer, p: People) -> dict[str, Any]:
     """Every read path of the customer repository for one business's ids."""
-    repo = CustomerRepository(session, viewer)
+    repo = CustomerSearchRepository(session, viewer)
     theirs = await session.get(Customer, p.customer)  # as its duplicates are looked for
     everyone = CustomerFilter()
     by_name = CustomerFilter(search="target", region="IN")

@@ -20,6 +20,7 @@ from domain.customers.repository import (
     sort_value,
 )
 from domain.customers.search import classify
+from domain.customers.search_repository import CustomerSearchRepository
 from domain.customers.service import get_customer, load_business
 
 
@@ -36,7 +37,7 @@ async def list_customers(
     limit = clamp_first(first, cap)
     key = f"{sort.value}:{'d' if descending else 'a'}"
     cursor = decode_cursor(after, key) if after else None
-    rows, more = await CustomerRepository(tx.session, tx.viewer).page(
+    rows, more = await CustomerSearchRepository(tx.session, tx.viewer).page(
         f, sort, descending, limit, cursor
     )
     cursors = [encode_cursor(key, sort_value(c, sort), c.id) for c in rows]
@@ -45,7 +46,7 @@ async def list_customers(
 
 async def count_customers(tx: Tx, f: CustomerFilter) -> int:
     tx.viewer.require_business(Scope.CUSTOMERS_READ)
-    return await CustomerRepository(tx.session, tx.viewer).count(f)
+    return await CustomerSearchRepository(tx.session, tx.viewer).count(f)
 
 
 @dataclass
@@ -71,7 +72,7 @@ async def search_customers(tx: Tx, term: str, limit: int = 10) -> SearchResult:
         return SearchResult([], [], None)
     business = await load_business(tx)
     kind = classify(term, business.country)
-    repo = CustomerRepository(tx.session, tx.viewer)
+    repo = CustomerSearchRepository(tx.session, tx.viewer)
     name = (
         kind.name if kind.e164 is None and kind.digits_rev is None and kind.email is None else None
     )
@@ -97,7 +98,8 @@ class Duplicate:
 
 async def possible_duplicates(tx: Tx, customer_id: int, limit: int = 10) -> list[Duplicate]:
     customer = await get_customer(tx, customer_id)
-    candidates = await CustomerRepository(tx.session, tx.viewer).duplicate_candidates(customer)
+    repo = CustomerSearchRepository(tx.session, tx.viewer)
+    candidates = await repo.duplicate_candidates(customer)
     phones = {p for p in (customer.phone, customer.phone_secondary) if p}
     emails = {e for e in (customer.email, customer.email_secondary) if e}
     found: list[Duplicate] = []
