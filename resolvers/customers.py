@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from domain.core.errors import NotFound
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.customers import csv_io, merge, queries, registration, service
+from domain.customers import addresses, csv_io, merge, queries, registration, service
 from domain.customers.models import CustomerMerge
 from domain.customers.repository import CustomerFilter, CustomerSort
 from resolvers.access import needs
@@ -312,7 +312,7 @@ class CustomerMutations:
     ) -> result("AddCustomerAddressResult", AddressPayload):  # type: ignore[valid-type]
         async def run(tx: Tx) -> AddressPayload:
             cid = expect_id(customer_id, "Customer", "customerId")
-            row = await service.add_address(tx, cid, input.to_domain())
+            row = await addresses.add_address(tx, cid, input.to_domain())
             customer = await service.get_customer(tx, cid)
             return AddressPayload(
                 address=Address.from_row(row),
@@ -326,7 +326,7 @@ class CustomerMutations:
         self, info: Info, id: strawberry.ID, input: AddressInput
     ) -> result("UpdateCustomerAddressResult", AddressPayload):  # type: ignore[valid-type]
         async def run(tx: Tx) -> AddressPayload:
-            row = await service.update_address(tx, expect_id(id, "Address"), input.to_domain())
+            row = await addresses.update_address(tx, expect_id(id, "Address"), input.to_domain())
             customer = await service.get_customer(tx, row.customer_id)
             return AddressPayload(
                 address=Address.from_row(row),
@@ -343,7 +343,7 @@ class CustomerMutations:
         "RemoveCustomerAddressResult", CustomerPayload
     ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> CustomerPayload:
-            cid = await service.remove_address(tx, expect_id(id, "Address"))
+            cid = await addresses.remove_address(tx, expect_id(id, "Address"))
             return await _customer_payload(info, tx, await service.get_customer(tx, cid))
 
         return await mutate(info, run)
@@ -353,7 +353,7 @@ class CustomerMutations:
         "SetDefaultCustomerAddressResult", AddressPayload
     ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> AddressPayload:
-            row = await service.set_default_address(tx, expect_id(id, "Address"))
+            row = await addresses.set_default_address(tx, expect_id(id, "Address"))
             customer = await service.get_customer(tx, row.customer_id)
             return AddressPayload(
                 address=Address.from_row(row),

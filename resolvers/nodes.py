@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from domain.accounts import service as accounts
 from domain.core.errors import DomainError, ValidationFailed
 from domain.core.tx import Tx
+from domain.customers import addresses
 from domain.customers import service as customers
 from domain.invoicing import drafts, payments
 from domain.invoicing import service as invoicing
@@ -31,7 +32,7 @@ async def _customer(info: Info, tx: Tx, row_id: int) -> Node:
 
 
 async def _address(info: Info, tx: Tx, row_id: int) -> Node:
-    return Address.from_row(await customers.get_address(tx, row_id))
+    return Address.from_row(await addresses.get_address(tx, row_id))
 
 
 async def _merge(info: Info, tx: Tx, row_id: int) -> Node:

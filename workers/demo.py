@@ -18,7 +18,8 @@ from domain.core.money import quantize
 from domain.core.settings import Settings
 from domain.core.tx import Tx
 from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
-from domain.customers.service import AddressInput, CustomerInput, create_customer
+from domain.customers.fields import AddressInput, CustomerInput
+from domain.customers.service import create_customer
 from domain.invoicing.payments import PaymentData, record_payment
 from domain.invoicing.service import InvoiceData, LineData, create_invoices
 from workers.runtime import Runtime

@@ -15,18 +15,16 @@ from domain.core.db import Database
 from domain.core.errors import ErrorCollector, FieldError, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Role, Scope, Viewer
-from domain.customers.models import Customer
-from domain.customers.repository import CustomerRepository
-from domain.customers.service import (
+from domain.customers.fields import (
     AddressInput,
     CustomerInput,
     apply_fields,
-    channel_for,
     clean_tags,
-    create_customer,
-    load_business,
     refresh_derived,
 )
+from domain.customers.models import Customer
+from domain.customers.repository import CustomerRepository
+from domain.customers.service import channel_for, create_customer, load_business
 
 MAX_ROWS = 10_000
 COLUMNS = [

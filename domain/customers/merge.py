@@ -9,6 +9,7 @@ from domain.core import audit, outbox
 from domain.core.errors import Conflict, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Role
+from domain.customers.fields import refresh_derived
 from domain.customers.models import (
     PROFILE_RANK,
     STATUS_RANK,
@@ -19,7 +20,7 @@ from domain.customers.models import (
     ProfileType,
 )
 from domain.customers.repository import CustomerRepository
-from domain.customers.service import channel_for, get_customer, refresh_derived
+from domain.customers.service import channel_for, get_customer
 
 Mover = Callable[[Tx, Customer, Customer], Awaitable[int]]
 MERGE_MOVERS: dict[str, Mover] = {}

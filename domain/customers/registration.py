@@ -10,9 +10,10 @@ from domain.core.counters import lock_counter
 from domain.core.errors import ErrorCollector, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
+from domain.customers.fields import CustomerInput
 from domain.customers.models import Customer, ProfileType
 from domain.customers.repository import CustomerRepository
-from domain.customers.service import CustomerInput, create_customer, load_business
+from domain.customers.service import create_customer, load_business
 
 
 @dataclass

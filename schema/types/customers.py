@@ -15,7 +15,7 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from domain.core.contact import format_phone, mask_phone
 from domain.customers import models
-from domain.customers.service import distance_km
+from domain.customers.addresses import distance_km
 from schema.errors import UserError
 from schema.relay import Edge, Node, PageInfo, to_global_id
 from schema.types.common import (
