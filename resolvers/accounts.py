@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import strawberry
 
-from domain.accounts import queries, service
+from domain.accounts import businesses, queries, service, sign_in
 from domain.core.errors import Unauthenticated
 from domain.core.pagination import clamp_first
 from domain.core.tx import Tx
@@ -57,8 +57,8 @@ class BusinessInput:
     invoice_prefix: str = "INV"
     customer_prefix: str = "CUST"
 
-    def to_domain(self) -> service.BusinessInput:
-        return service.BusinessInput(
+    def to_domain(self) -> businesses.BusinessInput:
+        return businesses.BusinessInput(
             name=self.name,
             country=self.country,
             currency=self.currency,
@@ -103,7 +103,7 @@ class CreateApiKeyInput:
     scopes: list[ApiScope]
 
 
-def _memberships(session: service.Session) -> list[Membership]:
+def _memberships(session: sign_in.Session) -> list[Membership]:
     return [
         Membership(business=Business.from_row(b), role=DomainRole(m.role))  # type: ignore[arg-type]
         for m, b in session.memberships
@@ -180,7 +180,7 @@ class AccountQueries:
         )
 
 
-def _auth_payload(session: service.Session, memberships: list[Membership]) -> AuthPayload:
+def _auth_payload(session: sign_in.Session, memberships: list[Membership]) -> AuthPayload:
     return AuthPayload(
         token=session.token,
         expires_at=session.expires_at,
@@ -199,7 +199,7 @@ class AccountMutations:
         "SignUpResult", SignUpPayload
     ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> SignUpPayload:
-            session, business = await service.sign_up(
+            session, business = await sign_in.sign_up(
                 tx,
                 email=input.email,
                 password=input.password,
@@ -222,7 +222,7 @@ class AccountMutations:
         settings = info.context.rt.settings
 
         async def run(tx: Tx) -> AuthPayload | None:
-            session = await service.login(
+            session = await sign_in.login(
                 tx,
                 email=input.email,
                 password=input.password,
@@ -242,7 +242,7 @@ class AccountMutations:
     )
     async def logout(self, info: Info) -> result("LogoutResult", LogoutPayload):  # type: ignore[valid-type]
         async def run(tx: Tx) -> LogoutPayload:
-            await service.logout(tx)
+            await sign_in.logout(tx)
             return LogoutPayload(ok=True)
 
         return await mutate(info, run)
@@ -255,7 +255,7 @@ class AccountMutations:
     ):  # type: ignore[valid-type]
         async def run(tx: Tx) -> BusinessPayload:
             return BusinessPayload(
-                business=Business.from_row(await service.create_business(tx, input.to_domain()))
+                business=Business.from_row(await businesses.create_business(tx, input.to_domain()))
             )
 
         return await mutate(info, run)
@@ -287,7 +287,7 @@ class AccountMutations:
         settings = info.context.rt.settings
 
         async def run(tx: Tx) -> AuthPayload | None:
-            session = await service.accept_invitation(
+            session = await sign_in.accept_invitation(
                 tx,
                 token=input.token,
                 name=input.name,

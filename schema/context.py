@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import event
 
 from domain.accounts.models import AccessToken, Business
-from domain.accounts.service import resolve_viewer
+from domain.accounts.sign_in import resolve_viewer
 from domain.core.clock import as_utc
 from domain.core.errors import Unauthenticated
 from domain.core.secrets import digest

@@ -11,8 +11,9 @@ from decimal import Decimal
 
 import phonenumbers
 
+from domain.accounts.businesses import BusinessInput, create_business
 from domain.accounts.repository import AccountsRepository
-from domain.accounts.service import BusinessInput, create_business, sign_up
+from domain.accounts.sign_in import sign_up
 from domain.core.errors import DomainError
 from domain.core.money import quantize
 from domain.core.settings import Settings
