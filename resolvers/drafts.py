@@ -12,7 +12,8 @@ from strawberry.scalars import JSON
 from domain.core.errors import NotFound
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.invoicing import drafts
+from domain.invoicing import draft_generation, drafts
+from domain.invoicing import templates as invoice_templates
 from domain.invoicing.models import DraftStatus
 from resolvers.access import needs
 from resolvers.base import Info, business_currency, mutate, reading
@@ -81,7 +82,7 @@ class SendRequestInput:
 @strawberry.input
 class TemplateInput:
     name: str
-    columns: list[str] = strawberry.field(default_factory=lambda: list(drafts.COLUMNS))
+    columns: list[str] = strawberry.field(default_factory=lambda: list(invoice_templates.COLUMNS))
     show_tax_breakdown: bool = True
     show_discount: bool = True
     footer_terms: str | None = None
@@ -171,7 +172,7 @@ class DraftQueries:
         self, info: Info, customer_id: strawberry.ID
     ) -> list[InvoiceSuggestion]:
         async with reading(info) as tx:
-            found = await drafts.suggest_invoices(
+            found = await draft_generation.suggest_invoices(
                 tx, expect_id(customer_id, "Customer", "customerId")
             )
             currency = await business_currency(info, tx) if found else ""
@@ -212,7 +213,7 @@ class DraftQueries:
     @strawberry.field(extensions=[needs(Scope.INVOICES_READ)])
     async def invoice_templates(self, info: Info) -> list[InvoiceTemplate]:
         async with reading(info) as tx:
-            return [InvoiceTemplate.from_row(t) for t in await drafts.templates(tx)]
+            return [InvoiceTemplate.from_row(t) for t in await invoice_templates.templates(tx)]
 
 
 @strawberry.type
@@ -243,7 +244,7 @@ class DraftMutations:
         self, info: Info, customer_id: strawberry.ID, prompt: str
     ) -> result("GenerateInvoiceDraftResult", DraftPayload):
         async def run(tx: Tx) -> DraftPayload:
-            row = await drafts.generate_draft(
+            row = await draft_generation.generate_draft(
                 tx,
                 expect_id(customer_id, "Customer", "customerId"),
                 prompt,
@@ -335,7 +336,7 @@ class DraftMutations:
         "CreateInvoiceTemplateResult", TemplatePayload
     ):
         async def run(tx: Tx) -> TemplatePayload:
-            row = await drafts.create_template(
+            row = await invoice_templates.create_template(
                 tx,
                 name=input.name,
                 columns=list(input.columns),

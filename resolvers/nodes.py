@@ -13,6 +13,7 @@ from domain.customers import addresses
 from domain.customers import service as customers
 from domain.invoicing import drafts, payments
 from domain.invoicing import service as invoicing
+from domain.invoicing import templates as invoice_templates
 from resolvers.base import Info, business_currency, reading
 from resolvers.customers import _merge_record
 from resolvers.drafts import _draft
@@ -58,7 +59,7 @@ async def _invoice_draft(info: Info, tx: Tx, row_id: int) -> Node:
 
 
 async def _template(info: Info, tx: Tx, row_id: int) -> Node:
-    return InvoiceTemplate.from_row(await drafts.get_template(tx, row_id))
+    return InvoiceTemplate.from_row(await invoice_templates.get_template(tx, row_id))
 
 
 async def _business(info: Info, tx: Tx, row_id: int) -> Node:
