@@ -51,6 +51,7 @@ from domain.core.contact import normalize_email, normalize_phone
 from domain.core.counters import Counter, format_number
 from domain.core.errors import ErrorCollector, ValidationFailed
 from domain.core.money import quantize
+from domain.customers.fields import clean_tags, infer_profile
 from domain.customers.models import (
     AddressKind,
     Customer,
@@ -63,7 +64,6 @@ from domain.customers.models import (
     Person,
 )
 from domain.customers.repository import reversed_digits, search_key
-from domain.customers.service import clean_tags, infer_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / ".data"

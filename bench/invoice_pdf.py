@@ -24,8 +24,10 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from domain.invoicing import pdf as pdf_module
-from domain.invoicing.pdf import render_invoice_html, render_invoice_pdf, render_statement_pdf
+from domain.invoicing.pdf.invoice import render_invoice_pdf
+from domain.invoicing.pdf.preview import render_invoice_html
+from domain.invoicing.pdf.statement import render_statement_pdf
+from domain.invoicing.pdf.subsetting import SUBSETS
 from tests.test_invoicing_pdf import make_invoice, make_statement
 
 
@@ -78,7 +80,7 @@ def main() -> None:
         rows.append(_row(f"invoice, 10 lines, {country}", *_measure(invoice, args.runs)))
 
         def cold(i: int, invoice=invoice) -> bytes:  # type: ignore[no-untyped-def]
-            pdf_module.SUBSETS._entries.clear()
+            SUBSETS.clear()
             return invoice(i)
 
         rows.append(

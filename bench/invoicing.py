@@ -28,7 +28,7 @@ httptools, no Redis; each counts the SQL statements it sends with a SQLAlchemy
 (b) createInvoice with 5 lines at 20 concurrent clients (and at 1 for the floor; and over
     two API processes, one per core);
 (c) customerStatement with 1,000 entries over HTTP and the domain function in-process;
-(d) render_invoice_pdf for a 5-line invoice, when domain/invoicing/pdf.py exists.
+(d) render_invoice_pdf for a 5-line invoice, when domain/invoicing/pdf/invoice.py exists.
 Results: bench/results/invoicing.md.
 """
 
@@ -1341,12 +1341,13 @@ async def document_from_database(
 
 def scenario_pdf(meta: dict[str, Any], args: argparse.Namespace) -> PdfResult | None:
     try:
-        from domain.invoicing import documents, pdf
+        from domain.invoicing import documents
+        from domain.invoicing.pdf import invoice as pdf
     except ImportError:
-        print("(d) no domain/invoicing/pdf.py: skipped")
+        print("(d) no domain/invoicing/pdf/invoice.py: skipped")
         return None
     if not hasattr(pdf, "render_invoice_pdf"):
-        print("(d) domain/invoicing/pdf.py has no render_invoice_pdf: skipped")
+        print("(d) domain/invoicing/pdf/invoice.py has no render_invoice_pdf: skipped")
         return None
     inv, lines, customer, business = asyncio.run(invoice_for_pdf(meta))
 

@@ -9,9 +9,11 @@ from collections.abc import Awaitable, Callable
 from domain.accounts import service as accounts
 from domain.core.errors import DomainError, ValidationFailed
 from domain.core.tx import Tx
+from domain.customers import addresses
 from domain.customers import service as customers
 from domain.invoicing import drafts, payments
 from domain.invoicing import service as invoicing
+from domain.invoicing import templates as invoice_templates
 from resolvers.base import Info, business_currency, reading
 from resolvers.customers.queries import _merge_record
 from resolvers.invoicing.drafts_queries import _draft
@@ -31,7 +33,7 @@ async def _customer(info: Info, tx: Tx, row_id: int) -> Node:
 
 
 async def _address(info: Info, tx: Tx, row_id: int) -> Node:
-    return Address.from_row(await customers.get_address(tx, row_id))
+    return Address.from_row(await addresses.get_address(tx, row_id))
 
 
 async def _merge(info: Info, tx: Tx, row_id: int) -> Node:
@@ -57,7 +59,7 @@ async def _invoice_draft(info: Info, tx: Tx, row_id: int) -> Node:
 
 
 async def _template(info: Info, tx: Tx, row_id: int) -> Node:
-    return InvoiceTemplate.from_row(await drafts.get_template(tx, row_id))
+    return InvoiceTemplate.from_row(await invoice_templates.get_template(tx, row_id))
 
 
 async def _business(info: Info, tx: Tx, row_id: int) -> Node:

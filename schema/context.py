@@ -13,7 +13,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from domain.accounts.service import identify, record_key_use
+from domain.accounts.sign_in import identify, record_key_use
 from domain.core.errors import Unauthenticated
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from domain.customers.repository import CustomerRepository
+from domain.customers.search_repository import CustomerSearchRepository
 from tests.conftest import Actor, create_customer
 
 NAMES = [
@@ -77,7 +77,7 @@ async def walk(actor: Actor, search: str, first: int, **variables: Any) -> list[
 async def test_name_pages_do_not_depend_on_the_lookup(
     shop: Actor, monkeypatch: pytest.MonkeyPatch, window: int
 ) -> None:
-    monkeypatch.setattr(CustomerRepository, "PROBE_WINDOW", window)
+    monkeypatch.setattr(CustomerSearchRepository, "PROBE_WINDOW", window)
     for piece in ("an", "anand", "nan"):
         matching = sorted((n for n in NAMES if piece in n.casefold()), key=key)
         assert await walk(shop, piece, 2) == matching
@@ -93,7 +93,7 @@ async def test_name_pages_do_not_depend_on_the_lookup(
 async def test_suggestion_bands_keep_the_ranking(
     shop: Actor, monkeypatch: pytest.MonkeyPatch, window: int, limit: int
 ) -> None:
-    monkeypatch.setattr(CustomerRepository, "PROBE_WINDOW", window)
+    monkeypatch.setattr(CustomerSearchRepository, "PROBE_WINDOW", window)
     for term in ("anand", "nan", "Ana"):
         piece = term.casefold()
         exact = [n for n in NAMES if n.casefold() == piece]

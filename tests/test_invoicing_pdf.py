@@ -22,13 +22,10 @@ from domain.invoicing.documents import (
     TaxLine,
     TemplateOptions,
 )
-from domain.invoicing.pdf import (
-    Formatter,
-    babel_locale,
-    render_invoice_html,
-    render_invoice_pdf,
-    render_statement_pdf,
-)
+from domain.invoicing.pdf.formatting import Formatter, babel_locale
+from domain.invoicing.pdf.invoice import render_invoice_pdf
+from domain.invoicing.pdf.preview import render_invoice_html
+from domain.invoicing.pdf.statement import render_statement_pdf
 
 COUNTRIES = {
     "IN": dict(
@@ -491,18 +488,18 @@ def test_rendering_is_repeatable_and_thread_safe() -> None:
 
 
 def test_plain_fpdf2_subsetting_gives_the_same_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    from domain.invoicing import pdf as pdf_module
+    from domain.invoicing.pdf import subsetting
 
     doc = make_invoice("OM", 4)
     cached = _text(render_invoice_pdf(doc))
-    monkeypatch.setattr(pdf_module, "_SUBSET_CACHE_ON", False)
+    monkeypatch.setattr(subsetting, "SUBSET_CACHE_ON", False)
     assert _text(render_invoice_pdf(doc)) == cached
 
 
 def test_shipped_fonts_and_license() -> None:
-    from domain.invoicing.pdf import _FONT_FILES, FONT_DIR
+    from domain.invoicing.pdf.fonts import FONT_DIR, FONT_FILES
 
-    for _, _, name in _FONT_FILES:
+    for _, _, name in FONT_FILES:
         assert (FONT_DIR / name).is_file()
     assert "SIL OPEN FONT LICENSE" in (FONT_DIR / "OFL.txt").read_text()
 
@@ -596,12 +593,12 @@ def test_rendering_logs_nothing_at_info_from_fonttools() -> None:
     script = """
 import logging
 import khata_cli
-from domain.invoicing import pdf
+from domain.invoicing.pdf import invoice, subsetting
 from tests.test_invoicing_pdf import make_invoice
 khata_cli.setup_logging()
 logging.getLogger().setLevel(logging.INFO)
-pdf._SUBSET_CACHE_ON = False  # subset every font now, as a first render does
-pdf.render_invoice_pdf(make_invoice("IN", 4))
+subsetting.SUBSET_CACHE_ON = False  # subset every font now, as a first render does
+invoice.render_invoice_pdf(make_invoice("IN", 4))
 logging.getLogger("khata.test").info("rendered")
 """
     env = {**os.environ, "KHATA_LOG_JSON": "false"}

@@ -15,9 +15,8 @@ from domain.invoicing.tax import (
     LineInput,
     TaxContext,
     compute_invoice,
-    default_rate,
-    preset_rates,
 )
+from domain.invoicing.tax_rules import default_rate, preset_rates
 
 D = Decimal
 

@@ -15,18 +15,16 @@ from domain.core.db import Database
 from domain.core.errors import ErrorCollector, FieldError, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Role, Scope, Viewer
-from domain.customers.models import Customer
-from domain.customers.repository import CustomerRepository
-from domain.customers.service import (
+from domain.customers.fields import (
     AddressInput,
     CustomerInput,
     apply_fields,
-    channel_for,
     clean_tags,
-    create_customer,
-    load_business,
     refresh_derived,
 )
+from domain.customers.models import Customer
+from domain.customers.repository import CustomerRepository
+from domain.customers.service import channel_for, create_customer, load_business
 
 MAX_ROWS = 10_000
 COLUMNS = [
@@ -159,7 +157,7 @@ async def _merge_into(tx: Tx, existing: Customer, data: CustomerInput) -> None:
     errors.raise_if_any()
     refresh_derived(existing)
     existing.updated_at = tx.now()
-    await CustomerRepository(tx.session).set_tags(existing.business_id, existing.id, existing.tags)
+    await CustomerRepository(tx.session, tx.viewer).set_tags(existing)
     await tx.session.flush()
 
 
@@ -176,7 +174,7 @@ async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> Impo
             "csv", "needs a header row with at least name or phone", "BAD_HEADER"
         )
     report = ImportReport()
-    repo = CustomerRepository(tx.session)
+    repo = CustomerRepository(tx.session, tx.viewer)
     previous_end = reader.line_num
     seen = 0
     for values in reader:
@@ -195,7 +193,7 @@ async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> Impo
                 # A phone that does not parse is reported with the row's other errors below.
                 e164 = try_normalize_phone(data.phone, business.country) if data.phone else None
                 if e164 is not None:
-                    existing = await repo.by_phone(business_id, e164)
+                    existing = await repo.by_phone(e164)
                 if existing is not None and on_duplicate is OnDuplicate.SKIP:
                     report.rows.append(RowOutcome(index, "skipped", existing))
                     report.skipped += 1
@@ -248,14 +246,14 @@ def _guard_formula(value: str | None) -> str | None:
 async def export_customers(db: Database, viewer: Viewer, batch: int = 1000) -> AsyncIterator[str]:
     """Stream the business's customers as CSV in keyset batches, each batch in its own
     short read session so a slow download never pins a transaction."""
-    business_id = viewer.require_role(Role.OWNER, Role.ADMIN)
+    viewer.require_role(Role.OWNER, Role.ADMIN)
     yield _csv_line(COLUMNS)
     after = 0
     while True:
         async with db.read() as session:
-            repo = CustomerRepository(session)
-            rows = await repo.export_batch(business_id, after, batch)
-            addresses = await repo.addresses_for(business_id, [c.id for c in rows]) if rows else []
+            repo = CustomerRepository(session, viewer)
+            rows = await repo.export_batch(after, batch)
+            addresses = await repo.addresses_for([c.id for c in rows]) if rows else []
         default = {a.customer_id: a for a in addresses if a.is_default}
         if not rows:
             return

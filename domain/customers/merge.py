@@ -9,6 +9,7 @@ from domain.core import audit, outbox
 from domain.core.errors import Conflict, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Role
+from domain.customers.fields import refresh_derived
 from domain.customers.models import (
     PROFILE_RANK,
     STATUS_RANK,
@@ -19,7 +20,7 @@ from domain.customers.models import (
     ProfileType,
 )
 from domain.customers.repository import CustomerRepository
-from domain.customers.service import channel_for, get_customer, refresh_derived
+from domain.customers.service import channel_for, get_customer
 
 Mover = Callable[[Tx, Customer, Customer], Awaitable[int]]
 MERGE_MOVERS: dict[str, Mover] = {}
@@ -48,22 +49,48 @@ async def merge_customers(
         raise Conflict("source was already merged")
     if target.merged_into_id is not None:
         raise Conflict("target was merged into another customer; merge into that one")
-    repo = CustomerRepository(tx.session)
+    repo = CustomerRepository(tx.session, tx.viewer)
     counts: dict[str, int] = {"addresses": await repo.move_addresses(source.id, target.id)}
     for name, mover in MERGE_MOVERS.items():
         counts[name] = await mover(tx, source, target)
     if counts["addresses"]:
-        remaining = await repo.addresses_for(target.business_id, [target.id])
+        remaining = await repo.addresses_for([target.id])
         if remaining and not any(a.is_default for a in remaining):
             min(remaining, key=lambda a: a.id).is_default = True
 
     counts["tags_added"] = len(set(source.tags) - set(target.tags))
+    _carry_profile(source, target)
+    _carry_summary(source, target)
+    refresh_derived(target)
+    target.updated_at = tx.now()
+    await repo.set_tags(target)
+
+    source.status = CustomerStatus.INACTIVE
+    source.merged_into_id = target.id
+    source.deactivated_at = tx.now()
+    source.updated_at = tx.now()
+    merge = CustomerMerge(
+        business_id=target.business_id,
+        source_id=source.id,
+        target_id=target.id,
+        merged_by=tx.viewer.actor_label,
+        reason=(reason or "").strip() or None,
+        counts=counts,
+        created_at=tx.now(),
+    )
+    await repo.add_merge(merge)
+    _announce(tx, source, target, counts)
+    return target, merge
+
+
+def _carry_profile(source: Customer, target: Customer) -> None:
+    """Tags and notes join; what the target lacks is filled from the source, never
+    overwritten; a second phone or email becomes the target's secondary one."""
     target.tags = list(dict.fromkeys([*target.tags, *source.tags]))
     notes = [n for n in (target.notes, source.notes) if n]
     if source.notes:
         notes[-1] = f"[merged from {source.number}] {source.notes}"
     target.notes = "\n".join(notes) or None
-    # Fill what the target lacks; never overwrite what it has.
     for field_name in (
         "name_alt",
         "email",
@@ -93,6 +120,12 @@ async def merge_customers(
     ):
         target.profile_type = source.profile_type
     target.is_vip = target.is_vip or source.is_vip
+
+
+def _carry_summary(source: Customer, target: Customer) -> None:
+    """The source's invoices are the target's now: totals add up, the latest invoice date,
+    the oldest open due date and the worse payment status come along (the two statuses
+    were exact for their own invoices)."""
     target.total_billed += source.total_billed
     target.total_paid += source.total_paid
     target.outstanding += source.outstanding
@@ -101,31 +134,14 @@ async def merge_customers(
         not target.last_invoice_at or source.last_invoice_at > target.last_invoice_at
     ):
         target.last_invoice_at = source.last_invoice_at
-    # The source's open invoices are the target's now: its oldest due date and its
-    # worse status come along (the two statuses were exact for their own invoices).
     dues = [d for d in (target.oldest_open_due, source.oldest_open_due) if d is not None]
     target.oldest_open_due = min(dues, default=None)
     target.payment_status = max(
         target.payment_status, source.payment_status, key=lambda s: STATUS_RANK[PaymentStatus(s)]
     )
-    refresh_derived(target)
-    target.updated_at = tx.now()
-    await repo.set_tags(target.business_id, target.id, target.tags)
 
-    source.status = CustomerStatus.INACTIVE
-    source.merged_into_id = target.id
-    source.deactivated_at = tx.now()
-    source.updated_at = tx.now()
-    merge = CustomerMerge(
-        business_id=target.business_id,
-        source_id=source.id,
-        target_id=target.id,
-        merged_by=tx.viewer.actor_label,
-        reason=(reason or "").strip() or None,
-        counts=counts,
-        created_at=tx.now(),
-    )
-    await repo.add_merge(merge)
+
+def _announce(tx: Tx, source: Customer, target: Customer, counts: dict[str, int]) -> None:
     audit.record(
         tx,
         "customer.merged",
@@ -148,4 +164,3 @@ async def merge_customers(
         },
         channels=[channel_for(target.business_id)],
     )
-    return target, merge

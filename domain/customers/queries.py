@@ -20,6 +20,7 @@ from domain.customers.repository import (
     sort_value,
 )
 from domain.customers.search import classify
+from domain.customers.search_repository import CustomerSearchRepository
 from domain.customers.service import get_customer, load_business
 
 
@@ -32,20 +33,20 @@ async def list_customers(
     after: str | None,
     cap: int,
 ) -> Page[Customer]:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    tx.viewer.require_business(Scope.CUSTOMERS_READ)
     limit = clamp_first(first, cap)
     key = f"{sort.value}:{'d' if descending else 'a'}"
     cursor = decode_cursor(after, key) if after else None
-    rows, more = await CustomerRepository(tx.session).page(
-        business_id, f, sort, descending, limit, cursor
+    rows, more = await CustomerSearchRepository(tx.session, tx.viewer).page(
+        f, sort, descending, limit, cursor
     )
     cursors = [encode_cursor(key, sort_value(c, sort), c.id) for c in rows]
     return Page(rows, cursors, has_next_page=more, has_previous_page=cursor is not None)
 
 
 async def count_customers(tx: Tx, f: CustomerFilter) -> int:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
-    return await CustomerRepository(tx.session).count(business_id, f)
+    tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    return await CustomerSearchRepository(tx.session, tx.viewer).count(f)
 
 
 @dataclass
@@ -65,20 +66,18 @@ class SearchResult:
 async def search_customers(tx: Tx, term: str, limit: int = 10) -> SearchResult:
     """Seed feature 1: exact matches first, then suggestions; "create new" prefilled with
     what was typed when nothing matched exactly."""
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    tx.viewer.require_business(Scope.CUSTOMERS_READ)
     term = term.strip()[:100]
     if not term:
         return SearchResult([], [], None)
     business = await load_business(tx)
     kind = classify(term, business.country)
-    repo = CustomerRepository(tx.session)
+    repo = CustomerSearchRepository(tx.session, tx.viewer)
     name = (
         kind.name if kind.e164 is None and kind.digits_rev is None and kind.email is None else None
     )
-    exact = await repo.exact_matches(business_id, name, kind.e164, kind.email, kind.number, limit)
-    suggestions = await repo.suggestions(
-        business_id, term, business.country, [c.id for c in exact], limit
-    )
+    exact = await repo.exact_matches(name, kind.e164, kind.email, kind.number, limit)
+    suggestions = await repo.suggestions(term, business.country, [c.id for c in exact], limit)
     hint = None
     if not exact:
         hint = CreateHint(
@@ -99,9 +98,8 @@ class Duplicate:
 
 async def possible_duplicates(tx: Tx, customer_id: int, limit: int = 10) -> list[Duplicate]:
     customer = await get_customer(tx, customer_id)
-    candidates = await CustomerRepository(tx.session).duplicate_candidates(
-        customer.business_id, customer
-    )
+    repo = CustomerSearchRepository(tx.session, tx.viewer)
+    candidates = await repo.duplicate_candidates(customer)
     phones = {p for p in (customer.phone, customer.phone_secondary) if p}
     emails = {e for e in (customer.email, customer.email_secondary) if e}
     found: list[Duplicate] = []
@@ -126,9 +124,9 @@ async def possible_duplicates(tx: Tx, customer_id: int, limit: int = 10) -> list
 
 
 async def customer_stats(tx: Tx) -> dict[str, Any]:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    tx.viewer.require_business(Scope.CUSTOMERS_READ)
     business = await load_business(tx)
-    stats = await CustomerRepository(tx.session).stats(business_id)
+    stats = await CustomerRepository(tx.session, tx.viewer).stats()
     stats["currency"] = business.currency
     stats["outstanding"] = Decimal(stats["outstanding"])
     return stats
@@ -136,8 +134,8 @@ async def customer_stats(tx: Tx) -> dict[str, Any]:
 
 async def customers_by_ids(tx: Tx, ids: Sequence[int]) -> Sequence[Customer]:
     """The viewer's customers among `ids` (a DataLoader batch); foreign ids find nothing."""
-    return await CustomerRepository(tx.session).get_many(tx.business_id, ids)
+    return await CustomerRepository(tx.session, tx.viewer).get_many(ids)
 
 
 async def addresses_for(tx: Tx, customer_ids: Sequence[int]) -> Sequence[CustomerAddress]:
-    return await CustomerRepository(tx.session).addresses_for(tx.business_id, customer_ids)
+    return await CustomerRepository(tx.session, tx.viewer).addresses_for(customer_ids)

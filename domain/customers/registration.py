@@ -10,9 +10,10 @@ from domain.core.counters import lock_counter
 from domain.core.errors import ErrorCollector, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
+from domain.customers.fields import CustomerInput
 from domain.customers.models import Customer, ProfileType
 from domain.customers.repository import CustomerRepository
-from domain.customers.service import CustomerInput, create_customer, load_business
+from domain.customers.service import create_customer, load_business
 
 
 @dataclass
@@ -44,7 +45,7 @@ async def auto_register(
         e164 = ""
     errors.raise_if_any()
     await lock_counter(tx, business_id, "customer")
-    existing = await CustomerRepository(tx.session).by_phone(business_id, e164)
+    existing = await CustomerRepository(tx.session, tx.viewer).by_phone(e164)
     if existing is not None:
         return AutoRegistered(existing, created=False, welcome_queued=False)
     customer = await create_customer(

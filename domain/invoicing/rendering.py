@@ -42,7 +42,7 @@ async def _template(tx: Tx, template_id: int | None) -> InvoiceTemplate | None:
 async def invoice_document(tx: Tx, invoice_id: int, public_url: str) -> InvoiceDocument:
     invoice = await get_invoice(tx, invoice_id)
     business = await load_business(tx)
-    customer = await CustomerRepository(tx.session).get(tx.business_id, invoice.customer_id)
+    customer = await CustomerRepository(tx.session, tx.viewer).get(invoice.customer_id)
     assert customer is not None
     lines = await InvoiceRepository(tx.session, tx.viewer).lines_for([invoice.id])
     template = await _template(tx, invoice.template_id)
@@ -136,7 +136,7 @@ async def draft_document(tx: Tx, draft_id: int) -> InvoiceDocument:
 
     draft = await get_draft(tx, draft_id)
     business = await load_business(tx)
-    customer = await CustomerRepository(tx.session).get(tx.business_id, draft.customer_id)
+    customer = await CustomerRepository(tx.session, tx.viewer).get(draft.customer_id)
     assert customer is not None
     totals = await computed_draft(tx, draft)
     lines = [DraftLineData.from_json(raw) for raw in draft.lines]

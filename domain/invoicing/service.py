@@ -68,7 +68,7 @@ class InvoiceData:
 
 
 async def load_business(tx: Tx) -> Business:
-    business = await AccountsRepository(tx.session).business(tx.business_id)
+    business = await AccountsRepository(tx.session, tx.viewer).business()
     if business is None:
         raise NotFound("business")
     return business
@@ -327,7 +327,7 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
     else."""
     business_id = tx.viewer.require_business(Scope.INVOICES_WRITE)
     business = await load_business(tx)
-    customer = await CustomerRepository(tx.session).get(business_id, data.customer_id, lock=True)
+    customer = await CustomerRepository(tx.session, tx.viewer).get(data.customer_id, lock=True)
     currency, issue, due, totals = _prepare(data, customer, business, local_today(tx, business))
     assert customer is not None
     now = tx.now()
@@ -434,9 +434,7 @@ async def get_invoice(tx: Tx, invoice_id: int, *, lock: bool = False) -> Invoice
 
 
 async def _customer(tx: Tx, invoice: Invoice) -> Customer:
-    customer = await CustomerRepository(tx.session).get(
-        invoice.business_id, invoice.customer_id, lock=True
-    )
+    customer = await CustomerRepository(tx.session, tx.viewer).get(invoice.customer_id, lock=True)
     if customer is None:
         raise NotFound("customer", invoice.customer_id)
     return customer

@@ -86,12 +86,12 @@ async def customer_statement(
     """One currency's statement (the business's own unless asked): amounts in different
     currencies never share a running balance. Its aging is as the books stood at its
     end: the invoices issued by then, less what was paid and credited by then."""
-    business_id = tx.viewer.require_business(Scope.INVOICES_READ)
+    tx.viewer.require_business(Scope.INVOICES_READ)
     if end < start:
         raise ValidationFailed.one("to", "must not be before from", "INVALID_RANGE")
     if (end - start).days > MAX_DAYS:
         raise ValidationFailed.one("to", "a statement covers at most 10 years", "TOO_LARGE")
-    customer = await CustomerRepository(tx.session).get(business_id, customer_id)
+    customer = await CustomerRepository(tx.session, tx.viewer).get(customer_id)
     if customer is None:
         raise NotFound("customer", customer_id)
     business = await load_business(tx)

@@ -6,12 +6,11 @@ from datetime import timedelta
 
 import strawberry
 
-from domain.accounts import queries, service
+from domain.accounts import businesses, queries, service, sign_in
 from domain.core.errors import Unauthenticated
 from domain.core.tx import Tx
 from domain.core.viewer import Role as DomainRole
 from resolvers.access import public, staff_only
-from resolvers.accounts.queries import _memberships, _ttl
 from resolvers.base import Info, mutate
 from schema.errors import result, to_user_error
 from schema.relay import expect_id
@@ -44,13 +43,24 @@ from schema.types.accounts.payloads import (
 )
 
 
-def _auth_payload(session: service.Session, memberships: list[Membership]) -> AuthPayload:
+def _auth_payload(session: sign_in.Session, memberships: list[Membership]) -> AuthPayload:
     return AuthPayload(
         token=session.token,
         expires_at=session.expires_at,
         user=User.from_row(session.user),
         memberships=memberships,
     )
+
+
+def _memberships(session: sign_in.Session) -> list[Membership]:
+    return [
+        Membership(business=Business.from_row(b), role=DomainRole(m.role))  # type: ignore[arg-type]
+        for m, b in session.memberships
+    ]
+
+
+def _ttl(info: Info) -> timedelta:
+    return timedelta(minutes=info.context.rt.settings.access_token_ttl_minutes)
 
 
 @strawberry.type
@@ -63,7 +73,7 @@ class AccountMutations:
         "SignUpResult", SignUpPayload
     ):
         async def run(tx: Tx) -> SignUpPayload:
-            session, business = await service.sign_up(
+            session, business = await sign_in.sign_up(
                 tx,
                 email=input.email,
                 password=input.password,
@@ -72,7 +82,7 @@ class AccountMutations:
                 ttl=_ttl(info),
             )
             return SignUpPayload(
-                auth=_auth_payload(session, await _memberships(tx, session.user.id)),
+                auth=_auth_payload(session, _memberships(session)),
                 business=Business.from_row(business),
             )
 
@@ -86,7 +96,7 @@ class AccountMutations:
         settings = info.context.rt.settings
 
         async def run(tx: Tx) -> AuthPayload | None:
-            session = await service.login(
+            session = await sign_in.login(
                 tx,
                 email=input.email,
                 password=input.password,
@@ -94,9 +104,7 @@ class AccountMutations:
                 max_failures=settings.login_max_failures,
                 window=timedelta(minutes=settings.login_window_minutes),
             )
-            return (
-                _auth_payload(session, await _memberships(tx, session.user.id)) if session else None
-            )
+            return _auth_payload(session, _memberships(session)) if session else None
 
         outcome = await mutate(info, run, auth=False)
         if outcome is None:  # committed the failed attempt, now say so
@@ -108,7 +116,7 @@ class AccountMutations:
     )
     async def logout(self, info: Info) -> result("LogoutResult", LogoutPayload):
         async def run(tx: Tx) -> LogoutPayload:
-            await service.logout(tx)
+            await sign_in.logout(tx)
             return LogoutPayload(ok=True)
 
         return await mutate(info, run)
@@ -121,7 +129,7 @@ class AccountMutations:
     ):
         async def run(tx: Tx) -> BusinessPayload:
             return BusinessPayload(
-                business=Business.from_row(await service.create_business(tx, input.to_domain()))
+                business=Business.from_row(await businesses.create_business(tx, input.to_domain()))
             )
 
         return await mutate(info, run)
@@ -153,7 +161,7 @@ class AccountMutations:
         settings = info.context.rt.settings
 
         async def run(tx: Tx) -> AuthPayload | None:
-            session = await service.accept_invitation(
+            session = await sign_in.accept_invitation(
                 tx,
                 token=input.token,
                 name=input.name,
@@ -164,7 +172,7 @@ class AccountMutations:
             )
             if session is None:
                 return None
-            return _auth_payload(session, await _memberships(tx, session.user.id))
+            return _auth_payload(session, _memberships(session))
 
         outcome = await mutate(info, run, auth=False)
         if outcome is None:  # committed the failed attempt, now say so

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import strawberry
 
 from domain.accounts import queries
 from domain.core.pagination import clamp_first
-from domain.core.tx import Tx
 from domain.core.viewer import Role as DomainRole
 from resolvers.access import public, signed_in, staff_only
 from resolvers.base import Info, reading
@@ -25,17 +22,6 @@ from schema.types.accounts.objects import (
     User,
     Viewer,
 )
-
-
-async def _memberships(tx: Tx, user_id: int) -> list[Membership]:
-    return [
-        Membership(business=Business.from_row(b), role=DomainRole(m.role))  # type: ignore[arg-type]
-        for m, b in await queries.memberships(tx, user_id)
-    ]
-
-
-def _ttl(info: Info) -> timedelta:
-    return timedelta(minutes=info.context.rt.settings.access_token_ttl_minutes)
 
 
 @strawberry.type

@@ -6,7 +6,7 @@ import strawberry
 
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.customers import csv_io, merge, registration, service
+from domain.customers import addresses, csv_io, merge, registration, service
 from resolvers.access import needs
 from resolvers.base import Info, business_currency, mutate
 from resolvers.customers.queries import _merge_record
@@ -137,7 +137,7 @@ class CustomerMutations:
 
         async def run(tx: Tx) -> AddressPayload:
             cid = expect_id(customer_id, "Customer", "customerId")
-            row = await service.add_address(tx, cid, address.to_domain())
+            row = await addresses.add_address(tx, cid, address.to_domain())
             customer = await service.get_customer(tx, cid)
             return AddressPayload(
                 address=Address.from_row(row),
@@ -153,7 +153,7 @@ class CustomerMutations:
         id, address = input.id, input.address
 
         async def run(tx: Tx) -> AddressPayload:
-            row = await service.update_address(tx, expect_id(id, "Address"), address.to_domain())
+            row = await addresses.update_address(tx, expect_id(id, "Address"), address.to_domain())
             customer = await service.get_customer(tx, row.customer_id)
             return AddressPayload(
                 address=Address.from_row(row),
@@ -172,7 +172,7 @@ class CustomerMutations:
         id = input.id
 
         async def run(tx: Tx) -> CustomerPayload:
-            cid = await service.remove_address(tx, expect_id(id, "Address"))
+            cid = await addresses.remove_address(tx, expect_id(id, "Address"))
             return await _customer_payload(info, tx, await service.get_customer(tx, cid))
 
         return await mutate(info, run)
@@ -184,7 +184,7 @@ class CustomerMutations:
         id = input.id
 
         async def run(tx: Tx) -> AddressPayload:
-            row = await service.set_default_address(tx, expect_id(id, "Address"))
+            row = await addresses.set_default_address(tx, expect_id(id, "Address"))
             customer = await service.get_customer(tx, row.customer_id)
             return AddressPayload(
                 address=Address.from_row(row),

@@ -8,7 +8,8 @@ import strawberry
 
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.invoicing import drafts
+from domain.invoicing import draft_generation, drafts
+from domain.invoicing import templates as invoice_templates
 from domain.invoicing.models import DraftStatus
 from resolvers.access import needs
 from resolvers.base import Info, mutate
@@ -61,7 +62,7 @@ class DraftMutations:
         customer_id, prompt = input.customer_id, input.prompt
 
         async def run(tx: Tx) -> DraftPayload:
-            row = await drafts.generate_draft(
+            row = await draft_generation.generate_draft(
                 tx,
                 expect_id(customer_id, "Customer", "customerId"),
                 prompt,
@@ -159,7 +160,7 @@ class DraftMutations:
         "CreateInvoiceTemplateResult", TemplatePayload
     ):
         async def run(tx: Tx) -> TemplatePayload:
-            row = await drafts.create_template(
+            row = await invoice_templates.create_template(
                 tx,
                 name=input.name,
                 columns=list(input.columns),

@@ -10,7 +10,8 @@ from strawberry.scalars import JSON
 from domain.core.errors import NotFound
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.invoicing import drafts
+from domain.invoicing import draft_generation, drafts
+from domain.invoicing import templates as invoice_templates
 from resolvers.access import needs
 from resolvers.base import Info, business_currency, reading
 from schema.relay import expect_id
@@ -86,7 +87,7 @@ class DraftQueries:
         self, info: Info, customer_id: strawberry.ID
     ) -> list[InvoiceSuggestion]:
         async with reading(info) as tx:
-            found = await drafts.suggest_invoices(
+            found = await draft_generation.suggest_invoices(
                 tx, expect_id(customer_id, "Customer", "customerId")
             )
             currency = await business_currency(info, tx) if found else ""
@@ -107,7 +108,7 @@ class DraftQueries:
     )
     async def invoice_draft_preview(self, info: Info, id: strawberry.ID) -> DraftPreview:
         from domain.core.signing import download_url
-        from domain.invoicing.pdf import render_invoice_html
+        from domain.invoicing.pdf.preview import render_invoice_html
         from domain.invoicing.rendering import draft_document
 
         async with reading(info) as tx:
@@ -127,4 +128,4 @@ class DraftQueries:
     @strawberry.field(extensions=[needs(Scope.INVOICES_READ)])
     async def invoice_templates(self, info: Info) -> list[InvoiceTemplate]:
         async with reading(info) as tx:
-            return [InvoiceTemplate.from_row(t) for t in await drafts.templates(tx)]
+            return [InvoiceTemplate.from_row(t) for t in await invoice_templates.templates(tx)]

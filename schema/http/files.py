@@ -15,7 +15,8 @@ from domain.core.errors import DomainError
 from domain.core.signing import verify_download
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
-from domain.invoicing.pdf import render_invoice_pdf, render_statement_pdf
+from domain.invoicing.pdf.invoice import render_invoice_pdf
+from domain.invoicing.pdf.statement import render_statement_pdf
 from domain.invoicing.rendering import draft_document, invoice_document, statement_document
 from domain.invoicing.statements import customer_statement
 

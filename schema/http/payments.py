@@ -58,7 +58,11 @@ async def pay_page(request: Request) -> Response:
             request.path_params["token"]
         )
         business = (
-            await AccountsRepository(session).business(invoice.business_id) if invoice else None
+            await AccountsRepository(
+                session, Viewer.system_actor("payment-link", business_id=invoice.business_id)
+            ).business()
+            if invoice
+            else None
         )
     if invoice is None or business is None:
         return JSONResponse({"error": "not found"}, status_code=404)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from domain.core.money import format_money, quantize
 
 from .models import DraftProposal, ProposedLine, line_net
-from .rules import (
+from .raw import (
     AMBIGUOUS_NUMBER,
     FUZZY_UNIT,
     IGNORED_NUMBER,

@@ -19,7 +19,7 @@ from .checks import finalize
 from .engine import parse_prompt
 from .lexicon import UNIT_ALIASES
 from .models import DraftProposal
-from .rules import ParseResult, RawLine
+from .raw import ParseResult, RawLine
 
 log = logging.getLogger("khata.drafting")
 

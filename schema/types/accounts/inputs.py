@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.accounts import service
+from domain.accounts import businesses
 from schema.types.common import ApiScope, Role
 
 
@@ -27,8 +27,8 @@ class BusinessInput:
     invoice_prefix: str = "INV"
     customer_prefix: str = "CUST"
 
-    def to_domain(self) -> service.BusinessInput:
-        return service.BusinessInput(
+    def to_domain(self) -> businesses.BusinessInput:
+        return businesses.BusinessInput(
             name=self.name,
             country=self.country,
             currency=self.currency,

@@ -10,9 +10,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from domain.customers.csv_io import OnDuplicate as DomainOnDuplicate
+from domain.customers.fields import AddressInput as DomainAddress
+from domain.customers.fields import CustomerInput as DomainCustomer
 from domain.customers.repository import CustomerFilter
-from domain.customers.service import AddressInput as DomainAddress
-from domain.customers.service import CustomerInput as DomainCustomer
 from schema.types.common import (
     AddressKind,
     CustomerSortField,

@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 
 from domain.core.contact import format_phone, mask_phone
 from domain.customers import models
-from domain.customers.service import distance_km
+from domain.customers.addresses import distance_km
 from schema.relay import Edge, Node, PageInfo, to_global_id
 from schema.types.common import (
     AddressKind,

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from domain.invoicing import drafts
+from domain.invoicing import templates as invoice_templates
 
 
 @strawberry.input
@@ -60,7 +61,7 @@ class SendRequestInput:
 @strawberry.input
 class TemplateInput:
     name: str
-    columns: list[str] = strawberry.field(default_factory=lambda: list(drafts.COLUMNS))
+    columns: list[str] = strawberry.field(default_factory=lambda: list(invoice_templates.COLUMNS))
     show_tax_breakdown: bool = True
     show_discount: bool = True
     footer_terms: str | None = None
