@@ -5,18 +5,19 @@ real HTTP against the real app with 100,000 customers in one business.
     .venv/bin/python -m bench.customers_search --reuse --explain    # keep data, print plans
     .venv/bin/python -m bench.customers_search --backend sqlite [--sqlite-analyze]
 
-Steps: (1) a fresh database (PostgreSQL `khata_bench`, created and dropped through a
-connection to the `test` database, whose contents are never touched; or a SQLite file under
-bench/.data/), migrated with alembic; `--reuse` keeps one already loaded with the same size,
-seed and schema. (2) One business and two noise businesses signed up through GraphQL, then
-customers bulk-loaded with SQLAlchemy core in batches, every row built with the helpers the
-service uses (phones/emails normalised, search_key, reversed_digits, numbering, tags,
-addresses, network persons); then VACUUM ANALYZE on PostgreSQL. (3) `khata serve` (uvicorn,
-one process) started as a subprocess without Redis and measured over HTTP with one keep-alive
-httpx connection: a warm-up, then `--requests` per scenario with varying terms, scenarios
-taking turns. A baseline scenario (one customer by id) shows what every request costs
-besides the search. p50/p95/p99 per scenario go to bench/results/customers_search_<backend>.md;
-`--explain` then prints the plans of the SQL that each scenario's slowest terms ran.
+Steps: (1) a fresh database (PostgreSQL `khata_bench` or $BENCH_SEARCH_DB, created and
+dropped through a connection to the `test` database, whose contents are never touched; or a
+SQLite file under bench/.data/), migrated with alembic; `--reuse` keeps one already loaded
+with the same size, seed and schema. (2) One business and two noise businesses signed up
+through GraphQL, then customers bulk-loaded with SQLAlchemy core in batches, every row built
+with the helpers the service uses (phones/emails normalised, search_key, reversed_digits,
+numbering, tags, addresses, network persons); then VACUUM ANALYZE on PostgreSQL. (3) `khata
+serve` (uvicorn, one process) started as a subprocess without Redis and measured over HTTP
+with one keep-alive httpx connection: a warm-up, then `--requests` per scenario with varying
+terms, scenarios taking turns. A baseline scenario (one customer by id) shows what every
+request costs besides the search. p50/p95/p99 per scenario go to
+bench/results/customers_search_<backend>.md; `--explain` then prints the plans of the SQL
+that each scenario's slowest terms ran.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ DATA_DIR = ROOT / "bench" / ".data"
 RESULTS_DIR = ROOT / "bench" / "results"
 PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 PG_ADMIN_DB = "test"  # only used to run CREATE/DROP DATABASE; its contents are never touched
-PG_BENCH_DB = "khata_bench"
+# BENCH_SEARCH_DB picks another database (e.g. one per worktree); the server inherits it.
+PG_BENCH_DB = os.environ.get("BENCH_SEARCH_DB", "khata_bench")
 BATCH = 5_000
 PASSWORD = "bench horse battery staple"
 TARGET_P95_MS = 20.0
