@@ -948,9 +948,10 @@ SCENARIOS = [
 # The server and the measurement
 # --------------------------------------------------------------------------------------
 @contextmanager
-def serve(url: str, backend: str) -> Iterator[str]:
+def serve(url: str, backend: str, root: Path | None = None) -> Iterator[str]:
     """`khata serve` as its own process (uvicorn, one worker), no Redis: the client and
-    the server each get a core."""
+    the server each get a core. With `root`, the server is that checkout's (its own
+    .venv), for a paired comparison on the same data."""
     port = free_port()
     env = clean_env(
         DATABASE_URL=url,
@@ -958,9 +959,10 @@ def serve(url: str, backend: str) -> Iterator[str]:
         KHATA_AUTO_MIGRATE="false",
         KHATA_ENV="development",
     )
-    argv = [sys.executable, "-m", "khata_cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    python = str(root / ".venv" / "bin" / "python") if root else sys.executable
+    argv = [python, "-m", "khata_cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     log_path = DATA_DIR / f"server_{backend}.log"
-    with server_process(argv, port, env, ROOT, log_path, "server") as (base, _):
+    with server_process(argv, port, env, root or ROOT, log_path, "server") as (base, _):
         yield base
 
 
@@ -1226,14 +1228,23 @@ def main(argv: list[str] | None = None) -> None:
         help="print query plans for the slowest terms of each scenario",
     )
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results")
+    parser.add_argument(
+        "--khata-root",
+        type=Path,
+        help="serve the app of this checkout (its own .venv) on the same data, e.g. an "
+        "older commit for a paired comparison; results are printed, not written",
+    )
     args = parser.parse_args(argv)
+    if args.khata_root is not None:
+        args.khata_root = args.khata_root.resolve()
+        args.no_write = True
 
     meta = asyncio.run(prepare(args))
     url = database_url(args.backend)
     samples = asyncio.run(load_samples(url, meta["business_row_id"]))
     print(f"measuring {len(SCENARIOS)} scenarios x {args.requests} requests over HTTP")
     load_before = os.getloadavg()[0]
-    with serve(url, args.backend) as base:
+    with serve(url, args.backend, args.khata_root) as base:
         results = measure(base, meta, samples, args.requests, args.warmup, args.seed)
     load = (load_before, os.getloadavg()[0])
     table = report(args, meta, results, server_version(args.backend, url), load)

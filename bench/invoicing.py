@@ -827,15 +827,23 @@ class Server:
         return httpx.get(f"{self.base}/__bench/stats", timeout=10).json()  # type: ignore[no-any-return]
 
 
+# --khata-root: the checkout (with its own .venv) whose Khata app is measured; the
+# references and the client always come from this one.
+KHATA_ROOT: Path | None = None
+
+
 @contextmanager
 def serve(which: str) -> Iterator[Server]:
     port = free_port()
     argv = [sys.executable, "-m", "bench.invoicing", "--serve", which, "--port", str(port)]
+    cwd, env = ROOT, clean_env()
+    if which == "khata" and KHATA_ROOT is not None:
+        # this file as a script under that checkout's interpreter, its code on the path
+        python = str(KHATA_ROOT / ".venv" / "bin" / "python")
+        argv = [python, str(Path(__file__).resolve()), "--serve", which, "--port", str(port)]
+        cwd, env = KHATA_ROOT, clean_env(PYTHONPATH=str(KHATA_ROOT))
     log_path = DATA_DIR / f"invoicing_{which}.log"
-    with server_process(argv, port, clean_env(), ROOT, log_path, f"{which} server") as (
-        base,
-        pid,
-    ):
+    with server_process(argv, port, env, cwd, log_path, f"{which} server") as (base, pid):
         yield Server(which, base, pid)
 
 
@@ -1666,10 +1674,20 @@ def main(argv: list[str] | None = None) -> None:
         "--serve", choices=["khata", "reference", "reference-lean"], help=argparse.SUPPRESS
     )
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--khata-root",
+        type=Path,
+        help="measure the Khata app of this checkout (its own .venv) on the same data, "
+        "e.g. an older commit for a paired comparison; results are printed, not written",
+    )
     args = parser.parse_args(argv)
     if args.serve:
         run_server(args.serve, args.port)
         return
+    global KHATA_ROOT
+    if args.khata_root is not None:
+        KHATA_ROOT = args.khata_root.resolve()
+        args.no_write = True
 
     meta = asyncio.run(prepare(args))
     load_before = os.getloadavg()[0]
