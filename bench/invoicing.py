@@ -26,7 +26,8 @@ httptools, no Redis; each counts the SQL statements it sends with a SQLAlchemy
     the reference (bench/reference_app.py) taking turns in rounds, req/s, p50/p99,
     statements/request; both answers are checked to be the same JSON first;
 (b) createInvoice with 5 lines at 20 concurrent clients (and at 1 for the floor; and over
-    two API processes, one per core);
+    two API processes, one per core), informational: the targets are
+    bench/create_invoice.py's;
 (c) customerStatement with 1,000 entries over HTTP and the domain function in-process;
 (d) render_invoice_pdf for a 5-line invoice, when domain/invoicing/pdf.py exists.
 Results: bench/results/invoicing.md.
@@ -83,8 +84,9 @@ TZ = ZoneInfo("Asia/Kolkata")
 TEMPLATES = 8_000  # distinct computed invoices the load draws from
 COPY_CHUNK = 50_000
 STATEMENT_INVOICES, STATEMENT_PAYMENTS = 600, 400
-# statements: the page, the invoices, their lines, plus the token lookup of every request
-GOAL_RATIO, GOAL_STATEMENTS, GOAL_P95_MS = 2.0, 4.0, 50.0
+# statements: at most 3 per nested read (issue 16 §5); today the token lookup of every
+# request, the page, the invoices and their lines make 4
+GOAL_RATIO, GOAL_STATEMENTS, GOAL_P95_MS = 2.0, 3.0, 50.0
 
 NESTED_QUERY = (
     "{ customers(first: 50) { edges { node { id name invoices(first: 5) { id number "
@@ -1592,9 +1594,9 @@ def report(
             ),
             row("1 client, closed loop", one),
             "",
-            f"Target p95 < {GOAL_P95_MS:.0f} ms at {create.clients} clients, one process, "
-            + ("met" if c.pct(95) < GOAL_P95_MS else "**missed**")
-            + f" with the closed loop ({c.pct(95):.1f} ms)."
+            "These loads are informational: the createInvoice targets (many businesses "
+            "paced at 70 % of capacity; 5 staff of one business) are measured by "
+            "bench/create_invoice.py (bench/results/create_invoice.md)."
             + f" In a closed loop the mean latency is clients / throughput ({create.clients} / "
             f"{c.rps:.0f} per s = {1000 * create.clients / max(c.rps, 1e-9):.0f} ms), so the "
             "p95 follows the CPU per invoice. Each createInvoice is one transaction; "
