@@ -5,18 +5,19 @@ real HTTP against the real app with 100,000 customers in one business.
     .venv/bin/python -m bench.customers_search --reuse --explain    # keep data, print plans
     .venv/bin/python -m bench.customers_search --backend sqlite [--sqlite-analyze]
 
-Steps: (1) a fresh database (PostgreSQL `khata_bench`, created and dropped through a
-connection to the `test` database, whose contents are never touched; or a SQLite file under
-bench/.data/), migrated with alembic; `--reuse` keeps one already loaded with the same size,
-seed and schema. (2) One business and two noise businesses signed up through GraphQL, then
-customers bulk-loaded with SQLAlchemy core in batches, every row built with the helpers the
-service uses (phones/emails normalised, search_key, reversed_digits, numbering, tags,
-addresses, network persons); then VACUUM ANALYZE on PostgreSQL. (3) `khata serve` (uvicorn,
-one process) started as a subprocess without Redis and measured over HTTP with one keep-alive
-httpx connection: a warm-up, then `--requests` per scenario with varying terms, scenarios
-taking turns. A baseline scenario (one customer by id) shows what every request costs
-besides the search. p50/p95/p99 per scenario go to bench/results/customers_search_<backend>.md;
-`--explain` then prints the plans of the SQL that each scenario's slowest terms ran.
+Steps: (1) a fresh database (PostgreSQL `khata_bench` or $BENCH_SEARCH_DB, created and
+dropped through a connection to the `test` database, whose contents are never touched; or a
+SQLite file under bench/.data/), migrated with alembic; `--reuse` keeps one already loaded
+with the same size, seed and schema. (2) One business and two noise businesses signed up
+through GraphQL, then customers bulk-loaded with SQLAlchemy core in batches, every row built
+with the helpers the service uses (phones/emails normalised, search_key, reversed_digits,
+numbering, tags, addresses, network persons); then VACUUM ANALYZE on PostgreSQL. (3) `khata
+serve` (uvicorn, one process) started as a subprocess without Redis and measured over HTTP
+with one keep-alive httpx connection: a warm-up, then `--requests` per scenario with varying
+terms, scenarios taking turns. A baseline scenario (one customer by id) shows what every
+request costs besides the search. p50/p95/p99 per scenario go to
+bench/results/customers_search_<backend>.md; `--explain` then prints the plans of the SQL
+that each scenario's slowest terms ran.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ DATA_DIR = ROOT / "bench" / ".data"
 RESULTS_DIR = ROOT / "bench" / "results"
 PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 PG_ADMIN_DB = "test"  # only used to run CREATE/DROP DATABASE; its contents are never touched
-PG_BENCH_DB = "khata_bench"
+# BENCH_SEARCH_DB picks another database (e.g. one per worktree); the server inherits it.
+PG_BENCH_DB = os.environ.get("BENCH_SEARCH_DB", "khata_bench")
 BATCH = 5_000
 PASSWORD = "bench horse battery staple"
 TARGET_P95_MS = 20.0
@@ -946,9 +948,10 @@ SCENARIOS = [
 # The server and the measurement
 # --------------------------------------------------------------------------------------
 @contextmanager
-def serve(url: str, backend: str) -> Iterator[str]:
+def serve(url: str, backend: str, root: Path | None = None) -> Iterator[str]:
     """`khata serve` as its own process (uvicorn, one worker), no Redis: the client and
-    the server each get a core."""
+    the server each get a core. With `root`, the server is that checkout's (its own
+    .venv), for a paired comparison on the same data."""
     port = free_port()
     env = clean_env(
         DATABASE_URL=url,
@@ -956,9 +959,10 @@ def serve(url: str, backend: str) -> Iterator[str]:
         KHATA_AUTO_MIGRATE="false",
         KHATA_ENV="development",
     )
-    argv = [sys.executable, "-m", "khata_cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    python = str(root / ".venv" / "bin" / "python") if root else sys.executable
+    argv = [python, "-m", "khata_cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     log_path = DATA_DIR / f"server_{backend}.log"
-    with server_process(argv, port, env, ROOT, log_path, "server") as (base, _):
+    with server_process(argv, port, env, root or ROOT, log_path, "server") as (base, _):
         yield base
 
 
@@ -1224,14 +1228,23 @@ def main(argv: list[str] | None = None) -> None:
         help="print query plans for the slowest terms of each scenario",
     )
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results")
+    parser.add_argument(
+        "--khata-root",
+        type=Path,
+        help="serve the app of this checkout (its own .venv) on the same data, e.g. an "
+        "older commit for a paired comparison; results are printed, not written",
+    )
     args = parser.parse_args(argv)
+    if args.khata_root is not None:
+        args.khata_root = args.khata_root.resolve()
+        args.no_write = True
 
     meta = asyncio.run(prepare(args))
     url = database_url(args.backend)
     samples = asyncio.run(load_samples(url, meta["business_row_id"]))
     print(f"measuring {len(SCENARIOS)} scenarios x {args.requests} requests over HTTP")
     load_before = os.getloadavg()[0]
-    with serve(url, args.backend) as base:
+    with serve(url, args.backend, args.khata_root) as base:
         results = measure(base, meta, samples, args.requests, args.warmup, args.seed)
     load = (load_before, os.getloadavg()[0])
     table = report(args, meta, results, server_version(args.backend, url), load)

@@ -26,7 +26,8 @@ httptools, no Redis; each counts the SQL statements it sends with a SQLAlchemy
     the reference (bench/reference_app.py) taking turns in rounds, req/s, p50/p99,
     statements/request; both answers are checked to be the same JSON first;
 (b) createInvoice with 5 lines at 20 concurrent clients (and at 1 for the floor; and over
-    two API processes, one per core);
+    two API processes, one per core), informational: the targets are
+    bench/create_invoice.py's;
 (c) customerStatement with 1,000 entries over HTTP and the domain function in-process;
 (d) render_invoice_pdf for a 5-line invoice, when domain/invoicing/pdf/invoice.py exists.
 Results: bench/results/invoicing.md.
@@ -83,8 +84,9 @@ TZ = ZoneInfo("Asia/Kolkata")
 TEMPLATES = 8_000  # distinct computed invoices the load draws from
 COPY_CHUNK = 50_000
 STATEMENT_INVOICES, STATEMENT_PAYMENTS = 600, 400
-# statements: the page, the invoices, their lines, plus the token lookup of every request
-GOAL_RATIO, GOAL_STATEMENTS, GOAL_P95_MS = 2.0, 4.0, 50.0
+# statements: at most 3 per nested read (issue 16 §5); today the token lookup of every
+# request, the page, the invoices and their lines make 4
+GOAL_RATIO, GOAL_STATEMENTS, GOAL_P95_MS = 2.0, 3.0, 50.0
 
 NESTED_QUERY = (
     "{ customers(first: 50) { edges { node { id name invoices(first: 5) { id number "
@@ -827,15 +829,23 @@ class Server:
         return httpx.get(f"{self.base}/__bench/stats", timeout=10).json()  # type: ignore[no-any-return]
 
 
+# --khata-root: the checkout (with its own .venv) whose Khata app is measured; the
+# references and the client always come from this one.
+KHATA_ROOT: Path | None = None
+
+
 @contextmanager
 def serve(which: str) -> Iterator[Server]:
     port = free_port()
     argv = [sys.executable, "-m", "bench.invoicing", "--serve", which, "--port", str(port)]
+    cwd, env = ROOT, clean_env()
+    if which == "khata" and KHATA_ROOT is not None:
+        # this file as a script under that checkout's interpreter, its code on the path
+        python = str(KHATA_ROOT / ".venv" / "bin" / "python")
+        argv = [python, str(Path(__file__).resolve()), "--serve", which, "--port", str(port)]
+        cwd, env = KHATA_ROOT, clean_env(PYTHONPATH=str(KHATA_ROOT))
     log_path = DATA_DIR / f"invoicing_{which}.log"
-    with server_process(argv, port, clean_env(), ROOT, log_path, f"{which} server") as (
-        base,
-        pid,
-    ):
+    with server_process(argv, port, env, cwd, log_path, f"{which} server") as (base, pid):
         yield Server(which, base, pid)
 
 
@@ -1585,9 +1595,9 @@ def report(
             ),
             row("1 client, closed loop", one),
             "",
-            f"Target p95 < {GOAL_P95_MS:.0f} ms at {create.clients} clients, one process, "
-            + ("met" if c.pct(95) < GOAL_P95_MS else "**missed**")
-            + f" with the closed loop ({c.pct(95):.1f} ms)."
+            "These loads are informational: the createInvoice targets (many businesses "
+            "paced at 70 % of capacity; 5 staff of one business) are measured by "
+            "bench/create_invoice.py (bench/results/create_invoice.md)."
             + f" In a closed loop the mean latency is clients / throughput ({create.clients} / "
             f"{c.rps:.0f} per s = {1000 * create.clients / max(c.rps, 1e-9):.0f} ms), so the "
             "p95 follows the CPU per invoice. Each createInvoice is one transaction; "
@@ -1667,10 +1677,20 @@ def main(argv: list[str] | None = None) -> None:
         "--serve", choices=["khata", "reference", "reference-lean"], help=argparse.SUPPRESS
     )
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--khata-root",
+        type=Path,
+        help="measure the Khata app of this checkout (its own .venv) on the same data, "
+        "e.g. an older commit for a paired comparison; results are printed, not written",
+    )
     args = parser.parse_args(argv)
     if args.serve:
         run_server(args.serve, args.port)
         return
+    global KHATA_ROOT
+    if args.khata_root is not None:
+        KHATA_ROOT = args.khata_root.resolve()
+        args.no_write = True
 
     meta = asyncio.run(prepare(args))
     load_before = os.getloadavg()[0]
