@@ -2,16 +2,49 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Union
 
 import strawberry
 
+from domain.accounts.codes import AccountsCode
 from domain.core import errors as domain
+from domain.core.codes import CoreCode, ErrorCode
+from domain.customers.codes import CustomersCode
+from domain.invoicing.codes import InvoicingCode
+
+# Every context's code enum; the GraphQL `ErrorCode` enum is their union. A new context
+# enum is added here (a test fails when a domain code enum is missing).
+CODE_ENUMS: tuple[type[ErrorCode], ...] = (CoreCode, AccountsCode, CustomersCode, InvoicingCode)
+
+
+def merged_codes(enums: tuple[type[ErrorCode], ...]) -> dict[str, str]:
+    """Member name -> value over all enums; a name in two enums is refused, so one
+    GraphQL value always means one thing."""
+    merged: dict[str, str] = {}
+    for enum in enums:
+        for member in enum:
+            if member.name in merged:
+                raise ValueError(f"error code {member.name} is defined twice ({enum.__name__})")
+            merged[member.name] = member.value
+    return merged
+
+
+# built from the enums at import time (mypy cannot see members of a computed Enum)
+ALL_CODES: type[StrEnum] = StrEnum("ErrorCode", merged_codes(CODE_ENUMS))  # type: ignore[misc]
+
+GraphQLErrorCode = strawberry.enum(
+    ALL_CODES,
+    name="ErrorCode",
+    description="Every stable error code, from the code enums of all contexts (core, "
+    "accounts, customers, invoicing). New codes may be added in a minor release: keep a "
+    "default branch when handling them.",
+)
 
 
 @strawberry.interface(description="A problem the caller can act on. `code` is stable.")
 class UserError:
-    code: str
+    code: ErrorCode = strawberry.field(graphql_type=GraphQLErrorCode)
     message: str
 
 
@@ -19,7 +52,7 @@ class UserError:
 class FieldProblem:
     field: str = strawberry.field(description="Path into the input, e.g. `addresses.0.latitude`.")
     message: str
-    code: str
+    code: ErrorCode = strawberry.field(graphql_type=GraphQLErrorCode)
 
 
 @strawberry.type

@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
+from domain.core.codes import CoreCode
 from domain.core.errors import NotFound, ValidationFailed
 
 T = TypeVar("T")
@@ -27,7 +28,7 @@ def parse_global_id(value: str, field: str = "id") -> tuple[str, int]:
             raise ValueError  # ids are BIGINT: more digits cannot exist
         return type_name, int(row_id)
     except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise ValidationFailed.one(field, "is not a valid id", "INVALID_ID") from None
+        raise ValidationFailed.one(field, "is not a valid id", CoreCode.INVALID_ID) from None
 
 
 def expect_id(value: str, type_name: str, field: str = "id") -> int:

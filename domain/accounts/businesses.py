@@ -11,9 +11,11 @@ from zoneinfo import available_timezones
 import phonenumbers
 from babel.numbers import get_territory_currencies, list_currencies
 
+from domain.accounts.codes import AccountsCode
 from domain.accounts.models import Business, Membership, User
 from domain.accounts.repository import AccountsRepository
 from domain.core import audit
+from domain.core.codes import CoreCode
 from domain.core.counters import Counter
 from domain.core.errors import (
     ErrorCollector,
@@ -72,15 +74,17 @@ def validate_business(data: BusinessInput, errors: ErrorCollector, base: str) ->
     country = data.country.strip().upper()
     known_country = country in phonenumbers.SUPPORTED_REGIONS
     if not known_country:
-        errors.add(f"{base}country", "is not an ISO 3166 country code", "INVALID_COUNTRY")
+        errors.add(f"{base}country", "is not an ISO 3166 country code", CoreCode.INVALID_COUNTRY)
     currency = (data.currency or _default_currency(country)).strip().upper()
     if data.currency and currency not in _currencies():
-        errors.add(f"{base}currency", "is not an ISO 4217 currency", "INVALID_CURRENCY")
+        errors.add(f"{base}currency", "is not an ISO 4217 currency", CoreCode.INVALID_CURRENCY)
     elif not currency and known_country:
-        errors.add(f"{base}currency", "has no default for this country; give one", "REQUIRED")
+        errors.add(
+            f"{base}currency", "has no default for this country; give one", CoreCode.REQUIRED
+        )
     timezone = data.timezone or DEFAULT_TIMEZONE.get(country, "UTC")
     if timezone not in _timezones():
-        errors.add(f"{base}timezone", "is not an IANA time zone", "INVALID_TIMEZONE")
+        errors.add(f"{base}timezone", "is not an IANA time zone", AccountsCode.INVALID_TIMEZONE)
     for key, path in (("invoice_prefix", "invoicePrefix"), ("customer_prefix", "customerPrefix")):
         if not _PREFIX.match(getattr(data, key)):
             errors.add(f"{base}{path}", "must be 1-10 capital letters or digits, letter first")
@@ -107,15 +111,19 @@ def _state_code(
     if not given:
         return None
     if country != "IN":
-        errors.add(f"{base}stateCode", "is only used for India's GST", "NOT_APPLICABLE")
+        errors.add(f"{base}stateCode", "is only used for India's GST", AccountsCode.NOT_APPLICABLE)
         return None
     code = gst_state_code(given)
     if code is None:
-        errors.add(f"{base}stateCode", f"must be {GST_HINT}", "INVALID_STATE")
+        errors.add(f"{base}stateCode", f"must be {GST_HINT}", CoreCode.INVALID_STATE)
         return None
     from_gstin = gstin_state(tax_id)
     if from_gstin is not None and from_gstin != code:
-        errors.add(f"{base}stateCode", f"differs from the GSTIN's state ({from_gstin})", "MISMATCH")
+        errors.add(
+            f"{base}stateCode",
+            f"differs from the GSTIN's state ({from_gstin})",
+            AccountsCode.MISMATCH,
+        )
     return code
 
 

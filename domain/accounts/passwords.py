@@ -18,6 +18,8 @@ import itertools
 import re
 from functools import lru_cache
 
+from domain.accounts.codes import AccountsCode
+from domain.core.codes import CoreCode
 from domain.core.errors import ErrorCollector
 
 MIN_LENGTH = 10
@@ -45,16 +47,18 @@ def check_password(
 ) -> None:
     """Add a field error for each rule the password breaks (nothing when it is fine)."""
     if len(password) < MIN_LENGTH:
-        errors.add(field, f"must be at least {MIN_LENGTH} characters", "WEAK_PASSWORD")
+        errors.add(field, f"must be at least {MIN_LENGTH} characters", AccountsCode.WEAK_PASSWORD)
         return
     if len(password) > MAX_LENGTH:
-        errors.add(field, f"must be at most {MAX_LENGTH} characters", "TOO_LONG")
+        errors.add(field, f"must be at most {MAX_LENGTH} characters", CoreCode.TOO_LONG)
         return
     folded = password.casefold()
     squeezed = _SEPARATORS.sub("", folded)
     if len(set(folded)) < MIN_DISTINCT or _is_run(folded) or _is_run(squeezed):
         errors.add(
-            field, "is a repeated or sequential pattern; choose a phrase", "REPETITIVE_PASSWORD"
+            field,
+            "is a repeated or sequential pattern; choose a phrase",
+            AccountsCode.REPETITIVE_PASSWORD,
         )
         return
     if email:
@@ -64,12 +68,12 @@ def check_password(
             _SEPARATORS.sub("", address),
             _SEPARATORS.sub("", local),
         ):
-            errors.add(field, "must not be your email address", "PASSWORD_IS_EMAIL")
+            errors.add(field, "must not be your email address", AccountsCode.PASSWORD_IS_EMAIL)
             return
     common = common_passwords()
     if folded in common or squeezed in common or folded.strip() in common:
         errors.add(
             field,
             "is among the most common leaked passwords; choose another",
-            "COMMON_PASSWORD",
+            AccountsCode.COMMON_PASSWORD,
         )

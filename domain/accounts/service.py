@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from domain.accounts.codes import AccountsCode
 from domain.accounts.models import ApiKey, Business, Invitation, Membership, User
 from domain.accounts.repository import AccountsRepository
 from domain.core import audit, outbox
@@ -93,7 +94,7 @@ async def create_api_key(tx: Tx, *, name: str, scopes: list[str]) -> tuple[ApiKe
     valid = {s.value for s in Scope}
     bad = [s for s in scopes if s not in valid]
     if bad or not scopes:
-        errors.add("scopes", f"choose from {', '.join(sorted(valid))}", "INVALID_SCOPE")
+        errors.add("scopes", f"choose from {', '.join(sorted(valid))}", AccountsCode.INVALID_SCOPE)
     errors.raise_if_any()
     prefix = new_token("p", 6).split("_", 1)[1].replace("_", "x").replace("-", "y")[:8]
     secret = f"kk_{prefix}_{new_token('s', 32).split('_', 1)[1]}"

@@ -7,6 +7,7 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from domain.core.codes import CoreCode
 from domain.core.errors import ValidationFailed
 
 _PHONEISH = re.compile(r"^[+\d(][\d\s().\-/]*$")
@@ -16,16 +17,16 @@ def normalize_phone(raw: str, region: str, field: str = "phone") -> str:
     """Parse a phone as typed at a counter ("98765 43210", "0722 123456") into E.164."""
     text = raw.strip()
     if not text or not _PHONEISH.match(text):
-        raise ValidationFailed.one(field, "is not a phone number", "INVALID_PHONE")
+        raise ValidationFailed.one(field, "is not a phone number", CoreCode.INVALID_PHONE)
     if text.startswith("00"):
         text = "+" + text[2:]
     try:
         number = phonenumbers.parse(text, region.upper())
     except phonenumbers.NumberParseException:
-        raise ValidationFailed.one(field, "is not a phone number", "INVALID_PHONE") from None
+        raise ValidationFailed.one(field, "is not a phone number", CoreCode.INVALID_PHONE) from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationFailed.one(
-            field, f"is not a valid number for region {region.upper()}", "INVALID_PHONE"
+            field, f"is not a valid number for region {region.upper()}", CoreCode.INVALID_PHONE
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -72,7 +73,7 @@ def normalize_email(raw: str, field: str = "email") -> str:
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValidationFailed.one(field, str(exc), "INVALID_EMAIL") from None
+        raise ValidationFailed.one(field, str(exc), CoreCode.INVALID_EMAIL) from None
     return result.normalized.lower()
 
 

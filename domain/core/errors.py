@@ -4,60 +4,73 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.core.codes import CoreCode, ErrorCode
+
 
 class DomainError(Exception):
-    code = "DOMAIN_ERROR"
+    """`code` is the class default; a raise site may name a more precise one."""
 
-    def __init__(self, message: str) -> None:
+    code: ErrorCode = CoreCode.DOMAIN_ERROR
+
+    def __init__(self, message: str, code: ErrorCode | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if code is not None:
+            self.code = code
 
 
 @dataclass(frozen=True)
 class FieldError:
     field: str  # dotted path into the mutation input, e.g. "addresses.0.latitude"
     message: str
-    code: str = "INVALID"
+    code: ErrorCode = CoreCode.INVALID
 
 
 class ValidationFailed(DomainError):
-    code = "VALIDATION_FAILED"
+    code: ErrorCode = CoreCode.VALIDATION_FAILED
 
-    def __init__(self, errors: list[FieldError] | FieldError, message: str | None = None) -> None:
+    def __init__(
+        self,
+        errors: list[FieldError] | FieldError,
+        message: str | None = None,
+        code: ErrorCode | None = None,
+    ) -> None:
         self.errors = [errors] if isinstance(errors, FieldError) else list(errors)
-        super().__init__(message or "; ".join(f"{e.field}: {e.message}" for e in self.errors))
+        super().__init__(message or "; ".join(f"{e.field}: {e.message}" for e in self.errors), code)
 
     @classmethod
-    def one(cls, field: str, message: str, code: str = "INVALID") -> ValidationFailed:
+    def one(cls, field: str, message: str, code: ErrorCode = CoreCode.INVALID) -> ValidationFailed:
         return cls(FieldError(field, message, code))
 
 
 class NotFound(DomainError):
-    code = "NOT_FOUND"
+    code: ErrorCode = CoreCode.NOT_FOUND
 
-    def __init__(self, kind: str, ref: object | None = None) -> None:
-        super().__init__(f"{kind} not found")
+    def __init__(self, kind: str, ref: object | None = None, code: ErrorCode | None = None) -> None:
+        super().__init__(f"{kind} not found", code)
         self.kind = kind
         self.ref = ref
 
 
 class PermissionDenied(DomainError):
-    code = "PERMISSION_DENIED"
+    code: ErrorCode = CoreCode.PERMISSION_DENIED
 
 
 class Unauthenticated(DomainError):
-    code = "UNAUTHENTICATED"
+    code: ErrorCode = CoreCode.UNAUTHENTICATED
 
 
 class Conflict(DomainError):
-    code = "CONFLICT"
+    code: ErrorCode = CoreCode.CONFLICT
 
 
 class RateLimited(DomainError):
-    code = "RATE_LIMITED"
+    code: ErrorCode = CoreCode.RATE_LIMITED
 
-    def __init__(self, message: str, retry_after_seconds: int) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, retry_after_seconds: int, code: ErrorCode | None = None
+    ) -> None:
+        super().__init__(message, code)
         self.retry_after_seconds = retry_after_seconds
 
 
@@ -67,7 +80,7 @@ class ErrorCollector:
 
     errors: list[FieldError] = field(default_factory=list)
 
-    def add(self, field_name: str, message: str, code: str = "INVALID") -> None:
+    def add(self, field_name: str, message: str, code: ErrorCode = CoreCode.INVALID) -> None:
         self.errors.append(FieldError(field_name, message, code))
 
     def raise_if_any(self) -> None:

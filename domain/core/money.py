@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
 
+from domain.core.codes import CoreCode
 from domain.core.errors import ValidationFailed
 
 
@@ -31,7 +32,7 @@ def currency_code(currency: str | None, default: str, field: str = "currency") -
     """A caller's currency choice (`default` when none), upper-cased and checked."""
     code = (currency or default).strip().upper()
     if not is_currency_code(code):
-        raise ValidationFailed.one(field, "is not an ISO 4217 code", "INVALID_CURRENCY")
+        raise ValidationFailed.one(field, "is not an ISO 4217 code", CoreCode.INVALID_CURRENCY)
     return code
 
 

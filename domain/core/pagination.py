@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
+from domain.core.codes import CoreCode
 from domain.core.errors import ValidationFailed
 
 T = TypeVar("T")
@@ -69,7 +70,7 @@ def decode_cursor(cursor: str, sort_key: str) -> tuple[Any, int]:
         return _unplain(value), row_id
     except (ValueError, TypeError, ArithmeticError, orjson.JSONDecodeError):
         raise ValidationFailed.one(
-            "after", "cursor is malformed or belongs to another sort", "BAD_CURSOR"
+            "after", "cursor is malformed or belongs to another sort", CoreCode.BAD_CURSOR
         ) from None
 
 
@@ -79,5 +80,5 @@ def clamp_first(first: int | None, cap: int, default: int = 20) -> int:
     if first < 0:
         raise ValidationFailed.one("first", "must not be negative")
     if first > cap:
-        raise ValidationFailed.one("first", f"must be at most {cap}", "TOO_LARGE")
+        raise ValidationFailed.one("first", f"must be at most {cap}", CoreCode.TOO_LARGE)
     return first

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
+from domain.core.codes import CoreCode
 from domain.core.errors import Unauthenticated
 
 
@@ -42,26 +43,25 @@ class LinkRejected(Unauthenticated):
     """Why a download link is refused, with a code per reason: LINK_UNSIGNED,
     LINK_MALFORMED, LINK_SIGNATURE_INVALID, LINK_EXPIRED."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    def __init__(self, code: CoreCode, message: str) -> None:
+        super().__init__(message, code)
 
 
 def verify_download(secret: str, path: str, expires: str, signature: str, now: datetime) -> None:
     """The signature is checked before the expiry: only a link we signed can be expired."""
     if not expires or not signature:
         raise LinkRejected(
-            "LINK_UNSIGNED", "link is not signed: it needs its exp and sig parameters"
+            CoreCode.LINK_UNSIGNED, "link is not signed: it needs its exp and sig parameters"
         )
     if not expires.isdigit():
-        raise LinkRejected("LINK_MALFORMED", "link is malformed: exp must be a Unix time")
+        raise LinkRejected(CoreCode.LINK_MALFORMED, "link is malformed: exp must be a Unix time")
     if not hmac.compare_digest(sign_download(secret, path, int(expires)), signature):
         raise LinkRejected(
-            "LINK_SIGNATURE_INVALID",
+            CoreCode.LINK_SIGNATURE_INVALID,
             "link signature is invalid: the link was changed or not issued by this server",
         )
     if int(expires) < now.timestamp():
-        raise LinkRejected("LINK_EXPIRED", "link expired: ask for a new one")
+        raise LinkRejected(CoreCode.LINK_EXPIRED, "link expired: ask for a new one")
 
 
 def download_url(

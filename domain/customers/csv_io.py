@@ -10,11 +10,13 @@ from enum import StrEnum
 from typing import Any
 
 from domain.core import audit, outbox
+from domain.core.codes import CoreCode
 from domain.core.contact import try_normalize_phone
 from domain.core.db import Database
 from domain.core.errors import ErrorCollector, FieldError, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Role, Scope, Viewer
+from domain.customers.codes import CustomersCode
 from domain.customers.fields import (
     AddressInput,
     CustomerInput,
@@ -171,7 +173,7 @@ async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> Impo
     keys = [_key(h) for h in header or []]
     if not keys or ("name" not in keys and "phone" not in keys):
         raise ValidationFailed.one(
-            "csv", "needs a header row with at least name or phone", "BAD_HEADER"
+            "csv", "needs a header row with at least name or phone", CustomersCode.BAD_HEADER
         )
     report = ImportReport()
     repo = CustomerRepository(tx.session, tx.viewer)
@@ -184,7 +186,9 @@ async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> Impo
             continue
         seen += 1
         if seen > MAX_ROWS:
-            raise ValidationFailed.one("csv", f"at most {MAX_ROWS} rows per import", "TOO_LARGE")
+            raise ValidationFailed.one(
+                "csv", f"at most {MAX_ROWS} rows per import", CoreCode.TOO_LARGE
+            )
         data = _row_input(row)
         pending = list(tx.session.info.get("outbox", []))
         try:

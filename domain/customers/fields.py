@@ -9,9 +9,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from domain.core.codes import CoreCode
 from domain.core.contact import mask_phone, normalize_email, normalize_phone
 from domain.core.errors import ErrorCollector, ValidationFailed
 from domain.core.money import parse_amount, quantize
+from domain.customers.codes import CustomersCode
 from domain.customers.models import (
     AddressKind,
     Customer,
@@ -136,15 +138,15 @@ def _text(
 ) -> str | None:
     if value is None:
         if required:
-            errors.add(gql(name), "is required", "REQUIRED")
+            errors.add(gql(name), "is required", CoreCode.REQUIRED)
         return None
     text = str(value).strip()
     if not text:
         if required:
-            errors.add(gql(name), "is required", "REQUIRED")
+            errors.add(gql(name), "is required", CoreCode.REQUIRED)
         return None
     if len(text) > limit:
-        errors.add(gql(name), f"must be at most {limit} characters", "TOO_LONG")
+        errors.add(gql(name), f"must be at most {limit} characters", CoreCode.TOO_LONG)
     return text
 
 
@@ -155,7 +157,7 @@ def enum_value(value: Any, name: str, enum: type[StrEnum], errors: ErrorCollecto
         return str(enum(value).value)
     except ValueError:
         allowed = ", ".join(e.value for e in enum)
-        errors.add(gql(name), f"must be one of {allowed}", "INVALID_CHOICE")
+        errors.add(gql(name), f"must be one of {allowed}", CoreCode.INVALID_CHOICE)
         return None
 
 
@@ -166,11 +168,11 @@ def clean_tags(raw: list[str], errors: ErrorCollector) -> list[str]:
         if not t:
             continue
         if len(t) > 40:
-            errors.add("tags", f"tag '{t[:20]}…' is longer than 40 characters", "TOO_LONG")
+            errors.add("tags", f"tag '{t[:20]}…' is longer than 40 characters", CoreCode.TOO_LONG)
         elif t not in tags:
             tags.append(t)
     if len(tags) > MAX_TAGS:
-        errors.add("tags", f"at most {MAX_TAGS} tags", "TOO_MANY")
+        errors.add("tags", f"at most {MAX_TAGS} tags", CoreCode.TOO_MANY)
     return tags
 
 
@@ -199,7 +201,7 @@ def apply_fields(
     if new and "name" in clean and clean["name"] is None:
         clean["name"] = placeholder_name(clean.get("phone", customer.phone))
     if clean.get("phone") and clean.get("phone") == clean.get("phone_secondary"):
-        errors.add("secondaryPhone", "is the same as the phone", "DUPLICATE")
+        errors.add("secondaryPhone", "is the same as the phone", CustomersCode.DUPLICATE)
     changed = {k for k, v in clean.items() if getattr(customer, k, None) != v}
     for key, value in clean.items():
         setattr(customer, key, value)
@@ -245,19 +247,19 @@ def _credit_limit(value: Any, business: Business, errors: ErrorCollector) -> Dec
         return None
     amount = parse_amount(value, gql("credit_limit"))
     if amount < 0:
-        errors.add(gql("credit_limit"), "must not be negative", "NEGATIVE")
+        errors.add(gql("credit_limit"), "must not be negative", CoreCode.NEGATIVE)
     return quantize(amount, business.currency)
 
 
 def check_profile(customer: Customer, errors: ErrorCollector) -> None:
     kind = ProfileType(customer.profile_type)
     if kind is ProfileType.STUB and not customer.phone:
-        errors.add("phone", "a stub profile needs a phone", "REQUIRED")
+        errors.add("phone", "a stub profile needs a phone", CoreCode.REQUIRED)
     if kind is ProfileType.FULL:
         if not customer.phone:
-            errors.add("phone", "a full profile needs a phone", "REQUIRED")
+            errors.add("phone", "a full profile needs a phone", CoreCode.REQUIRED)
         if not customer.email:
-            errors.add("email", "a full profile needs an email", "REQUIRED")
+            errors.add("email", "a full profile needs an email", CoreCode.REQUIRED)
 
 
 def infer_profile(customer: Customer) -> str:
@@ -292,21 +294,27 @@ def validate_address(
         errors.errors.extend(type(e)(f"{base}{e.field}", e.message, e.code) for e in sub.errors)
     country = (data.country or business.country).strip().upper()
     if len(country) != 2 or not country.isalpha():
-        errors.add(f"{base}country", "must be an ISO 3166 alpha-2 code", "INVALID_COUNTRY")
+        errors.add(f"{base}country", "must be an ISO 3166 alpha-2 code", CoreCode.INVALID_COUNTRY)
     out["country"] = country
     lat, lon = data.latitude, data.longitude
     if (lat is None) != (lon is None):
-        errors.add(f"{base}latitude", "give both latitude and longitude, or neither", "INCOMPLETE")
+        errors.add(
+            f"{base}latitude",
+            "give both latitude and longitude, or neither",
+            CustomersCode.INCOMPLETE,
+        )
     if lat is not None and (not math.isfinite(lat) or not -90 <= lat <= 90):
-        errors.add(f"{base}latitude", "must be between -90 and 90", "OUT_OF_RANGE")
+        errors.add(f"{base}latitude", "must be between -90 and 90", CoreCode.OUT_OF_RANGE)
     if lon is not None and (not math.isfinite(lon) or not -180 <= lon <= 180):
-        errors.add(f"{base}longitude", "must be between -180 and 180", "OUT_OF_RANGE")
+        errors.add(f"{base}longitude", "must be between -180 and 180", CoreCode.OUT_OF_RANGE)
     out["latitude"], out["longitude"] = lat, lon
     if (
         not any(out.get(k) for k in ("building", "street", "area", "city", "postal_code"))
         and lat is None
     ):
         errors.add(
-            f"{base}street", "an address needs a place: street, area, city or GPS", "REQUIRED"
+            f"{base}street",
+            "an address needs a place: street, area, city or GPS",
+            CoreCode.REQUIRED,
         )
     return out

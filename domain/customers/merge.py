@@ -9,6 +9,7 @@ from domain.core import audit, outbox
 from domain.core.errors import Conflict, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Role
+from domain.customers.codes import CustomersCode
 from domain.customers.fields import refresh_derived
 from domain.customers.models import (
     PROFILE_RANK,
@@ -36,7 +37,7 @@ async def merge_customers(
     tx.viewer.require_role(Role.OWNER, Role.ADMIN)
     if source_id == target_id:
         raise ValidationFailed.one(
-            "sourceId", "cannot merge a customer into itself", "SAME_CUSTOMER"
+            "sourceId", "cannot merge a customer into itself", CustomersCode.SAME_CUSTOMER
         )
     # Lock in id order so two opposite merges cannot deadlock.
     first, second = sorted((source_id, target_id))

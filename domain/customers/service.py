@@ -9,10 +9,12 @@ from typing import Any
 
 from domain.accounts.repository import AccountsRepository
 from domain.core import audit, outbox
+from domain.core.codes import ErrorCode
 from domain.core.counters import format_number, lock_counter, next_value
 from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
+from domain.customers.codes import CustomersCode
 from domain.customers.fields import (
     CUSTOMER_FIELDS,
     Business,
@@ -40,7 +42,7 @@ class PossibleDuplicates(Conflict):
     """Another customer of the business has this phone: the caller sees them and may
     create the customer anyway (`allowDuplicatePhone`)."""
 
-    code = "DUPLICATE_PHONE"
+    code: ErrorCode = CustomersCode.DUPLICATE_PHONE
 
     def __init__(self, customers: list[Customer], field: str = "phone") -> None:
         super().__init__(
@@ -173,7 +175,9 @@ def _validated(customer: Customer, data: CustomerInput, business: Business) -> l
         for i, a in enumerate(data.addresses)
     ]
     if sum(1 for a in data.addresses if a.is_default) > 1:
-        errors.add("addresses", "only one address can be the default", "MULTIPLE_DEFAULTS")
+        errors.add(
+            "addresses", "only one address can be the default", CustomersCode.MULTIPLE_DEFAULTS
+        )
     errors.raise_if_any()
     return addresses
 
@@ -280,7 +284,7 @@ async def upgrade_customer(tx: Tx, customer_id: int, to: str, changes: dict[str,
         or PROFILE_RANK[ProfileType(kind)] <= PROFILE_RANK[ProfileType(customer.profile_type)]
     ):
         raise ValidationFailed.one(
-            "to", f"customer is already {customer.profile_type}", "NOT_AN_UPGRADE"
+            "to", f"customer is already {customer.profile_type}", CustomersCode.NOT_AN_UPGRADE
         )
     updated = await update_customer(tx, customer_id, changes, profile_type=kind)
     audit.record(

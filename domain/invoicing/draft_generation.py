@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from domain.core.codes import CoreCode
 from domain.core.errors import ValidationFailed
 from domain.core.money import plain
 from domain.core.tx import Tx
@@ -64,9 +65,9 @@ async def generate_draft(tx: Tx, customer_id: int, prompt: str, parser: Any = No
     tx.viewer.require_business(Scope.INVOICES_WRITE)
     text = (prompt or "").strip()
     if not text:
-        raise ValidationFailed.one("prompt", "describe the invoice", "REQUIRED")
+        raise ValidationFailed.one("prompt", "describe the invoice", CoreCode.REQUIRED)
     if len(text) > MAX_PROMPT:
-        raise ValidationFailed.one("prompt", f"at most {MAX_PROMPT} characters", "TOO_LONG")
+        raise ValidationFailed.one("prompt", f"at most {MAX_PROMPT} characters", CoreCode.TOO_LONG)
     await draft_customer(tx, customer_id)
     business = await load_business(tx)
     prices, usual, _ = await _history(tx, customer_id)

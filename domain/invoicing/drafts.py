@@ -9,12 +9,14 @@ from decimal import Decimal
 from typing import Any
 
 from domain.core import outbox
+from domain.core.codes import CoreCode
 from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer
 from domain.customers.repository import CustomerRepository
 from domain.invoicing import tax
+from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.draft_repository import DraftRepository
 from domain.invoicing.models import (
     DraftStatus,
@@ -95,14 +97,16 @@ async def get_draft(tx: Tx, draft_id: int) -> InvoiceDraft:
 
 def _check_lines(lines: list[DraftLineData], errors: ErrorCollector) -> None:
     if len(lines) > 200:
-        errors.add("lines", "at most 200 lines", "TOO_MANY")
+        errors.add("lines", "at most 200 lines", CoreCode.TOO_MANY)
     for i, line in enumerate(lines):
         if not line.description.strip():
-            errors.add(f"lines.{i}.description", "is required", "REQUIRED")
+            errors.add(f"lines.{i}.description", "is required", CoreCode.REQUIRED)
         if line.quantity <= 0:
-            errors.add(f"lines.{i}.quantity", "must be greater than zero", "NOT_POSITIVE")
+            errors.add(
+                f"lines.{i}.quantity", "must be greater than zero", InvoicingCode.NOT_POSITIVE
+            )
         if line.unit_price is not None and line.unit_price < 0:
-            errors.add(f"lines.{i}.unitPrice", "must not be negative", "NEGATIVE")
+            errors.add(f"lines.{i}.unitPrice", "must not be negative", CoreCode.NEGATIVE)
 
 
 async def create_draft(
@@ -275,12 +279,12 @@ async def convert_draft(
     errors = ErrorCollector()
     for i, line in enumerate(lines):
         if line.unit_price is None:
-            errors.add(f"lines.{i}.unitPrice", "set a price before converting", "REQUIRED")
+            errors.add(f"lines.{i}.unitPrice", "set a price before converting", CoreCode.REQUIRED)
     if send is not None:
         if not send.channels or not set(send.channels) <= {"sms", "email"}:
-            errors.add("send.channels", "choose sms and/or email", "INVALID_CHOICE")
+            errors.add("send.channels", "choose sms and/or email", CoreCode.INVALID_CHOICE)
         if send.message and len(send.message) > 500:
-            errors.add("send.message", "must be at most 500 characters", "TOO_LONG")
+            errors.add("send.message", "must be at most 500 characters", CoreCode.TOO_LONG)
     errors.raise_if_any()
     invoice = await create_invoice(
         tx,

@@ -10,12 +10,14 @@ from decimal import Decimal
 import orjson
 
 from domain.core import audit
+from domain.core.codes import CoreCode
 from domain.core.counters import format_number, next_value
 from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
 from domain.core.money import format_money, minor_units, quantize
 from domain.core.tx import Tx
 from domain.core.viewer import Role, Scope
 from domain.customers.models import Customer
+from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.models import (
     CreditNote,
     Invoice,
@@ -74,10 +76,14 @@ def _fingerprint(data: PaymentData) -> str:
 
 def _amount(value: Decimal, currency: str, field: str, errors: ErrorCollector) -> Decimal:
     if not value.is_finite() or value <= 0:
-        errors.add(field, "must be greater than zero", "NOT_POSITIVE")
+        errors.add(field, "must be greater than zero", InvoicingCode.NOT_POSITIVE)
         return Decimal(0)
     if value != quantize(value, currency):
-        errors.add(field, f"{currency} has {minor_units(currency)} decimal places", "TOO_PRECISE")
+        errors.add(
+            field,
+            f"{currency} has {minor_units(currency)} decimal places",
+            InvoicingCode.TOO_PRECISE,
+        )
     return value
 
 
@@ -88,17 +94,17 @@ async def record_payment(tx: Tx, data: PaymentData) -> PaymentOutcome:
     errors = ErrorCollector()
     key = (data.idempotency_key or "").strip()
     if not key or len(key) > MAX_KEY:
-        errors.add("idempotencyKey", f"is required (1-{MAX_KEY} characters)", "REQUIRED")
+        errors.add("idempotencyKey", f"is required (1-{MAX_KEY} characters)", CoreCode.REQUIRED)
     try:
         PaymentMethodKind(data.method)
     except ValueError:
-        errors.add("method", "is not a payment method", "INVALID_CHOICE")
+        errors.add("method", "is not a payment method", CoreCode.INVALID_CHOICE)
     if data.method == PaymentMethodKind.CREDIT:
-        errors.add("method", "use applyCustomerCredit for customer credit", "INVALID_CHOICE")
+        errors.add("method", "use applyCustomerCredit for customer credit", CoreCode.INVALID_CHOICE)
     if data.received_at is not None and data.received_at > tx.now() + timedelta(minutes=5):
-        errors.add("receivedAt", "cannot be in the future", "IN_FUTURE")
+        errors.add("receivedAt", "cannot be in the future", InvoicingCode.IN_FUTURE)
     if data.reference and len(data.reference) > 120:
-        errors.add("reference", "must be at most 120 characters", "TOO_LONG")
+        errors.add("reference", "must be at most 120 characters", CoreCode.TOO_LONG)
     errors.raise_if_any()
     invoice = await get_invoice(tx, data.invoice_id, lock=True)
     repo = InvoiceRepository(tx.session, tx.viewer)
@@ -122,13 +128,13 @@ async def record_payment(tx: Tx, data: PaymentData) -> PaymentOutcome:
                 f"exceeds the balance of {format_money(invoice.balance, invoice.currency)} "
                 f"{invoice.currency}; "
                 "ask to keep the excess as customer credit",
-                "OVERPAYMENT",
+                InvoicingCode.OVERPAYMENT,
             )
         if tx.viewer.role not in (Role.OWNER, Role.ADMIN) and data.provider is None:
             raise ValidationFailed.one(
                 "keepExcessAsCredit",
                 "only an owner or admin may keep an overpayment as credit",
-                "PERMISSION",
+                InvoicingCode.PERMISSION,
             )
         applied, excess = invoice.balance, data.amount - invoice.balance
     customer = await _customer(tx, invoice)
@@ -250,7 +256,7 @@ async def apply_customer_credit(tx: Tx, invoice_id: int, idempotency_key: str) -
 async def reverse_payment(tx: Tx, payment_id: int, reason: str) -> PaymentOutcome:
     tx.viewer.require_role(Role.OWNER, Role.ADMIN)
     if not reason or not reason.strip():
-        raise ValidationFailed.one("reason", "say why the payment is reversed", "REQUIRED")
+        raise ValidationFailed.one("reason", "say why the payment is reversed", CoreCode.REQUIRED)
     repo = InvoiceRepository(tx.session, tx.viewer)
     found = await repo.payment(payment_id)
     if found is None or found.invoice_id is None:
@@ -312,7 +318,7 @@ async def issue_credit_note(
     business_id = tx.viewer.require_role(Role.OWNER, Role.ADMIN)
     errors = ErrorCollector()
     if not reason or not reason.strip():
-        errors.add("reason", "say why", "REQUIRED")
+        errors.add("reason", "say why", CoreCode.REQUIRED)
     invoice = await get_invoice(tx, invoice_id, lock=True)
     if invoice.status == InvoiceStatus.VOID:
         raise Conflict("invoice is void")
@@ -323,7 +329,7 @@ async def issue_credit_note(
             "amount",
             f"at most {format_money(creditable, invoice.currency)} {invoice.currency} "
             "can still be credited",
-            "TOO_LARGE",
+            CoreCode.TOO_LARGE,
         )
     errors.raise_if_any()
     if value <= 0:

@@ -17,6 +17,7 @@ from domain.core.money import currency_code
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.invoicing import statements
+from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.models import CreditNote, Invoice, InvoiceEvent, InvoiceLine, Payment
 from domain.invoicing.repository import InvoiceFilter, InvoiceRepository
 from domain.invoicing.service import load_business, local_today
@@ -106,7 +107,7 @@ async def invoice_stats(tx: Tx, start: date, end: date, currency: str | None) ->
     is overdue today and the aging, in one currency (the business's own unless asked)."""
     tx.viewer.require_business(Scope.INVOICES_READ)
     if end < start:
-        raise ValidationFailed.one("to", "must not be before from", "INVALID_RANGE")
+        raise ValidationFailed.one("to", "must not be before from", InvoicingCode.INVALID_RANGE)
     business = await load_business(tx)
     cur = currency_code(currency, business.currency)
     repo = _repo(tx)

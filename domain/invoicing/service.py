@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from domain.accounts.models import Business
 from domain.accounts.repository import AccountsRepository
 from domain.core import outbox
+from domain.core.codes import CoreCode
 from domain.core.counters import format_number, next_value
 from domain.core.errors import (
     Conflict,
@@ -27,6 +28,7 @@ from domain.core.viewer import Scope
 from domain.customers.models import Customer, CustomerStatus, PaymentStatus
 from domain.customers.repository import CustomerRepository
 from domain.invoicing import tax
+from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatus
 from domain.invoicing.repository import InvoiceRepository
 
@@ -231,16 +233,18 @@ def summary_values(tx: Tx, business: Business, totals: dict[str, Any]) -> dict[s
 
 def _validate_lines(lines: list[LineData], errors: ErrorCollector) -> None:
     if not lines:
-        errors.add("lines", "an invoice needs at least one line", "REQUIRED")
+        errors.add("lines", "an invoice needs at least one line", CoreCode.REQUIRED)
     if len(lines) > MAX_LINES:
-        errors.add("lines", f"at most {MAX_LINES} lines", "TOO_MANY")
+        errors.add("lines", f"at most {MAX_LINES} lines", CoreCode.TOO_MANY)
     for i, line in enumerate(lines):
         if not line.description.strip():
-            errors.add(f"lines.{i}.description", "is required", "REQUIRED")
+            errors.add(f"lines.{i}.description", "is required", CoreCode.REQUIRED)
         elif len(line.description) > 500:
-            errors.add(f"lines.{i}.description", "must be at most 500 characters", "TOO_LONG")
+            errors.add(
+                f"lines.{i}.description", "must be at most 500 characters", CoreCode.TOO_LONG
+            )
         if line.unit is not None and len(line.unit) > 20:
-            errors.add(f"lines.{i}.unit", "must be at most 20 characters", "TOO_LONG")
+            errors.add(f"lines.{i}.unit", "must be at most 20 characters", CoreCode.TOO_LONG)
 
 
 def compute(data: InvoiceData, business: Business, currency: str) -> tax.InvoiceTotals:
@@ -287,26 +291,26 @@ def _prepare(
         raise NotFound("customer", data.customer_id)
     errors = ErrorCollector()
     if customer.status != CustomerStatus.ACTIVE:
-        errors.add("customerId", f"customer is {customer.status}", "CUSTOMER_INACTIVE")
+        errors.add("customerId", f"customer is {customer.status}", InvoicingCode.CUSTOMER_INACTIVE)
     currency = (data.currency or business.currency).upper()
     if not is_currency_code(currency):
-        errors.add("currency", "is not an ISO 4217 code", "INVALID_CURRENCY")
+        errors.add("currency", "is not an ISO 4217 code", CoreCode.INVALID_CURRENCY)
     _validate_lines(data.lines, errors)
     for name in ("notes", "terms"):
         value = getattr(data, name)
         if value and len(value) > 5000:
-            errors.add(name, "must be at most 5000 characters", "TOO_LONG")
+            errors.add(name, "must be at most 5000 characters", CoreCode.TOO_LONG)
     if data.place_of_supply is not None and not data.place_of_supply.strip():
         data.place_of_supply = None
     if data.place_of_supply is not None and business.country == "IN":
         # Stored as the GST state code; a name that is no state is refused by the tax engine.
         data.place_of_supply = gst_state_code(data.place_of_supply) or data.place_of_supply
     if data.place_of_supply is not None and len(data.place_of_supply) > 10:
-        errors.add("placeOfSupply", "must be at most 10 characters", "TOO_LONG")
+        errors.add("placeOfSupply", "must be at most 10 characters", CoreCode.TOO_LONG)
     issue = data.issue_date or today
     due = data.due_date or issue + timedelta(days=TERMS_DAYS.get(customer.payment_terms, 0))
     if due < issue:
-        errors.add("dueDate", "cannot be before the issue date", "INVALID_DATE")
+        errors.add("dueDate", "cannot be before the issue date", InvoicingCode.INVALID_DATE)
     totals = None
     try:
         totals = compute(data, business, currency)
@@ -443,7 +447,7 @@ async def _customer(tx: Tx, invoice: Invoice) -> Customer:
 async def void_invoice(tx: Tx, invoice_id: int, reason: str) -> Invoice:
     tx.viewer.require_business(Scope.INVOICES_WRITE)
     if not reason or not reason.strip():
-        raise ValidationFailed.one("reason", "say why the invoice is void", "REQUIRED")
+        raise ValidationFailed.one("reason", "say why the invoice is void", CoreCode.REQUIRED)
     invoice = await get_invoice(tx, invoice_id, lock=True)
     if invoice.status == InvoiceStatus.VOID:
         raise Conflict("invoice is already void")
@@ -539,12 +543,14 @@ async def send_invoice(
     tx.viewer.require_business(Scope.INVOICES_WRITE)
     chosen = sorted({c.lower() for c in channels})
     if not chosen or not set(chosen) <= {"sms", "email"}:
-        raise ValidationFailed.one("channels", "choose sms and/or email", "INVALID_CHOICE")
+        raise ValidationFailed.one("channels", "choose sms and/or email", CoreCode.INVALID_CHOICE)
     if message and len(message) > 500:
-        raise ValidationFailed.one("message", "must be at most 500 characters", "TOO_LONG")
+        raise ValidationFailed.one("message", "must be at most 500 characters", CoreCode.TOO_LONG)
     invoice = await get_invoice(tx, invoice_id, lock=True)
     if invoice.status == InvoiceStatus.VOID:
-        raise ValidationFailed.one("invoiceId", "a void invoice cannot be sent", "INVOICE_VOID")
+        raise ValidationFailed.one(
+            "invoiceId", "a void invoice cannot be sent", InvoicingCode.INVOICE_VOID
+        )
     customer = await _customer(tx, invoice)
     request_send(tx, invoice, chosen, scheduled_at)
     event = outbox.emit(

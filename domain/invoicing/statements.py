@@ -10,12 +10,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from domain.core.codes import CoreCode
 from domain.core.errors import NotFound, ValidationFailed
 from domain.core.money import currency_code, format_money
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer
 from domain.customers.repository import CustomerRepository
+from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.repository import CREDIT_NOTE_ENTRY, INVOICE_ENTRY
 from domain.invoicing.service import load_business, local_today
 from domain.invoicing.statement_repository import StatementRepository
@@ -88,9 +90,9 @@ async def customer_statement(
     end: the invoices issued by then, less what was paid and credited by then."""
     tx.viewer.require_business(Scope.INVOICES_READ)
     if end < start:
-        raise ValidationFailed.one("to", "must not be before from", "INVALID_RANGE")
+        raise ValidationFailed.one("to", "must not be before from", InvoicingCode.INVALID_RANGE)
     if (end - start).days > MAX_DAYS:
-        raise ValidationFailed.one("to", "a statement covers at most 10 years", "TOO_LARGE")
+        raise ValidationFailed.one("to", "a statement covers at most 10 years", CoreCode.TOO_LARGE)
     customer = await CustomerRepository(tx.session, tx.viewer).get(customer_id)
     if customer is None:
         raise NotFound("customer", customer_id)

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
+from domain.core.codes import CoreCode
 from domain.core.errors import ValidationFailed
 from domain.core.money import minor_units
 from domain.invoicing.tax_checks import Checked, CheckedLine, validate
@@ -155,7 +156,7 @@ def compute_invoice(
         totals = _compute(checked, ctx.inclusive)
     if max(totals.subtotal, totals.total) >= MAX_AMOUNT:
         raise ValidationFailed.one(
-            "lines", f"the invoice total must be below {MAX_AMOUNT:,}", "OUT_OF_RANGE"
+            "lines", f"the invoice total must be below {MAX_AMOUNT:,}", CoreCode.OUT_OF_RANGE
         )
     return totals
 

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from babel import Locale
 from babel.numbers import list_currencies
 
+from domain.core.codes import CoreCode
 from domain.core.errors import ErrorCollector
 from domain.core.gst import HINT as GST_HINT
 from domain.core.gst import gst_state_code
 from domain.core.money import minor_units, quantize
+from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.tax_rules import (
     HUNDRED,
     MAX_AMOUNT,
@@ -49,11 +51,11 @@ def _too_precise(value: Decimal, places: int) -> bool:
 def _number(errors: ErrorCollector, path: str, value: object) -> Decimal | None:
     """The value when it is a finite Decimal (ints are accepted), else records an error."""
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        errors.add(path, "must be a decimal number (floats are not accepted)", "INVALID")
+        errors.add(path, "must be a decimal number (floats are not accepted)", CoreCode.INVALID)
         return None
     number = Decimal(value)
     if not number.is_finite():
-        errors.add(path, "must be a finite number", "INVALID")
+        errors.add(path, "must be a finite number", CoreCode.INVALID)
         return None
     return number
 
@@ -63,7 +65,7 @@ def _check_percent(errors: ErrorCollector, path: str, value: object) -> Decimal 
     if number is None:
         return None
     if not ZERO <= number <= HUNDRED:
-        errors.add(path, "must be between 0 and 100", "OUT_OF_RANGE")
+        errors.add(path, "must be between 0 and 100", CoreCode.OUT_OF_RANGE)
         return None
     return number
 
@@ -75,11 +77,13 @@ def _check_amount(
     if number is None:
         return None
     if number < 0:
-        errors.add(path, "must not be negative", "OUT_OF_RANGE")
+        errors.add(path, "must not be negative", CoreCode.OUT_OF_RANGE)
         return None
     if currency and number != quantize(number, currency):
         errors.add(
-            path, f"{currency} has {minor_units(currency)} decimal places at most", "PRECISION"
+            path,
+            f"{currency} has {minor_units(currency)} decimal places at most",
+            InvoicingCode.PRECISION,
         )
         return None
     return number
@@ -140,15 +144,15 @@ def validate(
     errors = ErrorCollector()
     country = (ctx.country or "").strip().upper()
     if not _valid_country(country):
-        errors.add("country", "must be an ISO 3166-1 alpha-2 country code", "INVALID")
+        errors.add("country", "must be an ISO 3166-1 alpha-2 country code", CoreCode.INVALID)
     regime = regime_for(country)
     currency = (ctx.currency or "").strip().upper()
     if not _known_currency(currency):
-        errors.add("currency", "must be an ISO 4217 currency code", "INVALID")
+        errors.add("currency", "must be an ISO 4217 currency code", CoreCode.INVALID)
         currency = ""
     intrastate = _intrastate(errors, regime, ctx)
     if not lines:
-        errors.add("lines", "at least one line is required", "REQUIRED")
+        errors.add("lines", "at least one line is required", CoreCode.REQUIRED)
     checked: list[CheckedLine] = []
     all_lines_ok = True
     for index, line in enumerate(lines):
@@ -174,13 +178,13 @@ def _intrastate(errors: ErrorCollector, regime: TaxRegime, ctx: TaxContext) -> b
     buyer_given = _norm_region(ctx.buyer_region)
     buyer = gst_state_code(ctx.buyer_region)
     if buyer_given is not None and buyer is None:
-        errors.add("placeOfSupply", f"must be {GST_HINT}", "INVALID_STATE")
+        errors.add("placeOfSupply", f"must be {GST_HINT}", CoreCode.INVALID_STATE)
     elif buyer is not None and seller is None:
         errors.add(
             "placeOfSupply",
             "the business's GST state is unknown, so CGST+SGST or IGST cannot be chosen: "
             "give the business a GSTIN (taxId) or a state (stateCode)",
-            "SELLER_STATE_UNKNOWN",
+            InvoicingCode.SELLER_STATE_UNKNOWN,
         )
     return buyer is None or buyer == seller
 
@@ -197,7 +201,7 @@ def _check_line(
     """Checks one line; a good one is appended to `checked`. Answers whether it was good."""
     before = len(errors.errors)
     if not isinstance(line.description, str) or not line.description.strip():
-        errors.add(f"{path}.description", "is required", "REQUIRED")
+        errors.add(f"{path}.description", "is required", CoreCode.REQUIRED)
     quantity = _bounded(
         errors, f"{path}.quantity", line.quantity, MAX_QUANTITY, "must be greater than 0"
     )
@@ -207,7 +211,7 @@ def _check_line(
         errors.add(
             f"{path}.discountAmount",
             "give a discount percent or a discount amount, not both",
-            "CONFLICT",
+            CoreCode.CONFLICT,
         )
     gross: Decimal | None = None
     if quantity is not None and price is not None and currency:
@@ -216,7 +220,7 @@ def _check_line(
             errors.add(
                 f"{path}.unitPrice",
                 f"the line amount must be below {MAX_AMOUNT:,}",
-                "OUT_OF_RANGE",
+                CoreCode.OUT_OF_RANGE,
             )
             gross = None
     line_discount = _line_discount(errors, path, line, gross, currency)
@@ -236,16 +240,16 @@ def _bounded(
     if number is None:
         return None
     if positive is not None and number <= 0:
-        errors.add(path, positive, "OUT_OF_RANGE")
+        errors.add(path, positive, CoreCode.OUT_OF_RANGE)
         return None
     if positive is None and number < 0:
-        errors.add(path, "must not be negative", "OUT_OF_RANGE")
+        errors.add(path, "must not be negative", CoreCode.OUT_OF_RANGE)
         return None
     if number >= limit or _too_precise(number, MAX_INPUT_DECIMALS):
         errors.add(
             path,
             f"below {limit:,} with {MAX_INPUT_DECIMALS} decimal places at most",
-            "OUT_OF_RANGE",
+            CoreCode.OUT_OF_RANGE,
         )
         return None
     return number
@@ -266,12 +270,12 @@ def _rate(
         errors.add(
             path,
             f"{given} % is not a tax rate in {country}; choose one of {allowed}",
-            "NOT_ALLOWED",
+            InvoicingCode.NOT_ALLOWED,
         )
     elif not ZERO <= given <= HUNDRED:
-        errors.add(path, "must be between 0 and 100", "OUT_OF_RANGE")
+        errors.add(path, "must be between 0 and 100", CoreCode.OUT_OF_RANGE)
     elif _too_precise(given, MAX_RATE_DECIMALS):
-        errors.add(path, f"at most {MAX_RATE_DECIMALS} decimal places", "PRECISION")
+        errors.add(path, f"at most {MAX_RATE_DECIMALS} decimal places", InvoicingCode.PRECISION)
     else:
         return given
     return regime.default_rate
@@ -291,7 +295,7 @@ def _line_discount(
                 errors.add(
                     f"{path}.discountAmount",
                     f"must not exceed the line amount {gross}",
-                    "OUT_OF_RANGE",
+                    CoreCode.OUT_OF_RANGE,
                 )
             else:
                 return round_money(amount, currency)
@@ -312,7 +316,7 @@ def _check_invoice_discount(
         errors.add(
             "invoiceDiscountAmount",
             "give an invoice discount percent or amount, not both",
-            "CONFLICT",
+            CoreCode.CONFLICT,
         )
         return None, None
     if percent is not None:
@@ -326,6 +330,6 @@ def _check_invoice_discount(
             errors.add(
                 "invoiceDiscountAmount",
                 f"must not exceed the lines' amount after their discounts ({after})",
-                "OUT_OF_RANGE",
+                CoreCode.OUT_OF_RANGE,
             )
     return None, amount_inv

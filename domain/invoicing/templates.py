@@ -3,6 +3,7 @@ payment details; one of a business's templates is its default."""
 
 from __future__ import annotations
 
+from domain.core.codes import CoreCode
 from domain.core.errors import ErrorCollector, NotFound
 from domain.core.tx import Tx
 from domain.core.viewer import Role, Scope
@@ -80,20 +81,22 @@ def _check_template(
 ) -> None:
     errors = ErrorCollector()
     if not name.strip() or len(name) > 100:
-        errors.add("name", "is required (at most 100 characters)", "REQUIRED")
+        errors.add("name", "is required (at most 100 characters)", CoreCode.REQUIRED)
     bad = [c for c in columns if c not in COLUMNS]
     if bad or "description" not in columns:
         errors.add(
             "columns",
             f"choose from {', '.join(COLUMNS)}; description is required",
-            "INVALID_CHOICE",
+            CoreCode.INVALID_CHOICE,
         )
     if not (
         len(accent_color) == 7
         and accent_color.startswith("#")
         and all(ch in "0123456789abcdefABCDEF" for ch in accent_color[1:])
     ):
-        errors.add("accentColor", "must be #RRGGBB", "INVALID")
+        errors.add("accentColor", "must be #RRGGBB", CoreCode.INVALID)
     if set(payment_details) - PAYMENT_DETAIL_KEYS:
-        errors.add("paymentDetails", f"keys: {', '.join(sorted(PAYMENT_DETAIL_KEYS))}", "INVALID")
+        errors.add(
+            "paymentDetails", f"keys: {', '.join(sorted(PAYMENT_DETAIL_KEYS))}", CoreCode.INVALID
+        )
     errors.raise_if_any()

@@ -8,9 +8,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from domain.core.codes import CoreCode
 from domain.core.errors import NotFound, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
+from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.models import PaymentMethodKind
 from domain.invoicing.payments import PaymentData, record_payment
 from domain.invoicing.repository import InvoiceRepository
@@ -34,31 +36,37 @@ def _text(body: dict[str, Any], key: str, limit: int, default: str | None = None
     as NUL cannot be stored in PostgreSQL text and are never part of a real id."""
     value = body.get(key, default)
     if value is None:
-        raise ValidationFailed.one(key, f"is required ({SHAPE})", "BAD_PAYLOAD")
+        raise ValidationFailed.one(key, f"is required ({SHAPE})", InvoicingCode.BAD_PAYLOAD)
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValidationFailed.one(key, "must be a string", "BAD_PAYLOAD")
+        raise ValidationFailed.one(key, "must be a string", InvoicingCode.BAD_PAYLOAD)
     text = str(value)
     if not text or len(text) > limit or _CONTROL.search(text):
-        raise ValidationFailed.one(key, f"must be 1-{limit} printable characters", "BAD_PAYLOAD")
+        raise ValidationFailed.one(
+            key, f"must be 1-{limit} printable characters", InvoicingCode.BAD_PAYLOAD
+        )
     return text
 
 
 def _amount(value: Any) -> Decimal:
     """A finite, positive decimal that fits a money column; JSON numbers and strings."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValidationFailed.one("amount", "must be a decimal number", "BAD_PAYLOAD")
+        raise ValidationFailed.one("amount", "must be a decimal number", InvoicingCode.BAD_PAYLOAD)
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValidationFailed.one("amount", "must be a decimal number", "BAD_PAYLOAD") from None
+        raise ValidationFailed.one(
+            "amount", "must be a decimal number", InvoicingCode.BAD_PAYLOAD
+        ) from None
     if not amount.is_finite():
-        raise ValidationFailed.one("amount", "must be a finite number", "BAD_PAYLOAD")
+        raise ValidationFailed.one("amount", "must be a finite number", InvoicingCode.BAD_PAYLOAD)
     if amount <= 0:
-        raise ValidationFailed.one("amount", "must be greater than zero", "NOT_POSITIVE")
+        raise ValidationFailed.one(
+            "amount", "must be greater than zero", InvoicingCode.NOT_POSITIVE
+        )
     digits = amount.as_tuple().digits
     if amount.adjusted() >= MAX_INTEGER_DIGITS or len(digits) > MAX_DIGITS:
         raise ValidationFailed.one(
-            "amount", f"must have at most {MAX_INTEGER_DIGITS} integer digits", "TOO_LARGE"
+            "amount", f"must have at most {MAX_INTEGER_DIGITS} integer digits", CoreCode.TOO_LARGE
         )
     return amount
 
@@ -70,7 +78,7 @@ def parse(body: dict[str, Any]) -> tuple[str, str, str, Decimal, str, str, datet
     payment_id = _text(body, "paymentId", 120)
     token = _text(body, "invoiceToken", 200)
     if "amount" not in body:
-        raise ValidationFailed.one("amount", f"is required ({SHAPE})", "BAD_PAYLOAD")
+        raise ValidationFailed.one("amount", f"is required ({SHAPE})", InvoicingCode.BAD_PAYLOAD)
     amount = _amount(body["amount"])
     currency = _text(body, "currency", 3).upper()
     method = _text(body, "method", 40, default="other") if body.get("method") else "other"
@@ -81,12 +89,12 @@ def parse(body: dict[str, Any]) -> tuple[str, str, str, Decimal, str, str, datet
             received_at = datetime.fromisoformat(_text(body, "receivedAt", 40))
         except ValueError:
             raise ValidationFailed.one(
-                "receivedAt", "must be an ISO 8601 time", "BAD_PAYLOAD"
+                "receivedAt", "must be an ISO 8601 time", InvoicingCode.BAD_PAYLOAD
             ) from None
     if method not in {m.value for m in PaymentMethodKind} or method == PaymentMethodKind.CREDIT:
         method = PaymentMethodKind.OTHER
     if received_at is not None and received_at.tzinfo is None:
-        raise ValidationFailed.one("receivedAt", "needs a time zone", "BAD_PAYLOAD")
+        raise ValidationFailed.one("receivedAt", "needs a time zone", InvoicingCode.BAD_PAYLOAD)
     return provider, payment_id, token, amount, currency, method, received_at
 
 
@@ -98,7 +106,7 @@ async def handle_payment(tx: Tx, body: dict[str, Any]) -> WebhookResult:
         raise NotFound("invoice")
     if currency != invoice.currency:
         raise ValidationFailed.one(
-            "currency", f"invoice is in {invoice.currency}", "CURRENCY_MISMATCH"
+            "currency", f"invoice is in {invoice.currency}", InvoicingCode.CURRENCY_MISMATCH
         )
     tx.viewer = Viewer.system_actor(
         f"webhook:{provider}",

@@ -1,0 +1,47 @@
+"""Error codes. Every code a domain error carries is a member of one context's enum, so a
+client can handle them exhaustively (the GraphQL schema merges them into `ErrorCode`).
+
+Rules: a code used by more than one context (or by core itself) lives in `CoreCode`; a
+code used by one context lives in that context's `codes.py`. A member's name equals its
+value, and no name appears in two enums, so the merged GraphQL enum is unambiguous and
+responses carry the same strings as the values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Base of every context's code enum (has no members itself)."""
+
+
+class CoreCode(ErrorCode):
+    # one per error class (the default `code` of each DomainError subclass)
+    DOMAIN_ERROR = "DOMAIN_ERROR"
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    RATE_LIMITED = "RATE_LIMITED"
+    # field problems shared by several contexts
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    TOO_MANY = "TOO_MANY"
+    TOO_LARGE = "TOO_LARGE"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    NEGATIVE = "NEGATIVE"
+    INVALID_CHOICE = "INVALID_CHOICE"
+    INVALID_ID = "INVALID_ID"
+    BAD_CURSOR = "BAD_CURSOR"
+    INVALID_PHONE = "INVALID_PHONE"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    INVALID_COUNTRY = "INVALID_COUNTRY"
+    INVALID_CURRENCY = "INVALID_CURRENCY"
+    INVALID_STATE = "INVALID_STATE"
+    # signed download links (domain.core.signing)
+    LINK_UNSIGNED = "LINK_UNSIGNED"
+    LINK_MALFORMED = "LINK_MALFORMED"
+    LINK_SIGNATURE_INVALID = "LINK_SIGNATURE_INVALID"
+    LINK_EXPIRED = "LINK_EXPIRED"
