@@ -102,12 +102,12 @@ def free_string_codes(sources: dict[str, str]) -> list[str]:
             elif isinstance(node, ast.ClassDef) and node.name in {*error_classes, "FieldError"}:
                 for stmt in node.body:
                     if isinstance(stmt, ast.Assign):
-                        target, value = stmt.targets[0], stmt.value
+                        targets, value = stmt.targets, stmt.value
                     elif isinstance(stmt, ast.AnnAssign):
-                        target, value = stmt.target, stmt.value
+                        targets, value = [stmt.target], stmt.value
                     else:
                         continue
-                    if _name(target) == "code" and _is_str(value):
+                    if _name(targets[0]) == "code" and _is_str(value):
                         found.append(f"{path}:{stmt.lineno}")
             elif (
                 isinstance(node, ast.Assign)
