@@ -101,6 +101,7 @@ def free_string_codes(sources: dict[str, str]) -> list[str]:
                     found.append(f"{path}:{node.lineno}")
             elif isinstance(node, ast.ClassDef) and node.name in {*error_classes, "FieldError"}:
                 for stmt in node.body:
+                    value: ast.expr | None
                     if isinstance(stmt, ast.Assign):
                         targets, value = stmt.targets, stmt.value
                     elif isinstance(stmt, ast.AnnAssign):
