@@ -4,20 +4,15 @@ clock it moves (no sleeping)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from domain.core.audit import AuditEvent
 from domain.core.clock import FrozenClock
-from khata.composition import build_runtime, create_app
 from khata.runtime import Runtime
-from tests.conftest import gql, sign_up
+from tests.conftest import ADDRESSED_LIMITS, Clients, fresh_ip, gql, sign_up
 
 LOGIN = """
 mutation($input: LoginInput!) { login(input: $input) {
@@ -40,44 +35,8 @@ mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) {
 } }"""
 
 FREE = 3  # failures per account and IP before delays (the suite's settings)
-IP_FREE = 6  # failures per IP across accounts, in these tests
-CAP = 30  # seconds, in these tests
-
-
-def fresh_ip() -> str:
-    """An address no other test uses (documentation range)."""
-    h = uuid.uuid4().hex
-    return f"2001:db8:{h[:4]}:{h[4:8]}::{h[8:12]}"
-
-
-Clients = Callable[[str], httpx.AsyncClient]
-
-
-@pytest.fixture
-async def world(runtime: Runtime) -> AsyncIterator[tuple[Clients, FrozenClock, Runtime]]:
-    """The suite's database behind an app with a clock the test moves, and clients from
-    any address."""
-    clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
-    settings = runtime.settings.model_copy(
-        update={"login_ip_max_failures": IP_FREE, "login_max_delay_seconds": CAP}
-    )
-    assert settings.login_max_failures == FREE
-    rt = build_runtime(settings, clock=clock)
-    await rt.start(sweep=False)
-    app = create_app(rt.settings, runtime=rt)
-    opened: list[httpx.AsyncClient] = []
-
-    def client(ip: str) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app, client=(ip, 5555))
-        opened.append(httpx.AsyncClient(transport=transport, base_url="http://khata.test"))
-        return opened[-1]
-
-    try:
-        yield client, clock, rt
-    finally:
-        for c in opened:
-            await c.aclose()
-        await rt.stop()
+IP_FREE = ADDRESSED_LIMITS["login_ip_max_failures"]
+CAP = ADDRESSED_LIMITS["login_max_delay_seconds"]
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str) -> dict[str, Any]:
@@ -96,9 +55,9 @@ async def audit_rows(rt: Runtime, action: str, ip: str) -> list[AuditEvent]:
 
 
 async def test_an_attackers_ip_is_delayed_while_the_victim_signs_in_from_another(
-    world: tuple[Clients, FrozenClock, Runtime],
+    addressed: tuple[Clients, FrozenClock, Runtime],
 ) -> None:
-    make, clock, rt = world
+    make, _, rt = addressed
     attacker_ip, victim_ip = fresh_ip(), fresh_ip()
     attacker, victim_client = make(attacker_ip), make(victim_ip)
     victim = await sign_up(victim_client)
@@ -125,9 +84,9 @@ async def test_an_attackers_ip_is_delayed_while_the_victim_signs_in_from_another
 
 
 async def test_delays_double_with_each_failure_up_to_the_cap(
-    world: tuple[Clients, FrozenClock, Runtime],
+    addressed: tuple[Clients, FrozenClock, Runtime],
 ) -> None:
-    make, clock, _ = world
+    make, clock, _ = addressed
     attacker = make(fresh_ip())
     victim = await sign_up(make(fresh_ip()))
     for _ in range(FREE - 1):
@@ -148,9 +107,9 @@ async def test_delays_double_with_each_failure_up_to_the_cap(
 
 
 async def test_delays_expire_and_the_right_password_clears_the_count(
-    world: tuple[Clients, FrozenClock, Runtime], runtime: Runtime
+    addressed: tuple[Clients, FrozenClock, Runtime], runtime: Runtime
 ) -> None:
-    make, clock, _ = world
+    make, clock, _ = addressed
     client = make(fresh_ip())
     user = await sign_up(client)
     for _ in range(FREE):
@@ -174,9 +133,9 @@ async def test_delays_expire_and_the_right_password_clears_the_count(
 
 
 async def test_one_ip_guessing_across_accounts_is_delayed(
-    world: tuple[Clients, FrozenClock, Runtime],
+    addressed: tuple[Clients, FrozenClock, Runtime],
 ) -> None:
-    make, clock, rt = world
+    make, clock, rt = addressed
     sprayer_ip = fresh_ip()
     sprayer, elsewhere = make(sprayer_ip), make(fresh_ip())
     own = await sign_up(sprayer)  # the attacker's own account, on the same address
@@ -201,17 +160,15 @@ async def test_one_ip_guessing_across_accounts_is_delayed(
 
 
 async def test_accepting_an_invitation_shares_the_sign_in_limits(
-    world: tuple[Clients, FrozenClock, Runtime],
+    addressed: tuple[Clients, FrozenClock, Runtime],
 ) -> None:
     """Anyone can sign up, invite a stranger's email and receive the invitation code, so
     the password check in acceptInvitation counts like a sign-in from that address."""
-    make, clock, _ = world
+    make, _, _ = addressed
     attacker, victim_client = make(fresh_ip()), make(fresh_ip())
     victim = await sign_up(victim_client)
     inviter = await sign_up(attacker)
-    invited = (await inviter.gql(INVITE, {"input": {"email": victim.email}}))["data"][
-        "inviteStaff"
-    ]
+    invited = (await inviter.gql(INVITE, {"input": {"email": victim.email}}))["data"]["inviteStaff"]
     token = invited["token"]
     for i in range(FREE):
         guess = (
@@ -220,9 +177,9 @@ async def test_accepting_an_invitation_shares_the_sign_in_limits(
             )
         )["data"]["acceptInvitation"]
         assert guess["__typename"] == "AuthenticationError", guess
-    right = (
-        await gql(attacker, ACCEPT, {"input": {"token": token, "password": victim.password}})
-    )["data"]["acceptInvitation"]
+    right = (await gql(attacker, ACCEPT, {"input": {"token": token, "password": victim.password}}))[
+        "data"
+    ]["acceptInvitation"]
     assert right["__typename"] == "RateLimitedError", right
     # The guesses count against sign-in for that email from that address ...
     assert await kind(attacker, victim.email, victim.password) == "RateLimitedError"
