@@ -27,18 +27,16 @@ class ThrottleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def charge(
-        self, scope: str, key_hash: str, now: datetime, window_start: datetime
-    ) -> Count:
+    async def charge(self, scope: str, key_hash: str, now: datetime, cutoff: datetime) -> Count:
         """Count one attempt, atomically, and hand back the counter. A counter whose window
-        began at or before `window_start` and that blocks nothing now starts again at one. The
-        row stays locked until commit, so concurrent attempts on one key take turns; a
-        refused attempt rolls back and is not counted."""
+        began at or before `cutoff` (now minus the window) and that blocks nothing now
+        starts again at one. The row stays locked until commit, so concurrent attempts on
+        one key take turns; a refused attempt rolls back and is not counted."""
         dialect = self.s.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         t = AuthThrottle
         stale = and_(
-            t.window_started_at <= window_start,
+            t.window_started_at <= cutoff,
             or_(t.blocked_until.is_(None), t.blocked_until <= now),
         )
         new = insert(t).values(
