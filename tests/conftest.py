@@ -13,7 +13,7 @@ import asyncio
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +37,9 @@ PG_URL = os.environ.get(
     "KHATA_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/khata_test"
 )
 TEST_IP = "203.0.113.7"  # the test client's address
+# Every test's client shares TEST_IP: its per-IP limits must not trip over the whole suite's
+# wrong passwords (tests of those limits use addresses of their own).
+SHARED_IP_LIMIT = 100_000
 REDIS_URL = os.environ.get("KHATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 NAMESPACE = f"khata_test_{uuid.uuid4().hex[:8]}"
 
@@ -76,6 +79,8 @@ def settings() -> Iterator[Settings]:
             redis_namespace=NAMESPACE,
             log_level="WARNING",
             login_max_failures=3,
+            login_ip_max_failures=SHARED_IP_LIMIT,
+            password_reset_max_per_ip=SHARED_IP_LIMIT,
         )
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,6 +90,8 @@ def settings() -> Iterator[Settings]:
             redis_url=None,
             log_level="WARNING",
             login_max_failures=3,
+            login_ip_max_failures=SHARED_IP_LIMIT,
+            password_reset_max_per_ip=SHARED_IP_LIMIT,
         )
 
 
@@ -122,6 +129,44 @@ async def clocked(runtime: Runtime) -> AsyncIterator[tuple[httpx.AsyncClient, Fr
         async with httpx.AsyncClient(transport=transport, base_url="http://khata.test") as c:
             yield c, clock
     finally:
+        await rt.stop()
+
+
+def fresh_ip() -> str:
+    """A client address no other test uses (IPv6 documentation range)."""
+    h = uuid.uuid4().hex
+    return f"2001:db8:{h[:4]}:{h[4:8]}::{h[8:12]}"
+
+
+Clients = Callable[[str], httpx.AsyncClient]
+# The per-IP limits and delay cap of the `addressed` app (small enough to reach in a test).
+ADDRESSED_LIMITS = {
+    "login_ip_max_failures": 6,
+    "login_max_delay_seconds": 30,
+    "password_reset_max_per_ip": 5,
+}
+
+
+@pytest.fixture
+async def addressed(runtime: Runtime) -> AsyncIterator[tuple[Clients, FrozenClock, Runtime]]:
+    """Like `clocked`, with the per-IP limits of ADDRESSED_LIMITS and clients from any
+    address: `make(fresh_ip())`. Tests of per-IP limits use addresses of their own."""
+    clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
+    rt = build_runtime(runtime.settings.model_copy(update=ADDRESSED_LIMITS), clock=clock)
+    await rt.start(sweep=False)
+    app = create_app(rt.settings, runtime=rt)
+    opened: list[httpx.AsyncClient] = []
+
+    def make(ip: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 5555))
+        opened.append(httpx.AsyncClient(transport=transport, base_url="http://khata.test"))
+        return opened[-1]
+
+    try:
+        yield make, clock, rt
+    finally:
+        for c in opened:
+            await c.aclose()
         await rt.stop()
 
 

@@ -88,3 +88,33 @@ class Invitation(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
+
+
+class PasswordReset(Base):
+    """A single-use password reset code, emailed to the account; only its SHA-256 is
+    stored. Used up by a reset, and by any other reset of the same account."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = id_column()
+    user_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuthThrottle(Base):
+    """One counter of attempts (sign-in failures, reset requests) for a key within a
+    window, kept in the database so every API process shares it. `key_hash` is the
+    SHA-256 of what is counted (an IP, an email and an IP, an email): no address is
+    stored here."""
+
+    __tablename__ = "auth_throttles"
+
+    scope: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int]
+    window_started_at: Mapped[datetime]
+    blocked_until: Mapped[datetime | None]

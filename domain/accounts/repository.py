@@ -21,7 +21,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.accounts.models import AccessToken, ApiKey, Business, Invitation, Membership, User
+from domain.accounts.models import (
+    AccessToken,
+    ApiKey,
+    Business,
+    Invitation,
+    Membership,
+    PasswordReset,
+    User,
+)
 from domain.core.audit import AuditEvent
 from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
 from domain.core.viewer import Viewer
@@ -38,7 +46,7 @@ def business_owned(model: Any, business_id: int) -> ColumnElement[bool]:
         return Business.id == business_id
     if model is User:  # its staff
         return User.id.in_(select(Membership.user_id).where(Membership.business_id == business_id))
-    if model is AccessToken:  # a session is its user's alone
+    if model in (AccessToken, PasswordReset):  # a session or reset code is its user's alone
         return false()
     return model.business_id == business_id  # type: ignore[no-any-return]
 
@@ -51,6 +59,8 @@ def user_owned(model: Any, user_id: int) -> ColumnElement[bool]:
         return Membership.user_id == user_id
     if model is AccessToken:
         return AccessToken.user_id == user_id
+    if model is PasswordReset:
+        return PasswordReset.user_id == user_id
     if model is Business:  # the businesses the user is a member of
         return Business.id.in_(select(Membership.business_id).where(Membership.user_id == user_id))
     return false()  # keys, invitations and the audit trail belong to a business
@@ -189,6 +199,37 @@ class AccountsRepository(TenantRepository):
             update(AccessToken)
             .where(self.read_policy(AccessToken), AccessToken.id == token_id)
             .values(revoked_at=now)
+        )
+
+    async def revoke_user_tokens(self, user_id: int, now: datetime) -> int:
+        """Ends every live session of the user; how many there were."""
+        result = await self.s.execute(
+            update(AccessToken)
+            .where(
+                self.read_policy(AccessToken),
+                AccessToken.user_id == user_id,
+                AccessToken.revoked_at.is_(None),
+                AccessToken.expires_at > now,
+            )
+            .values(revoked_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def password_reset_by_hash(self, token_hash: str) -> PasswordReset | None:
+        return await self.s.scalar(
+            self.readable(PasswordReset).where(PasswordReset.token_hash == token_hash)
+        )
+
+    async def use_up_password_resets(self, user_id: int, now: datetime) -> None:
+        """Every unused reset code of the user stops working."""
+        await self.s.execute(
+            update(PasswordReset)
+            .where(
+                self.read_policy(PasswordReset),
+                PasswordReset.user_id == user_id,
+                PasswordReset.used_at.is_(None),
+            )
+            .values(used_at=now)
         )
 
     async def api_key_by_prefix(self, prefix: str) -> ApiKey | None:

@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain.accounts import throttle
 from domain.accounts.businesses import BusinessInput, found_business, validate_business
 from domain.accounts.models import AccessToken, Business, Invitation, Membership, User
 from domain.accounts.passwords import check_password
 from domain.accounts.repository import AccountsRepository
+from domain.accounts.throttle import LoginLimits
 from domain.core import audit
 from domain.core.clock import as_utc
 from domain.core.contact import normalize_email
@@ -19,7 +21,6 @@ from domain.core.errors import (
     ErrorCollector,
     NotFound,
     PermissionDenied,
-    RateLimited,
     Unauthenticated,
     ValidationFailed,
 )
@@ -80,26 +81,21 @@ async def sign_up(
     return Session(token, user, row.expires_at, memberships), created
 
 
-async def _check_login_budget(tx: Tx, subject: str, max_failures: int, window: timedelta) -> None:
-    """Every password check for an email (sign-in, accepting an invitation) shares one
-    budget of failures, so no path can be used to guess a password."""
-    failures = await audit.count_recent(tx, "auth.login_failed", subject, tx.now() - window)
-    if failures >= max_failures:
-        raise RateLimited("too many failed sign-ins; try again later", int(window.total_seconds()))
-
-
 async def login(
-    tx: Tx, *, email: str, password: str, ttl: timedelta, max_failures: int, window: timedelta
+    tx: Tx, *, email: str, password: str, ttl: timedelta, limits: LoginLimits
 ) -> Session | None:
     """None means wrong credentials: the failure is audited and must be committed (it
-    feeds the rate limit), so the edge commits before answering Unauthenticated."""
+    feeds the limits of `throttle`), so the edge commits before answering
+    Unauthenticated."""
     subject = email.strip().lower()[:200]
-    await _check_login_budget(tx, subject, max_failures, window)
+    attempt = await throttle.begin_login(tx, subject, limits)
     repo = AccountsRepository.for_sign_in(tx.session)
     user = await repo.user_by_email(subject)
     if not verify_password(user.password_hash if user else None, password) or user is None:
         audit.record(tx, "auth.login_failed", subject=subject, actor="anonymous")
+        await attempt.failed()
         return None
+    await attempt.succeeded()
     token, row = await _issue_token(tx, user, ttl)
     memberships = list(await repo.memberships_with_businesses(user.id))
     for m, _ in memberships:
@@ -196,11 +192,11 @@ async def accept_invitation(
     name: str,
     password: str,
     ttl: timedelta,
-    max_failures: int,
-    window: timedelta,
+    limits: LoginLimits,
 ) -> Session | None:
     """None means the email already has an account and the password is wrong: like a
-    failed sign-in it is audited, counts against the email's limit, and must be committed."""
+    failed sign-in it is audited, counts against the sign-in limits, and must be
+    committed."""
     repo = AccountsRepository.for_sign_in(tx.session)
     invitation = await repo.invitation_by_hash(digest(token))
     if (
@@ -213,10 +209,12 @@ async def accept_invitation(
     if user is None:
         user = await _new_user(tx, repo, invitation.email, name, password)
     else:
-        await _check_login_budget(tx, user.email, max_failures, window)
+        attempt = await throttle.begin_login(tx, user.email, limits)
         if not verify_password(user.password_hash, password):
             audit.record(tx, "auth.login_failed", subject=user.email, actor="anonymous")
+            await attempt.failed()
             return None
+        await attempt.succeeded()
     await _join(tx, invitation, user)
     token_text, row = await _issue_token(tx, user, ttl)
     memberships = list(await repo.memberships_with_businesses(user.id))

@@ -63,8 +63,16 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET_KEY
     # Shared with the payment provider; unset -> the webhook answers 503.
     payment_webhook_secret: str | None = None
-    login_max_failures: int = 5
-    login_window_minutes: int = 15
+    # Sign-in delays (domain/accounts/throttle.py): free failures per account and IP and
+    # per IP, then 2^k-second waits up to the cap; counters restart after the window.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_ip_max_failures: int = Field(default=100, ge=1)
+    login_max_delay_seconds: int = Field(default=900, ge=1)
+    login_window_minutes: int = Field(default=60, ge=1)
+    password_reset_ttl_minutes: int = Field(default=30, ge=1)
+    password_reset_max_per_email: int = Field(default=3, ge=1)
+    password_reset_max_per_ip: int = Field(default=20, ge=1)
+    password_reset_window_minutes: int = Field(default=60, ge=1)
     log_level: str = "INFO"
     log_json: bool = False
     # Browser origins allowed to call the API (CORS); empty: no cross-origin access.

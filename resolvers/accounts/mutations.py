@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import strawberry
 
-from domain.accounts import businesses, queries, service, sign_in
+from domain.accounts import businesses, password_reset, queries, service, sign_in
+from domain.accounts.throttle import LoginLimits, RequestLimits
 from domain.core.errors import Unauthenticated
 from domain.core.tx import Tx
 from domain.core.viewer import Role as DomainRole
@@ -21,6 +22,8 @@ from schema.types.accounts.inputs import (
     CreateApiKeyInput,
     InviteStaffInput,
     LoginInput,
+    RequestPasswordResetInput,
+    ResetPasswordInput,
     RevokeApiKeyInput,
     SignUpInput,
 )
@@ -39,6 +42,8 @@ from schema.types.accounts.payloads import (
     InvitePayload,
     LogoutPayload,
     MemberPayload,
+    RequestPasswordResetPayload,
+    ResetPasswordPayload,
     SignUpPayload,
 )
 
@@ -61,6 +66,16 @@ def _memberships(session: sign_in.Session) -> list[Membership]:
 
 def _ttl(info: Info) -> timedelta:
     return timedelta(minutes=info.context.rt.settings.access_token_ttl_minutes)
+
+
+def _login_limits(info: Info) -> LoginLimits:
+    settings = info.context.rt.settings
+    return LoginLimits(
+        account_ip_failures=settings.login_max_failures,
+        ip_failures=settings.login_ip_max_failures,
+        max_delay=timedelta(seconds=settings.login_max_delay_seconds),
+        window=timedelta(minutes=settings.login_window_minutes),
+    )
 
 
 @strawberry.type
@@ -89,26 +104,81 @@ class AccountMutations:
         return await mutate(info, run, auth=False)
 
     @strawberry.mutation(
-        description="Email + password; failures are counted per email and rate limited.",
+        description="Email + password. Failures slow down further attempts from the same "
+        "IP (per account, and across accounts); never from another IP.",
         extensions=[public()],
     )
     async def login(self, info: Info, input: LoginInput) -> result("LoginResult", AuthPayload):
-        settings = info.context.rt.settings
-
         async def run(tx: Tx) -> AuthPayload | None:
             session = await sign_in.login(
                 tx,
                 email=input.email,
                 password=input.password,
                 ttl=_ttl(info),
-                max_failures=settings.login_max_failures,
-                window=timedelta(minutes=settings.login_window_minutes),
+                limits=_login_limits(info),
             )
             return _auth_payload(session, _memberships(session)) if session else None
 
         outcome = await mutate(info, run, auth=False)
         if outcome is None:  # committed the failed attempt, now say so
             return to_user_error(Unauthenticated("email or password is wrong"))
+        return outcome
+
+    @strawberry.mutation(
+        description="Email a single-use password reset code (valid 30 minutes by default). "
+        "The answer is the same whether or not the email has an account.",
+        extensions=[public()],
+    )
+    async def request_password_reset(self, info: Info, input: RequestPasswordResetInput) -> result(
+        "RequestPasswordResetResult", RequestPasswordResetPayload
+    ):
+        settings = info.context.rt.settings
+        ttl = timedelta(minutes=settings.password_reset_ttl_minutes)
+
+        async def run(tx: Tx) -> RequestPasswordResetPayload:
+            await password_reset.request_reset(
+                tx,
+                email=input.email,
+                ttl=ttl,
+                limits=RequestLimits(
+                    per_email=settings.password_reset_max_per_email,
+                    per_ip=settings.password_reset_max_per_ip,
+                    window=timedelta(minutes=settings.password_reset_window_minutes),
+                ),
+                link_base=settings.public_url,
+            )
+            return RequestPasswordResetPayload(
+                message="If an account has this email, a reset code is on its way to it.",
+                code_valid_minutes=settings.password_reset_ttl_minutes,
+            )
+
+        return await mutate(info, run, auth=False)
+
+    @strawberry.mutation(
+        description="Set a new password with a reset code; signs out every session of the "
+        "account (API keys keep working).",
+        extensions=[public()],
+    )
+    async def reset_password(self, info: Info, input: ResetPasswordInput) -> result(
+        "ResetPasswordResult", ResetPasswordPayload
+    ):
+        async def run(tx: Tx) -> ResetPasswordPayload | None:
+            done = await password_reset.reset_password(
+                tx,
+                code=input.code,
+                new_password=input.new_password,
+                email=input.email,
+                limits=_login_limits(info),
+            )
+            if done is None:
+                return None
+            return ResetPasswordPayload(
+                user=User.from_row(done.user), sessions_revoked=done.sessions_revoked
+            )
+
+        outcome = await mutate(info, run, auth=False)
+        if outcome is None:  # committed the failed attempt, now say so
+            return to_user_error(Unauthenticated("the reset code is wrong, used or expired"))
         return outcome
 
     @strawberry.mutation(
@@ -158,8 +228,6 @@ class AccountMutations:
     async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> result(
         "AcceptInvitationResult", AuthPayload
     ):
-        settings = info.context.rt.settings
-
         async def run(tx: Tx) -> AuthPayload | None:
             session = await sign_in.accept_invitation(
                 tx,
@@ -167,8 +235,7 @@ class AccountMutations:
                 name=input.name,
                 password=input.password,
                 ttl=_ttl(info),
-                max_failures=settings.login_max_failures,
-                window=timedelta(minutes=settings.login_window_minutes),
+                limits=_login_limits(info),
             )
             if session is None:
                 return None

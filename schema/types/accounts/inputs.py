@@ -82,3 +82,17 @@ class ChangeMemberRoleInput:
 @strawberry.input
 class RevokeApiKeyInput:
     id: strawberry.ID
+
+
+@strawberry.input
+class RequestPasswordResetInput:
+    email: str
+
+
+@strawberry.input
+class ResetPasswordInput:
+    code: str = strawberry.field(description="The code from the reset email (or its link).")
+    new_password: str
+    email: str | None = strawberry.field(
+        default=None, description="Optional: when given, the code must be this account's."
+    )

@@ -56,3 +56,19 @@ class InvitePayload:
 @strawberry.type
 class MemberPayload:
     member: Member
+
+
+@strawberry.type
+class RequestPasswordResetPayload:
+    message: str = strawberry.field(
+        description="The same for every email, whether or not it has an account."
+    )
+    code_valid_minutes: int
+
+
+@strawberry.type
+class ResetPasswordPayload:
+    user: User
+    sessions_revoked: int = strawberry.field(
+        description="Sessions signed out by the reset; API keys are untouched."
+    )
