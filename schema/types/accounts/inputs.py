@@ -82,3 +82,8 @@ class ChangeMemberRoleInput:
 @strawberry.input
 class RevokeApiKeyInput:
     id: strawberry.ID
+
+
+@strawberry.input
+class RemoveMemberInput:
+    user_id: strawberry.ID

@@ -56,3 +56,8 @@ class InvitePayload:
 @strawberry.type
 class MemberPayload:
     member: Member
+
+
+@strawberry.type
+class RemoveMemberPayload:
+    member: Member = strawberry.field(description="The membership as it was before removal.")
