@@ -369,3 +369,90 @@ async def test_a_revocation_in_one_process_closes_the_socket_in_another(
 
 async def test_the_revocations_channel_is_namespaced(runtime: Runtime) -> None:
     assert runtime.hub.wire_name(REVOCATIONS) == f"{runtime.settings.redis_namespace}:revocations"
+
+
+async def test_a_websocket_message_is_held_to_the_body_cap(
+    http: httpx.AsyncClient, server: str, runtime: Runtime
+) -> None:
+    """A message larger than KHATA_MAX_BODY_BYTES closes the socket with 1009; one within
+    the cap is served."""
+    owner = await sign_up(http, "IN")
+    cap = runtime.settings.max_body_bytes
+    ws = await connect(server, owner.token, owner.business_id)
+    padding = " " * (cap - 200)  # within the cap: an ordinary query with whitespace
+    await ws.send(
+        json.dumps(
+            {"id": "ok", "type": "subscribe", "payload": {"query": "{ __typename" + padding + "}"}}
+        )
+    )
+    assert (await next_frame(ws))["payload"] == {"data": {"__typename": "Query"}}
+    await ws.send(
+        json.dumps(
+            {
+                "id": "big",
+                "type": "subscribe",
+                "payload": {"query": "{ __typename }", "x": "y" * (3 * cap)},
+            }
+        )
+    )
+    assert await closed_with(ws) == (1009, "message too big")
+    await assert_refused(ws)
+
+
+@pytest.fixture
+async def redis_served(runtime: Runtime, server: str) -> AsyncIterator[tuple[str, Runtime]]:
+    """A server whose hub is on Redis: the suite's on the PostgreSQL run, else its own."""
+    if runtime.hub.backend is not None:
+        yield server, runtime
+        return
+    assert await _redis_reachable(), "this test needs Redis"
+    rt = build_runtime(
+        runtime.settings,
+        hub=EventHub(REDIS_URL, namespace=f"khata_test_{uuid.uuid4().hex[:8]}"),
+    )
+    await rt.start(sweep=False)
+    try:
+        async with serving(create_app(rt.settings, runtime=rt)) as address:
+            yield address, rt
+    finally:
+        await rt.stop()
+
+
+async def test_a_pubsub_drop_tells_subscribers_to_resubscribe(
+    redis_served: tuple[str, Runtime],
+) -> None:
+    """The Redis link of the hub is cut (only this hub's own connection, by CLIENT KILL ID):
+    a subscriber gets an error with code RESUBSCRIBE (never "Unexpected error."), its
+    socket stays open (its credentials still hold), and a new subscription on it gets
+    events again once the hub has reconnected."""
+    from redis.asyncio import Redis
+
+    server, rt = redis_served
+    async with httpx.AsyncClient(base_url=f"http://{server}") as http:
+        owner = await sign_up(http, "KE")
+        ws = await connect(server, owner.token, owner.business_id)
+        await subscribe(ws, rt, owner.business_id)
+        backend = rt.hub.backend
+        admin = Redis.from_url(REDIS_URL, decode_responses=True)
+        try:
+            ours = [
+                c["id"]
+                for c in await admin.client_list(_type="pubsub")
+                if c["name"] == backend.client_name
+            ]
+            assert len(ours) == 1, ours
+            assert await admin.execute_command("CLIENT", "KILL", "ID", ours[0]) == 1
+        finally:
+            await admin.aclose()
+        frame = await next_frame(ws)
+        errors = frame["payload"] if frame["type"] == "error" else frame["payload"]["errors"]
+        assert frame["id"] == "1"
+        assert errors[0]["extensions"]["code"] == "RESUBSCRIBE", frame
+        assert "resubscribe" in errors[0]["message"]
+        await asyncio.wait_for(backend.connected.wait(), 15)
+        await subscribe(ws, rt, owner.business_id, op="2")
+        await owner.gql(CREATE_CUSTOMER)
+        while (frame := await next_frame(ws))["id"] != "2":
+            pass
+        assert frame["payload"]["data"]["customerEvents"]["name"] == "Asha"
+        await ws.close()
