@@ -57,6 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=args.host or settings.host,
         port=args.port or settings.port,
         ws_per_message_deflate=False,  # per-connection deflate buffers cost memory at scale
+        ws_max_size=settings.max_body_bytes,  # a WebSocket message is held to the body cap
         log_level=settings.log_level.lower(),
         access_log=False,
         proxy_headers=True,

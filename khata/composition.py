@@ -9,11 +9,15 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from domain.accounts import revocation
 from domain.core.clock import Clock, SystemClock
 from domain.core.db import Database
 from domain.core.events import EventHub
+from domain.core.live import Ending, Key, LiveConnections
 from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings, get_settings
+from domain.core.tx import Tx
+from domain.core.viewer import SYSTEM
 from domain.notifications.providers.dev import DevSink
 from domain.notifications.service import Providers
 from khata.runtime import Runtime
@@ -33,12 +37,14 @@ def build_runtime(
     clock: Clock | None = None,
     providers: Providers | None = None,
     queue: Any = None,
+    hub: EventHub | None = None,
 ) -> Runtime:
     """One process's services. `queue` replaces the job queue the settings choose (arq on
-    Redis, else the in-process runner executing the same task functions)."""
+    Redis, else the in-process runner executing the same task functions); `hub` the
+    realtime hub (Redis when REDIS_URL is set, else in memory)."""
     clock = clock or SystemClock()
     db = Database(settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size)
-    hub = EventHub(settings.broadcast_url, namespace=settings.redis_namespace)
+    hub = hub or EventHub(settings.broadcast_url, namespace=settings.redis_namespace)
     providers = providers or build_providers(settings)
     rt = Runtime(settings, db, hub, None, None, providers, clock)  # type: ignore[arg-type]
     if queue is not None:
@@ -58,6 +64,12 @@ def build_runtime(
             settings.llm_timeout_seconds,
         )
     db.after_commit = rt.relay.relay
+
+    async def recheck(keys: set[Key]) -> dict[Key, Ending]:
+        async with db.read() as session:
+            return await revocation.lapsed(Tx(session, SYSTEM, clock), keys)
+
+    rt.live = LiveConnections(hub, clock, recheck)
     return rt
 
 
@@ -77,5 +89,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 async def start_worker_runtime(settings: Settings | None = None) -> Runtime:
     """The arq worker's runtime: no outbox sweeper of its own (a cron job sweeps)."""
     runtime = build_runtime(settings or get_settings())
-    await runtime.start(sweep=False)
+    await runtime.start(sweep=False, live=False)
     return runtime

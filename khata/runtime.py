@@ -12,6 +12,7 @@ from typing import Any
 from domain.core.clock import Clock
 from domain.core.db import Database
 from domain.core.events import EventHub
+from domain.core.live import LiveConnections
 from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings
 from domain.notifications.service import Providers
@@ -33,10 +34,15 @@ class Runtime:
     providers: Providers
     clock: Clock
     draft_parser: Any = None
+    live: LiveConnections | None = None  # open WebSockets by credentials (API processes)
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
 
-    async def start(self, *, sweep: bool = True) -> None:
+    async def start(self, *, sweep: bool = True, live: bool = True) -> None:
+        """`live`: listen for revocations (an API process holding WebSockets; a worker
+        holds none)."""
         await self.hub.connect()
+        if live and self.live is not None:
+            await self.live.start()
         if isinstance(self.jobs, ArqQueue):
             await self.jobs.connect()
         if sweep and isinstance(self.jobs, InProcessRunner):
@@ -58,6 +64,8 @@ class Runtime:
         if isinstance(self.jobs, InProcessRunner):
             await self.jobs.drain()
         await self.relay.flush()
+        if self.live is not None:
+            await self.live.stop()
         if isinstance(self.jobs, ArqQueue):
             await self.jobs.close()
         await self.hub.disconnect()

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.accounts.sign_in import identify, record_key_use
-from domain.core.errors import Unauthenticated
+from domain.core.errors import PermissionDenied, Unauthenticated
+from domain.core.live import LiveConnection
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
 from resolvers.loaders import Loaders
@@ -36,6 +38,10 @@ class Context:
     connection_params: dict[str, Any] | None = None
     # business id -> Business row, read at most once per request
     business_cache: dict[int, Any] = field(default_factory=dict, repr=False)
+    # when the viewer's session token expires (None: an API key, or anonymous)
+    expires_at: datetime | None = None
+    # a WebSocket's entry in the process's live connections: ended by a revocation
+    live: LiveConnection | None = None
     _viewer: asyncio.Future[Viewer] | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
 
@@ -46,10 +52,19 @@ class Context:
         return self._loaders
 
     async def viewer(self) -> Viewer:
-        """Resolved on first use; concurrent resolvers of one request share the lookup."""
+        """Resolved on first use; concurrent resolvers of one request share the lookup.
+        A connection outlives no credentials: once they are revoked or expired, every
+        further use answers the reason."""
         if self._viewer is None:
             self._viewer = asyncio.ensure_future(self._resolve())
-        return await asyncio.shield(self._viewer)
+        viewer = await asyncio.shield(self._viewer)
+        if self.live is not None and self.live.ended is not None:
+            ended = self.live.ended
+            error = PermissionDenied if ended.code == PermissionDenied.code else Unauthenticated
+            raise error(ended.reason)
+        if self.expires_at is not None and self.rt.clock.now() >= self.expires_at:
+            raise Unauthenticated("session expired; sign in again")
+        return viewer
 
     async def _resolve(self) -> Viewer:
         bearer, business = self.bearer, self.business_header
@@ -70,6 +85,7 @@ class Context:
                     Tx(session, viewer, self.rt.clock), bearer=bearer, business_id=business_id
                 )
             viewer = identity.viewer
+            self.expires_at = identity.expires_at
             if identity.business is not None:
                 self.business_cache[identity.business.id] = identity.business
             if identity.key_use_due and viewer.api_key_id is not None:  # a minute apart

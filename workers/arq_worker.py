@@ -7,7 +7,7 @@ from typing import Any
 from arq import cron
 from arq.connections import RedisSettings
 
-from domain.core.settings import get_settings
+from domain.core.settings import Settings, get_settings
 from khata.composition import start_worker_runtime
 from workers.tasks import relay_outbox, send_notification
 
@@ -20,9 +20,24 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await ctx["runtime"].stop()
 
 
+def deployment_cron_jobs(settings: Settings) -> list[Any]:
+    """Cron runs are named per deployment: arq dedups a run by `<name>:<time>` across the
+    whole Redis database, so without the namespace one deployment's run would swallow
+    another's at the same second."""
+    return [
+        cron(
+            relay_outbox,
+            name=f"cron:{settings.redis_namespace}:relay_outbox",
+            second={0, 15, 30, 45},
+            run_at_startup=True,
+            timeout=60,
+        )
+    ]
+
+
 class WorkerSettings:
     functions = [send_notification]
-    cron_jobs = [cron(relay_outbox, second={0, 15, 30, 45}, run_at_startup=True, timeout=60)]
+    cron_jobs = deployment_cron_jobs(get_settings())
     on_startup = startup
     on_shutdown = shutdown
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
-from domain.accounts import throttle
+from domain.accounts import revocation, throttle
 from domain.accounts.models import PasswordReset, User
 from domain.accounts.passwords import check_password
 from domain.accounts.repository import AccountsRepository
@@ -126,6 +126,10 @@ async def reset_password(
     user.password_hash = hash_password(new_password)
     await repo.use_up_password_resets(user.id, now)
     revoked = await repo.revoke_user_tokens(user.id, now)
+    # open sockets of those sessions close too (every API process, within seconds)
+    if revoked:
+        keys = [revocation.token_key(i) for i in revoked]
+        revocation.emit(tx, keys, revocation.SESSION_ENDED)
     outbox.emit(
         tx,
         "auth.password_changed",
@@ -150,9 +154,9 @@ async def reset_password(
             business_id=business_id,
             subject=user.email,
             actor=f"user:{user.id}",
-            data={"sessionsRevoked": revoked},
+            data={"sessionsRevoked": len(revoked)},
         )
-    return ResetDone(user, revoked)
+    return ResetDone(user, len(revoked))
 
 
 def _normalized(email: str) -> str | None:

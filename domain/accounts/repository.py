@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, false, or_, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts.models import (
@@ -161,6 +161,23 @@ class AccountsRepository(TenantRepository):
         )
         return [(m, u) for m, u in (await self.s.execute(stmt)).all()]
 
+    async def remove_membership(self, membership: Membership) -> None:
+        await self.s.execute(
+            delete(Membership).where(
+                self.read_policy(Membership),
+                self._in_active_business(Membership),
+                Membership.id == membership.id,
+            )
+        )
+
+    async def held_memberships(self, pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Which (user id, business id) memberships exist (sign-in actor: rechecking
+        open connections)."""
+        stmt = self.readable(Membership, Membership.user_id, Membership.business_id).where(
+            tuple_(Membership.user_id, Membership.business_id).in_(pairs)
+        )
+        return {(u, b) for u, b in (await self.s.execute(stmt)).all()}
+
     async def owner_count(self) -> int:
         """The owners of the business the viewer acts for. Locks their rows: two owners
         demoting each other at once cannot both pass."""
@@ -201,19 +218,20 @@ class AccountsRepository(TenantRepository):
             .values(revoked_at=now)
         )
 
-    async def revoke_user_tokens(self, user_id: int, now: datetime) -> int:
-        """Ends every live session of the user; how many there were."""
-        result = await self.s.execute(
-            update(AccessToken)
-            .where(
-                self.read_policy(AccessToken),
-                AccessToken.user_id == user_id,
-                AccessToken.revoked_at.is_(None),
-                AccessToken.expires_at > now,
-            )
-            .values(revoked_at=now)
+    async def revoke_user_tokens(self, user_id: int, now: datetime) -> list[int]:
+        """Ends every live session of the user; the ids of those sessions."""
+        live = (
+            self.read_policy(AccessToken),
+            AccessToken.user_id == user_id,
+            AccessToken.revoked_at.is_(None),
+            AccessToken.expires_at > now,
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        ids = list((await self.s.scalars(select(AccessToken.id).where(*live))).all())
+        if ids:
+            await self.s.execute(
+                update(AccessToken).where(AccessToken.id.in_(ids)).values(revoked_at=now)
+            )
+        return ids
 
     async def password_reset_by_hash(self, token_hash: str) -> PasswordReset | None:
         return await self.s.scalar(
@@ -231,6 +249,19 @@ class AccountsRepository(TenantRepository):
             )
             .values(used_at=now)
         )
+
+    async def live_token_ids(self, ids: Sequence[int], now: datetime) -> set[int]:
+        """Which of these session tokens are neither revoked nor expired."""
+        stmt = self.readable(AccessToken, AccessToken.id).where(
+            AccessToken.id.in_(ids), AccessToken.revoked_at.is_(None), AccessToken.expires_at > now
+        )
+        return set((await self.s.scalars(stmt)).all())
+
+    async def live_api_key_ids(self, ids: Sequence[int]) -> set[int]:
+        stmt = self.readable(ApiKey, ApiKey.id).where(
+            ApiKey.id.in_(ids), ApiKey.revoked_at.is_(None)
+        )
+        return set((await self.s.scalars(stmt)).all())
 
     async def api_key_by_prefix(self, prefix: str) -> ApiKey | None:
         return await self.s.scalar(self.readable(ApiKey).where(ApiKey.prefix == prefix))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from domain.accounts import revocation
 from domain.accounts.codes import AccountsCode
 from domain.accounts.models import ApiKey, Business, Invitation, Membership, User
 from domain.accounts.repository import AccountsRepository
@@ -86,6 +87,37 @@ async def change_role(tx: Tx, *, user_id: int, role: Role) -> Membership:
     return membership
 
 
+async def remove_member(tx: Tx, *, user_id: int) -> tuple[Membership, User]:
+    """Owner/admin: the user leaves the business at once, open connections included. Only
+    an owner removes an owner, and a business keeps at least one owner."""
+    business_id = tx.viewer.require_role(Role.OWNER, Role.ADMIN)
+    repo = AccountsRepository(tx.session, tx.viewer)
+    membership = await repo.membership(user_id)
+    user = await repo.user(user_id) if membership is not None else None
+    if membership is None or user is None:
+        raise NotFound("member", user_id)
+    if membership.role == Role.OWNER:
+        if tx.viewer.role != Role.OWNER:
+            raise PermissionDenied("only an owner may remove an owner")
+        if await repo.owner_count() <= 1:
+            raise Conflict("a business keeps at least one owner")
+    await repo.remove_membership(membership)
+    audit.record(
+        tx,
+        "staff.removed",
+        target_type="user",
+        target_id=user_id,
+        data={"role": membership.role},
+    )
+    revocation.emit(
+        tx,
+        [revocation.member_key(user_id, business_id)],
+        revocation.REMOVED,
+        business_id=business_id,
+    )
+    return membership, user
+
+
 async def create_api_key(tx: Tx, *, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
     business_id = tx.viewer.require_role(Role.OWNER, Role.ADMIN)
     errors = ErrorCollector()
@@ -128,6 +160,7 @@ async def revoke_api_key(tx: Tx, key_id: int) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = tx.now()
         audit.record(tx, "api_key.revoked", target_type="api_key", target_id=key.id)
+        revocation.emit(tx, [revocation.api_key_key(key.id)], revocation.KEY_REVOKED)
     return key
 
 

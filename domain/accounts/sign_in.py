@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from domain.accounts import throttle
+from domain.accounts import revocation, throttle
 from domain.accounts.businesses import BusinessInput, found_business, validate_business
 from domain.accounts.models import AccessToken, Business, Invitation, Membership, User
 from domain.accounts.passwords import check_password
@@ -115,6 +115,7 @@ async def logout(tx: Tx) -> None:
     if tx.viewer.token_id is None:
         raise Unauthenticated("no session to end")
     await AccountsRepository(tx.session, tx.viewer).revoke_token(tx.viewer.token_id, tx.now())
+    revocation.emit(tx, [revocation.token_key(tx.viewer.token_id)], revocation.SIGNED_OUT)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ class Identity:
     viewer: Viewer
     business: Business | None = None  # the chosen business's row, when the lookup read it
     key_use_due: bool = False  # an API key whose last-used time should be recorded
+    expires_at: datetime | None = None  # a session token's end (an API key has none)
 
 
 async def resolve_viewer(tx: Tx, *, bearer: str | None, business_id: int | None) -> Viewer:
@@ -176,7 +178,9 @@ async def identify(tx: Tx, *, bearer: str | None, business_id: int | None) -> Id
         request_id=base.request_id,
         token_id=token.id,
     )
-    return Identity(viewer, business=chosen[1] if chosen else None)
+    return Identity(
+        viewer, business=chosen[1] if chosen else None, expires_at=as_utc(token.expires_at)
+    )
 
 
 async def record_key_use(tx: Tx, key_id: int) -> None:

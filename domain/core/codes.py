@@ -45,3 +45,5 @@ class CoreCode(ErrorCode):
     LINK_MALFORMED = "LINK_MALFORMED"
     LINK_SIGNATURE_INVALID = "LINK_SIGNATURE_INVALID"
     LINK_EXPIRED = "LINK_EXPIRED"
+    # realtime (domain.core.events): the event stream was cut, subscribe again
+    RESUBSCRIBE = "RESUBSCRIBE"

@@ -17,13 +17,19 @@ from typing import Any
 import orjson
 from broadcaster import Broadcast
 
+from domain.core.codes import CoreCode
+from domain.core.errors import DomainError
 from domain.core.redis_broadcast import GAP, ResilientRedisBackend
 
 log = logging.getLogger("khata.events")
 
 
-class SubscriptionClosed(Exception):
-    """The channel listener died; the client should resubscribe."""
+class SubscriptionClosed(DomainError):
+    """The event stream was interrupted (the pub/sub link dropped, events may have been
+    lost): the client resubscribes, resuming after the last event it saw. Clients see it
+    as an error with `extensions.code = RESUBSCRIBE`."""
+
+    code = CoreCode.RESUBSCRIBE
 
 
 _CLOSED = object()

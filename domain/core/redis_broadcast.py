@@ -34,6 +34,9 @@ class ResilientRedisBackend(BroadcastBackend):
         self._listener: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
         self.reconnects = 0
+        # Held while a pub/sub connection is used to subscribe or is swapped for a new
+        # one: a SUBSCRIBE never reopens a connection the listener has given up on.
+        self._switch = asyncio.Lock()
 
     async def connect(self) -> None:
         await self._open()
@@ -56,7 +59,11 @@ class ResilientRedisBackend(BroadcastBackend):
 
     async def subscribe(self, channel: str) -> None:
         self._channels.add(channel)
-        await self._pubsub.subscribe(channel)
+        async with self._switch:
+            # on a lost link the listener reconnects and subscribes every channel
+            if self.connected.is_set():
+                with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
+                    await self._pubsub.subscribe(channel)
         self._has_channels.set()
 
     async def unsubscribe(self, channel: str) -> None:
@@ -93,17 +100,19 @@ class ResilientRedisBackend(BroadcastBackend):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # never die silently: treat anything as a lost link
-                self.connected.clear()
+                async with self._switch:
+                    self.connected.clear()
+                    with contextlib.suppress(Exception):
+                        await self._pubsub.aclose()
                 log.warning("redis pub/sub lost (%s); reconnecting", exc)
                 for channel in list(self._channels):
                     await self._queue.put(Event(channel, GAP))
-                with contextlib.suppress(Exception):
-                    await self._pubsub.aclose()
                 while True:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
                     try:
-                        await self._open()
+                        async with self._switch:
+                            await self._open()
                         self.reconnects += 1
                         break
                     except (RedisConnectionError, RedisTimeoutError, OSError):

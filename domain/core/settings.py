@@ -27,8 +27,8 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     # Prefixes every pub/sub channel and the arq queue name: pub/sub ignores the Redis
-    # database number, so deployments sharing one Redis must differ here. arq's job and
-    # cron keys have fixed names: give each deployment its own Redis database as well.
+    # database number, so deployments sharing one Redis must differ here. arq cron runs
+    # are named with it too (workers/arq_worker.py); job ids are random outbox ids.
     redis_namespace: str = Field(default="khata", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     host: str = "127.0.0.1"
     port: int = 8000

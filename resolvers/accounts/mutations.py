@@ -22,6 +22,7 @@ from schema.types.accounts.inputs import (
     CreateApiKeyInput,
     InviteStaffInput,
     LoginInput,
+    RemoveMemberInput,
     RequestPasswordResetInput,
     ResetPasswordInput,
     RevokeApiKeyInput,
@@ -42,6 +43,7 @@ from schema.types.accounts.payloads import (
     InvitePayload,
     LogoutPayload,
     MemberPayload,
+    RemoveMemberPayload,
     RequestPasswordResetPayload,
     ResetPasswordPayload,
     SignUpPayload,
@@ -260,6 +262,30 @@ class AccountMutations:
             user = await queries.member_user(tx, uid)
             assert user is not None
             return MemberPayload(
+                member=Member(
+                    user=User.from_row(user),
+                    role=DomainRole(membership.role),  # type: ignore[arg-type]
+                    joined_at=membership.created_at,
+                )
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Owner/admin (only an owner removes an owner; a business keeps one "
+        "owner): the user leaves the business at once; their open WebSockets acting for it "
+        "close with 4403.",
+        extensions=[staff_only()],
+    )
+    async def remove_member(self, info: Info, input: RemoveMemberInput) -> result(
+        "RemoveMemberResult", RemoveMemberPayload
+    ):
+        user_id = input.user_id
+
+        async def run(tx: Tx) -> RemoveMemberPayload:
+            uid = expect_id(user_id, "User", "userId")
+            membership, user = await service.remove_member(tx, user_id=uid)
+            return RemoveMemberPayload(
                 member=Member(
                     user=User.from_row(user),
                     role=DomainRole(membership.role),  # type: ignore[arg-type]

@@ -14,7 +14,8 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
-from domain.core.errors import DomainError
+from domain.accounts import revocation
+from domain.core.errors import DomainError, PermissionDenied
 from schema.build import build_schema
 from schema.context import Context
 from schema.graphiql import render_page
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
     from khata.runtime import Runtime
 
 WS_REJECTION = "khata.ws_rejection"  # scope key: why on_ws_connect refused the connection
+WS_LIVE = "khata.ws_live"  # scope key: the connection's entry in the runtime's live set
+# Close codes of a socket whose credentials ended (README, Realtime): 4401 the session or
+# API key is gone (signed out, revoked, expired), 4403 the user left the business.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_BIG = 1009  # RFC 6455: a message larger than KHATA_MAX_BODY_BYTES
 
 
 def client_ip(scope: Scope) -> str | None:
@@ -62,16 +69,36 @@ class KhataGraphQL(GraphQL):
         (close 4403 with the reason, no `connection_ack`) instead of failing every
         subscription later. No token at all is an anonymous connection."""
         try:
-            await context.viewer()
+            viewer = await context.viewer()
         except DomainError as exc:
             context.request.scope[WS_REJECTION] = exc.message
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
+        keys = revocation.keys_of(viewer)
+        if self.rt.live is not None and (keys or context.expires_at is not None):
+            websocket = context.request
+
+            async def close(code: str, reason: str) -> None:
+                status = CLOSE_FORBIDDEN if code == PermissionDenied.code else CLOSE_UNAUTHENTICATED
+                await websocket.close(
+                    code=status, reason=reason.encode()[:123].decode("utf-8", "ignore")
+                )
+
+            context.live = self.rt.live.open(keys, close, expires_at=context.expires_at)
+            websocket.scope[WS_LIVE] = context.live
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
             await super().__call__(scope, receive, send)
             return
-        await super().__call__(scope, receive, _with_close_reason(scope, send))
+        send = _with_close_reason(scope, send)
+        try:
+            await super().__call__(
+                scope, _capped(receive, send, self.rt.settings.max_body_bytes), send
+            )
+        finally:
+            live = scope.get(WS_LIVE)
+            if live is not None and self.rt.live is not None:
+                self.rt.live.forget(live)
 
     def encode_json(self, data: object) -> str:
         # Text, as the hook is documented: Strawberry sends str as WebSocket text frames
@@ -84,6 +111,28 @@ class KhataGraphQL(GraphQL):
     def decode_json(self, data: str | bytes) -> object:
         # orjson's JSONDecodeError is json's: a malformed body is still a 400
         return orjson.loads(data)
+
+
+def _capped(receive: Receive, send: Send, max_bytes: int) -> Receive:
+    """No WebSocket message larger than a request body may be: the connection closes with
+    1009 "message too big" (`khata serve` also sets uvicorn's ws_max_size; this holds
+    under any server)."""
+
+    async def capped_receive() -> Message:
+        message = await receive()
+        if message["type"] == "websocket.receive":
+            text, data = message.get("text"), message.get("bytes")
+            size = len(data) if data is not None else 0
+            if text is not None and len(text) * 4 > max_bytes:  # UTF-8: at most 4 bytes a char
+                size = len(text.encode())
+            if size > max_bytes:
+                await send(
+                    {"type": "websocket.close", "code": CLOSE_TOO_BIG, "reason": "message too big"}
+                )
+                return {"type": "websocket.disconnect", "code": CLOSE_TOO_BIG}
+        return message
+
+    return capped_receive
 
 
 def _with_close_reason(scope: Scope, send: Send) -> Send:

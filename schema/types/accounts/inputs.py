@@ -96,3 +96,8 @@ class ResetPasswordInput:
     email: str | None = strawberry.field(
         default=None, description="Optional: when given, the code must be this account's."
     )
+
+
+@strawberry.input
+class RemoveMemberInput:
+    user_id: strawberry.ID

@@ -72,3 +72,8 @@ class ResetPasswordPayload:
     sessions_revoked: int = strawberry.field(
         description="Sessions signed out by the reset; API keys are untouched."
     )
+
+
+@strawberry.type
+class RemoveMemberPayload:
+    member: Member = strawberry.field(description="The membership as it was before removal.")
