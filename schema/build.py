@@ -21,7 +21,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from domain.core.errors import DomainError
+from domain.core.errors import DomainError, ValidationFailed
 from domain.core.settings import Settings
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
@@ -33,6 +33,7 @@ from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
 from schema import types as _types  # noqa: F401
+from schema.guard import guard_root_fields
 from schema.types.accounts.objects import Business
 from schema.types.customers.objects import Customer
 
@@ -47,6 +48,7 @@ Mutation = merge_types(
     "Mutation", (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations)
 )
 Subscription = merge_types("Subscription", (CustomerSubscriptions,))
+guard_root_fields(Query, Mutation)
 
 
 class KhataSchema(strawberry.Schema):
@@ -86,11 +88,14 @@ class ErrorPolicy(MaskErrors):
                 extensions=error.extensions,
             )
         if isinstance(original, DomainError):
+            extensions: dict[str, Any] = {"code": original.code}
+            if isinstance(original, ValidationFailed):
+                extensions["fields"] = [
+                    {"field": e.field, "code": e.code, "message": e.message}
+                    for e in original.errors
+                ]
             return GraphQLError(
-                original.message,
-                nodes=error.nodes,
-                path=error.path,
-                extensions={"code": original.code},
+                original.message, nodes=error.nodes, path=error.path, extensions=extensions
             )
         context = getattr(self.execution_context, "context", None)
         return GraphQLError(

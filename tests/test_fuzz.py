@@ -21,7 +21,6 @@ import os
 import string
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import graphql
 import httpx
@@ -72,7 +71,7 @@ HOSTILE_TEXT = [
     "x" * 5000,
     "' OR 1=1 --",
     "%_\\",
-    "٠١٢٣",
+    "\u0660\u0661\u0662\u0663",
     "\ufeff",
     "🙂" * 10,
 ]
@@ -121,8 +120,8 @@ DECIMALS = [
     "-Infinity",
     "9" * 30,
     "0." + "1" * 30,
-    "١٢٣",
-    "٠٫٥",
+    "\u0661\u0662\u0663",
+    "\u0660\u066b\u0665",
     "1,000",
     " 12 ",
     "abc",
