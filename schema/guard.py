@@ -24,6 +24,7 @@ Rules (the README's *Input rules*):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -59,8 +60,10 @@ MULTILINE_FIELDS = frozenset(
         "csv",
     }
 )
-LINE_BREAKS = frozenset("\t\n\r")
 BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+# C0 controls but tab, newline and carriage return; DEL; bidi controls; lone surrogates
+FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+LINE_BREAK = re.compile(r"[\t\n\r]")
 MAX_INTEGER_DIGITS = 12
 MAX_FRACTION_DIGITS = 4
 EARLIEST = date(2000, 1, 1)
@@ -72,17 +75,16 @@ MAX_LIST_ITEMS = 1000
 
 def text_problem(value: str, *, multiline: bool) -> tuple[str, str] | None:
     """(code, message) when the text breaks a rule, else None."""
-    for ch in value:
+    found = FORBIDDEN.search(value)
+    if found:
+        ch = found.group()
         point = ord(ch)
-        if point < 0x20 or point == 0x7F:
-            if ch in LINE_BREAKS:
-                continue
-            return "CONTROL_CHARACTER", f"must not contain control characters (U+{point:04X})"
         if ch in BIDI_CONTROLS:
             return "BIDI_CONTROL", f"must not contain bidi control characters (U+{point:04X})"
         if 0xD800 <= point <= 0xDFFF:
             return "INVALID_CHARACTER", "must be valid Unicode (a lone surrogate)"
-    if not multiline and any(ch in LINE_BREAKS for ch in value.strip()):
+        return "CONTROL_CHARACTER", f"must not contain control characters (U+{point:04X})"
+    if not multiline and LINE_BREAK.search(value.strip()):
         return "LINE_BREAK", "must be one line (no tab, newline or carriage return inside)"
     return None
 
@@ -112,15 +114,12 @@ def json_problems(value: Any, path: str) -> Iterator[FieldError]:
     if not isinstance(value, dict):
         yield FieldError(path, "must be a JSON object", "OBJECT_EXPECTED")
         return
-    try:
-        size = len(orjson.dumps(value))
-    except (TypeError, orjson.JSONEncodeError):
-        yield FieldError(path, "must be valid JSON", "INVALID")
+    problems = list(_json_walk(value, path, 1))
+    if problems:
+        yield from problems
         return
-    if size > MAX_JSON_BYTES:
+    if len(orjson.dumps(value)) > MAX_JSON_BYTES:
         yield FieldError(path, f"must be at most {MAX_JSON_BYTES} bytes as JSON", "TOO_LARGE")
-        return
-    yield from _json_walk(value, path, 1)
 
 
 def _json_walk(value: Any, path: str, depth: int) -> Iterator[FieldError]:
@@ -138,6 +137,9 @@ def _json_walk(value: Any, path: str, depth: int) -> Iterator[FieldError]:
         for i, item in enumerate(value):
             yield from _json_walk(item, f"{path}.{i}", depth + 1)
     elif isinstance(value, str):
+        if len(value) > MAX_JSON_BYTES:
+            yield FieldError(path, f"must be at most {MAX_JSON_BYTES} bytes", "TOO_LARGE")
+            return
         problem = text_problem(value, multiline=True)
         if problem:
             yield FieldError(path, problem[1], problem[0])

@@ -213,9 +213,7 @@ def scalars(ids: list[str]) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
     ).map(nodes.String)
     return {
         "String": text,
-        "ID": st.one_of(st.sampled_from(ids + hostile_ids), st.text(max_size=20)).map(
-            nodes.String
-        ),
+        "ID": st.one_of(st.sampled_from(ids + hostile_ids), st.text(max_size=20)).map(nodes.String),
         "Decimal": st.one_of(
             st.sampled_from(DECIMALS),
             st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str),
@@ -364,9 +362,7 @@ async def fuzz(
         for i, document in enumerate(documents):
             # each document as one actor in turn, so every actor meets every field
             for actor, headers in (actors[i % 3], actors[(i + 1) % 3]):
-                response = await client.post(
-                    "/graphql", json={"query": document}, headers=headers
-                )
+                response = await client.post("/graphql", json={"query": document}, headers=headers)
                 failures.extend(problems(document, actor, response))
     assert not failures, f"{len(failures)} problems:\n\n" + "\n\n".join(failures[:20])
 
@@ -378,4 +374,3 @@ async def test_fuzz_queries(client: httpx.AsyncClient) -> None:
 async def test_fuzz_mutations(client: httpx.AsyncClient) -> None:
     fields = [f for f in root_fields("Mutation") if f not in SKIPPED_MUTATIONS]
     await fuzz(client, mutations, fields)
-

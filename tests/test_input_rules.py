@@ -328,3 +328,60 @@ async def test_arabic_indic_digits_are_read_as_digits(owner: Actor) -> None:
     result = body["data"]["recordPayment"]
     assert result["__typename"] == "PaymentPayload", result
     assert result["payment"]["amount"]["amount"] == "50.50"
+
+
+# ------------------------------------------------------------------ 4. JSON and addresses
+
+
+def nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": 1}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("preferences", "code"),
+    [
+        ([1], "OBJECT_EXPECTED"),
+        ("str", "OBJECT_EXPECTED"),
+        (7, "OBJECT_EXPECTED"),
+        (nested(500), "TOO_DEEP"),
+        (nested(6), "TOO_DEEP"),
+        ({"big": "x" * 1_000_000}, "TOO_LARGE"),
+        ({f"k{i}": "x" * 100 for i in range(100)}, "TOO_LARGE"),
+    ],
+)
+async def test_preferences_of_the_wrong_shape(owner: Actor, preferences: Any, code: str) -> None:
+    body = await owner.gql(CUSTOMER, {"input": {"name": "Asha", "preferences": preferences}})
+    codes = field_codes(body["data"]["createCustomer"])
+    assert set(codes.values()) == {code}
+    assert all(path.startswith("preferences") for path in codes)
+
+    cid = await a_customer(owner)
+    body = await owner.gql(UPDATE, {"input": {"id": cid, "preferences": preferences}})
+    assert set(field_codes(body["data"]["updateCustomer"]).values()) == {code}
+
+
+async def test_preferences_within_bounds_are_kept(owner: Actor) -> None:
+    preferences = {"sms": True, "language": "hi", "quiet": {"from": "22:00", "to": "07:00"}}
+    body = await owner.gql(
+        CUSTOMER, {"input": {"name": "Asha", "preferences": {**preferences, "n": nested(4)}}}
+    )
+    assert body["data"]["createCustomer"]["customer"]["preferences"]["quiet"]["to"] == "07:00"
+
+
+ADD_ADDRESS = """mutation($input: AddCustomerAddressInput!) { addCustomerAddress(input: $input) {
+  __typename ... on ValidationError { code fields { field code } }
+  ... on UserError { code message } } }"""
+
+
+async def test_addresses_per_customer_are_capped(owner: Actor) -> None:
+    addresses = [{"city": f"Pune {i}"} for i in range(21)]
+    body = await owner.gql(CUSTOMER, {"input": {"name": "Asha", "addresses": addresses}})
+    assert field_codes(body["data"]["createCustomer"]) == {"addresses": "TOO_MANY"}
+
+    made = await create_customer(owner, name="Asha", addresses=addresses[:20])
+    cid = made["customer"]["id"]
+    body = await owner.gql(ADD_ADDRESS, {"input": {"customerId": cid, "address": {"city": "Goa"}}})
+    assert field_codes(body["data"]["addCustomerAddress"]) == {"address": "TOO_MANY"}

@@ -31,6 +31,7 @@ from domain.customers.models import (
 from domain.customers.repository import CustomerRepository, reversed_digits, search_key
 
 WALK_IN = "Walk-in Customer"
+MAX_ADDRESSES = 20  # created with or added one by one; a merge keeps every address
 MAX_TAGS = 20
 CUSTOMER_FIELDS = (
     "name",
@@ -415,6 +416,8 @@ async def create_customer(
     ]
     if sum(1 for a in data.addresses if a.is_default) > 1:
         errors.add("addresses", "only one address can be the default", "MULTIPLE_DEFAULTS")
+    if len(data.addresses) > MAX_ADDRESSES:
+        errors.add("addresses", f"at most {MAX_ADDRESSES} addresses a customer", "TOO_MANY")
     errors.raise_if_any()
     repo = CustomerRepository(tx.session)
     phones = [p for p in (customer.phone, customer.phone_secondary) if p]
@@ -566,6 +569,10 @@ async def add_address(tx: Tx, customer_id: int, data: AddressInput) -> CustomerA
     errors.raise_if_any()
     repo = CustomerRepository(tx.session)
     existing = await repo.addresses_for(customer.business_id, [customer.id])
+    if len(existing) >= MAX_ADDRESSES:
+        raise ValidationFailed.one(
+            "address", f"at most {MAX_ADDRESSES} addresses a customer", "TOO_MANY"
+        )
     make_default = data.is_default or not existing
     if make_default:
         await repo.clear_default(customer.id)
