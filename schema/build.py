@@ -6,6 +6,7 @@ import logging
 import re
 from typing import Any
 
+import graphql
 import strawberry
 from graphql.error import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -33,6 +34,7 @@ from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
 from schema import types as _types  # noqa: F401
+from schema.cost import CostEstimator, QueryCostLimit
 from schema.guard import guard_root_fields
 from schema.types.accounts.objects import Business
 from schema.types.customers.objects import Customer
@@ -133,9 +135,10 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
         lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
+        lambda: QueryCostLimit(lambda: estimator, limit=s.max_query_cost),
         ErrorPolicy,
     ]
-    return KhataSchema(
+    schema = KhataSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -143,3 +146,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
     )
+    # the cost estimate reads field types from the schema's own SDL, parsed once here
+    estimator = CostEstimator(graphql.build_schema(schema.as_str()), page_cap=s.max_page_size)
+    return schema
