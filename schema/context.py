@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from domain.accounts.service import identify, record_key_use
-from domain.core.errors import Unauthenticated
+from domain.core.errors import Unauthenticated, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
 from resolvers.loaders import Loaders
@@ -54,14 +54,17 @@ class Context:
     async def _resolve(self) -> Viewer:
         bearer, business = self.bearer, self.business_header
         if self.connection_params is not None:
-            auth = str(self.connection_params.get("authorization") or "")
-            bearer = auth.removeprefix("Bearer ").strip() or bearer
+            params = self.connection_params
+            auth = params.get("authorization") or params.get("Authorization") or ""
             # GraphiQL sends its header editor's entries as the connection params
-            business = (
-                self.connection_params.get("business")
-                or self.connection_params.get("x-khata-business")
-                or business
-            )
+            chosen = params.get("business") or params.get("x-khata-business") or business
+            for name, value in (("authorization", auth), ("business", chosen)):
+                if value is not None and not isinstance(value, str):
+                    raise ValidationFailed.one(
+                        name, f"connection_init `{name}` must be a string", "INVALID"
+                    )
+            bearer = str(auth).removeprefix("Bearer ").strip() or bearer
+            business = chosen
         business_id = expect_id(business, "Business", "business") if business else None
         viewer = Viewer.anonymous(ip=self.ip, request_id=self.request_id)
         if bearer:

@@ -385,3 +385,49 @@ async def test_addresses_per_customer_are_capped(owner: Actor) -> None:
     cid = made["customer"]["id"]
     body = await owner.gql(ADD_ADDRESS, {"input": {"customerId": cid, "address": {"city": "Goa"}}})
     assert field_codes(body["data"]["addCustomerAddress"]) == {"address": "TOO_MANY"}
+
+
+# ------------------------------------------------------------------ 5. CSV import
+
+
+@pytest.mark.parametrize(
+    ("csv", "code", "line"),
+    [
+        ("name,phone\nAsha,9876543210\nA\rB,9876543211\n", "MALFORMED", "line 3"),
+        ("name,phone\nAsha," + "9" * 200_000 + "\n", "CELL_TOO_LARGE", "line 2"),
+    ],
+)
+async def test_csv_the_csv_module_cannot_read(owner: Actor, csv: str, code: str, line: str) -> None:
+    body = await owner.gql(IMPORT, {"input": {"csv": csv}})
+    result = body["data"]["importCustomers"]
+    assert field_codes(result) == {"csv": code}
+    assert line in result["fields"][0]["message"]
+
+
+async def test_a_quoted_carriage_return_is_read(owner: Actor) -> None:
+    body = await owner.gql(IMPORT, {"input": {"csv": 'name,phone\n"A\rB",9876543210\n'}})
+    assert body["data"]["importCustomers"]["__typename"] == "ImportPayload", body
+
+
+# ------------------------------------------------------------------ 6. currencies
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ agingReport(currency: "XYZ") { current { amount } } }',
+        '{ invoiceStats(from: "2026-01-01", to: "2026-01-31", currency: "XYZ") { currency } }',
+        '{ invoices(filter: {currency: "XYZ"}) { totalCount } }',
+        '{ agingReport(currency: "XXX") { current { amount } } }',
+    ],
+)
+async def test_an_unknown_currency_is_refused(owner: Actor, query: str) -> None:
+    body = await owner.gql(query, expect_errors=True)
+    codes = query_problem(body)
+    assert set(codes.values()) == {"INVALID_CURRENCY"}
+    assert set(codes) <= {"currency", "filter.currency"}
+
+
+async def test_a_known_foreign_currency_answers(owner: Actor) -> None:
+    body = await owner.gql('{ agingReport(currency: "usd") { current { amount currency } } }')
+    assert body["data"]["agingReport"]["current"]["currency"] == "USD"

@@ -43,7 +43,9 @@ def test_lists_multiply_through_the_depth() -> None:
     )
     # the default page and a variable count as what the server would use
     assert cost("{ customers { edges { node { id } } } }") == 1 + 20 * (1 + 2)
-    assert cost("query($n: Int) { customers(first: $n) { edges { cursor } } }", {"n": 3}) == 1 + 3 * 2
+    assert (
+        cost("query($n: Int) { customers(first: $n) { edges { cursor } } }", {"n": 3}) == 1 + 3 * 2
+    )
     assert cost("query($n: Int = 7) { customers(first: $n) { edges { cursor } } }") == 1 + 7 * 2
     # asking for more than a page counts as a page
     assert cost("{ customers(first: 100000) { edges { cursor } } }") == 1 + 100 * 2
