@@ -44,6 +44,7 @@ from strawberry.types.base import (
 from strawberry.types.field import StrawberryField
 from strawberry.types.union import StrawberryUnion
 
+from domain.core.clock import SystemClock
 from domain.core.errors import FieldError, ValidationFailed
 from schema.errors import ValidationError, to_user_error
 
@@ -154,7 +155,8 @@ def _unwrap(type_: Any) -> Any:
 class Walker:
     def __init__(self, info: strawberry.Info) -> None:
         self.names = info.schema.config.name_converter
-        self.today = info.context.rt.clock.now().astimezone(UTC).date()
+        clock = getattr(getattr(info.context, "rt", None), "clock", None) or SystemClock()
+        self.today = clock.now().astimezone(UTC).date()
 
     def walk(self, value: Any, type_: Any, path: str, name: str) -> Iterator[FieldError]:
         if value is None or value is strawberry.UNSET:
