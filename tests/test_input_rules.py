@@ -431,3 +431,20 @@ async def test_an_unknown_currency_is_refused(owner: Actor, query: str) -> None:
 async def test_a_known_foreign_currency_answers(owner: Actor) -> None:
     body = await owner.gql('{ agingReport(currency: "usd") { current { amount currency } } }')
     assert body["data"]["agingReport"]["current"]["currency"] == "USD"
+
+
+async def test_a_lone_surrogate_never_reaches_a_resolver(owner: Actor) -> None:
+    """JSON with a lone surrogate is a 400; in the document it is a syntax error (the
+    guard's own rule is the backstop)."""
+    response = await owner.client.post(
+        "/graphql",
+        content=b'{"query": "mutation($i: CreateCustomerInput!) { createCustomer(input: $i) '
+        b'{ __typename } }", "variables": {"i": {"name": "A\\ud800"}}}',
+        headers={**owner.headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    body = await owner.gql(
+        'mutation { createCustomer(input: {name: "A\\ud800"}) { __typename } }',
+        expect_errors=True,
+    )
+    assert "Invalid Unicode escape" in body["errors"][0]["message"]
