@@ -24,7 +24,27 @@ def quantum(currency: str) -> Decimal:
 
 # ISO 4217 codes that are no money one bills in: precious metals, fund units, testing
 # and "no currency"
-NOT_MONEY = frozenset("XAG XAU XBA XBB XBC XBD XDR XEU XFO XFU XPD XPT XRE XSU XTS XUA XXX".split())
+NOT_MONEY = frozenset(
+    [
+        "XAG",
+        "XAU",
+        "XBA",
+        "XBB",
+        "XBC",
+        "XBD",
+        "XDR",
+        "XEU",
+        "XFO",
+        "XFU",
+        "XPD",
+        "XPT",
+        "XRE",
+        "XSU",
+        "XTS",
+        "XUA",
+        "XXX",
+    ]
+)
 KNOWN_CURRENCIES = frozenset(list_currencies()) - NOT_MONEY
 
 
