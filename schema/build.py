@@ -6,6 +6,7 @@ import logging
 import re
 from typing import Any
 
+import graphql
 import strawberry
 from graphql.error import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -21,7 +22,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from domain.core.errors import DomainError
+from domain.core.errors import DomainError, ValidationFailed
 from domain.core.failures import log_failure
 from domain.core.settings import Settings
 from resolvers.accounts.mutations import AccountMutations
@@ -34,6 +35,8 @@ from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
 from schema import types as _types  # noqa: F401
+from schema.cost import CostEstimator, QueryCostLimit
+from schema.guard import guard_root_fields
 from schema.metrics import OperationMetrics
 from schema.types.accounts.objects import Business
 from schema.types.customers.objects import Customer
@@ -49,6 +52,7 @@ Mutation = merge_types(
     "Mutation", (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations)
 )
 Subscription = merge_types("Subscription", (CustomerSubscriptions,))
+guard_root_fields(Query, Mutation)
 
 
 class KhataSchema(strawberry.Schema):
@@ -88,11 +92,14 @@ class ErrorPolicy(MaskErrors):
                 extensions=error.extensions,
             )
         if isinstance(original, DomainError):
+            extensions: dict[str, Any] = {"code": original.code}
+            if isinstance(original, ValidationFailed):
+                extensions["fields"] = [
+                    {"field": e.field, "code": e.code, "message": e.message}
+                    for e in original.errors
+                ]
             return GraphQLError(
-                original.message,
-                nodes=error.nodes,
-                path=error.path,
-                extensions={"code": original.code},
+                original.message, nodes=error.nodes, path=error.path, extensions=extensions
             )
         context = getattr(self.execution_context, "context", None)
         return GraphQLError(
@@ -131,9 +138,10 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
         lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
+        lambda: QueryCostLimit(lambda: estimator, limit=s.max_query_cost),
         ErrorPolicy,
     ]
-    return KhataSchema(
+    schema = KhataSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -141,3 +149,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
     )
+    # the cost estimate reads field types from the schema's own SDL, parsed once here
+    estimator = CostEstimator(graphql.build_schema(schema.as_str()), page_cap=s.max_page_size)
+    return schema

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from domain.accounts.sign_in import identify, record_key_use
-from domain.core.errors import PermissionDenied, Unauthenticated
+from domain.core.codes import CoreCode
+from domain.core.errors import PermissionDenied, Unauthenticated, ValidationFailed
 from domain.core.live import LiveConnection
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
@@ -69,14 +70,17 @@ class Context:
     async def _resolve(self) -> Viewer:
         bearer, business = self.bearer, self.business_header
         if self.connection_params is not None:
-            auth = str(self.connection_params.get("authorization") or "")
-            bearer = auth.removeprefix("Bearer ").strip() or bearer
+            params = self.connection_params
+            auth = params.get("authorization") or params.get("Authorization") or ""
             # GraphiQL sends its header editor's entries as the connection params
-            business = (
-                self.connection_params.get("business")
-                or self.connection_params.get("x-khata-business")
-                or business
-            )
+            chosen = params.get("business") or params.get("x-khata-business") or business
+            for name, value in (("authorization", auth), ("business", chosen)):
+                if value is not None and not isinstance(value, str):
+                    raise ValidationFailed.one(
+                        name, f"connection_init `{name}` must be a string", CoreCode.INVALID
+                    )
+            bearer = str(auth).removeprefix("Bearer ").strip() or bearer
+            business = chosen
         business_id = expect_id(business, "Business", "business") if business else None
         viewer = Viewer.anonymous(ip=self.ip, request_id=self.request_id)
         if bearer:

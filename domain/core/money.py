@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 from domain.core.codes import CoreCode
 from domain.core.errors import ValidationFailed
@@ -23,16 +23,45 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 
 
+# ISO 4217 codes that are no money one bills in: precious metals, fund units, testing
+# and "no currency"
+NOT_MONEY = frozenset(
+    [
+        "XAG",
+        "XAU",
+        "XBA",
+        "XBB",
+        "XBC",
+        "XBD",
+        "XDR",
+        "XEU",
+        "XFO",
+        "XFU",
+        "XPD",
+        "XPT",
+        "XRE",
+        "XSU",
+        "XTS",
+        "XUA",
+        "XXX",
+    ]
+)
+KNOWN_CURRENCIES = frozenset(list_currencies()) - NOT_MONEY
+
+
 def is_currency_code(code: str) -> bool:
-    """The shape of an ISO 4217 code: three ASCII letters, upper case."""
-    return len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()
+    """A known ISO 4217 currency code: three ASCII letters, upper case, that babel knows
+    (an unknown code such as XYZ would answer zeros everywhere)."""
+    return len(code) == 3 and code.isascii() and code in KNOWN_CURRENCIES
 
 
 def currency_code(currency: str | None, default: str, field: str = "currency") -> str:
     """A caller's currency choice (`default` when none), upper-cased and checked."""
     code = (currency or default).strip().upper()
     if not is_currency_code(code):
-        raise ValidationFailed.one(field, "is not an ISO 4217 code", CoreCode.INVALID_CURRENCY)
+        raise ValidationFailed.one(
+            field, "is not a known ISO 4217 currency", CoreCode.INVALID_CURRENCY
+        )
     return code
 
 

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 20
     max_tokens: int = 4000
+    max_query_cost: int = 50_000  # estimated fields resolved (schema/cost.py)
     max_page_size: int = 100
     max_body_bytes: int = 4 * 1024 * 1024
     max_subscriptions_per_connection: int = 20

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import math
 
-from domain.core.errors import Conflict, ErrorCollector, NotFound
+from domain.core.codes import CoreCode
+from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.customers.fields import AddressInput, validate_address
+from domain.customers.fields import MAX_ADDRESSES, AddressInput, validate_address
 from domain.customers.models import CustomerAddress
 from domain.customers.repository import CustomerRepository
 from domain.customers.service import emit_change, get_customer, load_business
@@ -25,6 +26,10 @@ async def add_address(tx: Tx, customer_id: int, data: AddressInput) -> CustomerA
     errors.raise_if_any()
     repo = CustomerRepository(tx.session, tx.viewer)
     existing = await repo.addresses_for([customer.id])
+    if len(existing) >= MAX_ADDRESSES:
+        raise ValidationFailed.one(
+            "address", f"at most {MAX_ADDRESSES} addresses a customer", CoreCode.TOO_MANY
+        )
     make_default = data.is_default or not existing
     if make_default:
         await repo.clear_default(customer.id)

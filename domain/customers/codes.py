@@ -13,3 +13,5 @@ class CustomersCode(ErrorCode):
     NOT_AN_UPGRADE = "NOT_AN_UPGRADE"
     SAME_CUSTOMER = "SAME_CUSTOMER"
     BAD_HEADER = "BAD_HEADER"
+    MALFORMED = "MALFORMED"  # CSV the csv module cannot read
+    CELL_TOO_LARGE = "CELL_TOO_LARGE"

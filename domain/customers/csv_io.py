@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -169,7 +169,8 @@ async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> Impo
     # csv.reader, not DictReader: its line_num lets a row report the physical line it
     # starts on, even after quoted multi-line cells and blank lines.
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
+    rows = _parsed(reader)
+    header = next(rows, None)
     keys = [_key(h) for h in header or []]
     if not keys or ("name" not in keys and "phone" not in keys):
         raise ValidationFailed.one(
@@ -179,7 +180,7 @@ async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> Impo
     repo = CustomerRepository(tx.session, tx.viewer)
     previous_end = reader.line_num
     seen = 0
-    for values in reader:
+    for values in rows:
         index, previous_end = previous_end + 1, reader.line_num
         row = dict(zip(keys, values, strict=False))
         if not any((v or "").strip() for v in row.values()):
@@ -227,6 +228,26 @@ async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> Impo
     if report.created or report.merged:
         outbox.emit(tx, "customer.imported", counts, channels=[channel_for(business_id)])
     return report
+
+
+def _parsed(reader: Any) -> Iterator[list[str]]:
+    """The reader's rows; a file the csv module cannot read (a bare carriage return in an
+    unquoted cell, a cell over its field size limit) is refused naming the line."""
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            code = (
+                CustomersCode.CELL_TOO_LARGE
+                if "field larger" in str(exc)
+                else CustomersCode.MALFORMED
+            )
+            raise ValidationFailed.one(
+                "csv", f"line {reader.line_num}: {exc}; quote the cell or fix the file", code
+            ) from exc
+        yield values
 
 
 def _csv_line(values: list[Any]) -> str:

@@ -26,6 +26,7 @@ from domain.customers.repository import reversed_digits, search_key
 
 WALK_IN = "Walk-in Customer"
 MAX_TAGS = 20
+MAX_ADDRESSES = 20  # created with or added one by one; a merge keeps every address
 CUSTOMER_FIELDS = (
     "name",
     "name_alt",

@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.accounts.repository import AccountsRepository
 from domain.core import audit, outbox
-from domain.core.codes import ErrorCode
+from domain.core.codes import CoreCode, ErrorCode
 from domain.core.counters import format_number, lock_counter, next_value
 from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
 from domain.core.tx import Tx
@@ -17,6 +17,7 @@ from domain.core.viewer import Scope
 from domain.customers.codes import CustomersCode
 from domain.customers.fields import (
     CUSTOMER_FIELDS,
+    MAX_ADDRESSES,
     Business,
     CustomerInput,
     apply_fields,
@@ -178,6 +179,8 @@ def _validated(customer: Customer, data: CustomerInput, business: Business) -> l
         errors.add(
             "addresses", "only one address can be the default", CustomersCode.MULTIPLE_DEFAULTS
         )
+    if len(data.addresses) > MAX_ADDRESSES:
+        errors.add("addresses", f"at most {MAX_ADDRESSES} addresses a customer", CoreCode.TOO_MANY)
     errors.raise_if_any()
     return addresses
 

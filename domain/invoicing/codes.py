@@ -17,7 +17,6 @@ class InvoicingCode(ErrorCode):
     NOT_ALLOWED = "NOT_ALLOWED"
     SELLER_STATE_UNKNOWN = "SELLER_STATE_UNKNOWN"
     # payments and credit notes
-    TOO_PRECISE = "TOO_PRECISE"
     IN_FUTURE = "IN_FUTURE"
     OVERPAYMENT = "OVERPAYMENT"
     PERMISSION = "PERMISSION"

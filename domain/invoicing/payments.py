@@ -82,7 +82,7 @@ def _amount(value: Decimal, currency: str, field: str, errors: ErrorCollector) -
         errors.add(
             field,
             f"{currency} has {minor_units(currency)} decimal places",
-            InvoicingCode.TOO_PRECISE,
+            CoreCode.TOO_PRECISE,
         )
     return value
 
