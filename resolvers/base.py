@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import strawberry
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from domain.accounts import queries as accounts
 from domain.core.errors import Conflict, DomainError, NotFound
-from domain.core.failures import log_failure
+from domain.core.failures import connection_lost, is_connection_lost, log_failure
 from domain.core.tx import Tx
 from schema.context import Context
 from schema.errors import UserError, to_user_error
@@ -39,16 +39,22 @@ async def mutate(
 
 
 async def guarded(work: Awaitable[T]) -> T | UserError:
-    """The error mapping of `mutate`."""
+    """The error mapping of `mutate`: a lost database connection is a typed RETRY (the
+    outcome is unknown; creates carry idempotency keys for exactly this), a unique
+    constraint race a ConflictError, never a 500."""
     try:
         return await work
     except DomainError as exc:
         return to_user_error(exc)
-    except IntegrityError as exc:
-        log_failure(log, "integrity conflict", exc, level=logging.WARNING)
-        return to_user_error(Conflict("conflicts with a concurrent change; retry"))
-    except OperationalError as exc:
-        if "locked" in str(exc).lower() or "deadlock" in str(exc).lower():
+    except DBAPIError as exc:
+        if is_connection_lost(exc):
+            log_failure(log, "database connection lost", exc, level=logging.WARNING)
+            return to_user_error(connection_lost())
+        if isinstance(exc, IntegrityError):
+            log_failure(log, "integrity conflict", exc, level=logging.WARNING)
+            return to_user_error(Conflict("conflicts with a concurrent change; retry"))
+        text = str(exc).lower()
+        if isinstance(exc, OperationalError) and ("locked" in text or "deadlock" in text):
             return to_user_error(Conflict("the database was busy; retry"))
         raise
 

@@ -23,7 +23,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from domain.core.errors import DomainError, ValidationFailed
-from domain.core.failures import log_failure
+from domain.core.failures import connection_lost, is_connection_lost, log_failure
 from domain.core.settings import Settings
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
@@ -100,6 +100,11 @@ class ErrorPolicy(MaskErrors):
                 ]
             return GraphQLError(
                 original.message, nodes=error.nodes, path=error.path, extensions=extensions
+            )
+        if is_connection_lost(original):  # a read that lost its connection: retry it
+            lost = connection_lost()
+            return GraphQLError(
+                lost.message, nodes=error.nodes, path=error.path, extensions={"code": lost.code}
             )
         context = getattr(self.execution_context, "context", None)
         return GraphQLError(

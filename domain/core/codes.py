@@ -55,5 +55,8 @@ class CoreCode(ErrorCode):
     LINK_MALFORMED = "LINK_MALFORMED"
     LINK_SIGNATURE_INVALID = "LINK_SIGNATURE_INVALID"
     LINK_EXPIRED = "LINK_EXPIRED"
+    # the database connection was lost mid-request: the outcome is unknown, retry (with
+    # the same idempotency key for creates)
+    RETRY = "RETRY"
     # realtime (domain.core.events): the event stream was cut, subscribe again
     RESUBSCRIBE = "RESUBSCRIBE"

@@ -12,7 +12,10 @@ import logging
 import traceback
 from collections.abc import Iterator
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from domain.core.codes import CoreCode
+from domain.core.errors import Conflict
 
 DRIVER_MODULES = ("asyncpg", "sqlite3", "aiosqlite", "psycopg")
 
@@ -31,6 +34,21 @@ def is_database_error(exc: BaseException) -> bool:
         isinstance(e, SQLAlchemyError) or type(e).__module__.split(".")[0] in DRIVER_MODULES
         for e in _chain(exc)
     )
+
+
+def connection_lost() -> Conflict:
+    """What a caller hears when its request lost the database connection midway."""
+    return Conflict(
+        "the database connection was lost; the change may or may not be saved: retry "
+        "(with the same idempotency key)",
+        CoreCode.RETRY,
+    )
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    """A database connection that died under the request (server restart, failover, a
+    killed backend): SQLAlchemy marks such errors `connection_invalidated`."""
+    return any(isinstance(e, DBAPIError) and e.connection_invalidated for e in _chain(exc))
 
 
 def describe(exc: BaseException) -> str:
