@@ -43,8 +43,11 @@ async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
 
 
 async def relay_outbox(ctx: dict[str, Any]) -> int:
+    """The periodic sweep: outbox rows a crash left behind, then expired idempotency keys."""
     rt = _runtime(ctx)
-    return await rt.relay.sweep(rt.settings.outbox_stale_seconds)
+    relayed = await rt.relay.sweep(rt.settings.outbox_stale_seconds)
+    await rt.purge_idempotency_keys()
+    return relayed
 
 
 TASKS = {"send_notification": send_notification}

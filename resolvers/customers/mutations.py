@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.core import idempotency
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers import addresses, csv_io, merge, registration, service
@@ -52,9 +53,15 @@ class CustomerMutations:
         "CreateCustomerResult", CustomerPayload, DuplicateCustomerError
     ):
         async def run(tx: Tx) -> CustomerPayload | DuplicateCustomerError:
+            data, allow = input.to_domain(), input.allow_duplicate_phone
             try:
-                row = await service.create_customer(
-                    tx, input.to_domain(), allow_duplicate_phone=input.allow_duplicate_phone
+                outcome = await idempotency.once(
+                    tx,
+                    "createCustomer",
+                    input.idempotency_key,
+                    {"customer": data, "allowDuplicatePhone": allow},
+                    create=lambda: service.create_customer(tx, data, allow_duplicate_phone=allow),
+                    load=lambda id: service.get_customer(tx, id),
                 )
             except service.PossibleDuplicates as exc:  # refused before anything is written
                 currency = await business_currency(info, tx)
@@ -64,7 +71,9 @@ class CustomerMutations:
                     field=exc.field,
                     duplicates=[Customer.from_row(c, currency) for c in exc.customers],
                 )
-            return await _customer_payload(info, tx, row)
+            payload = await _customer_payload(info, tx, outcome.record)
+            payload.replayed = outcome.replayed
+            return payload
 
         return await mutate(info, run)
 

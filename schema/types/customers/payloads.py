@@ -15,6 +15,9 @@ from schema.types.customers.objects import (
 @strawberry.type
 class CustomerPayload:
     customer: Customer
+    replayed: bool = strawberry.field(
+        default=False, description="True when a create's idempotency key was seen before."
+    )
 
 
 @strawberry.type
