@@ -1,10 +1,11 @@
-"""CSV import (per-row errors, a failing row leaves nothing) and streamed CSV export."""
+"""CSV import (checked whole before any write, then run as a job chunk by chunk, with
+progress and a per-row error report; a failing row leaves nothing) and streamed CSV export."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -12,21 +13,25 @@ from typing import Any
 from domain.core import audit, outbox
 from domain.core.contact import try_normalize_phone
 from domain.core.db import Database
-from domain.core.errors import ErrorCollector, FieldError, ValidationFailed
+from domain.core.errors import ErrorCollector, NotFound, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Role, Scope, Viewer
 from domain.customers.fields import (
     AddressInput,
+    Business,
     CustomerInput,
     apply_fields,
     clean_tags,
     refresh_derived,
 )
-from domain.customers.models import Customer
+from domain.customers.import_repository import ImportRepository
+from domain.customers.models import Customer, CustomerImport, CustomerImportError, ImportStatus
 from domain.customers.repository import CustomerRepository
 from domain.customers.service import channel_for, create_customer, load_business
 
 MAX_ROWS = 10_000
+MAX_BYTES = 3 * 1024 * 1024
+IMPORT_JOB = "import_customers"
 COLUMNS = [
     "number",
     "name",
@@ -74,20 +79,17 @@ class OnDuplicate(StrEnum):
 
 
 @dataclass
-class RowOutcome:
-    row: int  # 1-based line number in the file, header is line 1
-    status: str  # created | skipped | merged | failed
-    customer: Customer | None = None
-    errors: list[FieldError] = field(default_factory=list)
+class ParsedRow:
+    line: int  # 1-based physical line the row starts on; the header is line 1
+    values: dict[str, str]
 
 
 @dataclass
-class ImportReport:
+class ChunkCounts:
     created: int = 0
     merged: int = 0
     skipped: int = 0
-    failed: int = 0
-    rows: list[RowOutcome] = field(default_factory=list)
+    errors: list[tuple[int, list[dict[str, str]]]] = field(default_factory=list)
 
 
 def _key(header: str) -> str:
@@ -161,68 +163,207 @@ async def _merge_into(tx: Tx, existing: Customer, data: CustomerInput) -> None:
     await tx.session.flush()
 
 
-async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> ImportReport:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
-    business = await load_business(tx)
+def parse_csv(text: str) -> list[ParsedRow]:
+    """The file's data rows (blank ones left out), or ValidationFailed on `csv` before
+    anything is written: too large (bytes or rows: it stops reading at the first row over
+    the limit), no usable header, or not CSV at all."""
+    if len(text) > MAX_BYTES or len(text.encode()) > MAX_BYTES:
+        raise ValidationFailed.one(
+            "csv", f"at most {MAX_BYTES // (1024 * 1024)} MB per import", "TOO_LARGE"
+        )
     # csv.reader, not DictReader: its line_num lets a row report the physical line it
     # starts on, even after quoted multi-line cells and blank lines.
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
-    keys = [_key(h) for h in header or []]
-    if not keys or ("name" not in keys and "phone" not in keys):
-        raise ValidationFailed.one(
-            "csv", "needs a header row with at least name or phone", "BAD_HEADER"
-        )
-    report = ImportReport()
-    repo = CustomerRepository(tx.session, tx.viewer)
-    previous_end = reader.line_num
-    seen = 0
-    for values in reader:
-        index, previous_end = previous_end + 1, reader.line_num
-        row = dict(zip(keys, values, strict=False))
-        if not any((v or "").strip() for v in row.values()):
-            continue
-        seen += 1
-        if seen > MAX_ROWS:
-            raise ValidationFailed.one("csv", f"at most {MAX_ROWS} rows per import", "TOO_LARGE")
-        data = _row_input(row)
-        pending = list(tx.session.info.get("outbox", []))
-        try:
-            async with tx.session.begin_nested():
-                existing = None
-                # A phone that does not parse is reported with the row's other errors below.
-                e164 = try_normalize_phone(data.phone, business.country) if data.phone else None
-                if e164 is not None:
-                    existing = await repo.by_phone(e164)
-                if existing is not None and on_duplicate is OnDuplicate.SKIP:
-                    report.rows.append(RowOutcome(index, "skipped", existing))
-                    report.skipped += 1
-                    continue
-                if existing is not None:
-                    await _merge_into(tx, existing, data)
-                    report.rows.append(RowOutcome(index, "merged", existing))
-                    report.merged += 1
-                    continue
-                # onDuplicate decided above; a row's secondary phone may match another's
-                customer = await create_customer(
-                    tx, data, business=business, audit_action=None, allow_duplicate_phone=True
+    rows: list[ParsedRow] = []
+    try:
+        header = next(reader, None)
+        keys = [_key(h) for h in header or []]
+        if not keys or ("name" not in keys and "phone" not in keys):
+            raise ValidationFailed.one(
+                "csv", "needs a header row with at least name or phone", "BAD_HEADER"
+            )
+        previous_end = reader.line_num
+        for values in reader:
+            line, previous_end = previous_end + 1, reader.line_num
+            row = dict(zip(keys, values, strict=False))
+            if not any((v or "").strip() for v in row.values()):
+                continue
+            if len(rows) == MAX_ROWS:
+                raise ValidationFailed.one(
+                    "csv", f"at most {MAX_ROWS} rows per import", "TOO_MANY_ROWS"
                 )
-                report.rows.append(RowOutcome(index, "created", customer))
-                report.created += 1
-        except ValidationFailed as exc:
-            tx.session.info["outbox"] = pending
-            report.rows.append(RowOutcome(index, "failed", None, exc.errors))
-            report.failed += 1
-    counts = {
-        "created": report.created,
-        "merged": report.merged,
-        "skipped": report.skipped,
-        "failed": report.failed,
+            rows.append(ParsedRow(line, row))
+    except csv.Error as exc:
+        raise ValidationFailed.one("csv", f"is not valid CSV ({exc})", "MALFORMED") from None
+    return rows
+
+
+async def start_import(tx: Tx, text: str, on_duplicate: OnDuplicate) -> CustomerImport:
+    """Check the whole file first (nothing written when it is refused), then record the
+    import and queue its job; the job writes the customers chunk by chunk."""
+    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    rows = parse_csv(text)
+    imp = await ImportRepository(tx.session, tx.viewer).add(
+        CustomerImport(
+            business_id=business_id,
+            requested_by=tx.viewer.actor_label,
+            on_duplicate=on_duplicate.value,
+            status=ImportStatus.QUEUED,
+            csv=text,
+            total_rows=len(rows),
+            processed_rows=0,
+            created=0,
+            merged=0,
+            skipped=0,
+            failed=0,
+            error=None,
+            created_at=tx.now(),
+            started_at=None,
+            finished_at=None,
+        )
+    )
+    audit.record(
+        tx,
+        "customer.import_requested",
+        target_type="customer_import",
+        target_id=imp.id,
+        data={"rows": len(rows), "onDuplicate": on_duplicate.value},
+    )
+    outbox.emit(tx, "customer.import_requested", {"importId": imp.id}, job=IMPORT_JOB)
+    return imp
+
+
+async def get_import(tx: Tx, import_id: int) -> CustomerImport:
+    tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    imp = await ImportRepository(tx.session, tx.viewer).get(import_id)
+    if imp is None:
+        raise NotFound("customer import", import_id)
+    return imp
+
+
+async def import_errors(
+    tx: Tx, import_id: int, limit: int, after_id: int | None
+) -> Sequence[CustomerImportError]:
+    """A keyset page of the import's refused rows (limit + 1 rows: the last tells more)."""
+    await get_import(tx, import_id)
+    return await ImportRepository(tx.session, tx.viewer).errors(import_id, limit, after_id)
+
+
+def import_viewer(event_business_id: int, import_id: int) -> Viewer:
+    """The job acts for the import's business as a system actor; the audit names the
+    person or key who asked for the import."""
+    return Viewer.system_actor(f"import:{import_id}", business_id=event_business_id)
+
+
+async def pending_rows(tx: Tx, import_id: int) -> list[ParsedRow] | None:
+    """The rows of an import still to finish, parsed once per job run; None when done."""
+    imp = await ImportRepository(tx.session, tx.viewer).get(import_id, with_csv=True)
+    if imp is None or imp.status in (ImportStatus.COMPLETED, ImportStatus.FAILED):
+        return None
+    return parse_csv(imp.csv or "")
+
+
+async def import_chunk(tx: Tx, import_id: int, rows: list[ParsedRow], size: int) -> bool:
+    """Import the next `size` rows in the caller's unit of work and record how far it got
+    (with the chunk, so a rerun resumes there). The customer counter is held only until
+    this chunk commits. Answers whether the import is finished."""
+    repo = ImportRepository(tx.session, tx.viewer)
+    imp = await repo.get(import_id, lock=True)
+    if imp is None or imp.status in (ImportStatus.COMPLETED, ImportStatus.FAILED):
+        return True
+    if imp.status == ImportStatus.QUEUED:
+        imp.status, imp.started_at = ImportStatus.RUNNING, tx.now()
+    business = await load_business(tx)
+    on_duplicate = OnDuplicate(imp.on_duplicate)
+    batch = rows[imp.processed_rows : imp.processed_rows + size]
+    counts = ChunkCounts()
+    customers = CustomerRepository(tx.session, tx.viewer)
+    for row in batch:
+        await _import_row(tx, customers, business, row, on_duplicate, counts)
+    await repo.add_errors(imp.id, counts.errors)
+    imp.created += counts.created
+    imp.merged += counts.merged
+    imp.skipped += counts.skipped
+    imp.failed += len(counts.errors)
+    imp.processed_rows += len(batch)
+    if imp.processed_rows < len(rows):
+        return False
+    imp.status, imp.finished_at, imp.csv = ImportStatus.COMPLETED, tx.now(), None
+    totals = {
+        "created": imp.created,
+        "merged": imp.merged,
+        "skipped": imp.skipped,
+        "failed": imp.failed,
     }
-    audit.record(tx, "customer.imported", target_type="customer", data=counts)
-    if report.created or report.merged:
-        outbox.emit(tx, "customer.imported", counts, channels=[channel_for(business_id)])
-    return report
+    audit.record(
+        tx,
+        "customer.imported",
+        target_type="customer_import",
+        target_id=imp.id,
+        data=totals,
+        actor=imp.requested_by,
+    )
+    if imp.created or imp.merged:
+        outbox.emit(
+            tx,
+            "customer.imported",
+            {"importId": imp.id, **totals},
+            channels=[channel_for(imp.business_id)],
+        )
+    return True
+
+
+async def fail_import(tx: Tx, import_id: int, reason: str) -> None:
+    """An import the job could not finish: what was committed stays, the rest is not
+    imported, and the import says so."""
+    imp = await ImportRepository(tx.session, tx.viewer).get(import_id, lock=True)
+    if imp is None or imp.status == ImportStatus.COMPLETED:
+        return
+    imp.status, imp.finished_at, imp.csv, imp.error = (
+        ImportStatus.FAILED,
+        tx.now(),
+        None,
+        reason[:300],
+    )
+
+
+async def _import_row(
+    tx: Tx,
+    repo: CustomerRepository,
+    business: Business,
+    row: ParsedRow,
+    on_duplicate: OnDuplicate,
+    counts: ChunkCounts,
+) -> None:
+    data = _row_input(row.values)
+    try:
+        existing = None
+        # A phone that does not parse is reported with the row's other errors below.
+        e164 = try_normalize_phone(data.phone, business.country) if data.phone else None
+        if e164 is not None:
+            existing = await repo.by_phone(e164)
+        if existing is not None and on_duplicate is OnDuplicate.SKIP:
+            counts.skipped += 1
+        elif existing is not None:
+            # a merge changes a loaded customer before it knows every field is valid:
+            # a savepoint takes a failing row's changes back
+            async with tx.session.begin_nested():
+                await _merge_into(tx, existing, data)
+            counts.merged += 1
+        else:
+            # Every field is checked before anything is written, so a refused row leaves
+            # nothing. onDuplicate was decided above; a secondary phone may match another.
+            await create_customer(
+                tx, data, business=business, audit_action=None, allow_duplicate_phone=True
+            )
+            counts.created += 1
+    except ValidationFailed as exc:
+        counts.errors.append(
+            (
+                row.line,
+                [{"field": e.field, "message": e.message, "code": e.code} for e in exc.errors],
+            )
+        )
 
 
 def _csv_line(values: list[Any]) -> str:

@@ -11,9 +11,10 @@ from domain.customers import addresses, csv_io, merge, registration, service
 from resolvers.access import needs
 from resolvers.base import Info, business_currency, mutate
 from resolvers.customers.queries import _merge_record
-from schema.errors import FieldProblem, result
+from schema.errors import result
 from schema.relay import expect_id
 from schema.types.customers.errors import DuplicateCustomerError
+from schema.types.customers.imports import CustomerImport
 from schema.types.customers.inputs import (
     AddCustomerAddressInput,
     AutoRegisterCustomerInput,
@@ -37,7 +38,6 @@ from schema.types.customers.payloads import (
     AutoRegisterPayload,
     CustomerPayload,
     ImportPayload,
-    ImportRow,
     MergePayload,
 )
 
@@ -249,34 +249,18 @@ class CustomerMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Valid rows are kept; each bad row is reported and leaves nothing.",
+        description="Checks the whole file (size, rows, header) at once, then imports it in "
+        "the background: follow customerImport(id). Valid rows are kept; each bad row is "
+        "reported in its errors and leaves nothing.",
         extensions=[needs(Scope.CUSTOMERS_WRITE)],
     )
     async def import_customers(self, info: Info, input: ImportCustomersInput) -> result(
         "ImportCustomersResult", ImportPayload
     ):
         async def run(tx: Tx) -> ImportPayload:
-            report = await csv_io.import_customers(
+            imp = await csv_io.start_import(
                 tx, input.csv, csv_io.OnDuplicate(input.on_duplicate.value)
             )
-            currency = await business_currency(info, tx)
-            return ImportPayload(
-                created=report.created,
-                merged=report.merged,
-                skipped=report.skipped,
-                failed=report.failed,
-                rows=[
-                    ImportRow(
-                        line=r.row,
-                        status=r.status,
-                        customer=Customer.from_row(r.customer, currency) if r.customer else None,
-                        errors=[
-                            FieldProblem(field=e.field, message=e.message, code=e.code)
-                            for e in r.errors
-                        ],
-                    )
-                    for r in report.rows
-                ],
-            )
+            return ImportPayload(customer_import=CustomerImport.from_row(imp))
 
         return await mutate(info, run)
