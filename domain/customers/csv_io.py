@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.core import audit, outbox
 from domain.core.contact import try_normalize_phone
+from domain.core.counters import format_number, next_value
 from domain.core.db import Database
 from domain.core.errors import ErrorCollector, NotFound, ValidationFailed
 from domain.core.tx import Tx
@@ -90,6 +91,7 @@ class ChunkCounts:
     merged: int = 0
     skipped: int = 0
     errors: list[tuple[int, list[dict[str, str]]]] = field(default_factory=list)
+    new: list[Customer] = field(default_factory=list)  # created, in file order
 
 
 def _key(header: str) -> str:
@@ -278,8 +280,17 @@ async def import_chunk(tx: Tx, import_id: int, rows: list[ParsedRow], size: int)
     batch = rows[imp.processed_rows : imp.processed_rows + size]
     counts = ChunkCounts()
     customers = CustomerRepository(tx.session, tx.viewer)
+    # Rows are written with placeholder numbers; the real ones are taken from the
+    # counter once, for the chunk's new customers in file order, just before commit: other
+    # writers of the business wait on the counter row for that moment only, and the
+    # numbers stay gapless.
     for row in batch:
-        await _import_row(tx, customers, business, row, on_duplicate, counts)
+        await _import_row(tx, customers, business, row, on_duplicate, counts, imp.id)
+    if counts.new:
+        last = await next_value(tx, imp.business_id, "customer", len(counts.new))
+        first = last - len(counts.new) + 1
+        for offset, customer in enumerate(counts.new):
+            customer.number = format_number(business.customer_prefix, first + offset)
     await repo.add_errors(imp.id, counts.errors)
     imp.created += counts.created
     imp.merged += counts.merged
@@ -334,6 +345,7 @@ async def _import_row(
     row: ParsedRow,
     on_duplicate: OnDuplicate,
     counts: ChunkCounts,
+    import_id: int,
 ) -> None:
     data = _row_input(row.values)
     try:
@@ -353,9 +365,15 @@ async def _import_row(
         else:
             # Every field is checked before anything is written, so a refused row leaves
             # nothing. onDuplicate was decided above; a secondary phone may match another.
-            await create_customer(
-                tx, data, business=business, audit_action=None, allow_duplicate_phone=True
+            customer = await create_customer(
+                tx,
+                data,
+                business=business,
+                audit_action=None,
+                allow_duplicate_phone=True,
+                number=f"~{import_id}-{row.line}",  # unique in the business until renumbered
             )
+            counts.new.append(customer)
             counts.created += 1
     except ValidationFailed as exc:
         counts.errors.append(

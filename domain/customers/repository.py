@@ -178,6 +178,13 @@ class CustomerRepository(TenantRepository):
         self.s.add(row)
         await self.s.flush()
 
+    def add_tags(self, customer: Customer) -> None:
+        """A new customer's tag rows (it has none yet: nothing to delete)."""
+        self.s.add_all(
+            CustomerTag(customer_id=customer.id, tag=t, business_id=customer.business_id)
+            for t in customer.tags
+        )
+
     async def set_tags(self, customer: Customer) -> None:
         """The customer's tag rows become its `tags` list."""
         await self.s.execute(

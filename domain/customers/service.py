@@ -92,8 +92,11 @@ async def create_customer(
     business: Business | None = None,
     audit_action: str | None = "customer.created",
     allow_duplicate_phone: bool = False,
+    number: str | None = None,
 ) -> Customer:
-    """audit_action=None is for bulk paths (import) that audit and announce once. A phone
+    """audit_action=None is for bulk paths (import) that audit and announce once; they
+    may also pass the `number` to store (a placeholder they replace before commit, so
+    they take the counter for a moment instead of for every row). A phone
     that another customer of the business has (as primary or secondary) is refused with
     those customers (`PossibleDuplicates`) unless `allow_duplicate_phone`; the check holds
     the customer counter's lock, like auto-registration, so two concurrent creates with
@@ -105,13 +108,13 @@ async def create_customer(
     repo = CustomerRepository(tx.session, tx.viewer)
     if not allow_duplicate_phone:
         await _refuse_duplicate_phone(tx, repo, customer)
-    customer.number = format_number(
+    customer.number = number or format_number(
         business.customer_prefix, await next_value(tx, business_id, "customer")
     )
     refresh_derived(customer)
     await _link_person(tx, repo, customer)
     await repo.add(customer)
-    await repo.set_tags(customer)
+    repo.add_tags(customer)
     default_index = next((i for i, a in enumerate(data.addresses) if a.is_default), 0)
     for i, fields in enumerate(addresses):
         await repo.add(
