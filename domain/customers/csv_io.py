@@ -3,6 +3,7 @@ progress and a per-row error report; a failing row leaves nothing) and streamed 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Sequence
@@ -26,9 +27,15 @@ from domain.customers.fields import (
     refresh_derived,
 )
 from domain.customers.import_repository import ImportRepository
-from domain.customers.models import Customer, CustomerImport, CustomerImportError, ImportStatus
+from domain.customers.models import (
+    Customer,
+    CustomerImport,
+    CustomerImportError,
+    CustomerStatus,
+    ImportStatus,
+)
 from domain.customers.repository import CustomerRepository
-from domain.customers.service import channel_for, create_customer, load_business
+from domain.customers.service import add_customers, build_customer, channel_for, load_business
 
 MAX_ROWS = 10_000
 MAX_BYTES = 3 * 1024 * 1024
@@ -279,18 +286,7 @@ async def import_chunk(tx: Tx, import_id: int, rows: list[ParsedRow], size: int)
     on_duplicate = OnDuplicate(imp.on_duplicate)
     batch = rows[imp.processed_rows : imp.processed_rows + size]
     counts = ChunkCounts()
-    customers = CustomerRepository(tx.session, tx.viewer)
-    # Rows are written with placeholder numbers; the real ones are taken from the
-    # counter once, for the chunk's new customers in file order, just before commit: other
-    # writers of the business wait on the counter row for that moment only, and the
-    # numbers stay gapless.
-    for row in batch:
-        await _import_row(tx, customers, business, row, on_duplicate, counts, imp.id)
-    if counts.new:
-        last = await next_value(tx, imp.business_id, "customer", len(counts.new))
-        first = last - len(counts.new) + 1
-        for offset, customer in enumerate(counts.new):
-            customer.number = format_number(business.customer_prefix, first + offset)
+    await _import_rows(tx, business, batch, on_duplicate, counts, imp.id)
     await repo.add_errors(imp.id, counts.errors)
     imp.created += counts.created
     imp.merged += counts.merged
@@ -338,50 +334,101 @@ async def fail_import(tx: Tx, import_id: int, reason: str) -> None:
     )
 
 
-async def _import_row(
+class _PhoneIndex:
+    """Which customer a row's phone means, as `CustomerRepository.by_phone` answers it
+    (never a merged row; active first, then a primary-phone match, then the oldest), over
+    the customers read for the chunk and those the chunk creates."""
+
+    def __init__(self) -> None:
+        self.by_phone: dict[str, list[Customer]] = {}
+        self.seq: dict[int, int] = {}
+
+    def add(self, customer: Customer) -> None:
+        self.seq.setdefault(id(customer), len(self.seq))
+        for phone in {customer.phone, customer.phone_secondary} - {None}:
+            same = self.by_phone.setdefault(str(phone), [])
+            if customer not in same:
+                same.append(customer)
+
+    def best(self, phone: str) -> Customer | None:
+        candidates = self.by_phone.get(phone)
+        if not candidates:
+            return None
+        return min(
+            candidates,
+            key=lambda c: (c.status != CustomerStatus.ACTIVE, c.phone != phone, self.seq[id(c)]),
+        )
+
+
+async def _import_rows(
     tx: Tx,
-    repo: CustomerRepository,
     business: Business,
-    row: ParsedRow,
+    batch: list[ParsedRow],
     on_duplicate: OnDuplicate,
     counts: ChunkCounts,
     import_id: int,
 ) -> None:
-    data = _row_input(row.values)
-    try:
-        existing = None
-        # A phone that does not parse is reported with the row's other errors below.
-        e164 = try_normalize_phone(data.phone, business.country) if data.phone else None
-        if e164 is not None:
-            existing = await repo.by_phone(e164)
-        if existing is not None and on_duplicate is OnDuplicate.SKIP:
-            counts.skipped += 1
-        elif existing is not None:
-            # a merge changes a loaded customer before it knows every field is valid:
-            # a savepoint takes a failing row's changes back
-            async with tx.session.begin_nested():
-                await _merge_into(tx, existing, data)
-            counts.merged += 1
-        else:
-            # Every field is checked before anything is written, so a refused row leaves
-            # nothing. onDuplicate was decided above; a secondary phone may match another.
-            customer = await create_customer(
-                tx,
-                data,
-                business=business,
-                audit_action=None,
-                allow_duplicate_phone=True,
-                number=f"~{import_id}-{row.line}",  # unique in the business until renumbered
-            )
-            counts.new.append(customer)
-            counts.created += 1
-    except ValidationFailed as exc:
-        counts.errors.append(
-            (
-                row.line,
-                [{"field": e.field, "message": e.message, "code": e.code} for e in exc.errors],
-            )
-        )
+    """The chunk's rows in file order, written in a few statements: existing customers
+    are read for all the chunk's phones at once, new ones are validated one by one and
+    written together at the end. Their numbers are taken from the counter then, in one
+    step, just before commit: other writers of the business wait on the counter row for
+    that moment only, and the numbers stay gapless, in file order."""
+    repo = CustomerRepository(tx.session, tx.viewer)
+    inputs = [(row, _row_input(row.values)) for row in batch]
+    phones = {
+        row.line: try_normalize_phone(data.phone, business.country) if data.phone else None
+        for row, data in inputs
+    }
+    index = _PhoneIndex()
+    wanted = sorted({p for p in phones.values() if p})
+    for found in sorted(await repo.with_phones(wanted, limit=100 * len(batch)), key=_id):
+        index.add(found)
+    pending: list[tuple[Customer, list[dict[str, Any]]]] = []
+    for n, (row, data) in enumerate(inputs):
+        if n % 25 == 24:
+            # checking rows is CPU work with nothing to await: let the requests that share
+            # this event loop (embedded mode) run in between
+            await asyncio.sleep(0)
+        try:
+            e164 = phones[row.line]  # a phone that does not parse is reported below
+            existing = index.best(e164) if e164 else None
+            if existing is not None and on_duplicate is OnDuplicate.SKIP:
+                counts.skipped += 1
+                continue
+            if existing is not None:
+                if existing.id is None:  # created earlier in this chunk: write it first
+                    await add_customers(tx, pending)
+                    pending = []
+                # a merge changes a loaded customer before it knows every field is
+                # valid: a savepoint takes a failing row's changes back
+                async with tx.session.begin_nested():
+                    await _merge_into(tx, existing, data)
+                index.add(existing)
+                counts.merged += 1
+                continue
+            # onDuplicate was decided above; a secondary phone may match another.
+            customer, addresses = build_customer(tx, data, business)
+        except ValidationFailed as exc:
+            problems = [
+                {"field": e.field, "message": e.message, "code": e.code} for e in exc.errors
+            ]
+            counts.errors.append((row.line, problems))
+            continue
+        customer.number = f"~{import_id}-{row.line}"  # unique until the real one is set
+        pending.append((customer, addresses))
+        index.add(customer)
+        counts.new.append(customer)
+        counts.created += 1
+    if counts.new:
+        last = await next_value(tx, business.id, "customer", len(counts.new))
+        first = last - len(counts.new) + 1
+        for offset, customer in enumerate(counts.new):
+            customer.number = format_number(business.customer_prefix, first + offset)
+    await add_customers(tx, pending)
+
+
+def _id(customer: Customer) -> int:
+    return int(customer.id)
 
 
 def _csv_line(values: list[Any]) -> str:

@@ -31,6 +31,7 @@ from domain.customers.models import (
     CustomerAddress,
     CustomerMerge,
     CustomerStatus,
+    CustomerTag,
     ProfileType,
 )
 from domain.customers.repository import CustomerRepository
@@ -92,11 +93,8 @@ async def create_customer(
     business: Business | None = None,
     audit_action: str | None = "customer.created",
     allow_duplicate_phone: bool = False,
-    number: str | None = None,
 ) -> Customer:
-    """audit_action=None is for bulk paths (import) that audit and announce once; they
-    may also pass the `number` to store (a placeholder they replace before commit, so
-    they take the counter for a moment instead of for every row). A phone
+    """audit_action=None is for bulk paths (import) that audit and announce once. A phone
     that another customer of the business has (as primary or secondary) is refused with
     those customers (`PossibleDuplicates`) unless `allow_duplicate_phone`; the check holds
     the customer counter's lock, like auto-registration, so two concurrent creates with
@@ -108,7 +106,7 @@ async def create_customer(
     repo = CustomerRepository(tx.session, tx.viewer)
     if not allow_duplicate_phone:
         await _refuse_duplicate_phone(tx, repo, customer)
-    customer.number = number or format_number(
+    customer.number = format_number(
         business.customer_prefix, await next_value(tx, business_id, "customer")
     )
     refresh_derived(customer)
@@ -136,6 +134,49 @@ async def create_customer(
         )
         emit_change(tx, "customer.created", customer)
     return customer
+
+
+def build_customer(
+    tx: Tx, data: CustomerInput, business: Business
+) -> tuple[Customer, list[dict[str, Any]]]:
+    """A new customer and its address rows from the input, every field checked
+    (ValidationFailed), nothing written: bulk paths write many at once (`add_customers`)."""
+    customer = _blank_customer(business.id, tx)
+    addresses = _validated(customer, data, business)
+    refresh_derived(customer)
+    default_index = next((i for i, a in enumerate(data.addresses) if a.is_default), 0)
+    for i, fields in enumerate(addresses):
+        fields["is_default"] = i == default_index
+    return customer, addresses
+
+
+async def add_customers(tx: Tx, built: list[tuple[Customer, list[dict[str, Any]]]]) -> None:
+    """Write customers made by `build_customer` (numbers already set) in a few statements:
+    their network Person links, the customers, then their addresses and tags."""
+    if not built:
+        return
+    repo = CustomerRepository(tx.session, tx.viewer)
+    persons = await repo.persons_for_phones([c.phone for c, _ in built if c.phone], tx.now())
+    for customer, _ in built:
+        customer.person_id = persons.get(customer.phone) if customer.phone else None
+    await repo.add_all([c for c, _ in built])
+    rows: list[object] = []
+    for customer, addresses in built:
+        rows += [
+            CustomerAddress(
+                business_id=customer.business_id,
+                customer_id=customer.id,
+                created_at=customer.created_at,
+                **fields,
+            )
+            for fields in addresses
+        ]
+        rows += [
+            CustomerTag(customer_id=customer.id, tag=t, business_id=customer.business_id)
+            for t in customer.tags
+        ]
+    if rows:
+        await repo.add_all(rows)
 
 
 def _blank_customer(business_id: int, tx: Tx) -> Customer:
