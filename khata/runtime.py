@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from domain.core import idempotency
 from domain.core.clock import Clock
 from domain.core.db import Database
 from domain.core.events import EventHub
@@ -53,8 +55,14 @@ class Runtime:
             await asyncio.sleep(self.settings.outbox_sweep_seconds)
             try:
                 await self.relay.sweep(self.settings.outbox_stale_seconds)
+                await self.purge_idempotency_keys()
             except Exception:
                 log.exception("outbox sweep failed")
+
+    async def purge_idempotency_keys(self) -> int:
+        """Idempotency keys past their retention go with the periodic sweep."""
+        retention = timedelta(hours=self.settings.idempotency_retention_hours)
+        return await idempotency.purge_expired(self.db, self.clock, retention)
 
     async def stop(self) -> None:
         if self._sweeper:

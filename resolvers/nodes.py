@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from domain.accounts import service as accounts
 from domain.core.errors import DomainError, ValidationFailed
 from domain.core.tx import Tx
-from domain.customers import addresses
+from domain.customers import addresses, csv_io
 from domain.customers import service as customers
 from domain.invoicing import drafts, payments
 from domain.invoicing import service as invoicing
@@ -20,6 +20,7 @@ from resolvers.invoicing.drafts_queries import _draft
 from resolvers.invoicing.views import _view
 from schema.relay import Node, parse_global_id
 from schema.types.accounts.objects import ApiKey, AuditEvent, Business, User
+from schema.types.customers.imports import CustomerImport
 from schema.types.customers.objects import Address, Customer
 from schema.types.invoicing.drafts import InvoiceTemplate
 from schema.types.invoicing.objects import CreditNote, Payment
@@ -34,6 +35,10 @@ async def _customer(info: Info, tx: Tx, row_id: int) -> Node:
 
 async def _address(info: Info, tx: Tx, row_id: int) -> Node:
     return Address.from_row(await addresses.get_address(tx, row_id))
+
+
+async def _import(info: Info, tx: Tx, row_id: int) -> Node:
+    return CustomerImport.from_row(await csv_io.get_import(tx, row_id))
 
 
 async def _merge(info: Info, tx: Tx, row_id: int) -> Node:
@@ -86,6 +91,7 @@ LOADERS: dict[str, Loader] = {
     "Business": _business,
     "CreditNote": _credit_note,
     "Customer": _customer,
+    "CustomerImport": _import,
     "CustomerMerge": _merge,
     "Invoice": _invoice,
     "InvoiceDraft": _invoice_draft,

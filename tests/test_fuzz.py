@@ -320,7 +320,9 @@ async def staff_of(owner: Actor) -> Actor:
     invited = await owner.gql(INVITE, {"input": {"email": email, "role": "STAFF"}})
     token = invited["data"]["inviteStaff"]["token"]
     body = await gql(
-        owner.client, ACCEPT, {"input": {"token": token, "name": "Ravi", "password": "x" * 16}}
+        owner.client,
+        ACCEPT,
+        {"input": {"token": token, "name": "Ravi", "password": "lantern quietly orbits"}},
     )
     accepted = body["data"]["acceptInvitation"]
     assert accepted["__typename"] == "AuthPayload", accepted

@@ -36,7 +36,7 @@ GENERATE = """mutation($input: GenerateInvoiceDraftInput!) { generateInvoiceDraf
   __typename ... on ValidationError { code fields { field code message } }
   ... on UserError { code message } } }"""
 IMPORT = """mutation($input: ImportCustomersInput!) { importCustomers(input: $input) {
-  __typename ... on ImportPayload { created failed rows { line status errors { field code } } }
+  __typename ... on ImportPayload { customerImport { status } }
   ... on ValidationError { code fields { field code message } }
   ... on UserError { code message } } }"""
 SIGN_UP = """mutation($input: SignUpInput!) { signUp(input: $input) {

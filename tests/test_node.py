@@ -99,6 +99,20 @@ async def make_address(actor: Actor) -> str:
     )
 
 
+async def make_customer_import(actor: Actor) -> str:
+    return str(
+        await _ok(
+            actor,
+            """mutation($input: ImportCustomersInput!) { importCustomers(input: $input) {
+            ... on ImportPayload { customerImport { id } } } }""",
+            {"input": {"csv": "name\nNode Import\n"}},
+            "importCustomers",
+            "customerImport",
+            "id",
+        )
+    )
+
+
 async def make_merge_record(actor: Actor) -> str:
     return str(
         await _ok(
@@ -197,6 +211,7 @@ MAKERS: dict[str, Callable[[Actor], Awaitable[str]]] = {
     "Business": make_business,
     "CreditNote": make_credit_note,
     "Customer": make_customer,
+    "CustomerImport": make_customer_import,
     "CustomerMergeRecord": make_merge_record,
     "Invoice": make_invoice,
     "InvoiceDraft": make_invoice_draft,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq import cron
+from arq import cron, func
 from arq.connections import RedisSettings
 
 from domain.core.settings import Settings, get_settings
 from khata.composition import start_worker_runtime
-from workers.tasks import relay_outbox, send_notification
+from workers.tasks import import_customers, relay_outbox, send_notification
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -36,7 +36,9 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
 
 
 class WorkerSettings:
-    functions = [send_notification]
+    # an import commits chunk by chunk and resumes where it stopped; it needs more than
+    # the 30 s a send gets
+    functions: list[Any] = [send_notification, func(import_customers, timeout=900)]
     cron_jobs = deployment_cron_jobs(get_settings())
     on_startup = startup
     on_shutdown = shutdown

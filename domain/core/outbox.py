@@ -54,6 +54,12 @@ def emit(
     return row
 
 
+async def get_event(db: Database, outbox_id: str) -> OutboxEvent | None:
+    """The row a job was enqueued for (jobs receive only its id)."""
+    async with db.read() as session:
+        return await session.get(OutboxEvent, outbox_id)
+
+
 def _columns(
     tx: Tx,
     topic: str,

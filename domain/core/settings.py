@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     db_echo: bool = False
     outbox_sweep_seconds: float = 15.0
     outbox_stale_seconds: float = 10.0
+    # Idempotency keys of create mutations are kept at least this long, then swept.
+    idempotency_retention_hours: float = Field(default=24.0, ge=24.0)
 
     # Twilio / SendGrid adapters arrive with the notifications issue; "dev" records and prints.
     sms_provider: Literal["dev"] = "dev"

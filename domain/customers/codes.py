@@ -15,3 +15,4 @@ class CustomersCode(ErrorCode):
     BAD_HEADER = "BAD_HEADER"
     MALFORMED = "MALFORMED"  # CSV the csv module cannot read
     CELL_TOO_LARGE = "CELL_TOO_LARGE"
+    TOO_MANY_ROWS = "TOO_MANY_ROWS"

@@ -1,10 +1,12 @@
-"""CSV import (per-row errors, a failing row leaves nothing) and streamed CSV export."""
+"""CSV import (checked whole before any write, then run as a job chunk by chunk, with
+progress and a per-row error report; a failing row leaves nothing) and streamed CSV export."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -12,23 +14,34 @@ from typing import Any
 from domain.core import audit, outbox
 from domain.core.codes import CoreCode
 from domain.core.contact import try_normalize_phone
+from domain.core.counters import format_number, next_value
 from domain.core.db import Database
-from domain.core.errors import ErrorCollector, FieldError, ValidationFailed
+from domain.core.errors import ErrorCollector, NotFound, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Role, Scope, Viewer
 from domain.customers.codes import CustomersCode
 from domain.customers.fields import (
     AddressInput,
+    Business,
     CustomerInput,
     apply_fields,
     clean_tags,
     refresh_derived,
 )
-from domain.customers.models import Customer
+from domain.customers.import_repository import ImportRepository
+from domain.customers.models import (
+    Customer,
+    CustomerImport,
+    CustomerImportError,
+    CustomerStatus,
+    ImportStatus,
+)
 from domain.customers.repository import CustomerRepository
-from domain.customers.service import channel_for, create_customer, load_business
+from domain.customers.service import add_customers, build_customer, channel_for, load_business
 
 MAX_ROWS = 10_000
+MAX_BYTES = 3 * 1024 * 1024
+IMPORT_JOB = "import_customers"
 COLUMNS = [
     "number",
     "name",
@@ -76,20 +89,18 @@ class OnDuplicate(StrEnum):
 
 
 @dataclass
-class RowOutcome:
-    row: int  # 1-based line number in the file, header is line 1
-    status: str  # created | skipped | merged | failed
-    customer: Customer | None = None
-    errors: list[FieldError] = field(default_factory=list)
+class ParsedRow:
+    line: int  # 1-based physical line the row starts on; the header is line 1
+    values: dict[str, str]
 
 
 @dataclass
-class ImportReport:
+class ChunkCounts:
     created: int = 0
     merged: int = 0
     skipped: int = 0
-    failed: int = 0
-    rows: list[RowOutcome] = field(default_factory=list)
+    errors: list[tuple[int, list[dict[str, str]]]] = field(default_factory=list)
+    new: list[Customer] = field(default_factory=list)  # created, in file order
 
 
 def _key(header: str) -> str:
@@ -163,91 +174,267 @@ async def _merge_into(tx: Tx, existing: Customer, data: CustomerInput) -> None:
     await tx.session.flush()
 
 
-async def import_customers(tx: Tx, text: str, on_duplicate: OnDuplicate) -> ImportReport:
-    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
-    business = await load_business(tx)
+def parse_csv(text: str) -> list[ParsedRow]:
+    """The file's data rows (blank ones left out), or ValidationFailed on `csv` before
+    anything is written: too large (bytes or rows: it stops reading at the first row over
+    the limit), no usable header, or not CSV at all."""
+    if len(text) > MAX_BYTES or len(text.encode()) > MAX_BYTES:
+        raise ValidationFailed.one(
+            "csv", f"at most {MAX_BYTES // (1024 * 1024)} MB per import", CoreCode.TOO_LARGE
+        )
     # csv.reader, not DictReader: its line_num lets a row report the physical line it
     # starts on, even after quoted multi-line cells and blank lines.
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    rows = _parsed(reader)
-    header = next(rows, None)
-    keys = [_key(h) for h in header or []]
-    if not keys or ("name" not in keys and "phone" not in keys):
-        raise ValidationFailed.one(
-            "csv", "needs a header row with at least name or phone", CustomersCode.BAD_HEADER
-        )
-    report = ImportReport()
-    repo = CustomerRepository(tx.session, tx.viewer)
-    previous_end = reader.line_num
-    seen = 0
-    for values in rows:
-        index, previous_end = previous_end + 1, reader.line_num
-        row = dict(zip(keys, values, strict=False))
-        if not any((v or "").strip() for v in row.values()):
-            continue
-        seen += 1
-        if seen > MAX_ROWS:
+    rows: list[ParsedRow] = []
+    try:
+        header = next(reader, None)
+        keys = [_key(h) for h in header or []]
+        if not keys or ("name" not in keys and "phone" not in keys):
             raise ValidationFailed.one(
-                "csv", f"at most {MAX_ROWS} rows per import", CoreCode.TOO_LARGE
+                "csv", "needs a header row with at least name or phone", CustomersCode.BAD_HEADER
             )
-        data = _row_input(row)
-        pending = list(tx.session.info.get("outbox", []))
-        try:
-            async with tx.session.begin_nested():
-                existing = None
-                # A phone that does not parse is reported with the row's other errors below.
-                e164 = try_normalize_phone(data.phone, business.country) if data.phone else None
-                if e164 is not None:
-                    existing = await repo.by_phone(e164)
-                if existing is not None and on_duplicate is OnDuplicate.SKIP:
-                    report.rows.append(RowOutcome(index, "skipped", existing))
-                    report.skipped += 1
-                    continue
-                if existing is not None:
-                    await _merge_into(tx, existing, data)
-                    report.rows.append(RowOutcome(index, "merged", existing))
-                    report.merged += 1
-                    continue
-                # onDuplicate decided above; a row's secondary phone may match another's
-                customer = await create_customer(
-                    tx, data, business=business, audit_action=None, allow_duplicate_phone=True
+        previous_end = reader.line_num
+        for values in reader:
+            line, previous_end = previous_end + 1, reader.line_num
+            row = dict(zip(keys, values, strict=False))
+            if not any((v or "").strip() for v in row.values()):
+                continue
+            if len(rows) == MAX_ROWS:
+                raise ValidationFailed.one(
+                    "csv", f"at most {MAX_ROWS} rows per import", CustomersCode.TOO_MANY_ROWS
                 )
-                report.rows.append(RowOutcome(index, "created", customer))
-                report.created += 1
-        except ValidationFailed as exc:
-            tx.session.info["outbox"] = pending
-            report.rows.append(RowOutcome(index, "failed", None, exc.errors))
-            report.failed += 1
-    counts = {
-        "created": report.created,
-        "merged": report.merged,
-        "skipped": report.skipped,
-        "failed": report.failed,
+            rows.append(ParsedRow(line, row))
+    except csv.Error as exc:  # a bare CR in an unquoted cell, a cell over the field limit
+        too_big = "field larger" in str(exc)
+        code = CustomersCode.CELL_TOO_LARGE if too_big else CustomersCode.MALFORMED
+        raise ValidationFailed.one(
+            "csv", f"line {reader.line_num}: {exc}; quote the cell or fix the file", code
+        ) from None
+    return rows
+
+
+async def start_import(tx: Tx, text: str, on_duplicate: OnDuplicate) -> CustomerImport:
+    """Check the whole file first (nothing written when it is refused), then record the
+    import and queue its job; the job writes the customers chunk by chunk."""
+    business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
+    rows = parse_csv(text)
+    imp = await ImportRepository(tx.session, tx.viewer).add(
+        CustomerImport(
+            business_id=business_id,
+            requested_by=tx.viewer.actor_label,
+            on_duplicate=on_duplicate.value,
+            status=ImportStatus.QUEUED,
+            csv=text,
+            total_rows=len(rows),
+            processed_rows=0,
+            created=0,
+            merged=0,
+            skipped=0,
+            failed=0,
+            error=None,
+            created_at=tx.now(),
+            started_at=None,
+            finished_at=None,
+        )
+    )
+    audit.record(
+        tx,
+        "customer.import_requested",
+        target_type="customer_import",
+        target_id=imp.id,
+        data={"rows": len(rows), "onDuplicate": on_duplicate.value},
+    )
+    outbox.emit(tx, "customer.import_requested", {"importId": imp.id}, job=IMPORT_JOB)
+    return imp
+
+
+async def get_import(tx: Tx, import_id: int) -> CustomerImport:
+    tx.viewer.require_business(Scope.CUSTOMERS_READ)
+    imp = await ImportRepository(tx.session, tx.viewer).get(import_id)
+    if imp is None:
+        raise NotFound("customer import", import_id)
+    return imp
+
+
+async def import_errors(
+    tx: Tx, import_id: int, limit: int, after_id: int | None
+) -> Sequence[CustomerImportError]:
+    """A keyset page of the import's refused rows (limit + 1 rows: the last tells more)."""
+    await get_import(tx, import_id)
+    return await ImportRepository(tx.session, tx.viewer).errors(import_id, limit, after_id)
+
+
+def import_viewer(event_business_id: int, import_id: int) -> Viewer:
+    """The job acts for the import's business as a system actor; the audit names the
+    person or key who asked for the import."""
+    return Viewer.system_actor(f"import:{import_id}", business_id=event_business_id)
+
+
+async def pending_rows(tx: Tx, import_id: int) -> list[ParsedRow] | None:
+    """The rows of an import still to finish, parsed once per job run; None when done."""
+    imp = await ImportRepository(tx.session, tx.viewer).get(import_id, with_csv=True)
+    if imp is None or imp.status in (ImportStatus.COMPLETED, ImportStatus.FAILED):
+        return None
+    return parse_csv(imp.csv or "")
+
+
+async def import_chunk(tx: Tx, import_id: int, rows: list[ParsedRow], size: int) -> bool:
+    """Import the next `size` rows in the caller's unit of work and record how far it got
+    (with the chunk, so a rerun resumes there). The customer counter is held only until
+    this chunk commits. Answers whether the import is finished."""
+    repo = ImportRepository(tx.session, tx.viewer)
+    imp = await repo.get(import_id, lock=True)
+    if imp is None or imp.status in (ImportStatus.COMPLETED, ImportStatus.FAILED):
+        return True
+    if imp.status == ImportStatus.QUEUED:
+        imp.status, imp.started_at = ImportStatus.RUNNING, tx.now()
+    business = await load_business(tx)
+    on_duplicate = OnDuplicate(imp.on_duplicate)
+    batch = rows[imp.processed_rows : imp.processed_rows + size]
+    counts = ChunkCounts()
+    await _import_rows(tx, business, batch, on_duplicate, counts, imp.id)
+    await repo.add_errors(imp.id, counts.errors)
+    imp.created += counts.created
+    imp.merged += counts.merged
+    imp.skipped += counts.skipped
+    imp.failed += len(counts.errors)
+    imp.processed_rows += len(batch)
+    if imp.processed_rows < len(rows):
+        return False
+    imp.status, imp.finished_at, imp.csv = ImportStatus.COMPLETED, tx.now(), None
+    totals = {
+        "created": imp.created,
+        "merged": imp.merged,
+        "skipped": imp.skipped,
+        "failed": imp.failed,
     }
-    audit.record(tx, "customer.imported", target_type="customer", data=counts)
-    if report.created or report.merged:
-        outbox.emit(tx, "customer.imported", counts, channels=[channel_for(business_id)])
-    return report
+    audit.record(
+        tx,
+        "customer.imported",
+        target_type="customer_import",
+        target_id=imp.id,
+        data=totals,
+        actor=imp.requested_by,
+    )
+    if imp.created or imp.merged:
+        outbox.emit(
+            tx,
+            "customer.imported",
+            {"importId": imp.id, **totals},
+            channels=[channel_for(imp.business_id)],
+        )
+    return True
 
 
-def _parsed(reader: Any) -> Iterator[list[str]]:
-    """The reader's rows; a file the csv module cannot read (a bare carriage return in an
-    unquoted cell, a cell over its field size limit) is refused naming the line."""
-    while True:
+async def fail_import(tx: Tx, import_id: int, reason: str) -> None:
+    """An import the job could not finish: what was committed stays, the rest is not
+    imported, and the import says so."""
+    imp = await ImportRepository(tx.session, tx.viewer).get(import_id, lock=True)
+    if imp is None or imp.status == ImportStatus.COMPLETED:
+        return
+    imp.status, imp.finished_at, imp.csv, imp.error = (
+        ImportStatus.FAILED,
+        tx.now(),
+        None,
+        reason[:300],
+    )
+
+
+class _PhoneIndex:
+    """Which customer a row's phone means, as `CustomerRepository.by_phone` answers it
+    (never a merged row; active first, then a primary-phone match, then the oldest), over
+    the customers read for the chunk and those the chunk creates."""
+
+    def __init__(self) -> None:
+        self.by_phone: dict[str, list[Customer]] = {}
+        self.seq: dict[int, int] = {}
+
+    def add(self, customer: Customer) -> None:
+        self.seq.setdefault(id(customer), len(self.seq))
+        for phone in {customer.phone, customer.phone_secondary} - {None}:
+            same = self.by_phone.setdefault(str(phone), [])
+            if customer not in same:
+                same.append(customer)
+
+    def best(self, phone: str) -> Customer | None:
+        candidates = self.by_phone.get(phone)
+        if not candidates:
+            return None
+        return min(
+            candidates,
+            key=lambda c: (c.status != CustomerStatus.ACTIVE, c.phone != phone, self.seq[id(c)]),
+        )
+
+
+async def _import_rows(
+    tx: Tx,
+    business: Business,
+    batch: list[ParsedRow],
+    on_duplicate: OnDuplicate,
+    counts: ChunkCounts,
+    import_id: int,
+) -> None:
+    """The chunk's rows in file order, written in a few statements: existing customers
+    are read for all the chunk's phones at once, new ones are validated one by one and
+    written together at the end. Their numbers are taken from the counter then, in one
+    step, just before commit: other writers of the business wait on the counter row for
+    that moment only, and the numbers stay gapless, in file order."""
+    repo = CustomerRepository(tx.session, tx.viewer)
+    inputs = [(row, _row_input(row.values)) for row in batch]
+    phones = {
+        row.line: try_normalize_phone(data.phone, business.country) if data.phone else None
+        for row, data in inputs
+    }
+    index = _PhoneIndex()
+    wanted = sorted({p for p in phones.values() if p})
+    for found in sorted(await repo.with_phones(wanted, limit=100 * len(batch)), key=_id):
+        index.add(found)
+    pending: list[tuple[Customer, list[dict[str, Any]]]] = []
+    for n, (row, data) in enumerate(inputs):
+        if n % 25 == 24:
+            # checking rows is CPU work with nothing to await: let the requests that share
+            # this event loop (embedded mode) run in between
+            await asyncio.sleep(0)
         try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            code = (
-                CustomersCode.CELL_TOO_LARGE
-                if "field larger" in str(exc)
-                else CustomersCode.MALFORMED
-            )
-            raise ValidationFailed.one(
-                "csv", f"line {reader.line_num}: {exc}; quote the cell or fix the file", code
-            ) from exc
-        yield values
+            e164 = phones[row.line]  # a phone that does not parse is reported below
+            existing = index.best(e164) if e164 else None
+            if existing is not None and on_duplicate is OnDuplicate.SKIP:
+                counts.skipped += 1
+                continue
+            if existing is not None:
+                if existing.id is None:  # created earlier in this chunk: write it first
+                    await add_customers(tx, pending)
+                    pending = []
+                # a merge changes a loaded customer before it knows every field is
+                # valid: a savepoint takes a failing row's changes back
+                async with tx.session.begin_nested():
+                    await _merge_into(tx, existing, data)
+                index.add(existing)
+                counts.merged += 1
+                continue
+            # onDuplicate was decided above; a secondary phone may match another.
+            customer, addresses = build_customer(tx, data, business)
+        except ValidationFailed as exc:
+            problems = [
+                {"field": e.field, "message": e.message, "code": e.code} for e in exc.errors
+            ]
+            counts.errors.append((row.line, problems))
+            continue
+        customer.number = f"~{import_id}-{row.line}"  # unique until the real one is set
+        pending.append((customer, addresses))
+        index.add(customer)
+        counts.new.append(customer)
+        counts.created += 1
+    if counts.new:
+        last = await next_value(tx, business.id, "customer", len(counts.new))
+        first = last - len(counts.new) + 1
+        for offset, customer in enumerate(counts.new):
+            customer.number = format_number(business.customer_prefix, first + offset)
+    await add_customers(tx, pending)
+
+
+def _id(customer: Customer) -> int:
+    return int(customer.id)
 
 
 def _csv_line(values: list[Any]) -> str:

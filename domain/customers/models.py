@@ -278,3 +278,50 @@ class CustomerMerge(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     counts: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class ImportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class CustomerImport(Base):
+    """One CSV import, run as a job chunk by chunk: `processed_rows` is where the next
+    chunk starts, committed with the chunk, so a rerun of the job resumes there."""
+
+    __tablename__ = "customer_imports"
+
+    id: Mapped[int] = id_column()
+    business_id: Mapped[int] = mapped_column(IdType, ForeignKey("businesses.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    on_duplicate: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12))
+    # the file itself: loaded only by the job (deferred), dropped once the import is done
+    csv: Mapped[str | None] = mapped_column(Text, deferred=True)
+    total_rows: Mapped[int]
+    processed_rows: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    merged: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class CustomerImportError(Base):
+    """A row the import refused: its physical line in the file and every field problem."""
+
+    __tablename__ = "customer_import_errors"
+    __table_args__ = (Index("ix_customer_import_errors_import_id_id", "import_id", "id"),)
+
+    id: Mapped[int] = id_column()
+    business_id: Mapped[int] = mapped_column(IdType, ForeignKey("businesses.id"))
+    import_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("customer_imports.id", ondelete="CASCADE")
+    )
+    line: Mapped[int]
+    errors: Mapped[list[Any]]

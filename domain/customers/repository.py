@@ -178,6 +178,13 @@ class CustomerRepository(TenantRepository):
         self.s.add(row)
         await self.s.flush()
 
+    def add_tags(self, customer: Customer) -> None:
+        """A new customer's tag rows (it has none yet: nothing to delete)."""
+        self.s.add_all(
+            CustomerTag(customer_id=customer.id, tag=t, business_id=customer.business_id)
+            for t in customer.tags
+        )
+
     async def set_tags(self, customer: Customer) -> None:
         """The customer's tag rows become its `tags` list."""
         await self.s.execute(
@@ -205,6 +212,26 @@ class CustomerRepository(TenantRepository):
         return int(
             (await self.s.execute(select(Person.id).where(Person.phone == phone))).scalar_one()
         )
+
+    async def persons_for_phones(self, phones: Sequence[str], now: datetime) -> dict[str, int]:
+        """`person_for_phone` for many phones in two statements (bulk import)."""
+        if not phones:
+            return {}
+        unique = sorted(set(phones))
+        dialect = self.s.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await self.s.execute(
+            insert(Person)
+            .values([{"phone": p, "created_at": now} for p in unique])
+            .on_conflict_do_nothing(index_elements=["phone"])
+        )
+        rows = await self.s.execute(select(Person.phone, Person.id).where(Person.phone.in_(unique)))
+        return {phone: int(pid) for phone, pid in rows.all()}
+
+    async def add_all(self, rows: Sequence[object]) -> None:
+        """Many new rows in one flush (batched INSERTs)."""
+        self.s.add_all(rows)
+        await self.s.flush()
 
     # -- summaries and export ---------------------------------------------------
     async def stats(self) -> dict[str, Any]:

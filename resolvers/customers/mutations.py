@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.core import idempotency
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers import addresses, csv_io, merge, registration, service
 from resolvers.access import needs
 from resolvers.base import Info, business_currency, mutate
 from resolvers.customers.queries import _merge_record
-from schema.errors import FieldProblem, result
+from schema.errors import result
 from schema.relay import expect_id
 from schema.types.customers.errors import DuplicateCustomerError
+from schema.types.customers.imports import CustomerImport
 from schema.types.customers.inputs import (
     AddCustomerAddressInput,
     AutoRegisterCustomerInput,
@@ -36,7 +38,6 @@ from schema.types.customers.payloads import (
     AutoRegisterPayload,
     CustomerPayload,
     ImportPayload,
-    ImportRow,
     MergePayload,
 )
 
@@ -52,9 +53,15 @@ class CustomerMutations:
         "CreateCustomerResult", CustomerPayload, DuplicateCustomerError
     ):
         async def run(tx: Tx) -> CustomerPayload | DuplicateCustomerError:
+            data, allow = input.to_domain(), input.allow_duplicate_phone
             try:
-                row = await service.create_customer(
-                    tx, input.to_domain(), allow_duplicate_phone=input.allow_duplicate_phone
+                outcome = await idempotency.once(
+                    tx,
+                    "createCustomer",
+                    input.idempotency_key,
+                    {"customer": data, "allowDuplicatePhone": allow},
+                    create=lambda: service.create_customer(tx, data, allow_duplicate_phone=allow),
+                    load=lambda id: service.get_customer(tx, id),
                 )
             except service.PossibleDuplicates as exc:  # refused before anything is written
                 currency = await business_currency(info, tx)
@@ -64,7 +71,9 @@ class CustomerMutations:
                     field=exc.field,
                     duplicates=[Customer.from_row(c, currency) for c in exc.customers],
                 )
-            return await _customer_payload(info, tx, row)
+            payload = await _customer_payload(info, tx, outcome.record)
+            payload.replayed = outcome.replayed
+            return payload
 
         return await mutate(info, run)
 
@@ -240,34 +249,18 @@ class CustomerMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Valid rows are kept; each bad row is reported and leaves nothing.",
+        description="Checks the whole file (size, rows, header) at once, then imports it in "
+        "the background: follow customerImport(id). Valid rows are kept; each bad row is "
+        "reported in its errors and leaves nothing.",
         extensions=[needs(Scope.CUSTOMERS_WRITE)],
     )
     async def import_customers(self, info: Info, input: ImportCustomersInput) -> result(
         "ImportCustomersResult", ImportPayload
     ):
         async def run(tx: Tx) -> ImportPayload:
-            report = await csv_io.import_customers(
+            imp = await csv_io.start_import(
                 tx, input.csv, csv_io.OnDuplicate(input.on_duplicate.value)
             )
-            currency = await business_currency(info, tx)
-            return ImportPayload(
-                created=report.created,
-                merged=report.merged,
-                skipped=report.skipped,
-                failed=report.failed,
-                rows=[
-                    ImportRow(
-                        line=r.row,
-                        status=r.status,
-                        customer=Customer.from_row(r.customer, currency) if r.customer else None,
-                        errors=[
-                            FieldProblem(field=e.field, message=e.message, code=e.code)
-                            for e in r.errors
-                        ],
-                    )
-                    for r in report.rows
-                ],
-            )
+            return ImportPayload(customer_import=CustomerImport.from_row(imp))
 
         return await mutate(info, run)

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from domain.core.errors import NotFound
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.customers import queries, service
+from domain.customers import csv_io, queries, service
 from domain.customers.models import CustomerMerge
 from domain.customers.repository import CustomerFilter, CustomerSort
 from resolvers.access import needs
@@ -18,6 +18,7 @@ from resolvers.base import Info, business_currency, reading
 from resolvers.customers.fields import prefetch_page
 from schema.relay import Edge, expect_id, page_info, to_global_id
 from schema.types.common import Money, SortDirection
+from schema.types.customers.imports import CustomerImport
 from schema.types.customers.inputs import (
     CustomerFilterInput,
     CustomerSortInput,
@@ -47,6 +48,19 @@ class CustomerQueries:
             except NotFound:
                 return None
             return Customer.from_row(row, await business_currency(info, tx))
+
+    @strawberry.field(
+        description="A CSV import of the active business (status, counts, refused rows); "
+        "null if not found.",
+        extensions=[needs(Scope.CUSTOMERS_READ)],
+    )
+    async def customer_import(self, info: Info, id: strawberry.ID) -> CustomerImport | None:
+        async with reading(info) as tx:
+            try:
+                row = await csv_io.get_import(tx, expect_id(id, "CustomerImport"))
+            except NotFound:
+                return None
+            return CustomerImport.from_row(row)
 
     @strawberry.field(
         description="Keyset-paginated customers with search, filters and sorts.",

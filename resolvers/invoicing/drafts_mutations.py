@@ -6,6 +6,7 @@ from typing import Any, cast
 
 import strawberry
 
+from domain.core import idempotency
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.invoicing import draft_generation, drafts
@@ -39,16 +40,23 @@ class DraftMutations:
         "CreateInvoiceDraftResult", DraftPayload
     ):
         async def run(tx: Tx) -> DraftPayload:
-            row = await drafts.create_draft(
+            fields: dict[str, Any] = {
+                "customer_id": expect_id(input.customer_id, "Customer", "customerId"),
+                "lines": [line.to_domain() for line in input.lines],
+                "notes": input.notes,
+                "discount_percent": input.discount_percent,
+                "prices_include_tax": input.prices_include_tax,
+                "currency": input.currency,
+            }
+            outcome = await idempotency.once(
                 tx,
-                customer_id=expect_id(input.customer_id, "Customer", "customerId"),
-                lines=[line.to_domain() for line in input.lines],
-                notes=input.notes,
-                discount_percent=input.discount_percent,
-                prices_include_tax=input.prices_include_tax,
-                currency=input.currency,
+                "createInvoiceDraft",
+                input.idempotency_key,
+                fields,
+                create=lambda: drafts.create_draft(tx, **fields),
+                load=lambda id: drafts.get_draft(tx, id),
             )
-            return DraftPayload(draft=await _draft(tx, row))
+            return DraftPayload(draft=await _draft(tx, outcome.record), replayed=outcome.replayed)
 
         return await mutate(info, run)
 

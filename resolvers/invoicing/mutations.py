@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.core import idempotency
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.invoicing import payments, service
@@ -53,8 +54,17 @@ class InvoiceMutations:
                 notes=input.notes,
                 terms=input.terms,
             )
-            invoice = await service.create_invoice(tx, data)
-            return InvoicePayload(invoice=await _view(info, tx, invoice))
+            outcome = await idempotency.once(
+                tx,
+                "createInvoice",
+                input.idempotency_key,
+                data,
+                create=lambda: service.create_invoice(tx, data),
+                load=lambda id: service.get_invoice(tx, id),
+            )
+            return InvoicePayload(
+                invoice=await _view(info, tx, outcome.record), replayed=outcome.replayed
+            )
 
         return await mutate(info, run)
 

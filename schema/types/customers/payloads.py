@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.errors import FieldProblem
+from schema.types.customers.imports import CustomerImport
 from schema.types.customers.objects import (
     Address,
     Customer,
@@ -15,6 +15,9 @@ from schema.types.customers.objects import (
 @strawberry.type
 class CustomerPayload:
     customer: Customer
+    replayed: bool = strawberry.field(
+        default=False, description="True when a create's idempotency key was seen before."
+    )
 
 
 @strawberry.type
@@ -39,17 +42,7 @@ class MergePayload:
 
 
 @strawberry.type
-class ImportRow:
-    line: int
-    status: str
-    customer: Customer | None
-    errors: list[FieldProblem]
-
-
-@strawberry.type
 class ImportPayload:
-    created: int
-    merged: int
-    skipped: int
-    failed: int
-    rows: list[ImportRow]
+    customer_import: CustomerImport = strawberry.field(
+        description="Queued: the rows are imported in the background."
+    )

@@ -40,6 +40,12 @@ class CreateDraftInput:
     discount_percent: Decimal | None = None
     prices_include_tax: bool = False
     currency: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Optional (1-120 characters): a retry with the same key returns the first "
+        "result (replayed: true) instead of creating again; the same key with a different "
+        "input is a ConflictError. Scoped to the business and the caller, kept 24 hours.",
+    )
 
 
 @strawberry.input

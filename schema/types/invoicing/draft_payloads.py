@@ -20,6 +20,9 @@ class DraftPreview:
 @strawberry.type
 class DraftPayload:
     draft: InvoiceDraft
+    replayed: bool = strawberry.field(
+        default=False, description="True when a create's idempotency key was seen before."
+    )
 
 
 @strawberry.type

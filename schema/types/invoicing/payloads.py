@@ -14,6 +14,9 @@ from schema.types.invoicing.objects import (
 @strawberry.type
 class InvoicePayload:
     invoice: Invoice
+    replayed: bool = strawberry.field(
+        default=False, description="True when a create's idempotency key was seen before."
+    )
 
 
 @strawberry.type
