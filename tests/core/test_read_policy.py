@@ -30,7 +30,7 @@ from domain.notifications.repository import NotificationRepository
 from khata.runtime import Runtime
 from schema.relay import expect_id
 from tests.conftest import Actor, create_customer, viewer_of
-from tests.test_invoicing import customer_id, invoice, pay
+from tests.invoicing.helpers import customer_id, invoice, pay
 
 DAY = date(2020, 1, 1), date(2100, 1, 1)
 AT = datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)

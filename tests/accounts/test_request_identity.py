@@ -12,8 +12,8 @@ import httpx
 from sqlalchemy import event
 
 from khata.runtime import Runtime
+from tests.accounts.helpers import _bearer, _create_key
 from tests.conftest import Actor, count_statements, gql
-from tests.test_accounts import _bearer, _create_key
 
 STATS = "{ customerStats { total } }"
 PAGE = "{ customers(first: 1) { totalCount edges { node { id } } } }"

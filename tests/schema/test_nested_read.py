@@ -12,7 +12,7 @@ import httpx
 from domain.core.contact import mask_phone
 from khata.runtime import Runtime
 from tests.conftest import Actor, count_statements, gql
-from tests.test_invoicing import customer_id, invoice
+from tests.invoicing.helpers import customer_id, invoice
 
 NESTED = """query($n: Int!) { customers(first: 10) { edges { node { id name
   invoices(first: $n) { id number status isOverdue total { amount currency }

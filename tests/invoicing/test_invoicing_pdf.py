@@ -594,7 +594,7 @@ def test_rendering_logs_nothing_at_info_from_fonttools() -> None:
 import logging
 import khata_cli
 from domain.invoicing.pdf import invoice, subsetting
-from tests.test_invoicing_pdf import make_invoice
+from tests.invoicing.test_invoicing_pdf import make_invoice
 khata_cli.setup_logging()
 logging.getLogger().setLevel(logging.INFO)
 subsetting.SUBSET_CACHE_ON = False  # subset every font now, as a first render does

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import Actor, sign_up
-from tests.test_customers_crud import auto_register, created, field_codes, update
+from tests.customers.helpers import auto_register, created, field_codes, update
 
 CREATE = """mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { __typename
   ... on CustomerPayload { customer { id name phone profileType } }

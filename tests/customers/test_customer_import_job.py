@@ -12,7 +12,7 @@ from domain.customers.csv_io import MAX_BYTES, MAX_ROWS
 from khata.runtime import Runtime
 from schema.relay import expect_id
 from tests.conftest import Actor, run_jobs
-from tests.test_customers_merge_import import IMPORT, all_customers, import_csv
+from tests.customers.merge_import_helpers import IMPORT, all_customers, import_csv
 from workers import tasks
 
 AUDIT = (

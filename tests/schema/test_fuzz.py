@@ -30,7 +30,7 @@ from hypothesis_graphql import mutations, nodes, queries
 
 from tests.conftest import Actor, create_customer, gql, sign_up
 
-SDL = (Path(__file__).resolve().parents[1] / "schema" / "schema.graphql").read_text()
+SDL = (Path(__file__).resolve().parents[2] / "schema" / "schema.graphql").read_text()
 EXAMPLES = int(os.environ.get("KHATA_FUZZ_EXAMPLES", "6"))
 MARKER = "Zorbulon Quixwater"  # the other business's customer: must never leak
 # logout would end the owner's session for every later document; it takes no argument

@@ -28,7 +28,7 @@ from resolvers.access import Access, Rule
 from schema.build import Mutation, Query
 from tests.conftest import Actor, gql
 
-SDL = build_schema((Path(__file__).parent.parent / "schema" / "schema.graphql").read_text())
+SDL = build_schema((Path(__file__).resolve().parents[2] / "schema" / "schema.graphql").read_text())
 SCALARS = {
     "ID": '"QnVzaW5lc3M6MQ=="',
     "String": '"x"',

@@ -17,7 +17,7 @@ from domain.core.codes import CoreCode, ErrorCode
 from schema.build import build_schema
 from schema.errors import CODE_ENUMS, merged_codes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCANNED = ("domain", "schema", "resolvers", "workers", "khata")
 CODE_LIKE = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
 # the domain error classes; subclasses declared in scanned files are added by the scan
