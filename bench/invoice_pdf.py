@@ -28,7 +28,7 @@ from domain.invoicing.pdf.invoice import render_invoice_pdf
 from domain.invoicing.pdf.preview import render_invoice_html
 from domain.invoicing.pdf.statement import render_statement_pdf
 from domain.invoicing.pdf.subsetting import SUBSETS
-from tests.test_invoicing_pdf import make_invoice, make_statement
+from tests.invoicing.test_invoicing_pdf import make_invoice, make_statement
 
 
 def _measure(fn: Callable[[int], object], runs: int) -> tuple[list[float], list[float]]:
