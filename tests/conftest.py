@@ -10,7 +10,9 @@ namespace unique to the run. Nothing is flushed; no other client's connection is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -21,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import event, make_url, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -109,6 +112,37 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
 @pytest.fixture(scope="session")
 def app(runtime: Runtime) -> Any:
     return create_app(runtime.settings, runtime=runtime)
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """The app on a real uvicorn server on a free loopback port ("127.0.0.1:<port>"), for
+    tests that need real sockets (WebSockets, browsers, dropped connections)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)  # connections queue in the backlog until the server accepts them
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", ws_per_message_deflate=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="module")
+async def server(app: Any) -> AsyncIterator[str]:
+    async with serving(app) as address:
+        yield address
+
+
+@pytest.fixture
+async def http(server: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=f"http://{server}") as c:
+        yield c
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ sharing the database and the Redis hub, as two API processes) are tested on both
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -17,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
 from websockets.typing import Subprotocol
 
@@ -28,39 +25,10 @@ from domain.customers.service import channel_for
 from khata.composition import build_runtime, create_app
 from khata.runtime import Runtime
 from schema.relay import parse_global_id
-from tests.conftest import NAMESPACE, REDIS_URL, Actor, gql, sign_up
+from tests.conftest import NAMESPACE, REDIS_URL, Actor, gql, serving, sign_up
 
 SUBSCRIPTION = "subscription { customerEvents { eventId topic name } }"
 CREATE_CUSTOMER = 'mutation { createCustomer(input: {name: "Asha"}) { __typename } }'
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """The app on a real uvicorn server on a free loopback port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", ws_per_message_deflate=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-@pytest.fixture(scope="module")
-async def server(app: Any) -> AsyncIterator[str]:
-    async with serving(app) as address:
-        yield address
-
-
-@pytest.fixture
-async def http(server: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"http://{server}") as c:
-        yield c
 
 
 async def connect(server: str, bearer: str, business: str | None) -> Any:

@@ -5,18 +5,16 @@ record; keys are scoped to business and caller and swept after the retention."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import uvicorn
 
 from domain.core import idempotency
 from domain.core.clock import FrozenClock
 from khata.runtime import Runtime
-from tests.conftest import CREATE_CUSTOMER, Actor, gql
+from tests.conftest import CREATE_CUSTOMER, Actor, gql, serving
 
 CREATE_INVOICE = """mutation($input: CreateInvoiceInput!) { createInvoice(input: $input) {
   __typename
@@ -198,15 +196,8 @@ async def test_a_retry_after_a_dropped_connection_replays(app: Any, owner: Actor
     lost), then retries with the same key over a new connection."""
     customer = await _customer(owner)
     key = _key()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)  # connections queue in the backlog until the server accepts them
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        base = f"http://127.0.0.1:{port}"
+    async with serving(app) as address:
+        base = f"http://{address}"
         payload = {"query": CREATE_INVOICE, "variables": {"input": _invoice_input(customer, key)}}
         async with httpx.AsyncClient(base_url=base, headers=owner.headers) as http:
             sent = asyncio.Event()
@@ -225,9 +216,7 @@ async def test_a_retry_after_a_dropped_connection_replays(app: Any, owner: Actor
             )
             retry = (await http.post("/graphql", json=payload)).json()["data"]["createInvoice"]
             assert retry["__typename"] == "InvoicePayload", retry
-    finally:
-        server.should_exit = True  # graceful: the dropped request finishes first
-        await serving
+    # leaving `serving` stops the server gracefully: the dropped request finishes first
     # one invoice, whichever of the two requests created it; a third call replays it
     assert await _numbers(owner) == ["INV-00001"]
     third = (await owner.gql(CREATE_INVOICE, {"input": _invoice_input(customer, key)}))["data"][

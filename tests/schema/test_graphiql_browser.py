@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import uvicorn
 import websockets
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -39,26 +36,6 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 WAIT_MS = 20_000  # upper bound for the page to react; assertions return as soon as it does
-
-
-@pytest.fixture(scope="module")
-async def server(app: Any) -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", ws_per_message_deflate=False)
-    srv = uvicorn.Server(config)
-    task = asyncio.create_task(srv.serve(sockets=[sock]))
-    yield f"127.0.0.1:{port}"
-    srv.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def http(server: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"http://{server}") as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

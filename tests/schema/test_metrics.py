@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.typing import Subprotocol
@@ -21,7 +19,7 @@ from khata.composition import create_app
 from khata.runtime import Runtime
 from schema.metrics import Metrics, MetricsMiddleware
 from schema.relay import parse_global_id
-from tests.conftest import TEST_IP, create_customer, run_jobs, sign_up
+from tests.conftest import TEST_IP, create_customer, run_jobs, serving, sign_up
 
 TOKEN = "scrape-token-0123456789"
 
@@ -112,18 +110,8 @@ async def test_each_app_has_its_own_registry(runtime: Runtime) -> None:
 
 @pytest.fixture
 async def server(runtime: Runtime) -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        metrics_app(runtime), lifespan="off", log_level="warning", ws_per_message_deflate=False
-    )
-    srv = uvicorn.Server(config)
-    task = asyncio.create_task(srv.serve(sockets=[sock]))
-    yield f"127.0.0.1:{port}"
-    srv.should_exit = True
-    await task
+    async with serving(metrics_app(runtime)) as address:
+        yield address
 
 
 async def test_open_sockets_and_subscriptions(server: str, runtime: Runtime) -> None:

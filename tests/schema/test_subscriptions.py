@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
 from websockets.typing import Subprotocol
 
@@ -22,26 +19,6 @@ from tests.conftest import Actor, sign_up
 
 SUBSCRIPTION = """subscription { customerEvents { eventId topic customerId number name
   profileType status changedFields } }"""
-
-
-@pytest.fixture(scope="module")
-async def server(app: Any) -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", ws_per_message_deflate=False)
-    srv = uvicorn.Server(config)
-    task = asyncio.create_task(srv.serve(sockets=[sock]))
-    yield f"127.0.0.1:{port}"
-    srv.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def http(server: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"http://{server}") as c:
-        yield c
 
 
 async def _subscribe(server: str, actor: Actor | None) -> Any:

@@ -5,31 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
 from websockets.typing import Subprotocol
 
 from tests.conftest import sign_up
-
-
-@pytest.fixture(scope="module")
-async def server(app: Any) -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", ws_per_message_deflate=False)
-    srv = uvicorn.Server(config)
-    task = asyncio.create_task(srv.serve(sockets=[sock]))
-    yield f"127.0.0.1:{port}"
-    srv.should_exit = True
-    await task
 
 
 @pytest.mark.parametrize(
