@@ -261,13 +261,7 @@ class AccountMutations:
             membership = await service.change_role(tx, user_id=uid, role=DomainRole(role.value))
             user = await queries.member_user(tx, uid)
             assert user is not None
-            return MemberPayload(
-                member=Member(
-                    user=User.from_row(user),
-                    role=DomainRole(membership.role),  # type: ignore[arg-type]
-                    joined_at=membership.created_at,
-                )
-            )
+            return MemberPayload(member=Member.of(membership, user))
 
         return await mutate(info, run)
 
@@ -285,13 +279,7 @@ class AccountMutations:
         async def run(tx: Tx) -> RemoveMemberPayload:
             uid = expect_id(user_id, "User", "userId")
             membership, user = await service.remove_member(tx, user_id=uid)
-            return RemoveMemberPayload(
-                member=Member(
-                    user=User.from_row(user),
-                    role=DomainRole(membership.role),  # type: ignore[arg-type]
-                    joined_at=membership.created_at,
-                )
-            )
+            return RemoveMemberPayload(member=Member.of(membership, user))
 
         return await mutate(info, run)
 

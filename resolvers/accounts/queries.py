@@ -54,10 +54,7 @@ class AccountQueries:
     async def members(self, info: Info) -> list[Member]:
         async with reading(info) as tx:
             rows = await queries.members(tx)
-        return [
-            Member(user=User.from_row(u), role=DomainRole(m.role), joined_at=m.created_at)  # type: ignore[arg-type]
-            for m, u in rows
-        ]
+        return [Member.of(m, u) for m, u in rows]
 
     @strawberry.field(
         description="Owner/admin: integrator keys (never the secrets).", extensions=[staff_only()]

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from domain.accounts import models
 from domain.core.audit import AuditEvent as AuditRow
 from domain.core.gst import gstin_state
+from domain.core.viewer import Role as DomainRole
 from schema.relay import Node, PageInfo, to_global_id
 from schema.types.common import ApiScope, Role
 
@@ -66,6 +67,14 @@ class Member:
     user: User
     role: Role
     joined_at: datetime
+
+    @classmethod
+    def of(cls, membership: models.Membership, user: models.User) -> Member:
+        return cls(
+            user=User.from_row(user),
+            role=DomainRole(membership.role),  # type: ignore[arg-type]
+            joined_at=membership.created_at,
+        )
 
 
 @strawberry.type
