@@ -6,6 +6,7 @@ through the repository with a constructed viewer."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 
@@ -37,7 +38,7 @@ async def test_portal_policy_clauses(owner: Actor, runtime: Runtime) -> None:
     ids["draft_old"] = parse_global_id((await placed(owner, cid))["id"])[1]
     ids["someone_else"] = parse_global_id((await placed(owner, other_cid))["id"])[1]
     now = datetime.now(UTC)
-    shape = {
+    shape: dict[str, dict[str, Any]] = {
         "old": dict(placed_at=now - timedelta(days=700)),
         "ancient": dict(placed_at=months_before(now, 24) - timedelta(days=1)),
         "cancelled_new": dict(status=OrderStatus.CANCELLED, cancelled_at=now - timedelta(days=89)),
