@@ -108,7 +108,7 @@ class OrderTimelineKind(Enum):
     description="One change of an order: status (from, to), or a new expected "
     "delivery date, or an invoice made from it; who did it, when and the note they gave."
 )
-class OrderTimelineEntry(Node):
+class OrderTimelineEntry:
     kind: OrderTimelineKind
     from_status: OrderStatus | None
     to_status: OrderStatus
@@ -123,7 +123,6 @@ class OrderTimelineEntry(Node):
     @classmethod
     def from_row(cls, e: models.OrderEvent) -> OrderTimelineEntry:
         return cls(
-            id=to_global_id("OrderTimelineEntry", e.id),
             kind=OrderTimelineKind(e.kind),
             from_status=OrderStatus(e.from_status) if e.from_status else None,
             to_status=OrderStatus(e.to_status),
