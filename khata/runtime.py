@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from domain.core import idempotency
+from domain.core import idempotency, stream
 from domain.core.clock import Clock
 from domain.core.db import Database
 from domain.core.events import EventHub
@@ -21,6 +21,7 @@ from domain.notifications.service import Providers
 from workers.runner import ArqQueue, InProcessRunner
 
 log = logging.getLogger("khata.runtime")
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 @dataclass
@@ -51,13 +52,23 @@ class Runtime:
             self._sweeper = asyncio.create_task(self._sweep_forever())
 
     async def _sweep_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_prune = loop.time() + PRUNE_EVERY_SECONDS
         while True:
             await asyncio.sleep(self.settings.outbox_sweep_seconds)
             try:
                 await self.relay.sweep(self.settings.outbox_stale_seconds)
                 await self.purge_idempotency_keys()
+                if loop.time() >= next_prune:  # the embedded mode's stand-in for the cron
+                    next_prune = loop.time() + PRUNE_EVERY_SECONDS
+                    await self.prune_stream()
             except Exception:
                 log.exception("outbox sweep failed")
+
+    async def prune_stream(self) -> int:
+        """Stream events past the retention window go (arq cron daily, else hourly here)."""
+        retention = timedelta(days=self.settings.stream_retention_days)
+        return await stream.prune(self.db, self.clock, retention)
 
     async def purge_idempotency_keys(self) -> int:
         """Idempotency keys past their retention go with the periodic sweep."""

@@ -34,7 +34,7 @@ def graphql_view(rt: Runtime) -> KhataGraphQL:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         keep_alive=True,
-        keep_alive_interval=20,
+        keep_alive_interval=settings.ws_keep_alive_seconds,
     )
 
 
