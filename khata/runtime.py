@@ -38,7 +38,11 @@ class Runtime:
     clock: Clock
     draft_parser: Any = None
     live: LiveConnections | None = None  # open WebSockets by credentials (API processes)
+    slots: stream.Slots = field(init=False)  # open stream subscriptions per user or key
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.slots = stream.Slots(self.settings.max_subscriptions_per_user)
 
     async def start(self, *, sweep: bool = True, live: bool = True) -> None:
         """`live`: listen for revocations (an API process holding WebSockets; a worker

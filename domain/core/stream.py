@@ -15,7 +15,14 @@ import asyncio
 import base64
 import binascii
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Hashable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -39,6 +46,33 @@ class CursorExpired(DomainError):
     the data, then subscribe again without `after`. Code CURSOR_EXPIRED."""
 
     code = CoreCode.CURSOR_EXPIRED
+
+
+class SubscriptionLimit(DomainError):
+    """Too many open subscriptions on this connection or for this user or API key: close
+    some first. Code SUBSCRIPTION_LIMIT."""
+
+    code = CoreCode.SUBSCRIPTION_LIMIT
+
+
+class Slots:
+    """Open stream subscriptions per owner (a user or an API key) in this process."""
+
+    def __init__(self, per_owner: int) -> None:
+        self.per_owner = per_owner
+        self.open: dict[Hashable, int] = {}
+
+    @contextlib.contextmanager
+    def hold(self, owner: Hashable) -> Iterator[None]:
+        if self.open.get(owner, 0) >= self.per_owner:
+            raise SubscriptionLimit(f"at most {self.per_owner} open subscriptions per user")
+        self.open[owner] = self.open.get(owner, 0) + 1
+        try:
+            yield
+        finally:
+            self.open[owner] -= 1
+            if not self.open[owner]:
+                del self.open[owner]
 
 
 def bad_cursor(message: str = "not a cursor of this stream") -> ValidationFailed:
@@ -68,6 +102,7 @@ def decode_cursor(cursor: str, businesses: Sequence[int]) -> dict[int, int]:
 
 @dataclass(frozen=True)
 class StreamEvent:
+    id: str  # the outbox row's id
     business_id: int
     position: int
     topic: str
@@ -80,15 +115,18 @@ class _Follower:
         self.db = db
         self.seen = seen
 
-    def event(self, business_id: int, position: int, topic: str, payload: Any) -> StreamEvent:
+    def event(
+        self, event_id: str, business_id: int, position: int, topic: str, payload: Any
+    ) -> StreamEvent:
         self.seen[business_id] = position
-        return StreamEvent(business_id, position, topic, payload, encode_cursor(self.seen))
+        cursor = encode_cursor(self.seen)
+        return StreamEvent(event_id, business_id, position, topic, payload, cursor)
 
     async def read(self, business_id: int, upto: int | None = None) -> AsyncIterator[StreamEvent]:
         """Events after what was seen (through `upto`), from the database, page by page."""
         while True:
             query = (
-                select(OutboxEvent.position, OutboxEvent.topic, OutboxEvent.payload)
+                select(OutboxEvent.id, OutboxEvent.position, OutboxEvent.topic, OutboxEvent.payload)
                 .where(
                     OutboxEvent.business_id == business_id,
                     OutboxEvent.position > self.seen[business_id],
@@ -100,8 +138,8 @@ class _Follower:
                 query = query.where(OutboxEvent.position <= upto)
             async with self.db.read() as session:
                 rows = (await session.execute(query)).all()
-            for position, topic, payload in rows:
-                yield self.event(business_id, position, topic, payload)
+            for event_id, position, topic, payload in rows:
+                yield self.event(event_id, business_id, position, topic, payload)
             if len(rows) < PAGE:
                 return
 
@@ -140,12 +178,14 @@ async def follow(
     and in position order per business. Raises CursorExpired, FellBehind (the bounded
     live queue overflowed) or SubscriptionClosed (the pub/sub link dropped); the client
     resumes with the cursor of the last event it received."""
+    # The start is read before subscribing and the backlog after: whatever commits in
+    # between is in the backlog, so "from now" misses nothing that follows the head.
+    follower = _Follower(db, await start_positions(db, businesses, after))
     async with contextlib.AsyncExitStack() as stack:
         lives = [
             await stack.enter_async_context(hub.subscribe(stream_channel(b), strict=True))
             for b in businesses
         ]
-        follower = _Follower(db, await start_positions(db, businesses, after))
         for b in businesses:
             async for event in follower.read(b):
                 yield event
@@ -157,7 +197,7 @@ async def follow(
                 async for event in follower.read(b, upto=position):
                     yield event
                 continue
-            yield follower.event(b, position, message["topic"], message["payload"])
+            yield follower.event(message["id"], b, position, message["topic"], message["payload"])
 
 
 async def _merged(lives: list[AsyncIterator[dict[str, Any]]]) -> AsyncIterator[dict[str, Any]]:
