@@ -32,7 +32,7 @@ from sqlalchemy import delete, func, select, update
 from domain.core.clock import Clock
 from domain.core.codes import CoreCode
 from domain.core.db import Database
-from domain.core.errors import DomainError, ValidationFailed
+from domain.core.errors import DomainError, FieldError, ValidationFailed
 from domain.core.events import EventHub
 from domain.core.outbox import OutboxEvent, stream_channel
 from domain.core.positions import StreamCounter
@@ -76,7 +76,9 @@ class Slots:
 
 
 def bad_cursor(message: str = "not a cursor of this stream") -> ValidationFailed:
-    return ValidationFailed.one("after", message, CoreCode.BAD_CURSOR)
+    return ValidationFailed(
+        FieldError("after", message, CoreCode.BAD_CURSOR), code=CoreCode.BAD_CURSOR
+    )
 
 
 def encode_cursor(positions: Mapping[int, int]) -> str:

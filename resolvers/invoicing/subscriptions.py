@@ -17,6 +17,7 @@ from resolvers.stream import live_updates
 from schema.relay import expect_id
 from schema.types.common import Money
 from schema.types.invoicing.events import TOPICS, InvoiceUpdate
+from schema.types.invoicing.objects import PaymentMethodKind
 
 
 @strawberry.type
@@ -57,7 +58,7 @@ class InvoiceSubscriptions:
                 kind=kind,
                 invoice=invoice,
                 amount=Money.of(Decimal(amount), currency) if amount is not None else None,
-                method=p.get("method"),
+                method=PaymentMethodKind(p["method"]) if p.get("method") else None,
                 balance=Money.of(Decimal(p["balance"]), currency),
             )
 

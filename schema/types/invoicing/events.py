@@ -9,7 +9,7 @@ import strawberry
 
 from domain.invoicing import events
 from schema.types.common import Money
-from schema.types.invoicing.objects import Invoice
+from schema.types.invoicing.objects import Invoice, PaymentMethodKind
 
 
 @strawberry.enum(description="What happened to the invoice.")
@@ -35,5 +35,5 @@ class InvoiceUpdate:
     amount: Money | None = strawberry.field(
         description="The payment, reversal or credit note amount."
     )
-    method: str | None = strawberry.field(description="How a payment was made.")
+    method: PaymentMethodKind | None = strawberry.field(description="How a payment was made.")
     balance: Money = strawberry.field(description="The invoice's balance after this event.")
