@@ -34,6 +34,7 @@ from resolvers.invoicing.drafts_mutations import DraftMutations
 from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
+from resolvers.invoicing.subscriptions import InvoiceSubscriptions
 from resolvers.orders.mutations import OrderMutations
 from resolvers.orders.queries import OrderQueries
 from schema import types as _types  # noqa: F401
@@ -56,7 +57,7 @@ Mutation = merge_types(
     "Mutation",
     (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations, OrderMutations),
 )
-Subscription = merge_types("Subscription", (CustomerSubscriptions,))
+Subscription = merge_types("Subscription", (CustomerSubscriptions, InvoiceSubscriptions))
 guard_root_fields(Query, Mutation)
 
 

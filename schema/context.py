@@ -43,6 +43,10 @@ class Context:
     expires_at: datetime | None = None
     # a WebSocket's entry in the process's live connections: ended by a revocation
     live: LiveConnection | None = None
+    # the event stream (resolvers/stream.py): the cursor of the event about to be yielded
+    # (a renewed `schema.subscribe()` resumes after it) and the connection's open streams
+    stream_cursor: str | None = None
+    streams_open: int = 0
     _viewer: asyncio.Future[Viewer] | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
 

@@ -61,3 +61,9 @@ class CoreCode(ErrorCode):
     RETRY = "RETRY"
     # realtime (domain.core.events): the event stream was cut, subscribe again
     RESUBSCRIBE = "RESUBSCRIBE"
+    # the event stream (domain.core.stream): the cursor is older than the retention window
+    # (refetch, then subscribe without `after`), the client fell too far behind the live
+    # events (resubscribe with its last cursor), or it opened too many subscriptions
+    CURSOR_EXPIRED = "CURSOR_EXPIRED"
+    FELL_BEHIND = "FELL_BEHIND"
+    SUBSCRIPTION_LIMIT = "SUBSCRIPTION_LIMIT"

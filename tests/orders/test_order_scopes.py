@@ -1,5 +1,5 @@
 """API key scopes of orders: ORDERS_READ reads, ORDERS_WRITE changes; invoicing an order
-also needs INVOICES_WRITE; nested order fields need ORDERS_READ too. Migration 0010 gives
+also needs INVOICES_WRITE; nested order fields need ORDERS_READ too. Migration 0011 gives
 existing keys the orders scopes matching their customers scopes."""
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ async def test_migration_grants_orders_scopes_and_counters() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "m.db"
         url = f"sqlite+aiosqlite:///{db}"
-        await upgrade(url, "0009")
+        await upgrade(url, "0010_stream")
         with sqlite3.connect(db) as conn:
             conn.execute(
                 "INSERT INTO businesses (id, name, country, currency, timezone, invoice_prefix,"
@@ -113,7 +113,7 @@ async def test_migration_grants_orders_scopes_and_counters() -> None:
                     " created_at) VALUES (?, 1, ?, ?, 'h', ?, '2026-01-01 00:00:00')",
                     (i, name, f"p{i}", json.dumps(scopes)),
                 )
-        await upgrade(url, "0010")
+        await upgrade(url, "0011_orders")
         assert _scopes(db) == {
             "reader": ["customers:read", "orders:read"],
             "writer": ["customers:write", "orders:write"],
@@ -123,5 +123,5 @@ async def test_migration_grants_orders_scopes_and_counters() -> None:
                 ("order", 0)
             ]
             assert conn.execute("SELECT order_prefix FROM businesses").fetchall() == [("ORD",)]
-        await asyncio.to_thread(command.downgrade, alembic_config(url), "0009")
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "0010_stream")
         assert _scopes(db) == {"reader": ["customers:read"], "writer": ["customers:write"]}

@@ -3,8 +3,8 @@
 scopes (customers:read -> orders:read, customers:write -> orders:write), as 0005 did for
 invoicing, so no key loses what it could do once orders have scopes of their own.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011_orders
+Revises: 0010_stream
 Create Date: 2026-12-10 10:00:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011_orders"
+down_revision: str | None = "0010_stream"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
