@@ -14,10 +14,12 @@ from domain.customers import service as customers
 from domain.invoicing import drafts, payments
 from domain.invoicing import service as invoicing
 from domain.invoicing import templates as invoice_templates
+from domain.orders import queries as orders
 from resolvers.base import Info, business_currency, reading
 from resolvers.customers.queries import _merge_record
 from resolvers.invoicing.drafts_queries import _draft
 from resolvers.invoicing.views import _view
+from resolvers.orders.views import order_view
 from schema.relay import Node, parse_global_id
 from schema.types.accounts.objects import ApiKey, AuditEvent, Business, User
 from schema.types.customers.imports import CustomerImport
@@ -67,6 +69,10 @@ async def _template(info: Info, tx: Tx, row_id: int) -> Node:
     return InvoiceTemplate.from_row(await invoice_templates.get_template(tx, row_id))
 
 
+async def _order(info: Info, tx: Tx, row_id: int) -> Node:
+    return await order_view(info, tx, await orders.read_order(tx, row_id))
+
+
 async def _business(info: Info, tx: Tx, row_id: int) -> Node:
     return Business.from_row(await accounts.get_business(tx, row_id))
 
@@ -96,6 +102,7 @@ LOADERS: dict[str, Loader] = {
     "Invoice": _invoice,
     "InvoiceDraft": _invoice_draft,
     "InvoiceTemplate": _template,
+    "Order": _order,
     "Payment": _payment,
     "User": _user,
 }

@@ -35,6 +35,8 @@ from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
 from resolvers.invoicing.subscriptions import InvoiceSubscriptions
+from resolvers.orders.mutations import OrderMutations
+from resolvers.orders.queries import OrderQueries
 from schema import types as _types  # noqa: F401
 from schema.cost import CostEstimator, QueryCostLimit
 from schema.guard import guard_root_fields
@@ -48,9 +50,12 @@ log = logging.getLogger("khata.graphql")
 # off they would still leak the schema, so none are sent.
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
-Query = merge_types("Query", (AccountQueries, CustomerQueries, InvoiceQueries, DraftQueries))
+Query = merge_types(
+    "Query", (AccountQueries, CustomerQueries, InvoiceQueries, DraftQueries, OrderQueries)
+)
 Mutation = merge_types(
-    "Mutation", (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations)
+    "Mutation",
+    (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations, OrderMutations),
 )
 Subscription = merge_types("Subscription", (CustomerSubscriptions, InvoiceSubscriptions))
 guard_root_fields(Query, Mutation)

@@ -22,6 +22,8 @@ from domain.customers.fields import AddressInput, CustomerInput
 from domain.customers.service import create_customer
 from domain.invoicing.payments import PaymentData, record_payment
 from domain.invoicing.service import InvoiceData, LineData, create_invoice
+from domain.orders.models import OrderStatus
+from domain.orders.service import OrderData, change_status, create_order
 from khata.composition import build_runtime
 from khata.runtime import Runtime
 
@@ -197,6 +199,31 @@ CATALOGUE: dict[str, list[tuple[str, str, int, int, str | None]]] = {
 }
 
 
+async def _showcase_orders(tx: Tx, customer_id: int) -> None:
+    """The README's orders: ORD-00001 confirmed (its delivery address copied from the
+    customer's), ORD-00002 pending, both placed at the counter by the demo owner."""
+    first = await create_order(
+        tx,
+        OrderData(
+            customer_id=customer_id,
+            lines=[
+                LineData("Urea 45 kg bag", Decimal(10), Decimal(266), "bag", tax_rate=Decimal(5)),
+                LineData("DAP 50 kg bag", Decimal(4), Decimal(1350), "bag", tax_rate=Decimal(5)),
+            ],
+            notes="Deliver before the sowing season",
+        ),
+    )
+    await change_status(tx, first.id, OrderStatus.CONFIRMED, 1, note="stock reserved")
+    await create_order(
+        tx,
+        OrderData(
+            customer_id=customer_id,
+            lines=[LineData("Knapsack sprayer", Decimal(1), Decimal(2400), "pc")],
+            channel="phone",
+        ),
+    )
+
+
 async def _invoices(
     rt: Runtime, viewer: Viewer, country: str, customer_ids: list[int], rng: random.Random
 ) -> None:
@@ -338,6 +365,7 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
                     if showcase:
                         for item in SHOWCASE_INVOICES:
                             await create_invoice(tx, replace(item, customer_id=customer.id))
+                        await _showcase_orders(tx, customer.id)
                     if rng.random() < 0.4:
                         billed.append(customer.id)
             await _invoices(rt, viewer, data.country, billed, rng)

@@ -23,6 +23,7 @@ class Business(Base):
     state_code: Mapped[str | None] = mapped_column(String(2))
     invoice_prefix: Mapped[str] = mapped_column(String(12), default="INV")
     customer_prefix: Mapped[str] = mapped_column(String(12), default="CUST")
+    order_prefix: Mapped[str] = mapped_column(String(12), default="ORD")
     created_at: Mapped[datetime]
 
 

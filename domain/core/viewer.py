@@ -30,13 +30,17 @@ class Scope(StrEnum):
     """What an API key may do, per bounded context. Staff hold every scope (their role
     decides the rest). Invoicing: INVOICES_READ covers invoices, statements, reports,
     drafts and templates; INVOICES_WRITE creates, sends, voids and credits invoices and
-    edits drafts; PAYMENTS_WRITE records, applies and reverses payments."""
+    edits drafts; PAYMENTS_WRITE records, applies and reverses payments. Orders:
+    ORDERS_READ reads orders, their timeline and confirmation PDFs; ORDERS_WRITE creates
+    orders and changes their status (invoicing an order also needs INVOICES_WRITE)."""
 
     CUSTOMERS_READ = "customers:read"
     CUSTOMERS_WRITE = "customers:write"
     INVOICES_READ = "invoices:read"
     INVOICES_WRITE = "invoices:write"
     PAYMENTS_WRITE = "payments:write"
+    ORDERS_READ = "orders:read"
+    ORDERS_WRITE = "orders:write"
 
 
 STAFF_SCOPES = frozenset(Scope)

@@ -66,6 +66,7 @@ class InvoiceData:
     terms: str | None = None
     template_id: int | None = None
     draft_id: int | None = None
+    order_id: int | None = None  # the order this invoice bills (invoiceOrder)
     extra_event: dict[str, Any] = field(default_factory=dict)
 
 
@@ -107,6 +108,7 @@ def invoice_payload(
     """Enough to render a notification or a live update without another query."""
     payload = {
         "invoiceId": invoice.id,
+        "orderId": invoice.order_id,
         "number": invoice.number,
         "status": invoice.status,
         "customerId": invoice.customer_id,
@@ -363,6 +365,7 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
         paid_at=now if paid else None,
         draft_id=data.draft_id,
         template_id=data.template_id,
+        order_id=data.order_id,
         created_by=tx.viewer.actor_label,
         created_at=now,
         updated_at=now,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, cast
+from importlib import import_module
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -27,6 +28,9 @@ from schema.types.invoicing.objects import Invoice
 
 if TYPE_CHECKING:
     from schema.context import Context
+    from schema.types.orders.objects import Order
+
+ORDERS = "schema.types.orders.objects"  # orders name customers too: imported lazily
 
 
 MAX_NEWEST_INVOICES = 20
@@ -189,6 +193,21 @@ class Customer(Node):
         # "today" is the business's own date (overdue by its calendar), never UTC's
         today = await info.context.loaders.business_today(rows[0].business_id)
         return [Invoice.view(r, today, url) for r in rows]
+
+    @strawberry.field(
+        description="The most recently placed orders of this customer (at most 20); the "
+        "`orders` query pages through all of them (filter.customerId)."
+    )
+    async def orders(
+        self, info: strawberry.Info[Context, None], first: int = 5
+    ) -> list[Annotated[Order, strawberry.lazy(ORDERS)]]:
+        per = max(1, min(first, MAX_NEWEST_INVOICES))
+        rows = await info.context.loaders.customer_orders.load((self.row_id, per))
+        if not rows:
+            return []
+        order: type[Order] = import_module(ORDERS).Order
+        today = await info.context.loaders.business_today(rows[0].business_id)
+        return [order.from_row(r, today) for r in rows]
 
     @strawberry.field(description="Credit kept for this customer in the business's currency.")
     def credit_balance(self) -> Money:
