@@ -22,6 +22,7 @@ from domain.customers.models import Customer, CustomerAddress
 from domain.invoicing import queries as invoice_queries
 from domain.invoicing.models import CreditNote, Invoice, InvoiceEvent, InvoiceLine, Payment
 from domain.invoicing.service import business_today, load_business
+from domain.purchases import queries as purchase_queries
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -70,6 +71,26 @@ class Loaders:
         self.other_currency_totals: DataLoader[int, list[Any]] = DataLoader(
             self._other_currency_totals
         )
+        # the customer timeline's objects, by id (domain.purchases.queries)
+        self.purchases: DataLoader[int, Any] = DataLoader(
+            self._by_ids(purchase_queries.purchases_by_ids)
+        )
+        self.invoices: DataLoader[int, Any] = DataLoader(
+            self._by_ids(purchase_queries.invoices_by_ids)
+        )
+        self.payments: DataLoader[int, Any] = DataLoader(
+            self._by_ids(purchase_queries.payments_by_ids)
+        )
+
+    def _by_ids(
+        self, fetch: Callable[[Tx, Sequence[int]], Awaitable[Sequence[Any]]]
+    ) -> Callable[[Sequence[int]], Awaitable[list[Any]]]:
+        async def load(ids: Sequence[int]) -> list[Any]:
+            rows = await self._scoped(lambda tx: fetch(tx, ids))
+            by_id = {r.id: r for r in rows}
+            return [by_id.get(i) for i in ids]
+
+        return load
 
     async def _scoped(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
         """fn in a short read session of its own, as the request's viewer."""

@@ -9,7 +9,12 @@ from arq.connections import RedisSettings
 
 from domain.core.settings import Settings, get_settings
 from khata.composition import start_worker_runtime
-from workers.tasks import import_customers, relay_outbox, send_notification
+from workers.tasks import (
+    apply_customer_status,
+    import_customers,
+    relay_outbox,
+    send_notification,
+)
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -31,7 +36,16 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
             second={0, 15, 30, 45},
             run_at_startup=True,
             timeout=60,
-        )
+        ),
+        # a daily rule per business time zone: hourly, so each flips soon after its midnight
+        cron(
+            apply_customer_status,
+            name=f"cron:{settings.redis_namespace}:customer_status",
+            minute=5,
+            second=0,
+            run_at_startup=True,
+            timeout=600,
+        ),
     ]
 
 
