@@ -30,9 +30,9 @@ class Scope(StrEnum):
     """What an API key may do, per bounded context. Staff hold every scope (their role
     decides the rest). Invoicing: INVOICES_READ covers invoices, statements, reports,
     drafts and templates; INVOICES_WRITE creates, sends, voids and credits invoices and
-    edits drafts; PAYMENTS_WRITE records, applies and reverses payments. Purchases: PURCHASES_READ covers counter
-    purchases and the customer timeline; PURCHASES_WRITE records, edits and deletes them
-    and sets the business's customer status rules."""
+    edits drafts; PAYMENTS_WRITE records, applies and reverses payments. Purchases:
+    PURCHASES_READ covers counter purchases and the customer timeline; PURCHASES_WRITE
+    records, edits and deletes them and sets the business's customer status rules."""
 
     CUSTOMERS_READ = "customers:read"
     CUSTOMERS_WRITE = "customers:write"

@@ -25,7 +25,6 @@ from sqlalchemy import and_, case, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts.models import Business
-
 from domain.core.money import quantize
 from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
 from domain.customers.models import Activity, Customer, VipMode

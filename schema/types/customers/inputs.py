@@ -13,8 +13,6 @@ from domain.customers.csv_io import OnDuplicate as DomainOnDuplicate
 from domain.customers.fields import AddressInput as DomainAddress
 from domain.customers.fields import CustomerInput as DomainCustomer
 from domain.customers.repository import CustomerFilter
-from schema.types.customers.status import Activity as CustomerActivity
-from schema.types.customers.status import VipMode
 from schema.types.common import (
     AddressKind,
     CustomerSortField,
@@ -24,6 +22,8 @@ from schema.types.common import (
     ProfileType,
     SortDirection,
 )
+from schema.types.customers.status import Activity as CustomerActivity
+from schema.types.customers.status import VipMode
 
 OnDuplicate = DomainOnDuplicate
 strawberry.enum(OnDuplicate, name="OnDuplicate")
