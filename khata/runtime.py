@@ -18,6 +18,7 @@ from domain.core.live import LiveConnections
 from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings
 from domain.notifications.service import Providers
+from domain.purchases import rules
 from workers.runner import ArqQueue, InProcessRunner
 
 log = logging.getLogger("khata.runtime")
@@ -40,6 +41,7 @@ class Runtime:
     live: LiveConnections | None = None  # open WebSockets by credentials (API processes)
     slots: stream.Slots = field(init=False)  # open stream subscriptions per user or key
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
+    _status_timer: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.slots = stream.Slots(self.settings.max_subscriptions_per_user)
@@ -54,6 +56,7 @@ class Runtime:
             await self.jobs.connect()
         if sweep and isinstance(self.jobs, InProcessRunner):
             self._sweeper = asyncio.create_task(self._sweep_forever())
+            self._status_timer = asyncio.create_task(self._customer_status_forever())
 
     async def _sweep_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -74,16 +77,27 @@ class Runtime:
         retention = timedelta(days=self.settings.stream_retention_days)
         return await stream.prune(self.db, self.clock, retention)
 
+    async def _customer_status_forever(self) -> None:
+        """The embedded timer of the daily customer status rules (arq's cron in
+        production): once at start, then every `customer_status_seconds`."""
+        while True:
+            try:
+                await rules.apply_status_rules(self.db, self.clock)
+            except Exception:
+                log.exception("customer status rules failed")
+            await asyncio.sleep(self.settings.customer_status_seconds)
+
     async def purge_idempotency_keys(self) -> int:
         """Idempotency keys past their retention go with the periodic sweep."""
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
         return await idempotency.purge_expired(self.db, self.clock, retention)
 
     async def stop(self) -> None:
-        if self._sweeper:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._status_timer):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if isinstance(self.jobs, InProcessRunner):
             await self.jobs.drain()
         await self.relay.flush()

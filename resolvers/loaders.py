@@ -24,6 +24,7 @@ from domain.invoicing.models import CreditNote, Invoice, InvoiceEvent, InvoiceLi
 from domain.invoicing.service import business_today, load_business
 from domain.orders import queries as order_queries
 from domain.orders.models import Order, OrderEvent, OrderLine
+from domain.purchases import queries as purchase_queries
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -79,6 +80,26 @@ class Loaders:
         self.customer_orders: DataLoader[tuple[int, int], list[Order]] = DataLoader(
             self._customer_orders
         )
+        # the customer timeline's objects, by id (domain.purchases.queries)
+        self.purchases: DataLoader[int, Any] = DataLoader(
+            self._by_ids(purchase_queries.purchases_by_ids)
+        )
+        self.invoices: DataLoader[int, Any] = DataLoader(
+            self._by_ids(purchase_queries.invoices_by_ids)
+        )
+        self.payments: DataLoader[int, Any] = DataLoader(
+            self._by_ids(purchase_queries.payments_by_ids)
+        )
+
+    def _by_ids(
+        self, fetch: Callable[[Tx, Sequence[int]], Awaitable[Sequence[Any]]]
+    ) -> Callable[[Sequence[int]], Awaitable[list[Any]]]:
+        async def load(ids: Sequence[int]) -> list[Any]:
+            rows = await self._scoped(lambda tx: fetch(tx, ids))
+            by_id = {r.id: r for r in rows}
+            return [by_id.get(i) for i in ids]
+
+        return load
 
     async def _scoped(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
         """fn in a short read session of its own, as the request's viewer."""

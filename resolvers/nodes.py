@@ -15,6 +15,7 @@ from domain.invoicing import drafts, payments
 from domain.invoicing import service as invoicing
 from domain.invoicing import templates as invoice_templates
 from domain.orders import queries as orders
+from domain.purchases import service as purchases
 from resolvers.base import Info, business_currency, reading
 from resolvers.customers.queries import _merge_record
 from resolvers.invoicing.drafts_queries import _draft
@@ -26,6 +27,7 @@ from schema.types.customers.imports import CustomerImport
 from schema.types.customers.objects import Address, Customer
 from schema.types.invoicing.drafts import InvoiceTemplate
 from schema.types.invoicing.objects import CreditNote, Payment
+from schema.types.purchases.objects import Purchase
 
 Loader = Callable[[Info, Tx, int], Awaitable[Node]]
 
@@ -89,6 +91,10 @@ async def _audit_event(info: Info, tx: Tx, row_id: int) -> Node:
     return AuditEvent.from_row(await accounts.get_audit_event(tx, row_id))
 
 
+async def _purchase(info: Info, tx: Tx, row_id: int) -> Node:
+    return Purchase.from_row(await purchases.get_purchase(tx, row_id))
+
+
 # Keyed by the kind written in the global id (see the types' from_row).
 LOADERS: dict[str, Loader] = {
     "Address": _address,
@@ -104,6 +110,7 @@ LOADERS: dict[str, Loader] = {
     "InvoiceTemplate": _template,
     "Order": _order,
     "Payment": _payment,
+    "Purchase": _purchase,
     "User": _user,
 }
 

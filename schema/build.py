@@ -37,6 +37,8 @@ from resolvers.invoicing.queries import InvoiceQueries
 from resolvers.invoicing.subscriptions import InvoiceSubscriptions
 from resolvers.orders.mutations import OrderMutations
 from resolvers.orders.queries import OrderQueries
+from resolvers.purchases.mutations import PurchaseMutations
+from resolvers.purchases.queries import PurchaseQueries
 from schema import types as _types  # noqa: F401
 from schema.cost import CostEstimator, QueryCostLimit
 from schema.guard import guard_root_fields
@@ -51,11 +53,19 @@ log = logging.getLogger("khata.graphql")
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 Query = merge_types(
-    "Query", (AccountQueries, CustomerQueries, InvoiceQueries, DraftQueries, OrderQueries)
+    "Query",
+    (AccountQueries, CustomerQueries, InvoiceQueries, DraftQueries, OrderQueries, PurchaseQueries),
 )
 Mutation = merge_types(
     "Mutation",
-    (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations, OrderMutations),
+    (
+        AccountMutations,
+        CustomerMutations,
+        InvoiceMutations,
+        DraftMutations,
+        OrderMutations,
+        PurchaseMutations,
+    ),
 )
 Subscription = merge_types("Subscription", (CustomerSubscriptions, InvoiceSubscriptions))
 guard_root_fields(Query, Mutation)

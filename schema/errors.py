@@ -13,6 +13,7 @@ from domain.core.codes import CoreCode, ErrorCode
 from domain.customers.codes import CustomersCode
 from domain.invoicing.codes import InvoicingCode
 from domain.orders.codes import OrdersCode
+from domain.purchases.codes import PurchasesCode
 
 # Every context's code enum; the GraphQL `ErrorCode` enum is their union. A new context
 # enum is added here (a test fails when a domain code enum is missing).
@@ -22,6 +23,7 @@ CODE_ENUMS: tuple[type[ErrorCode], ...] = (
     CustomersCode,
     InvoicingCode,
     OrdersCode,
+    PurchasesCode,
 )
 
 
@@ -44,8 +46,8 @@ GraphQLErrorCode = strawberry.enum(
     ALL_CODES,
     name="ErrorCode",
     description="Every stable error code, from the code enums of all contexts (core, "
-    "accounts, customers, invoicing, orders). New codes may be added in a minor release: keep a "
-    "default branch when handling them.",
+    "accounts, customers, invoicing, orders, purchases). New codes may be added in a minor "
+    "release: keep a default branch when handling them.",
 )
 
 

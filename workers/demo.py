@@ -24,6 +24,7 @@ from domain.invoicing.payments import PaymentData, record_payment
 from domain.invoicing.service import InvoiceData, LineData, create_invoice
 from domain.orders.models import OrderStatus
 from domain.orders.service import OrderData, change_status, create_order
+from domain.purchases.service import ItemData, PurchaseData, record_purchase
 from khata.composition import build_runtime
 from khata.runtime import Runtime
 
@@ -276,6 +277,35 @@ async def _invoices(
             )
 
 
+async def _purchases(
+    rt: Runtime, viewer: Viewer, country: str, customer_ids: list[int], rng: random.Random
+) -> None:
+    """Counter purchases over the last four months through the purchases service (the
+    walk-in guest first), so totals, VIP and lapse states come from real rows."""
+    now = rt.clock.now()
+    async with rt.db.unit_of_work() as session:
+        tx = Tx(session, viewer, rt.clock)
+        for customer_id in customer_ids:
+            for _ in range(rng.randint(1, 3)):
+                picked = rng.sample(CATALOGUE[country], rng.randint(1, 2))
+                await record_purchase(
+                    tx,
+                    PurchaseData(
+                        customer_id=customer_id,
+                        items=[
+                            ItemData(
+                                desc.split(" (")[0],
+                                Decimal(rng.randint(1, 4)),
+                                Decimal(rng.randint(low * 100, high * 100)) / 100,
+                            )
+                            for desc, _, low, high, _ in picked
+                        ],
+                        method=rng.choice(["cash", "upi", "card", "mpesa"]),
+                        purchased_at=now - timedelta(days=rng.randint(0, 120), hours=2),
+                    ),
+                )
+
+
 def _phone(rng: random.Random, country: str) -> str:
     patterns = {
         "IN": ("+91", "9", 9),
@@ -329,7 +359,9 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
             billed: list[int] = []
             async with rt.db.unit_of_work() as session:
                 tx = Tx(session, viewer, rt.clock)
-                await create_customer(tx, CustomerInput(tags=["walk-in"]))
+                walk_in = await create_customer(tx, CustomerInput(tags=["walk-in"]))
+                walk_in.is_walk_in = True  # the business's walk-in guest for counter sales
+                shoppers = [walk_in.id]
                 for i in range(customers_per_business):
                     first_name, last_name = rng.choice(firsts), rng.choice(lasts)
                     has_phone = rng.random() > 0.08
@@ -368,7 +400,10 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
                         await _showcase_orders(tx, customer.id)
                     if rng.random() < 0.4:
                         billed.append(customer.id)
+                    if showcase or rng.random() < 0.3:
+                        shoppers.append(customer.id)
             await _invoices(rt, viewer, data.country, billed, rng)
+            await _purchases(rt, viewer, data.country, shoppers, rng)
         total = len(business_ids) * (customers_per_business + 1)
         return (
             f"loaded {len(business_ids)} businesses and {total} customers; "

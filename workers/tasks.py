@@ -14,6 +14,7 @@ from domain.core.tx import Tx
 from domain.customers import csv_io
 from domain.notifications.port import PermanentFailure, TemporaryFailure
 from domain.notifications.service import JOB, claim, record, send
+from domain.purchases import rules
 
 log = logging.getLogger("khata.jobs")
 
@@ -59,6 +60,18 @@ async def relay_outbox(ctx: dict[str, Any]) -> int:
 async def prune_stream(ctx: dict[str, Any]) -> int:
     """Daily: stream events older than the retention window go (idempotent)."""
     return await _runtime(ctx).prune_stream()
+
+
+async def apply_customer_status(ctx: dict[str, Any]) -> dict[str, int]:
+    """The daily customer status rules (lapsed, VIP), each business in its own time zone.
+    Idempotent: rows already right are left alone, so any number of runs a day agree."""
+    rt = _runtime(ctx)
+    done = await rules.apply_status_rules(rt.db, rt.clock)
+    return {
+        "businesses": done.businesses,
+        "activityChanged": done.activity_changed,
+        "vipChanged": done.vip_changed,
+    }
 
 
 IMPORT_CHUNK_ROWS = 250

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     outbox_stale_seconds: float = 10.0
     # Idempotency keys of create mutations are kept at least this long, then swept.
     idempotency_retention_hours: float = Field(default=24.0, ge=24.0)
+    # The customer status rules (lapsed / VIP) are a daily rule checked this often, so each
+    # business flips soon after its own midnight (embedded timer; arq runs it hourly).
+    customer_status_seconds: float = Field(default=3600.0, gt=0)
 
     # Twilio / SendGrid adapters arrive with the notifications issue; "dev" records and prints.
     sms_provider: Literal["dev"] = "dev"

@@ -32,7 +32,9 @@ class Scope(StrEnum):
     drafts and templates; INVOICES_WRITE creates, sends, voids and credits invoices and
     edits drafts; PAYMENTS_WRITE records, applies and reverses payments. Orders:
     ORDERS_READ reads orders, their timeline and confirmation PDFs; ORDERS_WRITE creates
-    orders and changes their status (invoicing an order also needs INVOICES_WRITE)."""
+    orders and changes their status (invoicing an order also needs INVOICES_WRITE).
+    Purchases: PURCHASES_READ covers counter purchases and the customer timeline; PURCHASES_WRITE
+    records, edits and deletes them and sets the business's customer status rules."""
 
     CUSTOMERS_READ = "customers:read"
     CUSTOMERS_WRITE = "customers:write"
@@ -41,6 +43,8 @@ class Scope(StrEnum):
     PAYMENTS_WRITE = "payments:write"
     ORDERS_READ = "orders:read"
     ORDERS_WRITE = "orders:write"
+    PURCHASES_READ = "purchases:read"
+    PURCHASES_WRITE = "purchases:write"
 
 
 STAFF_SCOPES = frozenset(Scope)

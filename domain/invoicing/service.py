@@ -27,6 +27,7 @@ from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer, CustomerStatus, PaymentStatus
 from domain.customers.repository import CustomerRepository
+from domain.customers.status import StatusRules, refresh_status
 from domain.invoicing import events, tax
 from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatus
@@ -184,6 +185,7 @@ async def refresh_customer_summary(
         paid_rows_for=None if paid_changed else [],
     )
     apply_summary(tx, customer, business, totals[customer.id])
+    refresh_status(customer, StatusRules.of(business), tx.now())
 
 
 def apply_summary(tx: Tx, customer: Customer, business: Business, totals: dict[str, Any]) -> None:
@@ -404,6 +406,7 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
     else:
         for key, value in summary_with(tx, business, customer, [invoice]).items():
             setattr(customer, key, value)
+        refresh_status(customer, StatusRules.of(business), tx.now())
     emit(tx, events.ISSUED, invoice, customer)
     return invoice
 

@@ -223,6 +223,20 @@ async def make_invoice_template(actor: Actor) -> str:
     )
 
 
+async def make_purchase(actor: Actor) -> str:
+    return str(
+        await _ok(
+            actor,
+            """mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) {
+            ... on PurchasePayload { purchase { id } } } }""",
+            {"input": {"items": [{"name": "Tea", "unitPrice": "10"}], "method": "CASH"}},
+            "recordPurchase",
+            "purchase",
+            "id",
+        )
+    )
+
+
 MAKERS: dict[str, Callable[[Actor], Awaitable[str]]] = {
     "Address": make_address,
     "ApiKey": make_api_key,
@@ -232,6 +246,7 @@ MAKERS: dict[str, Callable[[Actor], Awaitable[str]]] = {
     "Customer": make_customer,
     "CustomerImport": make_customer_import,
     "CustomerMergeRecord": make_merge_record,
+    "Purchase": make_purchase,
     "Invoice": make_invoice,
     "Order": make_order,
     "InvoiceDraft": make_invoice_draft,

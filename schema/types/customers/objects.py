@@ -24,6 +24,7 @@ from schema.types.common import (
     PaymentTerms,
     ProfileType,
 )
+from schema.types.customers.status import Activity, PurchaseSummary, VipMode
 from schema.types.invoicing.objects import Invoice
 
 if TYPE_CHECKING:
@@ -136,7 +137,15 @@ class Customer(Node):
     number: str
     profile_type: ProfileType
     status: CustomerStatus
-    is_vip: bool
+    is_vip: bool = strawberry.field(
+        description="Effective VIP: vipMode applied to the business's threshold rule."
+    )
+    vip_mode: VipMode
+    activity: Activity
+    is_walk_in: bool = strawberry.field(
+        description="The business's walk-in guest: counter sales without a known customer."
+    )
+    purchases: PurchaseSummary
     name: str
     name_alt: str | None
     phone: str | None = strawberry.field(description="E.164, e.g. +919876543210.")
@@ -241,6 +250,10 @@ class Customer(Node):
             profile_type=ProfileType(c.profile_type),
             status=CustomerStatus(c.status),
             is_vip=c.is_vip,
+            vip_mode=VipMode(c.vip_mode),
+            activity=Activity(c.activity),
+            is_walk_in=c.is_walk_in,
+            purchases=PurchaseSummary.of(c, currency),
             name=c.name,
             name_alt=c.name_alt,
             phone=c.phone,
