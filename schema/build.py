@@ -34,6 +34,8 @@ from resolvers.invoicing.drafts_mutations import DraftMutations
 from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
+from resolvers.notifications.mutations import NotificationMutations
+from resolvers.notifications.queries import NotificationQueries
 from schema import types as _types  # noqa: F401
 from schema.cost import CostEstimator, QueryCostLimit
 from schema.guard import guard_root_fields
@@ -47,9 +49,13 @@ log = logging.getLogger("khata.graphql")
 # off they would still leak the schema, so none are sent.
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
-Query = merge_types("Query", (AccountQueries, CustomerQueries, InvoiceQueries, DraftQueries))
+Query = merge_types(
+    "Query",
+    (AccountQueries, CustomerQueries, InvoiceQueries, DraftQueries, NotificationQueries),
+)
 Mutation = merge_types(
-    "Mutation", (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations)
+    "Mutation",
+    (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations, NotificationMutations),
 )
 Subscription = merge_types("Subscription", (CustomerSubscriptions,))
 guard_root_fields(Query, Mutation)

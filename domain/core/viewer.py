@@ -37,6 +37,9 @@ class Scope(StrEnum):
     INVOICES_READ = "invoices:read"
     INVOICES_WRITE = "invoices:write"
     PAYMENTS_WRITE = "payments:write"
+    # message templates, customers' notification preferences, SMS quota and usage
+    NOTIFICATIONS_READ = "notifications:read"
+    NOTIFICATIONS_WRITE = "notifications:write"
 
 
 STAFF_SCOPES = frozenset(Scope)
