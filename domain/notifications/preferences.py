@@ -73,13 +73,30 @@ def is_zone(name: str) -> bool:
     return True
 
 
+# phonenumbers answers some zones by their old names; tzdata keeps those as links, but a
+# customer's zone is shown and compared by its current name.
+RENAMED_ZONES = {
+    "Asia/Calcutta": "Asia/Kolkata",
+    "Asia/Katmandu": "Asia/Kathmandu",
+    "Asia/Rangoon": "Asia/Yangon",
+    "Asia/Saigon": "Asia/Ho_Chi_Minh",
+    "Asia/Dacca": "Asia/Dhaka",
+    "Asia/Thimbu": "Asia/Thimphu",
+    "Europe/Kiev": "Europe/Kyiv",
+    "America/Godthab": "America/Nuuk",
+    "Atlantic/Faeroe": "Atlantic/Faroe",
+    "Pacific/Truk": "Pacific/Chuuk",
+    "Pacific/Ponape": "Pacific/Pohnpei",
+}
+
+
 def phone_timezone(phone: str | None, business_timezone: str) -> str:
     if phone:
         try:
             zones = phone_timezones.time_zones_for_number(phonenumbers.parse(phone))
         except phonenumbers.NumberParseException:
             zones = ()
-        known = [z for z in zones if is_zone(z)]
+        known = [RENAMED_ZONES.get(z, z) for z in zones if is_zone(z)]
         if business_timezone in known:
             return business_timezone
         if len(known) == 1:
