@@ -67,7 +67,7 @@ async def test_timezone_comes_from_the_phone_then_the_business_until_set(owner: 
     assert prefs[local]["timezone"] == "Asia/Kolkata"  # the business's (the phone agrees)
     assert prefs[walk_in]["timezone"] == "Asia/Kolkata"
     assert all(p["timezoneDerived"] for p in prefs.values())
-    assert prefs[nyc]["quietHoursStart"] == "21:00:00" and prefs[nyc]["quietHoursEnd"] == "08:00:00"
+    assert prefs[nyc]["quietHoursStart"] == "21:00" and prefs[nyc]["quietHoursEnd"] == "08:00"
     assert prefs[nyc]["smsMarketing"] and prefs[nyc]["source"] is None
 
     moved = await update(owner, customerId=nyc, timezone="Europe/London", language="hi")
@@ -79,6 +79,11 @@ async def test_timezone_comes_from_the_phone_then_the_business_until_set(owner: 
     assert back["preferences"]["timezone"] == "America/New_York"
     assert back["preferences"]["language"] == "hi"  # untouched: not named
 
+    hours = await update(owner, customerId=nyc, quietHours={"start": "25:00", "end": "7"})
+    assert {(f["field"], f["code"]) for f in hours["fields"]} == {
+        ("quietHours.start", "INVALID"),
+        ("quietHours.end", "INVALID"),
+    }
     bad = await update(owner, customerId=nyc, timezone="Mars/Olympus", language="zz-top")
     assert bad["__typename"] == "ValidationError"
     assert {(f["field"], f["code"]) for f in bad["fields"]} == {
@@ -106,7 +111,7 @@ async def test_consent_changes_are_kept_apart_and_audited(owner: Actor, runtime:
     assert events[0].data["after"]["smsMarketing"] is False
     assert events[0].data["before"]["smsMarketing"] is True
     # a change of quiet hours alone is no consent change: no second audit event
-    await update(owner, customerId=cid, quietHours={"start": "22:00:00", "end": "07:00:00"})
+    await update(owner, customerId=cid, quietHours={"start": "22:00", "end": "07:00"})
     async with runtime.db.read() as session:
         count = len(
             (
@@ -156,7 +161,7 @@ async def test_quiet_hours_follow_the_clock_across_midnight_and_dst(
     at(clock, utc(day + timedelta(days=1), 2))  # 22:00 EDT
     await actor.sign_in_again()
     assert (await decision(actor, nyc))["outcome"] == "DEFERRED"
-    await update(actor, customerId=nyc, quietHours={"start": "00:00:00", "end": "00:00:00"})
+    await update(actor, customerId=nyc, quietHours={"start": "00:00", "end": "00:00"})
     assert (await decision(actor, nyc))["outcome"] == "ALLOWED"
     await update(actor, customerId=nyc, smsTransactional=False)
     assert await decision(actor, nyc) == {

@@ -88,12 +88,14 @@ async def test_concurrent_senders_add_up(runtime: Runtime, owner: Actor) -> None
 async def test_a_spend_cap_needs_a_price_and_shows_what_was_spent(owner: Actor) -> None:
     refused = (await owner.gql(LIMITS, {"input": {"smsSpendCap": "500"}}))["data"]
     assert refused["updateSmsLimits"]["__typename"] == "ValidationError"
-    assert refused["updateSmsLimits"]["fields"] == [{"field": "smsSegmentPrice", "code": "REQUIRED"}]
+    assert refused["updateSmsLimits"]["fields"] == [
+        {"field": "smsSegmentPrice", "code": "REQUIRED"}
+    ]
     negative = (await owner.gql(LIMITS, {"input": {"smsMonthlyQuota": -1}}))["data"]
     assert negative["updateSmsLimits"]["fields"][0]["code"] == "OUT_OF_RANGE"
-    done = (
-        await owner.gql(LIMITS, {"input": {"smsSpendCap": "500", "smsSegmentPrice": "0.125"}})
-    )["data"]["updateSmsLimits"]["usage"]
+    done = (await owner.gql(LIMITS, {"input": {"smsSpendCap": "500", "smsSegmentPrice": "0.125"}}))[
+        "data"
+    ]["updateSmsLimits"]["usage"]
     assert done["spendCap"] == {"amount": "500.00", "currency": "INR"}
     assert done["segmentPrice"] == {"amount": "0.125"}
     assert done["spent"] == {"amount": "0.00", "currency": "INR"}

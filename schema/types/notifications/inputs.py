@@ -103,10 +103,31 @@ class PreviewNotificationInput:
         )
 
 
-@strawberry.input(description="Quiet from `start` to `end` in the customer's timezone.")
+@strawberry.input(
+    description="Quiet from `start` to `end` (24-hour `HH:MM`) in the customer's timezone; "
+    "equal times: no quiet hours."
+)
 class QuietHoursInput:
-    start: time
-    end: time
+    start: str
+    end: str
+
+    def times(self) -> tuple[time, time]:
+        errors = ErrorCollector()
+        start = _clock_time(self.start, "quietHours.start", errors)
+        end = _clock_time(self.end, "quietHours.end", errors)
+        errors.raise_if_any()
+        assert start is not None and end is not None
+        return start, end
+
+
+def _clock_time(value: str, field: str, errors: ErrorCollector) -> time | None:
+    text = value.strip()
+    if len(text) == 5 and text[2] == ":" and text.replace(":", "", 1).isdigit():
+        hour, minute = int(text[:2]), int(text[3:])
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    errors.add(field, "must be a time of day as HH:MM (00:00 to 23:59)")
+    return None
 
 
 @strawberry.input(
@@ -128,8 +149,7 @@ class UpdateNotificationPreferencesInput:
         if self.quiet_hours is None:
             hours = None
         elif self.quiet_hours is not strawberry.UNSET:
-            q = self.quiet_hours
-            hours = (q.start.replace(tzinfo=None), q.end.replace(tzinfo=None))
+            hours = self.quiet_hours.times()
         return PreferenceChanges(
             sms_transactional=self.sms_transactional,
             sms_marketing=self.sms_marketing,

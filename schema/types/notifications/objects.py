@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
@@ -147,8 +147,8 @@ class NotificationPreferences:
     timezone_derived: bool = strawberry.field(
         description="True when no one set it: from the phone's country, else the business's."
     )
-    quiet_hours_start: time
-    quiet_hours_end: time
+    quiet_hours_start: str = strawberry.field(description="HH:MM, the customer's time.")
+    quiet_hours_end: str
     updated_at: datetime | None
     updated_by: str | None
     source: str | None
@@ -165,8 +165,8 @@ class NotificationPreferences:
             language=p.language,
             timezone=p.timezone,
             timezone_derived=found.timezone_derived,
-            quiet_hours_start=p.quiet_start,
-            quiet_hours_end=p.quiet_end,
+            quiet_hours_start=p.quiet_start.strftime("%H:%M"),
+            quiet_hours_end=p.quiet_end.strftime("%H:%M"),
             updated_at=row.updated_at if row else None,
             updated_by=row.updated_by if row else None,
             source=row.source if row else None,
