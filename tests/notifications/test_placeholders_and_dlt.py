@@ -13,10 +13,17 @@ from domain.notifications import dlt
 from domain.notifications.defaults import LANGUAGES, default_text
 from domain.notifications.dlt import DltRegistration
 from domain.notifications.segments import Encoding
-from domain.notifications.templates import Recipient, TemplateText, parse, render, validate
+from domain.notifications.templates import (
+    Recipient,
+    TemplateText,
+    Value,
+    parse,
+    render,
+    validate,
+)
 from domain.notifications.vocabulary import Channel, Event
 
-VALUES = {
+VALUES: dict[str, Value] = {
     "name": "Asha",
     "amount": Decimal("1250.5"),
     "due_date": date(2026, 1, 5),

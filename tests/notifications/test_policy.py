@@ -21,8 +21,8 @@ KOLKATA = Preferences(timezone="Asia/Kolkata")
 T, M, OTP = MessageKind.TRANSACTIONAL, MessageKind.MARKETING, MessageKind.OTP
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_quiet_hours_wrap_around_midnight() -> None:
