@@ -35,6 +35,8 @@ from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
 from resolvers.invoicing.subscriptions import InvoiceSubscriptions
+from resolvers.notifications.mutations import NotificationMutations
+from resolvers.notifications.queries import NotificationQueries
 from resolvers.orders.mutations import OrderMutations
 from resolvers.orders.queries import OrderQueries
 from resolvers.purchases.mutations import PurchaseMutations
@@ -54,7 +56,15 @@ _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 Query = merge_types(
     "Query",
-    (AccountQueries, CustomerQueries, InvoiceQueries, DraftQueries, OrderQueries, PurchaseQueries),
+    (
+        AccountQueries,
+        CustomerQueries,
+        InvoiceQueries,
+        DraftQueries,
+        OrderQueries,
+        PurchaseQueries,
+        NotificationQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -65,6 +75,7 @@ Mutation = merge_types(
         DraftMutations,
         OrderMutations,
         PurchaseMutations,
+        NotificationMutations,
     ),
 )
 Subscription = merge_types("Subscription", (CustomerSubscriptions, InvoiceSubscriptions))

@@ -12,6 +12,7 @@ from domain.core import errors as domain
 from domain.core.codes import CoreCode, ErrorCode
 from domain.customers.codes import CustomersCode
 from domain.invoicing.codes import InvoicingCode
+from domain.notifications.template_codes import TemplatesCode
 from domain.orders.codes import OrdersCode
 from domain.purchases.codes import PurchasesCode
 
@@ -24,6 +25,7 @@ CODE_ENUMS: tuple[type[ErrorCode], ...] = (
     InvoicingCode,
     OrdersCode,
     PurchasesCode,
+    TemplatesCode,
 )
 
 
@@ -46,7 +48,8 @@ GraphQLErrorCode = strawberry.enum(
     ALL_CODES,
     name="ErrorCode",
     description="Every stable error code, from the code enums of all contexts (core, "
-    "accounts, customers, invoicing, orders, purchases). New codes may be added in a minor "
+    "accounts, customers, invoicing, orders, purchases, notifications). New codes may be added "
+    "in a minor "
     "release: keep a default branch when handling them.",
 )
 

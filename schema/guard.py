@@ -60,6 +60,8 @@ MULTILINE_FIELDS = frozenset(
         "terms",
         "footerTerms",
         "csv",
+        "body",
+        "registeredText",
     }
 )
 BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))

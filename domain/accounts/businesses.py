@@ -85,7 +85,7 @@ def validate_business(data: BusinessInput, errors: ErrorCollector, base: str) ->
         )
     timezone = data.timezone or DEFAULT_TIMEZONE.get(country, "UTC")
     if timezone not in _timezones():
-        errors.add(f"{base}timezone", "is not an IANA time zone", AccountsCode.INVALID_TIMEZONE)
+        errors.add(f"{base}timezone", "is not an IANA time zone", CoreCode.INVALID_TIMEZONE)
     for key, path in (
         ("invoice_prefix", "invoicePrefix"),
         ("customer_prefix", "customerPrefix"),

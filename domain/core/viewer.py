@@ -45,6 +45,9 @@ class Scope(StrEnum):
     ORDERS_WRITE = "orders:write"
     PURCHASES_READ = "purchases:read"
     PURCHASES_WRITE = "purchases:write"
+    # message templates, customers' notification preferences, SMS quota and usage
+    NOTIFICATIONS_READ = "notifications:read"
+    NOTIFICATIONS_WRITE = "notifications:write"
 
 
 STAFF_SCOPES = frozenset(Scope)

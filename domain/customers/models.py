@@ -205,6 +205,9 @@ class Customer(Base):
     auto_send_invoices: Mapped[bool] = mapped_column(default=False)
     reminders_enabled: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(12), default="en")
+    # IANA zone for quiet hours; None: derived from the phone's country, else the
+    # business's (domain.notifications.preferences.customer_timezone)
+    timezone: Mapped[str | None] = mapped_column(String(64))
     preferences: Mapped[dict[str, Any]]
 
     total_billed: Mapped[Decimal] = mapped_column(MoneyColumn(), default=Decimal(0))
