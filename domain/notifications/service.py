@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
 from domain.notifications.models import NotificationLog
-from domain.notifications.port import Delivery, EmailSender, SmsSender
+from domain.notifications.port import Delivery, EmailSender, Outgoing, SmsSender
 from domain.notifications.repository import NotificationRepository
 
 JOB = Viewer.system_actor("job:deliver")  # a delivery job reads across businesses
@@ -69,9 +69,10 @@ async def claim(tx: Tx, providers: Providers, outbox_id: str) -> Claim | str:
 
 async def send(providers: Providers, c: Claim) -> Delivery:
     """Raises TemporaryFailure (retry later) or PermanentFailure (never)."""
+    message = Outgoing(attempt_id=str(c.row_id), to=c.to, body=c.body, subject=c.subject)
     if c.channel == "sms":
-        return await providers.sms.send_sms(c.to, c.body)
-    return await providers.email.send_email(c.to, c.subject, c.body)
+        return await providers.sms.send_sms(message)
+    return await providers.email.send_email(message)
 
 
 async def record(

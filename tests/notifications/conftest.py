@@ -1,0 +1,57 @@
+"""The fake provider servers on loopback, and providers of the real SDKs pointed at them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from domain.notifications.providers.sendgrid_email import SendGridEmail
+from domain.notifications.providers.twilio_sms import TwilioSms
+from tests.conftest import serving
+from tests.fakes.sendgrid_server import FakeSendGrid
+from tests.fakes.twilio_server import FakeTwilio
+
+SENDER = "+15005550006"
+TIMEOUT = 1.0  # how long a hanging fake is waited for
+
+
+@pytest.fixture
+async def fake_twilio() -> AsyncIterator[tuple[FakeTwilio, str]]:
+    fake = FakeTwilio()
+    async with serving(fake.app) as address:
+        try:
+            yield fake, f"http://{address}"
+        finally:
+            fake.control.closing.set()
+
+
+@pytest.fixture
+async def fake_sendgrid() -> AsyncIterator[tuple[FakeSendGrid, str]]:
+    fake = FakeSendGrid()
+    async with serving(fake.app) as address:
+        try:
+            yield fake, f"http://{address}"
+        finally:
+            fake.control.closing.set()
+
+
+@pytest.fixture
+async def twilio_sms(fake_twilio: tuple[FakeTwilio, str]) -> AsyncIterator[TwilioSms]:
+    fake, url = fake_twilio
+    sms = TwilioSms(
+        fake.account_sid,
+        fake.auth_token,
+        SENDER,
+        "http://khata.test",
+        api_base_url=url,
+        timeout=TIMEOUT,
+    )
+    yield sms
+    await sms.close()
+
+
+@pytest.fixture
+def sendgrid_email(fake_sendgrid: tuple[FakeSendGrid, str]) -> SendGridEmail:
+    fake, url = fake_sendgrid
+    return SendGridEmail(fake.api_key, "billing@khata.test", host=url, timeout=TIMEOUT)
