@@ -20,6 +20,7 @@ from domain.core.tx import Tx
 from domain.core.viewer import SYSTEM
 from domain.notifications.port import EmailSender, SmsSender
 from domain.notifications.providers.dev import DevSink
+from domain.notifications.ratelimit import LocalBuckets, RedisBuckets
 from domain.notifications.service import Providers
 from khata.runtime import Runtime
 from schema.app import build_app
@@ -78,6 +79,12 @@ def build_runtime(
     else:
         rt.jobs = InProcessRunner(TASKS, {"runtime": rt})
     rt.relay = OutboxRelay(db, rt.jobs, hub, clock)
+    rates = {"sms": settings.sms_rate_per_second, "email": settings.email_rate_per_second}
+    rt.limiter = (
+        RedisBuckets(settings.redis_url, settings.redis_namespace, rates)
+        if settings.redis_url
+        else LocalBuckets(rates)
+    )
     if settings.llm_base_url:
         from domain.invoicing.drafting import OpenAICompatibleParser
 

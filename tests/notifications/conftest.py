@@ -8,6 +8,9 @@ import pytest
 
 from domain.notifications.providers.sendgrid_email import SendGridEmail
 from domain.notifications.providers.twilio_sms import TwilioSms
+from domain.notifications.service import Providers
+from khata.composition import build_runtime
+from khata.runtime import Runtime
 from tests.conftest import serving
 from tests.fakes.sendgrid_server import FakeSendGrid
 from tests.fakes.twilio_server import FakeTwilio
@@ -55,3 +58,16 @@ async def twilio_sms(fake_twilio: tuple[FakeTwilio, str]) -> AsyncIterator[Twili
 def sendgrid_email(fake_sendgrid: tuple[FakeSendGrid, str]) -> SendGridEmail:
     fake, url = fake_sendgrid
     return SendGridEmail(fake.api_key, "billing@khata.test", host=url, timeout=TIMEOUT)
+
+
+@pytest.fixture
+async def real_providers(
+    runtime: Runtime, twilio_sms: TwilioSms, sendgrid_email: SendGridEmail
+) -> AsyncIterator[Runtime]:
+    """A runtime on the suite's database whose providers are the real SDKs on the fakes."""
+    rt = build_runtime(runtime.settings, providers=Providers(sms=twilio_sms, email=sendgrid_email))
+    await rt.start(sweep=False)
+    try:
+        yield rt
+    finally:
+        await rt.stop()
