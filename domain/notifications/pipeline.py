@@ -27,8 +27,8 @@ class Pipeline:
         return Tx(session, JOB, self.clock)  # type: ignore[arg-type]
 
     async def deliver(self, outbox_id: str) -> str:
-        """ "missing", "duplicate" (all settled before), or "sent" once every message of the event is settled; raises the
-        TemporaryFailure (longest Retry-After) when one must be tried again later."""
+        """`missing`, `duplicate` (all settled before) or `sent` (every message settled);
+        raises the TemporaryFailure (longest Retry-After) when one must be tried later."""
         async with self.db.unit_of_work() as session:
             rows = await service.prepare(self.tx(session), self.providers, outbox_id)
         if isinstance(rows, str):
