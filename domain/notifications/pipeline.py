@@ -49,8 +49,8 @@ class Pipeline:
         """False when the row was settled already (a rerun of a finished job)."""
         async with self.db.unit_of_work() as session:
             step = await service.next_step(self.tx(session), row_id, self.lease_seconds)
-        if step.action == "done":
-            return False
+        if step.action in ("done", "skipped"):
+            return step.action == "skipped"
         if step.action == "reconcile" and step.message and step.since:
             found = await self.providers.of(step.channel).lookup(step.message, step.since)
             async with self.db.unit_of_work() as session:

@@ -133,7 +133,7 @@ async def next_step(tx: Tx, row_id: int, lease_seconds: float = 15.0) -> Step:
         )
     if row.channel == "sms" and await repo.opted_out(row.business_id, row.recipient):
         await _settle(tx, repo, row, "opted_out", "OPTED_OUT")
-        return Step("done", row.id)
+        return Step("skipped", row.id)
     return Step("send", row.id, row.channel)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from domain.notifications.providers.sendgrid_email import SendGridEmail
 from domain.notifications.providers.twilio_sms import TwilioSms
 from domain.notifications.service import Providers
-from khata.composition import build_runtime
+from khata.composition import build_runtime, create_app
 from khata.runtime import Runtime
 from tests.conftest import serving
 from tests.fakes.sendgrid_server import FakeSendGrid
@@ -71,3 +72,23 @@ async def real_providers(
         yield rt
     finally:
         await rt.stop()
+
+
+@pytest.fixture
+async def hooks(
+    real_providers: Runtime,
+    fake_twilio: tuple[FakeTwilio, str],
+    fake_sendgrid: tuple[FakeSendGrid, str],
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app whose settings hold the fakes' webhook secrets."""
+    settings = real_providers.settings.model_copy(
+        update={
+            "public_url": "http://khata.test",
+            "twilio_auth_token": fake_twilio[0].auth_token,
+            "sendgrid_webhook_public_key": fake_sendgrid[0].public_key,
+        }
+    )
+    app = create_app(settings, runtime=real_providers)
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 443))
+    async with httpx.AsyncClient(transport=transport, base_url="http://khata.test") as client:
+        yield client
