@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape as html_escape
 
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
@@ -105,8 +106,17 @@ async def prepare(tx: Tx, providers: Providers, outbox_id: str) -> list[int] | s
 
 
 def outgoing(row: NotificationLog, attempt_id: str) -> Outgoing:
+    """An email gets an HTML part beside its plain text."""
+    html = None
+    if row.channel == "email":
+        paragraphs = html_escape(row.body).split("\n\n")
+        html = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs)
     return Outgoing(
-        attempt_id=attempt_id, to=row.recipient, body=row.body, subject=row.subject or ""
+        attempt_id=attempt_id,
+        to=row.recipient,
+        body=row.body,
+        subject=row.subject or "",
+        html=html,
     )
 
 
