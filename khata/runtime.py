@@ -38,6 +38,7 @@ class Runtime:
     providers: Providers
     clock: Clock
     draft_parser: Any = None
+    limiter: Any = None  # messages per second per provider account (notifications)
     live: LiveConnections | None = None  # open WebSockets by credentials (API processes)
     slots: stream.Slots = field(init=False)  # open stream subscriptions per user or key
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -105,5 +106,10 @@ class Runtime:
             await self.live.stop()
         if isinstance(self.jobs, ArqQueue):
             await self.jobs.close()
+        if hasattr(self.limiter, "close"):
+            await self.limiter.close()
+        for provider in {id(p): p for p in (self.providers.sms, self.providers.email)}.values():
+            if hasattr(provider, "close"):
+                await provider.close()
         await self.hub.disconnect()
         await self.db.dispose()

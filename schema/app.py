@@ -17,6 +17,7 @@ from schema.http.exports import export_csv
 from schema.http.files import download_pdf
 from schema.http.health import healthz, readyz
 from schema.http.middleware import RequestGuard
+from schema.http.notify_webhooks import sendgrid_events, twilio_inbound, twilio_status
 from schema.http.payments import pay_page, payment_webhook
 from schema.http.view import KhataGraphQL
 from schema.http_security import install as install_http_security
@@ -49,6 +50,9 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         Route("/readyz", readyz),
         Route("/exports/customers.csv", export_csv),
         Route("/webhooks/payments", payment_webhook, methods=["POST"]),
+        Route("/webhooks/twilio/status", twilio_status, methods=["POST"]),
+        Route("/webhooks/twilio/inbound", twilio_inbound, methods=["POST"]),
+        Route("/webhooks/sendgrid/events", sendgrid_events, methods=["POST"]),
         Route("/pay/{token}", pay_page),
         Route("/files/{kind:str}/{business:int}/{doc:int}.pdf", download_pdf),
         *([assets_mount()] if rt.settings.graphiql else []),

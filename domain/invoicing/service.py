@@ -569,5 +569,7 @@ async def send_invoice(
             paymentLink=f"{public_url}/pay/{invoice.payment_token}",
         ),
         channels=[channel_for(invoice.business_id)],
+        # sent now by the notification pipeline; a scheduled send waits for its time
+        job=None if scheduled_at else "send_notification",
     )
     return invoice, event.id
