@@ -43,8 +43,23 @@ class Context:
     expires_at: datetime | None = None
     # a WebSocket's entry in the process's live connections: ended by a revocation
     live: LiveConnection | None = None
+    # the cursor of the event a subscription is about to yield (set by the event stream),
+    # from which a renewed `schema.subscribe()` resumes (schema/http/cohorts.py)
+    stream_cursor: str | None = None
     _viewer: asyncio.Future[Viewer] | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
+
+    @classmethod
+    def for_audience(cls, rt: Runtime, viewer: Viewer, request_id: str) -> Context:
+        """The context a group of subscribers (schema/http/cohorts.py) executes with: the
+        audience of its first member (`Viewer.audience()`), and nothing of any one
+        connection: no request, address, token, expiry or revocation handle. Each member's
+        own connection keeps those and is closed by them; the shared stream never is."""
+        context = cls(rt=rt, request=None, response=None, request_id=request_id, ip=None)
+        resolved: asyncio.Future[Viewer] = asyncio.get_running_loop().create_future()
+        resolved.set_result(viewer.audience())
+        context._viewer = resolved
+        return context
 
     @property
     def loaders(self) -> Loaders:

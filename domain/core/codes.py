@@ -61,3 +61,6 @@ class CoreCode(ErrorCode):
     RETRY = "RETRY"
     # realtime (domain.core.events): the event stream was cut, subscribe again
     RESUBSCRIBE = "RESUBSCRIBE"
+    # a subscriber could not keep up with its group's live events (schema/http/cohorts.py):
+    # resubscribe with `after: <the last cursor received>`
+    FELL_BEHIND = "FELL_BEHIND"
