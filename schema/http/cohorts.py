@@ -35,7 +35,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 from graphql import (
@@ -59,11 +59,16 @@ from domain.core.codes import CoreCode
 if TYPE_CHECKING:
     from strawberry.schema import BaseSchema
 
-    from schema.context import Context
-
 log = logging.getLogger("khata.cohorts")
 
 FELL_BEHIND_MESSAGE = "fell behind the live events; resubscribe with your last cursor"
+
+
+class StreamContext(Protocol):
+    """What a group needs of its context (schema.context.Context in the app): the cursor
+    the event stream sets before each event it yields."""
+
+    stream_cursor: str | None
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ class Member:
 
 
 class Group:
-    def __init__(self, cohorts: Cohorts, key: GroupKey, context: Context) -> None:
+    def __init__(self, cohorts: Cohorts, key: GroupKey, context: StreamContext) -> None:
         self.cohorts = cohorts
         self.key = key
         self.context = context
@@ -240,7 +245,7 @@ class Cohorts:
         self.groups: dict[GroupKey, Group] = {}
         self._changed = asyncio.Event()
 
-    def join(self, key: GroupKey, context: Callable[[], Context]) -> tuple[Group, Member]:
+    def join(self, key: GroupKey, context: Callable[[], StreamContext]) -> tuple[Group, Member]:
         """The member joins the key's running group (only later events reach it), or
         starts one executing with `context()`."""
         member = Member(self.member_buffer)
