@@ -44,7 +44,11 @@ def build_runtime(
     realtime hub (Redis when REDIS_URL is set, else in memory)."""
     clock = clock or SystemClock()
     db = Database(settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size)
-    hub = hub or EventHub(settings.broadcast_url, namespace=settings.redis_namespace)
+    hub = hub or EventHub(
+        settings.broadcast_url,
+        queue_size=settings.stream_queue_size,
+        namespace=settings.redis_namespace,
+    )
     providers = providers or build_providers(settings)
     rt = Runtime(settings, db, hub, None, None, providers, clock)  # type: ignore[arg-type]
     if queue is not None:

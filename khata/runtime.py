@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from domain.core import idempotency
+from domain.core import idempotency, stream
 from domain.core.clock import Clock
 from domain.core.db import Database
 from domain.core.events import EventHub
@@ -21,6 +21,7 @@ from domain.notifications.service import Providers
 from workers.runner import ArqQueue, InProcessRunner
 
 log = logging.getLogger("khata.runtime")
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 @dataclass
@@ -37,7 +38,11 @@ class Runtime:
     clock: Clock
     draft_parser: Any = None
     live: LiveConnections | None = None  # open WebSockets by credentials (API processes)
+    slots: stream.Slots = field(init=False)  # open stream subscriptions per user or key
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.slots = stream.Slots(self.settings.max_subscriptions_per_user)
 
     async def start(self, *, sweep: bool = True, live: bool = True) -> None:
         """`live`: listen for revocations (an API process holding WebSockets; a worker
@@ -51,13 +56,23 @@ class Runtime:
             self._sweeper = asyncio.create_task(self._sweep_forever())
 
     async def _sweep_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_prune = loop.time() + PRUNE_EVERY_SECONDS
         while True:
             await asyncio.sleep(self.settings.outbox_sweep_seconds)
             try:
                 await self.relay.sweep(self.settings.outbox_stale_seconds)
                 await self.purge_idempotency_keys()
+                if loop.time() >= next_prune:  # the embedded mode's stand-in for the cron
+                    next_prune = loop.time() + PRUNE_EVERY_SECONDS
+                    await self.prune_stream()
             except Exception:
                 log.exception("outbox sweep failed")
+
+    async def prune_stream(self) -> int:
+        """Stream events past the retention window go (arq cron daily, else hourly here)."""
+        retention = timedelta(days=self.settings.stream_retention_days)
+        return await stream.prune(self.db, self.clock, retention)
 
     async def purge_idempotency_keys(self) -> int:
         """Idempotency keys past their retention go with the periodic sweep."""

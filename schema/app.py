@@ -33,9 +33,11 @@ def graphql_view(rt: Runtime, *, cohorts: bool | None = None) -> KhataGraphQL:
         cohorts=cohorts,
         graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        # a backstop one above ours: resolvers/stream.py answers the typed
+        # SUBSCRIPTION_LIMIT first (Strawberry's own error carries no code)
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection + 1,
         keep_alive=True,
-        keep_alive_interval=20,
+        keep_alive_interval=settings.ws_keep_alive_seconds,
     )
 
 

@@ -34,6 +34,7 @@ from resolvers.invoicing.drafts_mutations import DraftMutations
 from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
+from resolvers.invoicing.subscriptions import InvoiceSubscriptions
 from schema import types as _types  # noqa: F401
 from schema.cost import CostEstimator, QueryCostLimit
 from schema.guard import guard_root_fields
@@ -51,7 +52,7 @@ Query = merge_types("Query", (AccountQueries, CustomerQueries, InvoiceQueries, D
 Mutation = merge_types(
     "Mutation", (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations)
 )
-Subscription = merge_types("Subscription", (CustomerSubscriptions,))
+Subscription = merge_types("Subscription", (CustomerSubscriptions, InvoiceSubscriptions))
 guard_root_fields(Query, Mutation)
 
 

@@ -43,9 +43,13 @@ class Context:
     expires_at: datetime | None = None
     # a WebSocket's entry in the process's live connections: ended by a revocation
     live: LiveConnection | None = None
-    # the cursor of the event a subscription is about to yield (set by the event stream),
-    # from which a renewed `schema.subscribe()` resumes (schema/http/cohorts.py)
+    # the event stream (resolvers/stream.py): the cursor of the event about to be yielded
+    # (a renewed `schema.subscribe()` resumes after it) and the connection's open streams
     stream_cursor: str | None = None
+    streams_open: int = 0
+    # the context of a subscription group (schema/http/cohorts.py): its members' limits are
+    # held by the WebSocket layer, one per member, not by the group's single execution
+    shared: bool = False
     _viewer: asyncio.Future[Viewer] | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
 
@@ -55,7 +59,9 @@ class Context:
         audience of its first member (`Viewer.audience()`), and nothing of any one
         connection: no request, address, token, expiry or revocation handle. Each member's
         own connection keeps those and is closed by them; the shared stream never is."""
-        context = cls(rt=rt, request=None, response=None, request_id=request_id, ip=None)
+        context = cls(
+            rt=rt, request=None, response=None, request_id=request_id, ip=None, shared=True
+        )
         resolved: asyncio.Future[Viewer] = asyncio.get_running_loop().create_future()
         resolved.set_result(viewer.audience())
         context._viewer = resolved

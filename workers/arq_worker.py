@@ -9,7 +9,7 @@ from arq.connections import RedisSettings
 
 from domain.core.settings import Settings, get_settings
 from khata.composition import start_worker_runtime
-from workers.tasks import import_customers, relay_outbox, send_notification
+from workers.tasks import import_customers, prune_stream, relay_outbox, send_notification
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -31,7 +31,14 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
             second={0, 15, 30, 45},
             run_at_startup=True,
             timeout=60,
-        )
+        ),
+        cron(
+            prune_stream,
+            name=f"cron:{settings.redis_namespace}:prune_stream",
+            hour={3},
+            minute={17},
+            timeout=600,
+        ),
     ]
 
 

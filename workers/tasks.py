@@ -56,6 +56,11 @@ async def relay_outbox(ctx: dict[str, Any]) -> int:
     return relayed
 
 
+async def prune_stream(ctx: dict[str, Any]) -> int:
+    """Daily: stream events older than the retention window go (idempotent)."""
+    return await _runtime(ctx).prune_stream()
+
+
 IMPORT_CHUNK_ROWS = 250
 
 

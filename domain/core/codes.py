@@ -61,6 +61,9 @@ class CoreCode(ErrorCode):
     RETRY = "RETRY"
     # realtime (domain.core.events): the event stream was cut, subscribe again
     RESUBSCRIBE = "RESUBSCRIBE"
-    # a subscriber could not keep up with its group's live events (schema/http/cohorts.py):
-    # resubscribe with `after: <the last cursor received>`
+    # the event stream (domain.core.stream): the cursor is older than the retention window
+    # (refetch, then subscribe without `after`), the client fell too far behind the live
+    # events (resubscribe with its last cursor), or it opened too many subscriptions
+    CURSOR_EXPIRED = "CURSOR_EXPIRED"
     FELL_BEHIND = "FELL_BEHIND"
+    SUBSCRIPTION_LIMIT = "SUBSCRIPTION_LIMIT"

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from domain.core import positions
+
 AfterCommit = Callable[[list[Any]], Awaitable[object]]
 
 
@@ -122,6 +124,8 @@ class Database:
         async with self._writer() as session:
             async with session.begin():
                 yield session
+                if session.info.get("outbox"):  # the last writes before commit
+                    await positions.assign(session, session.info["outbox"])
             pending = session.info.pop("outbox", [])
         await self.relay(pending)
 

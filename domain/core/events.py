@@ -32,12 +32,22 @@ class SubscriptionClosed(DomainError):
     code = CoreCode.RESUBSCRIBE
 
 
+class FellBehind(DomainError):
+    """This client's bounded queue overflowed: it could not keep up with the live events.
+    The client resubscribes with `after: <the last cursor it received>` and is served the
+    rest from the database. Code FELL_BEHIND."""
+
+    code = CoreCode.FELL_BEHIND
+
+
 _CLOSED = object()
+_BEHIND = object()
 
 
 class _Channel:
     def __init__(self) -> None:
         self.queues: set[asyncio.Queue[Any]] = set()
+        self.strict: set[asyncio.Queue[Any]] = set()  # told when they fall behind
         self.task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
 
@@ -63,6 +73,8 @@ class EventHub:
         self._lock = asyncio.Lock()
         self._joined = asyncio.Condition()
         self.dropped = 0
+        self.fell_behind = 0  # strict subscribers ended by an overflow (metrics)
+        self.overflowed = asyncio.Event()  # set at the first such overflow (tests)
         self.published = 0  # events this process published (metrics)
         self.delivered = 0  # events handed to this process's subscribers (metrics)
 
@@ -99,7 +111,11 @@ class EventHub:
             await self._joined.wait_for(lambda: self.subscriber_count(channel) >= count)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+    async def subscribe(
+        self, channel: str, *, strict: bool = False
+    ) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        """`strict`: a full queue ends this subscription with FellBehind (the client resumes
+        from its cursor) instead of dropping its oldest event."""
         queue: asyncio.Queue[Any] = asyncio.Queue(self.queue_size)
         async with self._lock:
             state = self._channels.get(channel)
@@ -108,6 +124,8 @@ class EventHub:
                 self._channels[channel] = state
                 state.task = asyncio.create_task(self._listen(channel, state))
             state.queues.add(queue)
+            if strict:
+                state.strict.add(queue)
         await state.ready.wait()
         async with self._joined:
             self._joined.notify_all()
@@ -116,6 +134,7 @@ class EventHub:
         finally:
             async with self._lock:
                 state.queues.discard(queue)
+                state.strict.discard(queue)
                 if not state.queues and state.task is not None:
                     state.task.cancel()
                     if self._channels.get(channel) is state:
@@ -126,6 +145,8 @@ class EventHub:
             item = await queue.get()
             if item is _CLOSED:
                 raise SubscriptionClosed("event stream interrupted; resubscribe")
+            if item is _BEHIND:
+                raise FellBehind("fell behind the live events; resubscribe with your last cursor")
             yield item
 
     async def _listen(self, channel: str, state: _Channel) -> None:
@@ -141,6 +162,9 @@ class EventHub:
                         continue
                     message = orjson.loads(event.message)
                     for queue in list(state.queues):
+                        if queue.full() and queue in state.strict:
+                            self._fall_behind(state, queue)
+                            continue
                         if queue.full():
                             with contextlib.suppress(asyncio.QueueEmpty):
                                 queue.get_nowait()
@@ -155,6 +179,17 @@ class EventHub:
             state.ready.set()
             for queue in list(state.queues):
                 self._close(queue)
+
+    def _fall_behind(self, state: _Channel, queue: asyncio.Queue[Any]) -> None:
+        """Drop what the client has not taken (it resumes from its cursor) and end it."""
+        self.dropped += queue.qsize()
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(_BEHIND)
+        state.queues.discard(queue)
+        state.strict.discard(queue)
+        self.fell_behind += 1
+        self.overflowed.set()
 
     @staticmethod
     def _close(queue: asyncio.Queue[Any]) -> None:

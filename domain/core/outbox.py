@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Index, String, select, update
+from sqlalchemy import BigInteger, Index, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.core.clock import Clock
@@ -25,7 +25,10 @@ log = logging.getLogger("khata.outbox")
 
 class OutboxEvent(Base):
     __tablename__ = "outbox_events"
-    __table_args__ = (Index("ix_outbox_events_pending", "relayed_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_outbox_events_pending", "relayed_at", "created_at"),
+        Index("ix_outbox_events_business_id_position", "business_id", "position", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     business_id: Mapped[int | None] = mapped_column(IdType)
@@ -36,6 +39,8 @@ class OutboxEvent(Base):
     created_at: Mapped[datetime]
     relayed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
+    # dense per business, in commit order (domain/core/positions.py); None without a business
+    position: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 def emit(
@@ -78,6 +83,7 @@ def _columns(
         "created_at": tx.now(),
         "relayed_at": None,
         "attempts": 0,
+        "position": None,
     }
 
 
@@ -89,8 +95,25 @@ class Publisher(Protocol):
     async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
 
 
+def stream_channel(business_id: int) -> str:
+    """The one channel per business that carries every event of its stream, in order."""
+    return f"business:{business_id}:stream"
+
+
 def event_message(row: OutboxEvent) -> dict[str, Any]:
-    return {"id": row.id, "topic": row.topic, "payload": row.payload}
+    message: dict[str, Any] = {"id": row.id, "topic": row.topic, "payload": row.payload}
+    if row.position is not None:
+        message |= {"businessId": row.business_id, "position": row.position}
+    return message
+
+
+def channels_of(row: OutboxEvent) -> list[str]:
+    """The business's stream channel (rows with a position), then the legacy channels the
+    row lists (kept while subscribers move to the stream)."""
+    legacy = list(row.channels)
+    if row.position is None or row.business_id is None:
+        return legacy
+    return [stream_channel(row.business_id), *legacy]
 
 
 class OutboxRelay:
@@ -132,7 +155,7 @@ class OutboxRelay:
                 if row.job:
                     await self.jobs.enqueue(row.job, job_id=row.id, outbox_id=row.id)
                 message = event_message(row)
-                for channel in row.channels:
+                for channel in channels_of(row):
                     await self.publisher.publish(channel, message)
                 done.append(row.id)
             except Exception as exc:

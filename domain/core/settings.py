@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     max_page_size: int = 100
     max_body_bytes: int = 4 * 1024 * 1024
     max_subscriptions_per_connection: int = 20
+    # Realtime (README, Realtime): open subscriptions per user or API key in one API
+    # process, each subscriber's bounded queue of live events, the keep-alive ping interval,
+    # and how long the event stream keeps events for resuming (`after: <cursor>`).
+    max_subscriptions_per_user: int = Field(default=100, ge=1)
+    stream_queue_size: int = Field(default=256, ge=1)
+    ws_keep_alive_seconds: float = Field(default=20.0, gt=0)
+    stream_retention_days: float = Field(default=7.0, ge=7.0)
 
     auto_migrate: bool | None = None  # None: on for SQLite, off otherwise
     db_pool_size: int = 10

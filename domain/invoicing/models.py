@@ -81,6 +81,7 @@ class Invoice(Base):
     voided_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
+    overdue_announced_on: Mapped[date | None]  # the day `invoice.overdue` went out
     draft_id: Mapped[int | None] = mapped_column(IdType)
     template_id: Mapped[int | None] = mapped_column(IdType)
     created_by: Mapped[str] = mapped_column(String(60))

@@ -17,6 +17,7 @@ from domain.core.money import format_money, minor_units, quantize
 from domain.core.tx import Tx
 from domain.core.viewer import Role, Scope
 from domain.customers.models import Customer
+from domain.invoicing import events
 from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.models import (
     CreditNote,
@@ -176,7 +177,7 @@ async def record_payment(tx: Tx, data: PaymentData) -> PaymentOutcome:
     )
     emit(
         tx,
-        "payment.received",
+        events.PAYMENT_RECEIVED,
         invoice,
         customer,
         paymentId=payment.id,
@@ -240,7 +241,7 @@ async def apply_customer_credit(tx: Tx, invoice_id: int, idempotency_key: str) -
     )
     emit(
         tx,
-        "payment.received",
+        events.PAYMENT_RECEIVED,
         invoice,
         customer,
         paymentId=payment.id,
@@ -289,7 +290,7 @@ async def reverse_payment(tx: Tx, payment_id: int, reason: str) -> PaymentOutcom
     )
     emit(
         tx,
-        "payment.reversed",
+        events.PAYMENT_REVERSED,
         invoice,
         customer,
         paymentId=payment.id,
@@ -365,7 +366,7 @@ async def issue_credit_note(
     )
     emit(
         tx,
-        "credit_note.issued",
+        events.CREDIT_NOTE_ISSUED,
         invoice,
         customer,
         creditNoteId=note.id,

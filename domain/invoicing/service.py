@@ -27,7 +27,7 @@ from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer, CustomerStatus, PaymentStatus
 from domain.customers.repository import CustomerRepository
-from domain.invoicing import tax
+from domain.invoicing import events, tax
 from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatus
 from domain.invoicing.repository import InvoiceRepository
@@ -164,7 +164,9 @@ def set_status(
         if new != InvoiceStatus.PAID:
             invoice.paid_at = None
         timeline(tx, invoice, "status_changed", **{"from": old, "to": new})
-        emit(tx, "invoice.status_changed", invoice, customer, previousStatus=old)
+        emit(tx, events.STATUS_CHANGED, invoice, customer, previousStatus=old)
+        if new == InvoiceStatus.PAID:
+            emit(tx, events.PAID, invoice, customer, previousStatus=old)
     return paid_before != (new == InvoiceStatus.PAID)
 
 
@@ -399,7 +401,7 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
     else:
         for key, value in summary_with(tx, business, customer, [invoice]).items():
             setattr(customer, key, value)
-    emit(tx, "invoice.issued", invoice, customer)
+    emit(tx, events.ISSUED, invoice, customer)
     return invoice
 
 
@@ -461,14 +463,7 @@ async def void_invoice(tx: Tx, invoice_id: int, reason: str) -> Invoice:
     invoice.balance = Decimal(0)
     invoice.updated_at = tx.now()
     timeline(tx, invoice, "voided", reason=invoice.void_reason)
-    emit(
-        tx,
-        "invoice.status_changed",
-        invoice,
-        customer,
-        previousStatus=old,
-        reason=invoice.void_reason,
-    )
+    emit(tx, events.VOIDED, invoice, customer, previousStatus=old, reason=invoice.void_reason)
     await tx.session.flush()
     await refresh_customer_summary(tx, customer, await load_business(tx))
     return invoice
@@ -495,9 +490,11 @@ async def mark_sent(tx: Tx, invoice: Invoice, channels: list[str]) -> None:
     if invoice.sent_at is None:
         invoice.sent_at = tx.now()
     timeline(tx, invoice, "sent", channels=channels)
+    old = invoice.status
     if invoice.status == InvoiceStatus.ISSUED:
-        old, invoice.status = invoice.status, InvoiceStatus.SENT
+        invoice.status = InvoiceStatus.SENT
         timeline(tx, invoice, "status_changed", **{"from": old, "to": InvoiceStatus.SENT})
+    emit(tx, events.SENT, invoice, None, previousStatus=old, channels=channels)
 
 
 async def _move_invoices(tx: Tx, source: Customer, target: Customer) -> int:
@@ -555,7 +552,7 @@ async def send_invoice(
     request_send(tx, invoice, chosen, scheduled_at)
     event = outbox.emit(
         tx,
-        "invoice.send_requested",
+        events.SEND_REQUESTED,
         invoice_payload(
             invoice,
             customer,

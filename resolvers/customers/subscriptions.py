@@ -1,4 +1,4 @@
-"""The live customer-event subscription of the active business."""
+"""The live customer-event subscription of the active business, resumable with `after`."""
 
 from __future__ import annotations
 
@@ -6,33 +6,41 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from domain.core.stream import StreamEvent
 from domain.core.viewer import Scope
-from domain.customers import service
 from resolvers.base import Info
+from resolvers.stream import live_updates
 from schema.relay import to_global_id
-from schema.types.customers.objects import (
-    CustomerEvent,
-)
+from schema.types.customers.objects import CustomerEvent
+
+FIELDS = ("customerId", "number", "name", "profileType", "status")
+
+
+async def _build(event: StreamEvent) -> CustomerEvent | None:
+    p = event.payload
+    if not event.topic.startswith("customer.") or not all(key in p for key in FIELDS):
+        return None
+    return CustomerEvent(
+        event_id=event.id,
+        topic=event.topic,
+        customer_id=to_global_id("Customer", p["customerId"]),
+        number=p["number"],
+        name=p["name"],
+        profile_type=p["profileType"],
+        status=p["status"],
+        changed_fields=list(p.get("fields", [])),
+        cursor=event.cursor,
+    )
 
 
 @strawberry.type
 class CustomerSubscriptions:
-    @strawberry.subscription(description="Live customer changes of the active business.")
-    async def customer_events(self, info: Info) -> AsyncGenerator[CustomerEvent, None]:
-        viewer = await info.context.require_viewer()
-        business_id = viewer.require_business(Scope.CUSTOMERS_READ)
-        async with info.context.rt.hub.subscribe(service.channel_for(business_id)) as events:
-            async for message in events:
-                p = message["payload"]
-                if "customerId" not in p:
-                    continue
-                yield CustomerEvent(
-                    event_id=message["id"],
-                    topic=message["topic"],
-                    customer_id=to_global_id("Customer", p["customerId"]),
-                    number=p["number"],
-                    name=p["name"],
-                    profile_type=p["profileType"],
-                    status=p["status"],
-                    changed_fields=list(p.get("fields", [])),
-                )
+    @strawberry.subscription(
+        description="Live customer changes of the active business; `after` resumes after "
+        "an event's cursor."
+    )
+    async def customer_events(
+        self, info: Info, after: str | None = None
+    ) -> AsyncGenerator[CustomerEvent, None]:
+        async for event in live_updates(info, Scope.CUSTOMERS_READ, after, _build):
+            yield event

@@ -24,6 +24,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorM
 
 from domain.core.errors import DomainError
 from domain.core.viewer import Viewer
+from resolvers.stream import stream_owner
 from schema.context import Context
 from schema.http.cohorts import Ending, GroupKey, Member, group_key, new_group_id
 
@@ -41,14 +42,24 @@ class CohortTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             await super().run_operation(operation)
             return
         head, tail, key, viewer = framing
-        rt = self.context.rt
-        group, member = view.cohorts.join(
-            key, lambda: Context.for_audience(rt, viewer, new_group_id())
-        )
-        try:
-            await self._relay(operation, member, head, tail)
-        finally:
-            view.cohorts.leave(group, member)
+        context: Context = self.context
+        rt, owner = context.rt, stream_owner(viewer)
+        if (
+            context.streams_open >= rt.settings.max_subscriptions_per_connection
+            or rt.slots.open.get(owner, 0) >= rt.slots.per_owner
+        ):
+            await super().run_operation(operation)  # its resolver answers SUBSCRIPTION_LIMIT
+            return
+        with rt.slots.hold(owner):  # the member's own limits, as the resolver holds them
+            context.streams_open += 1
+            group, member = view.cohorts.join(
+                key, lambda: Context.for_audience(rt, viewer, new_group_id())
+            )
+            try:
+                await self._relay(operation, member, head, tail)
+            finally:
+                view.cohorts.leave(group, member)
+                context.streams_open -= 1
 
     async def _groupable(
         self, operation: Operation[Any, Any]

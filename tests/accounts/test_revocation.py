@@ -21,7 +21,7 @@ from websockets.typing import Subprotocol
 from domain.core.clock import FrozenClock
 from domain.core.events import EventHub
 from domain.core.live import REVOCATIONS
-from domain.customers.service import channel_for
+from domain.core.outbox import stream_channel as channel_for
 from khata.composition import build_runtime, create_app
 from khata.runtime import Runtime
 from schema.relay import parse_global_id

@@ -140,8 +140,8 @@ async def test_cron_runs_of_two_deployments_do_not_swallow_each_other(
         for worker in workers:
             await worker.run_cron(at, 0.5)  # the same scheduled time for both
         for rt in deployments:
-            queued = await _queued(rt)
-            assert len(queued) == 1, queued
+            queued = [q for q in await _queued(rt) if ":relay_outbox:" in q]  # the daily prune
+            assert len(queued) == 1, queued  # may share the second; only the sweep is checked
             assert queued[0].startswith(f"cron:{rt.settings.redis_namespace}:relay_outbox:")
     finally:
         for worker, rt in zip(workers, deployments, strict=True):

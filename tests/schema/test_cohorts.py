@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.core.outbox import stream_channel as channel_for
 from domain.core.settings import Settings
-from domain.customers.service import channel_for
+from domain.core.stream import start_positions
 from khata.composition import build_runtime, create_app
 from khata.runtime import Runtime
 from schema.http.cohorts import Cohorts
@@ -143,10 +144,12 @@ async def test_a_slow_member_never_stalls_its_group_and_is_told_it_fell_behind(
         # one before (the fast member keeps up, the slow one reads nothing)
         name = "x" * 100_000
         got: list[str] = []
-        for n in range(events):  # published straight to the business's channel
+        head = (await start_positions(rt.db, [bid], None))[bid]
+        for n in range(events):  # published straight to the business's stream channel
             payload = {"customerId": n, "number": f"C{n}", "name": name}
             payload |= {"profileType": "STUB", "status": "ACTIVE"}
-            message = {"id": str(n), "topic": "customer.updated", "payload": payload}
+            message: dict[str, object] = {"id": str(n), "topic": "customer.updated"}
+            message |= {"payload": payload, "businessId": bid, "position": head + 1 + n}
             await rt.hub.publish(channel_for(bid), message)
             frame = await next_frame(fast)
             got.append(frame["payload"]["data"]["customerEvents"]["eventId"])
@@ -193,3 +196,45 @@ async def test_revoking_the_first_member_closes_it_and_the_group_goes_on(
         assert (await next_frame(second))["payload"]["data"]["customerEvents"]["name"] == name
     finally:
         await second.close()
+
+
+@pytest.fixture
+async def renewing(runtime: Runtime) -> AsyncIterator[tuple[str, Runtime, Any]]:
+    """A second API process whose groups renew their stream every 3 events."""
+    settings: Settings = runtime.settings.model_copy(update={"subscription_renew_events": 3})
+    rt = build_runtime(settings)
+    await rt.start(sweep=False)
+    app = create_app(settings, runtime=rt)
+    try:
+        async with serving(app) as address:
+            yield address, rt, app
+    finally:
+        await rt.stop()
+
+
+async def test_renewal_keeps_delivery_gapless(renewing: tuple[str, Runtime, Any]) -> None:
+    """The group's stream is renewed after every 3 events, resuming after the last cursor:
+    the subscriber sees every event once, in order, while customers are created in bursts
+    (some commit while a renewal is under way)."""
+    server, rt, app = renewing
+    cohorts: Cohorts = app.state.cohorts
+    async with httpx.AsyncClient(base_url=f"http://{server}") as http:
+        owner = await sign_up(http, "IN")
+        bid = business_of(owner)
+        ws = await open_socket(server, owner.token, owner.business_id)
+        try:
+            await send_subscribe(ws, "r", "subscription { customerEvents { name cursor } }")
+            await ready(cohorts, rt, bid, [1])
+            (group,) = [g for g in cohorts.groups.values() if g.key.audience[1] == bid]
+            names = [f"Renewed {n}" for n in range(11)]
+            got: list[dict[str, str]] = []
+            for burst in (names[:4], names[4:5], names[5:11]):
+                await asyncio.gather(*(owner.gql(CREATE, {"n": n}) for n in burst))
+                for _ in burst:
+                    got.append((await next_frame(ws))["payload"]["data"]["customerEvents"])
+            assert sorted(e["name"] for e in got) == sorted(names)  # each once, none missing
+            cursors = [e["cursor"] for e in got]
+            assert len(set(cursors)) == len(cursors)
+            assert group.renewals >= 3
+        finally:
+            await ws.close()

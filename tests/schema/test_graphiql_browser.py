@@ -18,7 +18,7 @@ from playwright.async_api import Browser, Page, Route, async_playwright, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from websockets.typing import Subprotocol
 
-from domain.customers.service import channel_for
+from domain.core.outbox import stream_channel as channel_for
 from khata.runtime import Runtime
 from schema.relay import parse_global_id
 from tests.conftest import Actor, sign_up

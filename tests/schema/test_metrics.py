@@ -14,7 +14,7 @@ import websockets
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.typing import Subprotocol
 
-from domain.customers.service import channel_for
+from domain.core.outbox import stream_channel as channel_for
 from khata.composition import create_app
 from khata.runtime import Runtime
 from schema.metrics import Metrics, MetricsMiddleware

@@ -12,7 +12,7 @@ import pytest
 import websockets
 from websockets.typing import Subprotocol
 
-from domain.customers.service import channel_for
+from domain.core.outbox import stream_channel as channel_for
 from khata.runtime import Runtime
 from schema.relay import parse_global_id
 from tests.conftest import Actor, sign_up

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from websockets.typing import Subprotocol
 
-from domain.customers.service import channel_for
+from domain.core.outbox import stream_channel as channel_for
 from khata.runtime import Runtime
 from schema.app import graphql_view
 from schema.http.ws_handler import CohortTransportWSHandler

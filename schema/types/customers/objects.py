@@ -341,3 +341,4 @@ class CustomerEvent:
     profile_type: ProfileType
     status: CustomerStatus
     changed_fields: list[str]
+    cursor: str = strawberry.field(description="Pass as `after` to resume after this event.")
