@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     db_echo: bool = False
     outbox_sweep_seconds: float = 15.0
     outbox_stale_seconds: float = 10.0
+    # Subscription groups (schema/http/cohorts.py): identical subscriptions of one audience
+    # share one execution; each member buffers this many frames before it is told it fell
+    # behind; a group's stream is renewed (resuming from its cursor) after this many events
+    # to bound graphql-core's per-subscription memo (0: never renewed).
+    ws_cohorts: bool = True
+    ws_member_buffer: int = Field(default=256, ge=1)
+    subscription_renew_events: int = Field(default=1000, ge=0)
     # Idempotency keys of create mutations are kept at least this long, then swept.
     idempotency_retention_hours: float = Field(default=24.0, ge=24.0)
     # The customer status rules (lapsed / VIP) are a daily rule checked this often, so each

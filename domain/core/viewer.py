@@ -91,6 +91,24 @@ class Viewer:
         )
 
     @property
+    def audience_key(self) -> tuple[object, ...]:
+        """Everything a selection may read from the viewer to decide what it shows: kind,
+        business, role, scopes, person. Viewers with equal keys see the same data, so their
+        identical subscriptions can share one execution (schema/http/cohorts.py)."""
+        return (self.kind, self.business_id, self.role, self.scopes, self.person_id)
+
+    def audience(self) -> Viewer:
+        """This viewer reduced to its audience: no user, key, token, address or request id,
+        so nothing that tells one member of a group from another can reach a result."""
+        return Viewer(
+            self.kind,
+            business_id=self.business_id,
+            role=self.role,
+            scopes=self.scopes,
+            person_id=self.person_id,
+        )
+
+    @property
     def is_authenticated(self) -> bool:
         return self.kind is not ViewerKind.ANONYMOUS
 
