@@ -37,6 +37,7 @@ from resolvers.invoicing.queries import InvoiceQueries
 from resolvers.invoicing.subscriptions import InvoiceSubscriptions
 from resolvers.orders.mutations import OrderMutations
 from resolvers.orders.queries import OrderQueries
+from resolvers.orders.subscriptions import OrderSubscriptions
 from schema import types as _types  # noqa: F401
 from schema.cost import CostEstimator, QueryCostLimit
 from schema.guard import guard_root_fields
@@ -57,7 +58,9 @@ Mutation = merge_types(
     "Mutation",
     (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations, OrderMutations),
 )
-Subscription = merge_types("Subscription", (CustomerSubscriptions, InvoiceSubscriptions))
+Subscription = merge_types(
+    "Subscription", (CustomerSubscriptions, InvoiceSubscriptions, OrderSubscriptions)
+)
 guard_root_fields(Query, Mutation)
 
 
