@@ -84,10 +84,8 @@ async def test_every_order_event_arrives_with_the_order_and_a_cursor(
     assert status["order"]["status"] == "CONFIRMED" and status["order"]["version"] == 2
     assert status["cursor"] != delivery["cursor"] != created["cursor"]
 
-    body = await owner.gql(
-        RESCHEDULE, {"input": {"orderId": order["id"], "expectedVersion": 2,
-                               "expectedDeliveryDate": day(7), "note": "rain"}}
-    )  # fmt: skip
+    later = {"orderId": order["id"], "expectedVersion": 2, "expectedDeliveryDate": day(7)}
+    body = await owner.gql(RESCHEDULE, {"input": {**later, "note": "rain"}})
     assert body["data"]["rescheduleOrderDelivery"]["__typename"] == "OrderPayload", body
     moved_again = await next_update(ws)
     assert moved_again["kind"] == "DELIVERY_CHANGED"
