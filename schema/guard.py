@@ -188,8 +188,10 @@ class Walker:
                     CoreCode.TIMEZONE_REQUIRED,
                     "must carry a time zone (e.g. 2026-12-01T10:00:00+05:30 or ...Z)",
                 )
-            else:
-                problem = date_problem(value.astimezone(UTC), self.today)
+            else:  # its own date first: near year 1 or 9999 the UTC one would overflow
+                problem = date_problem(value, self.today) or date_problem(
+                    value.astimezone(UTC), self.today
+                )
         elif isinstance(value, date):
             problem = date_problem(value, self.today)
         elif isinstance(value, list | tuple):
