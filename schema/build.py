@@ -39,6 +39,7 @@ from resolvers.notifications.mutations import NotificationMutations
 from resolvers.notifications.queries import NotificationQueries
 from resolvers.orders.mutations import OrderMutations
 from resolvers.orders.queries import OrderQueries
+from resolvers.orders.subscriptions import OrderSubscriptions
 from resolvers.purchases.mutations import PurchaseMutations
 from resolvers.purchases.queries import PurchaseQueries
 from schema import types as _types  # noqa: F401
@@ -78,7 +79,9 @@ Mutation = merge_types(
         NotificationMutations,
     ),
 )
-Subscription = merge_types("Subscription", (CustomerSubscriptions, InvoiceSubscriptions))
+Subscription = merge_types(
+    "Subscription", (CustomerSubscriptions, InvoiceSubscriptions, OrderSubscriptions)
+)
 guard_root_fields(Query, Mutation)
 
 
