@@ -17,8 +17,8 @@ from domain.core.events import EventHub
 from domain.core.live import LiveConnections
 from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings
-from domain.notifications.service import Providers
 from domain.invoicing import overdue
+from domain.notifications.service import Providers
 from domain.purchases import rules
 from workers.runner import ArqQueue, InProcessRunner
 

@@ -178,7 +178,8 @@ class PurchaseRepository(TenantRepository):
     ) -> list[TimelineRow]:
         """Invoices (when issued), payments (when received), purchases (when made) and
         orders (when placed) of one customer, newest first, ties by kind then id: one
-        UNION ALL statement per page. `first + 1` rows come back to tell whether another page follows."""
+        UNION ALL statement per page. `first + 1` rows come back to tell whether another
+        page follows."""
         text, money = String(), MoneyColumn()
 
         def branch(
