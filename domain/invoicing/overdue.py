@@ -4,7 +4,7 @@ one event per invoice the day after its due date (unless paid or void by then)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from domain.core.clock import Clock
 from domain.core.db import Database
@@ -25,24 +25,24 @@ class OverdueResult:
 
 
 async def announce_overdue(db: Database, clock: Clock) -> OverdueResult:
-    """One short transaction per business with candidates: one UPDATE ... RETURNING marks
+    """One read finds each business's earliest unannounced open due date; a business
+    whose own today is past it gets one short transaction: one UPDATE ... RETURNING marks
     its overdue invoices (`overdue_announced_on`) and an outbox event goes per invoice.
     Idempotent: an invoice is announced once, however often the job runs (hourly, so
     each business's invoices go soon after its own midnight)."""
     result = OverdueResult()
-    latest_due = clock.now().date() + timedelta(days=1)
+    now = clock.now()
     after = 0
     while True:
         async with db.read() as session:
-            batch = await OverdueRepository.business_ids_after(
-                session, after, latest_due, JOB_BATCH
-            )
+            batch = await OverdueRepository.candidates_after(session, after, JOB_BATCH)
         if not batch:
             return result
-        for business_id in batch:
-            result.announced += await _announce(db, clock, business_id)
-            result.businesses += 1
-        after = batch[-1]
+        for business_id, timezone, earliest_due in batch:
+            if earliest_due < now.astimezone(ZoneInfo(timezone)).date():
+                result.announced += await _announce(db, clock, business_id)
+                result.businesses += 1
+        after = batch[-1][0]
 
 
 async def _announce(db: Database, clock: Clock, business_id: int) -> int:

@@ -1,4 +1,4 @@
-"""The SQL of the daily `invoice.overdue` job: which businesses may have invoices to
+"""The SQL of the daily `invoice.overdue` job: which businesses have invoices to
 announce, and one UPDATE ... RETURNING per business that marks them."""
 
 from __future__ import annotations
@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.accounts.models import Business
 from domain.customers.models import Customer
 from domain.invoicing.models import Invoice
 from domain.invoicing.repository import OPEN, InvoiceRepository
@@ -16,25 +17,28 @@ from domain.invoicing.repository import OPEN, InvoiceRepository
 
 class OverdueRepository(InvoiceRepository):
     @staticmethod
-    async def business_ids_after(
-        session: AsyncSession, after: int, latest_due: date, limit: int
-    ) -> list[int]:
-        """The job's walk (a system read, no tenant): businesses with an open invoice not
-        yet announced and due on or before `latest_due` (no time zone's today is later
-        than UTC's tomorrow, so nothing overdue anywhere is left out)."""
+    async def candidates_after(
+        session: AsyncSession, after: int, limit: int
+    ) -> list[tuple[int, str, date]]:
+        """The job's walk (a system read, no tenant): (business id, time zone, earliest
+        due date) of the businesses with an open invoice not yet announced, so the job
+        opens a write transaction only where its own today makes one overdue."""
         stmt = (
-            select(Invoice.business_id)
+            select(Invoice.business_id, Business.timezone, func.min(Invoice.due_date))
+            .join(Business, Business.id == Invoice.business_id)
             .where(
                 Invoice.business_id > after,
                 Invoice.status.in_(OPEN),
                 Invoice.overdue_announced_on.is_(None),
-                Invoice.due_date <= latest_due,
             )
-            .group_by(Invoice.business_id)
+            .group_by(Invoice.business_id, Business.timezone)
             .order_by(Invoice.business_id)
             .limit(limit)
         )
-        return list((await session.execute(stmt)).scalars())
+        return [
+            (int(b), str(tz), date.fromisoformat(d) if isinstance(d, str) else d)
+            for b, tz, d in (await session.execute(stmt)).all()
+        ]
 
     async def announce_overdue(self, today: date) -> Sequence[Invoice]:
         """Marks every open invoice of the business past its due date on `today` (the
