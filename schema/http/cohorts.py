@@ -77,6 +77,7 @@ class GroupKey:
     operation_name: str | None
     variables: bytes  # canonical JSON (sorted keys)
     audience: tuple[object, ...]
+    alone: str | None = None  # set for a resuming subscription: a group of its own
 
 
 @dataclass(frozen=True)
@@ -290,9 +291,14 @@ def group_key(
     operation_name: str | None,
     variables: dict[str, Any] | None,
     audience: tuple[object, ...],
+    alone: str | None = None,
 ) -> GroupKey:
     return GroupKey(
-        query, operation_name, orjson.dumps(variables, option=orjson.OPT_SORT_KEYS), audience
+        query,
+        operation_name,
+        orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
+        audience,
+        alone,
     )
 
 

@@ -13,7 +13,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import (
+    GraphQLError,
+    NullValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    VariableNode,
+    get_operation_ast,
+    parse,
+)
 from starlette.websockets import WebSocketDisconnect
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -86,9 +94,17 @@ class CohortTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         head, found, tail = frame.partition(encoded_marker)
         if not found:
             return None
+        # A resuming subscription (`after` set) is owed its own backlog first: members
+        # sharing a running group get only later events, so it runs as a group of its own
+        # (still renewed), never joining one whose members resumed from the same cursor.
+        alone = new_group_id() if resumes(definition, operation.variables) else None
         try:
             key = group_key(
-                operation.query, operation.operation_name, operation.variables, viewer.audience_key
+                operation.query,
+                operation.operation_name,
+                operation.variables,
+                viewer.audience_key,
+                alone,
             )
         except TypeError:  # variables orjson cannot encode (e.g. huge integers): alone
             return None
@@ -122,3 +138,18 @@ class CohortTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                 )
         except (WebSocketDisconnect, WebSocketDisconnected, RuntimeError, OSError) as exc:
             log.debug("could not end a subscription: %s", exc)
+
+
+def resumes(definition: OperationDefinitionNode, variables: dict[str, Any] | None) -> bool:
+    """Whether a root field of the subscription passes a non-null `after` cursor."""
+    for selection in definition.selection_set.selections:
+        for argument in getattr(selection, "arguments", None) or ():
+            if argument.name.value != "after":
+                continue
+            value = argument.value
+            if isinstance(value, VariableNode):
+                if (variables or {}).get(value.name.value) is not None:
+                    return True
+            elif not isinstance(value, NullValueNode):
+                return True
+    return False

@@ -80,6 +80,44 @@ async def test_members_of_one_group_share_one_execution_and_identical_frames(
         await second.close()
 
 
+RESUME = """subscription($after: String) { customerEvents(after: $after) { cursor name } }"""
+
+
+async def test_clients_resuming_from_one_cursor_each_get_the_whole_backlog(
+    http: httpx.AsyncClient, server: str, app: Any, runtime: Runtime
+) -> None:
+    """After a drop every member of a group holds the same last cursor and resumes with
+    it: a later one must not join the first one's running stream and miss the backlog."""
+    cohorts: Cohorts = app.state.cohorts
+    owner = await sign_up(http, "IN")
+    bid = business_of(owner)
+    first = await open_socket(server, owner.token, owner.business_id)
+    await send_subscribe(first, "s", RESUME, {"after": None})
+    await ready(cohorts, runtime, bid, [1])
+    await owner.gql(CREATE, {"n": "Seen"})
+    cursor = (await next_frame(first))["payload"]["data"]["customerEvents"]["cursor"]
+    await first.close()
+    for name in ("Missed 1", "Missed 2", "Missed 3"):
+        await owner.gql(CREATE, {"n": name})
+    a = await open_socket(server, owner.token, owner.business_id)
+    b = await open_socket(server, owner.token, owner.business_id)
+    try:
+        await send_subscribe(a, "a", RESUME, {"after": cursor})
+        got_a = [(await next_frame(a))["payload"]["data"]["customerEvents"]["name"]]
+        await send_subscribe(b, "b", RESUME, {"after": cursor})  # a is mid-stream now
+        got_b = [(await next_frame(b))["payload"]["data"]["customerEvents"]["name"]]
+        for _ in range(2):
+            got_a.append((await next_frame(a))["payload"]["data"]["customerEvents"]["name"])
+            got_b.append((await next_frame(b))["payload"]["data"]["customerEvents"]["name"])
+        assert got_a == got_b == ["Missed 1", "Missed 2", "Missed 3"]
+        await owner.gql(CREATE, {"n": "Live"})
+        for ws in (a, b):
+            assert (await next_frame(ws))["payload"]["data"]["customerEvents"]["name"] == "Live"
+    finally:
+        await a.close()
+        await b.close()
+
+
 async def test_other_variables_or_audiences_get_their_own_group(
     http: httpx.AsyncClient, server: str, app: Any, runtime: Runtime
 ) -> None:

@@ -1,4 +1,6 @@
-"""Dev sink: prints the message and reports it delivered; the ledger row is the record."""
+"""Dev sink: reports every message delivered and keeps it (`sent`, and the ledger row holds
+the body). The log names the attempt and a masked recipient only: bodies carry payment
+links and codes, and recipients are personal data."""
 
 from __future__ import annotations
 
@@ -6,9 +8,15 @@ import logging
 import uuid
 from datetime import datetime
 
+from domain.core.contact import mask_phone
 from domain.notifications.port import Delivery, Outgoing
 
 log = logging.getLogger("khata.devsink")
+
+
+def mask_email(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
 
 
 class DevSink:
@@ -26,11 +34,11 @@ class DevSink:
         return Delivery(self.name, self._ids[message.attempt_id])
 
     async def send_sms(self, message: Outgoing) -> Delivery:
-        log.info("SMS to %s: %s", message.to, message.body)
+        log.info("SMS %s to %s accepted", message.attempt_id, mask_phone(message.to))
         return self._accept("sms", message, message.body)
 
     async def send_email(self, message: Outgoing) -> Delivery:
-        log.info("Email to %s: %s", message.to, message.subject)
+        log.info("Email %s to %s accepted", message.attempt_id, mask_email(message.to))
         return self._accept("email", message, f"{message.subject}\n{message.body}")
 
     async def lookup(self, message: Outgoing, since: datetime) -> Delivery | None:
