@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
@@ -126,6 +126,16 @@ class OrderRepository(TenantRepository):
                 return model.order_id.in_(select(Order.id).where(visible))  # type: ignore[no-any-return]
             case _:
                 raise unauthenticated(v)
+
+    async def move_customer(self, source_id: int, target_id: int) -> int:
+        """A merge: the source customer's orders become the target's."""
+        result = await self.s.execute(
+            update(Order)
+            .where(self.read_policy(Order), Order.customer_id == source_id)
+            .values(customer_id=target_id)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def add(self, *rows: object) -> None:
         self.s.add_all(rows)

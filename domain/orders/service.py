@@ -393,3 +393,17 @@ async def reschedule_delivery(
     await tx.session.flush()
     emit(tx, events.ORDER_DELIVERY_CHANGED, order, timelineEntryId=entry.id)
     return Change(order, entry)
+
+
+async def _move_orders(tx: Tx, source: Customer, target: Customer) -> int:
+    """Merge mover: the source's orders (and so their timelines) follow the target."""
+    return await repo(tx).move_customer(source.id, target.id)
+
+
+def _register() -> None:
+    from domain.customers.merge import register_mover
+
+    register_mover("orders", _move_orders)
+
+
+_register()
