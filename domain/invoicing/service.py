@@ -130,6 +130,10 @@ def invoice_payload(
     return payload | extra
 
 
+# topics the notification pipeline turns into messages (a payment receipt)
+NOTIFIED = {events.PAYMENT_RECEIVED}
+
+
 def emit(
     tx: Tx, topic: str, invoice: Invoice, customer: Customer | None = None, **extra: Any
 ) -> None:
@@ -138,6 +142,7 @@ def emit(
         topic,
         invoice_payload(invoice, customer, **extra),
         channels=[channel_for(invoice.business_id)],
+        job="send_notification" if topic in NOTIFIED else None,
     )
 
 
