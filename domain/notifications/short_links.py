@@ -2,8 +2,9 @@
 payment page. An SMS has room for ~25 characters of link, not the 32-character payment
 token. India's DLT allows 30 characters per template variable, so the code is the 11
 characters of `secrets.token_urlsafe(8)` (64 random bits: a link cannot be guessed from
-another), and `https://<8-character domain>/p/<code>` still fits. One link per invoice: each message that uses it
-pushes its expiry LIFETIME past that message; an expired code answers 410."""
+another), and `https://<8-character domain>/p/<code>` still fits. One link per invoice:
+each message that uses it pushes its expiry LIFETIME past that message; an expired code
+answers 410."""
 
 from __future__ import annotations
 
