@@ -4,7 +4,9 @@ webhook keeps: both are read, so either record stops SMS), the marketing frequen
 counted from the ledger, quiet hours (`policy.decide`; a message due in them raises
 Deferral with the first allowed minute, OTPs exempt) and, for SMS, the business's
 monthly quota or spend cap (`quota.check_send`). A refusal ends the message with a typed,
-recorded reason; it is never sent."""
+recorded reason; it is never sent. Quiet hours hold the messages of business events
+(invoices, receipts, orders); a ready message sent as the person stands there (the
+welcome SMS at registration) is not held, but still needs their consent."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from domain.core.errors import NotFound
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
 from domain.notifications import policy, preferences, quota
+from domain.notifications.messages import TOPIC_EVENTS
 from domain.notifications.models import NotificationLog
 from domain.notifications.policy import Allowed, Blocked, Deferred
 from domain.notifications.repository import NotificationRepository
@@ -75,8 +78,10 @@ async def _policy(
     match decision:
         case Allowed():
             return None
-        case Deferred(until):
+        case Deferred(until) if row.event in TOPIC_EVENTS:
             raise Deferral(until)
+        case Deferred():
+            return None  # a ready message: the person is there (welcome at the counter)
         case Blocked(reason) if reason is policy.BlockReason.NO_CONSENT:
             return Refusal(
                 "opted_out",
