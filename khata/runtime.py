@@ -18,6 +18,7 @@ from domain.core.live import LiveConnections
 from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings
 from domain.invoicing import overdue
+from domain.notifications.deferrals import release_due
 from domain.notifications.service import Providers
 from domain.purchases import rules
 from workers.runner import ArqQueue, InProcessRunner
@@ -69,6 +70,7 @@ class Runtime:
             await asyncio.sleep(self.settings.outbox_sweep_seconds)
             try:
                 await self.relay.sweep(self.settings.outbox_stale_seconds)
+                await release_due(self.db, self.clock, self.jobs)
                 await self.purge_idempotency_keys()
                 if loop.time() >= next_prune:  # the embedded mode's stand-in for the cron
                     next_prune = loop.time() + PRUNE_EVERY_SECONDS

@@ -19,6 +19,7 @@ from schema.http.health import healthz, readyz
 from schema.http.middleware import RequestGuard
 from schema.http.notify_webhooks import sendgrid_events, twilio_inbound, twilio_status
 from schema.http.payments import pay_page, payment_webhook
+from schema.http.short_links import short_link
 from schema.http.view import KhataGraphQL
 from schema.http_security import install as install_http_security
 from schema.metrics import install as install_metrics
@@ -54,6 +55,7 @@ def routes(rt: Runtime, graphql: KhataGraphQL) -> list[BaseRoute]:
         Route("/webhooks/twilio/inbound", twilio_inbound, methods=["POST"]),
         Route("/webhooks/sendgrid/events", sendgrid_events, methods=["POST"]),
         Route("/pay/{token}", pay_page),
+        Route("/p/{code}", short_link),
         Route("/files/{kind:str}/{business:int}/{doc:int}.pdf", download_pdf),
         *([assets_mount()] if rt.settings.graphiql else []),
     ]

@@ -25,7 +25,7 @@ from domain.core.settings import Settings
 
 HSTS = "max-age=31536000"
 LOCKED_DOWN_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-NO_STORE_PATHS = ("/files/", "/exports/", "/pay/")
+NO_STORE_PATHS = ("/files/", "/exports/", "/pay/", "/p/")
 NO_STORE_TYPES = ("application/pdf", "text/csv")
 CORS_HEADERS = ["authorization", "content-type", "x-khata-business", "x-request-id"]
 

@@ -14,6 +14,7 @@ from domain.core.outbox import get_event
 from domain.core.tx import Tx
 from domain.customers import csv_io
 from domain.invoicing import overdue
+from domain.notifications.deferrals import release_due
 from domain.notifications.pipeline import Pipeline
 from domain.notifications.port import TemporaryFailure
 from domain.purchases import rules
@@ -37,10 +38,17 @@ def backoff(job_try: int, retry_after: float | None) -> float:
 
 async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
     """Idempotent: every step is recorded on the ledger before and after the provider
-    call (domain/notifications/pipeline.py); temporary failures retry through arq."""
+    call (domain/notifications/pipeline.py); temporary failures retry through arq; a
+    message in the customer's quiet hours is held on the ledger and the periodic sweep
+    (relay_outbox, or the embedded sweeper) runs the job again when they end."""
     rt = _runtime(ctx)
     pipeline = Pipeline(
-        rt.db, rt.clock, rt.providers, rt.limiter, rt.settings.provider_timeout_seconds + 5
+        rt.db,
+        rt.clock,
+        rt.providers,
+        rt.limiter,
+        rt.settings.provider_timeout_seconds + 5,
+        rt.settings.public_url.rstrip("/"),
     )
     try:
         return await pipeline.deliver(outbox_id)
@@ -49,9 +57,11 @@ async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
 
 
 async def relay_outbox(ctx: dict[str, Any]) -> int:
-    """The periodic sweep: outbox rows a crash left behind, then expired idempotency keys."""
+    """The periodic sweep: outbox rows a crash left behind, messages whose quiet hours
+    ended, then expired idempotency keys."""
     rt = _runtime(ctx)
     relayed = await rt.relay.sweep(rt.settings.outbox_stale_seconds)
+    await release_due(rt.db, rt.clock, rt.jobs)
     await rt.purge_idempotency_keys()
     return relayed
 

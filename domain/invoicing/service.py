@@ -130,14 +130,22 @@ def invoice_payload(
     return payload | extra
 
 
+# topics the notification pipeline turns into messages (a payment receipt), for a
+# customer it can reach
+NOTIFIED = {events.PAYMENT_RECEIVED}
+
+
 def emit(
     tx: Tx, topic: str, invoice: Invoice, customer: Customer | None = None, **extra: Any
 ) -> None:
+    payload = invoice_payload(invoice, customer, **extra)
+    reachable = payload.get("customerPhone") or payload.get("customerEmail")
     outbox.emit(
         tx,
         topic,
-        invoice_payload(invoice, customer, **extra),
+        payload,
         channels=[channel_for(invoice.business_id)],
+        job="send_notification" if topic in NOTIFIED and reachable else None,
     )
 
 

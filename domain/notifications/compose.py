@@ -1,7 +1,7 @@
 """What an outbox event asks to send: one draft per recipient and channel. Events that
 carry a ready message (`to`, `body`: welcome SMS, staff emails) are sent as they are;
-invoice sends and payment receipts are written here from the invoice (a built-in text
-until the templates branch's `render` takes over)."""
+business events (invoice sends, payment receipts, order status changes) are written from
+the business's templates (domain/notifications/messages.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from domain.core.outbox import OutboxEvent
 from domain.core.tx import Tx
+from domain.notifications import segments
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,10 @@ class Draft:
     event: str | None = None
     kind: str = "transactional"  # or marketing (never resent after an uncertain attempt)
     segments: int | None = None
-
-
-def sms_segments(text: str) -> int:
-    """GSM-7 fits 160 characters in one message (153 per part beyond); anything else is
-    UCS-2 with 70 (67). The templates branch counts extension characters exactly."""
-    gsm = all(ord(c) < 128 for c in text)
-    single, part = (160, 153) if gsm else (70, 67)
-    return 1 if len(text) <= single else -(-len(text) // part)
+    attachment: str | None = None  # "invoice_pdf": rendered when the email is sent
+    # (error code, reason) of a message that must not go out (no DLT registration...):
+    # the ledger records it failed and nothing is sent
+    failure: tuple[str, str] | None = None
 
 
 def ready_message(event: OutboxEvent) -> Draft:
@@ -47,13 +44,13 @@ def ready_message(event: OutboxEvent) -> Draft:
         order_id=p.get("orderId"),
         event=event.topic,
         kind=str(p.get("kind", "transactional")),
-        segments=sms_segments(body) if channel == "sms" else None,
+        segments=segments.count(body).segments if channel == "sms" else None,
     )
 
 
-async def compose(tx: Tx, event: OutboxEvent) -> list[Draft]:
+async def compose(tx: Tx, event: OutboxEvent, public_url: str = "") -> list[Draft]:
     if "to" in event.payload and "body" in event.payload:
         return [ready_message(event)]
-    from domain.notifications import invoice_messages
+    from domain.notifications import messages
 
-    return await invoice_messages.drafts(tx, event)
+    return await messages.drafts(tx, event, public_url)

@@ -38,6 +38,11 @@ class NotificationLog(Base):
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     segments: Mapped[int | None]
+    # what goes with the message besides its text: "invoice_pdf" (rendered at send time)
+    attachment: Mapped[str | None] = mapped_column(String(20))
+    # a message held by the customer's quiet hours goes out at this time (UTC); the
+    # periodic sweep (domain/notifications/deferrals.py) runs its job again then
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
     # pending | sending | accepted | sent | delivered | undelivered | failed | bounced |
     # opened | clicked | opted_out (domain/notifications/statuses.py orders them)
     status: Mapped[str] = mapped_column(String(12))
@@ -105,3 +110,19 @@ class SmsOptOut(Base):
     customer_id: Mapped[int | None] = mapped_column(IdType)
     keyword: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime]
+
+
+class ShortLink(Base):
+    """A short link on Khata's own domain (`/p/<code>`) to a longer path of it (an
+    invoice's payment page): short enough for an SMS, unguessable (the code is 64 random
+    bits), one per invoice, living as long as messages keep using it."""
+
+    __tablename__ = "short_links"
+    __table_args__ = (Index("ix_short_links_business_id_invoice_id", "business_id", "invoice_id"),)
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    business_id: Mapped[int] = mapped_column(IdType)
+    invoice_id: Mapped[int | None] = mapped_column(IdType)
+    target: Mapped[str] = mapped_column(String(300))  # a path on our domain: /pay/<token>
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -1,17 +1,21 @@
 """One delivery job: outbox event -> ledger rows -> (look-up of an unresolved attempt) ->
 rate limiter -> attempt committed -> provider call -> outcome committed. Each arrow is its
-own short transaction; no transaction is open during a provider call."""
+own short transaction; no transaction is open during a provider call. An email that
+carries the invoice PDF has it rendered (in a thread) before its attempt is recorded."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from dataclasses import dataclass
 
 from domain.core.clock import Clock
 from domain.core.db import Database
 from domain.core.tx import Tx
-from domain.notifications import service
-from domain.notifications.port import PermanentFailure, TemporaryFailure
+from domain.notifications import attachments, service
+from domain.notifications.port import Attachment, PermanentFailure, TemporaryFailure
 from domain.notifications.ratelimit import Limiter
+from domain.notifications.rules import Deferral
 from domain.notifications.service import JOB, Providers
 
 
@@ -22,18 +26,24 @@ class Pipeline:
     providers: Providers
     limiter: Limiter
     lease_seconds: float = 15.0  # provider timeout + margin
+    public_url: str = ""  # links in messages and in the invoice PDF
 
     def tx(self, session: object) -> Tx:
         return Tx(session, JOB, self.clock)  # type: ignore[arg-type]
 
     async def deliver(self, outbox_id: str) -> str:
-        """`missing`, `duplicate` (all settled before) or `sent` (every message settled);
-        raises the TemporaryFailure (longest Retry-After) when one must be tried later."""
+        """`missing`, `duplicate` (all settled before), `deferred` (a message waits for
+        the end of the customer's quiet hours: domain/notifications/deferrals.py) or
+        `sent` (every message settled); raises the TemporaryFailure (longest
+        Retry-After) when one must be tried later."""
         async with self.db.unit_of_work() as session:
-            rows = await service.prepare(self.tx(session), self.providers, outbox_id)
+            rows = await service.prepare(
+                self.tx(session), self.providers, outbox_id, self.public_url
+            )
         if isinstance(rows, str):
             return rows
         later: TemporaryFailure | None = None
+        waiting: Deferral | None = None
         worked = False
         for row_id in rows:
             try:
@@ -41,14 +51,24 @@ class Pipeline:
             except TemporaryFailure as exc:
                 if later is None or (exc.retry_after or 0) > (later.retry_after or 0):
                     later = exc
+            except Deferral as exc:
+                if waiting is None or exc.until < waiting.until:
+                    waiting = exc
         if later is not None:
             raise later
+        if waiting is not None:
+            return "deferred"
         return "sent" if worked else "duplicate"
 
     async def deliver_row(self, row_id: int) -> bool:
         """False when the row was settled already (a rerun of a finished job)."""
-        async with self.db.unit_of_work() as session:
-            step = await service.next_step(self.tx(session), row_id, self.lease_seconds)
+        try:
+            async with self.db.unit_of_work() as session:
+                step = await service.next_step(self.tx(session), row_id, self.lease_seconds)
+        except Deferral as held:
+            async with self.db.unit_of_work() as session:
+                await service.held(self.tx(session), row_id, held.until)
+            raise
         if step.action in ("done", "skipped"):
             return step.action == "skipped"
         if step.action == "reconcile" and step.message and step.since:
@@ -57,12 +77,15 @@ class Pipeline:
                 step = await service.reconciled(self.tx(session), step.message.attempt_id, found)
         if step.action != "send":
             return True
+        files = await self.attachments(row_id) if step.channel == "email" else ()
         provider = self.providers.of(step.channel)
         await self.limiter.acquire(f"{step.channel}:{provider.name}")
         async with self.db.unit_of_work() as session:
             message = await service.start_attempt(self.tx(session), row_id)
         if message is None:
             return True
+        if files:
+            message = dataclasses.replace(message, attachments=files)
         try:
             if step.channel == "sms":
                 delivery = await self.providers.sms.send_sms(message)
@@ -77,3 +100,11 @@ class Pipeline:
         async with self.db.unit_of_work() as session:
             await service.accepted(self.tx(session), message.attempt_id, delivery)
         return True
+
+    async def attachments(self, row_id: int) -> tuple[Attachment, ...]:
+        """The files of an email, rendered outside any transaction and off the loop."""
+        async with self.db.read() as session:
+            wanted = await attachments.wanted(self.tx(session), row_id, self.public_url)
+        if wanted is None:
+            return ()
+        return (await asyncio.to_thread(attachments.render, wanted),)

@@ -16,6 +16,7 @@ from domain.notifications.models import (
     NotificationAttempt,
     NotificationLog,
     NotificationStatus,
+    ShortLink,
     SmsOptOut,
 )
 
@@ -51,6 +52,15 @@ class NotificationRepository(TenantRepository):
         return await self.s.scalar(
             self.readable(NotificationLog).where(NotificationLog.idempotency_key == key)
         )
+
+    async def rows_of(self, outbox_id: str) -> list[int]:
+        """The ledger rows already made for an outbox event (keys `<outbox id>:<channel>`)."""
+        found = await self.s.scalars(
+            self.readable(NotificationLog, NotificationLog.id)
+            .where(NotificationLog.idempotency_key.startswith(f"{outbox_id}:"))
+            .order_by(NotificationLog.id)
+        )
+        return list(found.all())
 
     async def entry(self, row_id: int, *, lock: bool = False) -> NotificationLog | None:
         stmt = self.readable(NotificationLog).where(NotificationLog.id == row_id)
@@ -131,6 +141,50 @@ class NotificationRepository(TenantRepository):
             await self.s.delete(existing)
             await self.s.flush()
         return existing is not None
+
+    async def short_link(self, code: str) -> ShortLink | None:
+        return await self.s.scalar(self.readable(ShortLink).where(ShortLink.code == code))
+
+    async def short_link_of(
+        self, business_id: int, invoice_id: int, target: str
+    ) -> ShortLink | None:
+        """The latest link of an invoice to this target (the payment token is stable)."""
+        return await self.s.scalar(
+            self.readable(ShortLink)
+            .where(
+                ShortLink.business_id == business_id,
+                ShortLink.invoice_id == invoice_id,
+                ShortLink.target == target,
+            )
+            .order_by(ShortLink.expires_at.desc())
+            .limit(1)
+            .with_for_update()
+        )
+
+    async def due(self, now: datetime, limit: int) -> list[tuple[str, datetime]]:
+        """(idempotency key, due time) of messages held by quiet hours that are due."""
+        found = await self.s.execute(
+            self.readable(NotificationLog, NotificationLog.idempotency_key, NotificationLog.due_at)
+            .where(
+                NotificationLog.status == "pending",
+                NotificationLog.due_at.is_not(None),
+                NotificationLog.due_at <= now,
+            )
+            .order_by(NotificationLog.due_at)
+            .limit(limit)
+        )
+        return [(r[0], r[1]) for r in found.all()]
+
+    async def marketing_sent_since(self, customer_id: int, since: datetime) -> int:
+        """Campaign messages that went to a customer since `since` (the frequency cap)."""
+        found = await self.s.scalar(
+            self.readable(NotificationLog, func.count()).where(
+                NotificationLog.customer_id == customer_id,
+                NotificationLog.kind == "marketing",
+                NotificationLog.sent_at >= since,
+            )
+        )
+        return int(found or 0)
 
     async def last_sms_to(self, phone: str) -> NotificationLog | None:
         """The latest SMS ledger row to a phone: whose business an inbound reply is for."""

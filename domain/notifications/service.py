@@ -8,7 +8,11 @@ before the call, so the next run finds it and asks the provider (look-up by the 
 id or recipient and text). Found: adopted, nothing is sent again. Not found — the provider
 cannot tell — a transactional message is sent once more (at most once per message: a
 customer may rarely get an invoice SMS twice, never miss it), a marketing message is never
-resent (it ends `failed` with error code `UNCERTAIN`)."""
+resent (it ends `failed` with error code `UNCERTAIN`).
+
+Before any send, the row passes the rules (`rules.check`): the customer's consent (the
+preferences and the STOP list), the marketing frequency cap, quiet hours (the job is
+deferred to their end: `Deferral`) and, for SMS, the business's monthly quota."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from html import escape as html_escape
 
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
+from domain.notifications import rules
 from domain.notifications.compose import Draft, compose
 from domain.notifications.models import NotificationAttempt, NotificationLog, NotificationStatus
 from domain.notifications.port import (
@@ -73,6 +78,7 @@ def _new_row(
         subject=draft.subject,
         body=draft.body,
         segments=draft.segments,
+        attachment=draft.attachment,
         status="pending",
         provider=provider,
         attempts=0,
@@ -81,15 +87,21 @@ def _new_row(
     )
 
 
-async def prepare(tx: Tx, providers: Providers, outbox_id: str) -> list[int] | str:
+async def prepare(
+    tx: Tx, providers: Providers, outbox_id: str, public_url: str = ""
+) -> list[int] | str:
     """The ledger rows of an outbox event, one per message (customer and channel), created
-    on first sight; "missing" when the event is gone."""
+    on first sight (a rerun finds them and composes nothing again); "missing" when the
+    event is gone. A draft that must not go out is recorded failed with its reason."""
     repo = NotificationRepository(tx.session, tx.viewer)
     event = await repo.event(outbox_id)
     if event is None:
         return "missing"
+    existing = await repo.rows_of(outbox_id)
+    if existing:
+        return existing
     rows: list[int] = []
-    for draft in await compose(tx, event):
+    for draft in await compose(tx, event, public_url):
         key = f"{outbox_id}:{draft.channel}"
         row = await repo.by_key(key)
         if row is None:
@@ -101,8 +113,22 @@ async def prepare(tx: Tx, providers: Providers, outbox_id: str) -> list[int] | s
                     notification_id=row.id, status="pending", at=tx.now(), source="job"
                 )
             )
+            if draft.failure is not None:
+                row.error = draft.failure[1]
+                await _settle(tx, repo, row, "failed", draft.failure[0])
         rows.append(row.id)
     return rows
+
+
+async def held(tx: Tx, row_id: int, until: datetime) -> None:
+    """A message in the customer's quiet hours: it waits until `until` (the sweep)."""
+    repo = NotificationRepository(tx.session, tx.viewer)
+    row = await repo.entry(row_id, lock=True)
+    if row is None or row.status in SETTLED:
+        return
+    row.due_at = until
+    row.error_code = "QUIET_HOURS"
+    row.error = f"held by the customer's quiet hours until {until.isoformat()}"
 
 
 def outgoing(row: NotificationLog, attempt_id: str) -> Outgoing:
@@ -143,6 +169,11 @@ async def next_step(tx: Tx, row_id: int, lease_seconds: float = 15.0) -> Step:
         )
     if row.channel == "sms" and await repo.opted_out(row.business_id, row.recipient):
         await _settle(tx, repo, row, "opted_out", "OPTED_OUT")
+        return Step("skipped", row.id)
+    refusal = await rules.check(tx, repo, row)  # raises Deferral in quiet hours
+    if refusal is not None:
+        row.error = refusal.reason
+        await _settle(tx, repo, row, refusal.status, refusal.code)
         return Step("skipped", row.id)
     return Step("send", row.id, row.channel)
 
@@ -198,6 +229,8 @@ async def _accept(
     row.provider_message_id = d.message_id
     row.sent_at = row.sent_at or tx.now()
     row.error = None
+    row.error_code = None
+    row.due_at = None
     status = d.status if RANK.get(d.status, 0) >= RANK["accepted"] else "accepted"
     entry = advance(row, status, tx.now(), source=source)
     if entry is not None:

@@ -83,7 +83,15 @@ def order_payload(order: Order, **extra: Any) -> dict[str, Any]:
 
 
 def emit(tx: Tx, topic: str, order: Order, **extra: Any) -> None:
-    outbox.emit(tx, topic, order_payload(order, **extra), business_id=order.business_id)
+    """A status change also runs the notification job (the customer's order status
+    message): the payload carries all it needs (number, customerId, from, to)."""
+    outbox.emit(
+        tx,
+        topic,
+        order_payload(order, **extra),
+        business_id=order.business_id,
+        job="send_notification" if topic == events.ORDER_STATUS_CHANGED else None,
+    )
 
 
 def timeline(

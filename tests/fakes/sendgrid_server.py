@@ -77,6 +77,10 @@ class FakeSendGrid:
             return errors(400, "Does not contain a valid address.", "personalizations.0.to.0.email")
         mail["msg_id"] = uuid.uuid4().hex[:22]
         mail["to"] = to
+        mail["files"] = [  # what the recipient would open: (name, type, bytes)
+            (a["filename"], a.get("type"), base64.b64decode(a["content"]))
+            for a in mail.get("attachments", [])
+        ]
         self.mails.append(mail)
         if behaviour == HOLD:
             await self.control.hold()

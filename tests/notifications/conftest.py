@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
+from domain.core.clock import FrozenClock
 from domain.notifications.providers.sendgrid_email import SendGridEmail
 from domain.notifications.providers.twilio_sms import TwilioSms
 from domain.notifications.service import Providers
@@ -92,3 +95,52 @@ async def hooks(
     transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 443))
     async with httpx.AsyncClient(transport=transport, base_url="http://khata.test") as client:
         yield client
+
+
+@dataclass
+class Desk:
+    """A runtime whose providers are the SDKs on the fakes and whose clock the test moves,
+    an app on it (webhook secrets of the fakes) and an owner signed up through it."""
+
+    rt: Runtime
+    clock: FrozenClock
+    client: httpx.AsyncClient
+    twilio: FakeTwilio
+    sendgrid: FakeSendGrid
+
+
+# 06:00 UTC: 11:30 in India, 09:00 in Nairobi, outside the default quiet hours
+MORNING = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
+
+
+# short: a link in a DLT-registered SMS is one variable, at most 30 characters
+PUBLIC_URL = "http://k.test"
+
+
+@pytest.fixture
+async def desk(
+    runtime: Runtime,
+    twilio_sms: TwilioSms,
+    sendgrid_email: SendGridEmail,
+    fake_twilio: tuple[FakeTwilio, str],
+    fake_sendgrid: tuple[FakeSendGrid, str],
+) -> AsyncIterator[Desk]:
+    clock = FrozenClock(MORNING)
+    settings = runtime.settings.model_copy(
+        update={
+            "public_url": PUBLIC_URL,
+            "twilio_auth_token": fake_twilio[0].auth_token,
+            "sendgrid_webhook_public_key": fake_sendgrid[0].public_key,
+        }
+    )
+    providers = Providers(sms=twilio_sms, email=sendgrid_email)
+    rt = build_runtime(settings, providers=providers, clock=clock)
+    await rt.start(sweep=False)
+    transport = httpx.ASGITransport(
+        app=create_app(settings, runtime=rt), client=("198.51.100.21", 443)
+    )
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://khata.test") as c:
+            yield Desk(rt, clock, c, fake_twilio[0], fake_sendgrid[0])
+    finally:
+        await rt.stop()

@@ -1,12 +1,14 @@
 """`sendInvoice` now delivers: an SMS with the amount, business name and payment link and
 an email with plain-text and HTML parts, each on the ledger; the invoice becomes SENT and
-its timeline shows each channel's send."""
+its timeline shows each channel's send. (The suite's clock is the real one: the customer
+has no quiet hours, so the test passes at any time of day; a +254 number needs no DLT.)"""
 
 from __future__ import annotations
 
 from khata.runtime import Runtime
 from schema.relay import expect_id
 from tests.conftest import Actor, create_customer, run_jobs
+from tests.notifications.helpers import UPDATE_PREFERENCES
 from tests.notifications.ledger_helpers import ledger
 
 CREATE = """mutation($input: CreateInvoiceInput!) { createInvoice(input: $input) { __typename
@@ -20,8 +22,13 @@ async def test_send_invoice_delivers_sms_and_email_and_marks_it_sent(
     runtime: Runtime, owner: Actor
 ) -> None:
     customer = await create_customer(
-        owner, name="Asha Rao", phone="98450 12311", email="asha@example.com"
+        owner, name="Asha Rao", phone="+254712345611", email="asha@example.com"
     )
+    always = {
+        "customerId": customer["customer"]["id"],
+        "quietHours": {"start": "00:00", "end": "00:00"},
+    }
+    await owner.gql(UPDATE_PREFERENCES, {"input": always})
     created = await owner.gql(
         CREATE,
         {
@@ -41,10 +48,10 @@ async def test_send_invoice_delivers_sms_and_email_and_marks_it_sent(
     assert all(r.invoice_id == expect_id(invoice_id, "Invoice") for r in rows)
     sms = next(r for r in rows if r.channel == "sms")
     assert (
-        sms.recipient == "+919845012311"
-        and "354.00" in sms.body
+        sms.recipient == "+254712345611"
+        and "INR 354.00" in sms.body
         and sms.body.startswith("Shop ")
-        and "/pay/" in sms.body
+        and "/p/" in sms.body
     )
     email = next(r for r in rows if r.channel == "email")
     assert email.recipient == "asha@example.com" and (email.subject or "").startswith("Invoice")
