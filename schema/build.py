@@ -35,6 +35,7 @@ from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
 from resolvers.invoicing.subscriptions import InvoiceSubscriptions
+from resolvers.notifications.ledger import LedgerQueries, LedgerSubscriptions
 from resolvers.notifications.mutations import NotificationMutations
 from resolvers.notifications.queries import NotificationQueries
 from resolvers.orders.mutations import OrderMutations
@@ -64,6 +65,7 @@ Query = merge_types(
         OrderQueries,
         PurchaseQueries,
         NotificationQueries,
+        LedgerQueries,
     ),
 )
 Mutation = merge_types(
@@ -78,7 +80,9 @@ Mutation = merge_types(
         NotificationMutations,
     ),
 )
-Subscription = merge_types("Subscription", (CustomerSubscriptions, InvoiceSubscriptions))
+Subscription = merge_types(
+    "Subscription", (CustomerSubscriptions, InvoiceSubscriptions, LedgerSubscriptions)
+)
 guard_root_fields(Query, Mutation)
 
 
