@@ -17,6 +17,7 @@ from domain.core.events import EventHub
 from domain.core.live import LiveConnections
 from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings
+from domain.invoicing import overdue
 from domain.notifications.service import Providers
 from domain.purchases import rules
 from workers.runner import ArqQueue, InProcessRunner
@@ -43,6 +44,7 @@ class Runtime:
     slots: stream.Slots = field(init=False)  # open stream subscriptions per user or key
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
     _status_timer: asyncio.Task[None] | None = field(default=None, repr=False)
+    _overdue_timer: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.slots = stream.Slots(self.settings.max_subscriptions_per_user)
@@ -58,6 +60,7 @@ class Runtime:
         if sweep and isinstance(self.jobs, InProcessRunner):
             self._sweeper = asyncio.create_task(self._sweep_forever())
             self._status_timer = asyncio.create_task(self._customer_status_forever())
+            self._overdue_timer = asyncio.create_task(self._invoice_overdue_forever())
 
     async def _sweep_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -88,13 +91,23 @@ class Runtime:
                 log.exception("customer status rules failed")
             await asyncio.sleep(self.settings.customer_status_seconds)
 
+    async def _invoice_overdue_forever(self) -> None:
+        """The embedded timer of the daily `invoice.overdue` announcement (arq's cron in
+        production): once at start, then every `invoice_overdue_seconds`."""
+        while True:
+            try:
+                await overdue.announce_overdue(self.db, self.clock)
+            except Exception:
+                log.exception("invoice overdue announcement failed")
+            await asyncio.sleep(self.settings.invoice_overdue_seconds)
+
     async def purge_idempotency_keys(self) -> int:
         """Idempotency keys past their retention go with the periodic sweep."""
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
         return await idempotency.purge_expired(self.db, self.clock, retention)
 
     async def stop(self) -> None:
-        for task in (self._sweeper, self._status_timer):
+        for task in (self._sweeper, self._status_timer, self._overdue_timer):
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -90,6 +90,7 @@ class Loaders:
         self.payments: DataLoader[int, Any] = DataLoader(
             self._by_ids(purchase_queries.payments_by_ids)
         )
+        self.orders: DataLoader[int, Any] = DataLoader(self._by_ids(purchase_queries.orders_by_ids))
 
     def _by_ids(
         self, fetch: Callable[[Tx, Sequence[int]], Awaitable[Sequence[Any]]]

@@ -1,7 +1,9 @@
 """Subscriptions on the event stream (domain/core/stream.py): authorisation at subscribe
 time, the per-connection and per-user limits, and the cursor of each event set on the
 context before it is yielded, so the WebSocket layer can renew a long-running stream with
-`after: <that cursor>`. A subscription plugs in with a scope and a `build` that turns a
+`after: <that cursor>`; and the connection's DataLoaders are renewed per event (nested
+fields such as `Order.timeline` read what is committed now, not what an earlier event
+cached). A subscription plugs in with a scope and a `build` that turns a
 stream event into its GraphQL object (or None to skip it)."""
 
 from __future__ import annotations
@@ -56,4 +58,5 @@ async def _follow(
         item = await build(event)
         if item is not None:
             ctx.stream_cursor = event.cursor
+            ctx.renew_loaders()  # the event's objects as they are now, not cached
             yield item

@@ -40,6 +40,7 @@ from resolvers.notifications.mutations import NotificationMutations
 from resolvers.notifications.queries import NotificationQueries
 from resolvers.orders.mutations import OrderMutations
 from resolvers.orders.queries import OrderQueries
+from resolvers.orders.subscriptions import OrderSubscriptions
 from resolvers.purchases.mutations import PurchaseMutations
 from resolvers.purchases.queries import PurchaseQueries
 from schema import types as _types  # noqa: F401
@@ -81,7 +82,8 @@ Mutation = merge_types(
     ),
 )
 Subscription = merge_types(
-    "Subscription", (CustomerSubscriptions, InvoiceSubscriptions, LedgerSubscriptions)
+    "Subscription",
+    (CustomerSubscriptions, InvoiceSubscriptions, OrderSubscriptions, LedgerSubscriptions),
 )
 guard_root_fields(Query, Mutation)
 

@@ -73,6 +73,11 @@ class Context:
             self._loaders = Loaders(self)
         return self._loaders
 
+    def renew_loaders(self) -> None:
+        """Forget what the loaders have read: a WebSocket's context lives as long as the
+        connection, and each stream event must show its objects as they are now."""
+        self._loaders = None
+
     async def viewer(self) -> Viewer:
         """Resolved on first use; concurrent resolvers of one request share the lookup.
         A connection outlives no credentials: once they are revoked or expired, every

@@ -10,6 +10,7 @@ from arq.connections import RedisSettings
 from domain.core.settings import Settings, get_settings
 from khata.composition import start_worker_runtime
 from workers.tasks import (
+    announce_overdue_invoices,
     apply_customer_status,
     import_customers,
     prune_stream,
@@ -50,6 +51,15 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
             apply_customer_status,
             name=f"cron:{settings.redis_namespace}:customer_status",
             minute=5,
+            second=0,
+            run_at_startup=True,
+            timeout=600,
+        ),
+        # `invoice.overdue` the day after the due date in each business's time zone
+        cron(
+            announce_overdue_invoices,
+            name=f"cron:{settings.redis_namespace}:invoice_overdue",
+            minute=7,
             second=0,
             run_at_startup=True,
             timeout=600,

@@ -13,6 +13,7 @@ from domain.core.failures import log_failure
 from domain.core.outbox import get_event
 from domain.core.tx import Tx
 from domain.customers import csv_io
+from domain.invoicing import overdue
 from domain.notifications.pipeline import Pipeline
 from domain.notifications.port import TemporaryFailure
 from domain.purchases import rules
@@ -70,6 +71,14 @@ async def apply_customer_status(ctx: dict[str, Any]) -> dict[str, int]:
         "activityChanged": done.activity_changed,
         "vipChanged": done.vip_changed,
     }
+
+
+async def announce_overdue_invoices(ctx: dict[str, Any]) -> dict[str, int]:
+    """The daily `invoice.overdue` events, each business in its own time zone.
+    Idempotent: an invoice is announced once however many runs a day."""
+    rt = _runtime(ctx)
+    done = await overdue.announce_overdue(rt.db, rt.clock)
+    return {"businesses": done.businesses, "announced": done.announced}
 
 
 IMPORT_CHUNK_ROWS = 250

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # The customer status rules (lapsed / VIP) are a daily rule checked this often, so each
     # business flips soon after its own midnight (embedded timer; arq runs it hourly).
     customer_status_seconds: float = Field(default=3600.0, gt=0)
+    # `invoice.overdue` is announced the day after the due date in the business's time
+    # zone: checked this often (embedded timer; arq runs it hourly).
+    invoice_overdue_seconds: float = Field(default=3600.0, gt=0)
 
     # "dev" records and prints; "twilio" / "sendgrid" send through the providers' SDKs.
     sms_provider: Literal["dev", "twilio"] = "dev"

@@ -80,6 +80,12 @@ async def newest_per_customer(
     return await _repo(tx).newest_per_customer(customer_ids, per_customer)
 
 
+async def timeline_entry(tx: Tx, entry_id: int) -> OrderEvent | None:
+    """The timeline entry a live update names (None when it is not the viewer's)."""
+    tx.viewer.require_business(Scope.ORDERS_READ)
+    return await _repo(tx).event(entry_id)
+
+
 async def read_order(tx: Tx, order_id: int) -> Order:
     """One order for `order(id)` and `node(id)`: needs ORDERS_READ."""
     from domain.orders.service import get_order

@@ -234,6 +234,10 @@ class OrderRepository(TenantRepository):
         )
         return (await self.s.scalars(stmt)).all()
 
+    async def event(self, entry_id: int) -> OrderEvent | None:
+        """One timeline entry (a live update names it by id)."""
+        return await self.s.scalar(self.readable(OrderEvent).where(OrderEvent.id == entry_id))
+
     async def newest_per_customer(
         self, customer_ids: Sequence[int], per_customer: int
     ) -> Sequence[Order]:

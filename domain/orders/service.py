@@ -83,13 +83,7 @@ def order_payload(order: Order, **extra: Any) -> dict[str, Any]:
 
 
 def emit(tx: Tx, topic: str, order: Order, **extra: Any) -> None:
-    outbox.emit(
-        tx,
-        topic,
-        order_payload(order, **extra),
-        channels=[events.channel_for(order.business_id)],
-        business_id=order.business_id,
-    )
+    outbox.emit(tx, topic, order_payload(order, **extra), business_id=order.business_id)
 
 
 def timeline(

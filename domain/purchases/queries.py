@@ -18,6 +18,7 @@ from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.repository import CustomerRepository
 from domain.invoicing.models import Invoice, Payment
+from domain.orders.models import Order
 from domain.purchases.models import Purchase
 from domain.purchases.repository import (
     KIND_NAMES,
@@ -100,10 +101,12 @@ async def count_purchases(tx: Tx, customer_id: int | None) -> int:
 async def timeline_page(
     tx: Tx, customer_id: int, first: int | None, after: str | None, cap: int
 ) -> Paged:
-    """The customer's purchases, invoices and payments in one newest-first list. It shows
-    invoice and payment amounts, so it needs INVOICES_READ as well."""
+    """The customer's purchases, invoices, payments and orders in one newest-first list.
+    It shows invoice, payment and order amounts, so it needs INVOICES_READ and
+    ORDERS_READ as well."""
     tx.viewer.require_business(Scope.PURCHASES_READ)
     tx.viewer.require_business(Scope.INVOICES_READ)
+    tx.viewer.require_business(Scope.ORDERS_READ)
     size = clamp_first(first, cap)
     key = decode(after, TIMELINE_CURSOR) if after else None
     await _customer_id(tx, customer_id)
@@ -124,6 +127,11 @@ async def purchases_by_ids(tx: Tx, ids: Sequence[int]) -> Sequence[Purchase]:
 async def invoices_by_ids(tx: Tx, ids: Sequence[int]) -> Sequence[Invoice]:
     tx.viewer.require_business(Scope.INVOICES_READ)
     return await PurchaseRepository(tx.session, tx.viewer).rows_by_ids(Invoice, ids)
+
+
+async def orders_by_ids(tx: Tx, ids: Sequence[int]) -> Sequence[Order]:
+    tx.viewer.require_business(Scope.ORDERS_READ)
+    return await PurchaseRepository(tx.session, tx.viewer).rows_by_ids(Order, ids)
 
 
 async def payments_by_ids(tx: Tx, ids: Sequence[int]) -> Sequence[Payment]:

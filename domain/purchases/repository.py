@@ -32,11 +32,18 @@ from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
 from domain.core.viewer import Viewer
 from domain.customers.models import Customer
 from domain.invoicing.models import Invoice, Payment
+from domain.orders.models import Order
 from domain.purchases.models import Purchase
 
 # Timeline kinds, also their tie-break rank at one instant (newest first: higher first).
-INVOICE_KIND, PAYMENT_KIND, PURCHASE_KIND = 1, 2, 3
-KIND_NAMES = {INVOICE_KIND: "invoice", PAYMENT_KIND: "payment", PURCHASE_KIND: "purchase"}
+# An order comes before its invoice and payment in life, so it ranks lowest (last at a tie).
+ORDER_KIND, INVOICE_KIND, PAYMENT_KIND, PURCHASE_KIND = 0, 1, 2, 3
+KIND_NAMES = {
+    ORDER_KIND: "order",
+    INVOICE_KIND: "invoice",
+    PAYMENT_KIND: "payment",
+    PURCHASE_KIND: "purchase",
+}
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ class PurchaseRepository(TenantRepository):
         super().__init__(session, viewer)
 
     def read_policy(self, model: Any) -> ColumnElement[bool]:
-        """Purchases (and, for the timeline, invoices and payments) are the business's
+        """Purchases (and, for the timeline, invoices, payments and orders) are the business's
         own records: staff, its API keys and jobs acting for it read that business's
         rows. The portal issue adds the person's own purchases."""
         v = self.viewer
@@ -97,7 +104,7 @@ class PurchaseRepository(TenantRepository):
         return await self.rows_by_ids(Purchase, ids)
 
     async def rows_by_ids(self, model: Any, ids: Sequence[int]) -> Sequence[Any]:
-        """Purchases, or the timeline's invoices and payments, by id (loaders)."""
+        """Purchases, or the timeline's invoices, payments and orders, by id (loaders)."""
         return (await self.s.scalars(self.readable(model).where(model.id.in_(ids)))).all()
 
     async def add(self, row: Purchase) -> None:
@@ -169,9 +176,10 @@ class PurchaseRepository(TenantRepository):
     async def timeline(
         self, customer_id: int, first: int, after: TimelineKey | None
     ) -> list[TimelineRow]:
-        """Invoices (when issued), payments (when received) and purchases (when made) of
-        one customer, newest first, ties by kind then id: one UNION ALL statement per
-        page. `first + 1` rows come back to tell whether another page follows."""
+        """Invoices (when issued), payments (when received), purchases (when made) and
+        orders (when placed) of one customer, newest first, ties by kind then id: one
+        UNION ALL statement per page. `first + 1` rows come back to tell whether another
+        page follows."""
         text, money = String(), MoneyColumn()
 
         def branch(
@@ -219,6 +227,15 @@ class PurchaseRepository(TenantRepository):
                 null(),
                 Purchase.method,
                 null(),
+            ),
+            branch(
+                ORDER_KIND,
+                Order,
+                Order.placed_at,
+                Order.total,
+                Order.number,
+                null(),
+                Order.status,
             ),
         ).subquery("timeline")
         stmt = (

@@ -68,9 +68,10 @@ class PurchaseQueries:
         )
 
     @strawberry.field(
-        description="The customer's counter purchases, invoices and payments in one "
-        "chronological list, newest first (ties: purchase, payment, invoice, then newest "
-        "id). Keyset-paginated on (time, kind, id); needs INVOICES_READ too.",
+        description="The customer's counter purchases, invoices, payments and orders in one "
+        "chronological list, newest first (ties: purchase, payment, invoice, order, then "
+        "newest id). Keyset-paginated on (time, kind, id); needs INVOICES_READ and "
+        "ORDERS_READ too.",
         extensions=[needs(Scope.PURCHASES_READ)],
     )
     async def customer_timeline(

@@ -145,7 +145,11 @@ async def test_cron_runs_of_two_deployments_do_not_swallow_each_other(
             # (the daily prune may share the scheduled second: only the start-up jobs count)
             names = sorted(q.rsplit(":", 1)[0] for q in queued if ":prune_stream:" not in q)
             ns = rt.settings.redis_namespace
-            assert names == [f"cron:{ns}:customer_status", f"cron:{ns}:relay_outbox"], queued
+            assert names == [
+                f"cron:{ns}:customer_status",
+                f"cron:{ns}:invoice_overdue",
+                f"cron:{ns}:relay_outbox",
+            ], queued
     finally:
         for worker, rt in zip(workers, deployments, strict=True):
             for job_id in await _queued(rt):  # only the runs this test queued

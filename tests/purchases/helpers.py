@@ -56,7 +56,7 @@ RULES = """mutation($input: SetCustomerStatusRulesInput!) { setCustomerStatusRul
 TIMELINE = """query($c: ID!, $first: Int, $after: String) {
   customerTimeline(customerId: $c, first: $first, after: $after) {
     edges { cursor node { kind at amount { amount currency } reference method status objectId
-      purchase { id } invoice { id number } payment { id } } }
+      purchase { id } invoice { id number } payment { id } order { id number status } } }
     pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
 
 

@@ -60,6 +60,14 @@ async def test_api_keys_need_the_purchases_scopes(owner: Actor, client: httpx.As
         expect_errors=True,
     )
     assert timeline["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+    # and it shows orders: INVOICES_READ alone is not enough, ORDERS_READ completes it
+    query = "query($c: ID!) { customerTimeline(customerId: $c) { edges { node { kind } } } }"
+    no_orders = (await _create_key(owner, ["PURCHASES_READ", "INVOICES_READ"]))["secret"]
+    denied = await gql(client, query, {"c": cid}, headers=_bearer(no_orders), expect_errors=True)
+    assert denied["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+    full = (await _create_key(owner, ["PURCHASES_READ", "INVOICES_READ", "ORDERS_READ"]))["secret"]
+    seen = await gql(client, query, {"c": cid}, headers=_bearer(full))
+    assert [e["node"]["kind"] for e in seen["data"]["customerTimeline"]["edges"]] == ["PURCHASE"]
 
 
 async def test_record_purchase_replays_on_its_idempotency_key(owner: Actor) -> None:

@@ -1,4 +1,4 @@
-"""The customer timeline: purchases, invoices and payments in one newest-first list,
+"""The customer timeline: purchases, invoices, payments and orders in one newest-first list,
 keyset-paginated on (time, kind, id) with an opaque cursor, one SQL statement a page;
 and the business's recent purchases."""
 
@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.core.clock import FrozenClock
 from khata.runtime import Runtime
-from tests.conftest import Actor, count_statements
+from tests.conftest import Actor, count_statements, sign_up
 from tests.invoicing.helpers import invoice, pay
+from tests.orders.helpers import advance, placed
 from tests.purchases.helpers import TIMELINE, item, new_customer, record
 
 FLAT = """query($c: ID!, $first: Int, $after: String) {
@@ -63,6 +65,44 @@ async def test_timeline_pages_across_kinds_with_ties(owner: Actor) -> None:
     assert nodes[3]["payment"] == {"id": paid["payment"]["id"]}
     assert (nodes[3]["amount"]["amount"], nodes[3]["method"]) == ("400.00", "upi")
     assert nodes[4]["amount"]["amount"] == "30.00"
+
+
+async def test_orders_join_the_timeline_and_tie_last(clocked: tuple[Any, FrozenClock]) -> None:
+    """All four kinds at one instant (the frozen clock): purchase, payment, invoice, then
+    the orders newest id first; an order placed an hour earlier comes after them all."""
+    client, clock = clocked
+    actor = await sign_up(client)
+    cid = await new_customer(actor)
+    early = await placed(actor, cid)
+    clock.advance(hours=1)
+    await actor.sign_in_again()
+    tie = clock.now().isoformat()
+    o1 = await placed(actor, cid)
+    o2 = await placed(actor, cid)
+    await advance(actor, o2, "CONFIRMED")
+    inv = await invoice(
+        actor, cid, [{"description": "Desk", "quantity": "1", "unitPrice": "900", "taxRate": "0"}]
+    )
+    paid = await pay(actor, inv["invoice"]["id"], "400", "tl-o", receivedAt=tie)
+    assert paid["__typename"] == "PaymentPayload", paid
+    bought = await record(actor, cid, [item("Pen", "10")], purchasedAt=tie)
+    want = [
+        ("purchase", bought["purchase"]["id"]),
+        ("payment", paid["payment"]["id"]),
+        ("invoice", inv["invoice"]["id"]),
+        ("order", o2["id"]),
+        ("order", o1["id"]),
+        ("order", early["id"]),
+    ]
+    for size in (1, 2, 3, 4, 5, 6, 10):
+        nodes = await _walk(actor, cid, size)
+        assert [(n["kind"].lower(), n["objectId"]) for n in nodes] == want, size
+    nodes = await _walk(actor, cid, 10)
+    assert nodes[3]["order"] == {"id": o2["id"], "number": o2["number"], "status": "CONFIRMED"}
+    assert (nodes[3]["reference"], nodes[3]["status"]) == (o2["number"], "confirmed")
+    assert nodes[3]["amount"] == {"amount": o2["total"]["amount"], "currency": "INR"}
+    assert nodes[3]["invoice"] is None and nodes[2]["order"] is None
+    assert nodes[5]["at"] < nodes[4]["at"]
 
 
 async def test_a_page_is_one_statement_and_cursors_are_checked(

@@ -13,12 +13,14 @@ import strawberry
 from domain.accounts.models import Business as BusinessRow
 from domain.customers.status import StatusRules
 from domain.invoicing.models import Invoice as InvoiceRow
+from domain.orders.models import Order as OrderRow
 from domain.purchases import models
 from domain.purchases.repository import KIND_NAMES, TimelineRow
 from schema.relay import Edge, Node, PageInfo, to_global_id
 from schema.types.common import Money, PaymentMethod
 from schema.types.customers.objects import Customer
 from schema.types.invoicing.objects import Invoice, Payment
+from schema.types.orders.objects import Order
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -96,20 +98,26 @@ class TimelineKind(Enum):
     INVOICE = "invoice"
     PAYMENT = "payment"
     PURCHASE = "purchase"
+    ORDER = "order"
 
 
 @strawberry.type(
-    description="One sale or payment of the customer: a counter purchase (when made), an "
-    "invoice (when issued) or a payment (when received). The flat fields come with the "
-    "page; purchase / invoice / payment load the object itself (batched)."
+    description="One sale, payment or order of the customer: a counter purchase (when "
+    "made), an invoice (when issued), a payment (when received) or an order (when placed). "
+    "The flat fields come with the page; purchase / invoice / payment / order load the "
+    "object itself (batched)."
 )
 class TimelineEntry:
     kind: TimelineKind
     at: datetime
     amount: Money
-    reference: str | None = strawberry.field(description="Invoice number, payment reference.")
+    reference: str | None = strawberry.field(
+        description="Invoice number, payment reference, order number."
+    )
     method: str | None = strawberry.field(description="How it was paid (purchases, payments).")
-    status: str | None = strawberry.field(description="Invoice status or payment state.")
+    status: str | None = strawberry.field(
+        description="Invoice status, payment state or order status."
+    )
     object_id: strawberry.ID
     row_id: strawberry.Private[int]
 
@@ -136,6 +144,16 @@ class TimelineEntry:
             return None
         row = await info.context.loaders.payments.load(self.row_id)
         return Payment.from_row(row) if row is not None else None
+
+    @strawberry.field
+    async def order(self, info: strawberry.Info[Context, None]) -> Order | None:
+        if self.kind is not TimelineKind.ORDER:
+            return None
+        row: OrderRow | None = await info.context.loaders.orders.load(self.row_id)
+        if row is None:
+            return None
+        today = await info.context.loaders.business_today(row.business_id)
+        return Order.from_row(row, today)
 
     @classmethod
     def from_row(cls, r: TimelineRow) -> TimelineEntry:
