@@ -35,6 +35,7 @@ from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
 from resolvers.invoicing.subscriptions import InvoiceSubscriptions
+from resolvers.notifications.ledger import LedgerQueries, LedgerSubscriptions
 from resolvers.notifications.mutations import NotificationMutations
 from resolvers.notifications.queries import NotificationQueries
 from resolvers.orders.mutations import OrderMutations
@@ -65,6 +66,7 @@ Query = merge_types(
         OrderQueries,
         PurchaseQueries,
         NotificationQueries,
+        LedgerQueries,
     ),
 )
 Mutation = merge_types(
@@ -80,7 +82,8 @@ Mutation = merge_types(
     ),
 )
 Subscription = merge_types(
-    "Subscription", (CustomerSubscriptions, InvoiceSubscriptions, OrderSubscriptions)
+    "Subscription",
+    (CustomerSubscriptions, InvoiceSubscriptions, OrderSubscriptions, LedgerSubscriptions),
 )
 guard_root_fields(Query, Mutation)
 

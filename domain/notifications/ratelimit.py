@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 # KEYS[1] bucket; ARGV rate/s, capacity. Returns 0 (token taken) or ms to wait.
@@ -34,10 +35,19 @@ class Limiter(Protocol):
 
 
 class LocalBuckets:
-    """One bucket per account in this process (embedded mode: one process sends)."""
+    """One bucket per account in this process (embedded mode: one process sends).
+    `monotonic` and `sleep` are the clock it waits on (tests pass a controlled one)."""
 
-    def __init__(self, rates: dict[str, float]) -> None:
+    def __init__(
+        self,
+        rates: dict[str, float],
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.rates = rates
+        self.monotonic = monotonic
+        self.sleep = sleep
         self.state: dict[str, tuple[float, float]] = {}
         self.lock = asyncio.Lock()
 
@@ -46,15 +56,15 @@ class LocalBuckets:
         capacity = max(1.0, rate)
         while True:
             async with self.lock:
-                now = time.monotonic()
+                now = self.monotonic()
                 tokens, at = self.state.get(account, (capacity, now))
                 tokens = min(capacity, tokens + (now - at) * rate)
-                if tokens >= 1:
-                    self.state[account] = (tokens - 1, now)
+                if tokens >= 1 - 1e-9:  # float refills land a hair short of 1
+                    self.state[account] = (max(0.0, tokens - 1), now)
                     return
                 self.state[account] = (tokens, now)
                 wait = (1 - tokens) / rate
-            await asyncio.sleep(wait)
+            await self.sleep(wait)
 
 
 class RedisBuckets:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, case, false, func, select, true
 
 from domain.core.outbox import OutboxEvent
 from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
@@ -108,7 +108,9 @@ class NotificationRepository(TenantRepository):
     async def history(self, row_ids: Sequence[int]) -> list[NotificationStatus]:
         if not row_ids:
             return []
-        readable = self.readable(NotificationLog.id).where(NotificationLog.id.in_(row_ids))
+        readable = self.readable(NotificationLog, NotificationLog.id).where(
+            NotificationLog.id.in_(row_ids)
+        )
         return list(
             (
                 await self.s.scalars(
@@ -220,21 +222,29 @@ class NotificationRepository(TenantRepository):
         stmt = stmt.order_by(NotificationLog.id.desc()).limit(limit)
         return list((await self.s.scalars(stmt)).all())
 
-    async def report(
-        self, since: datetime, until: datetime
-    ) -> list[tuple[str, str, int, int, int, int]]:
-        """Per channel and status: messages, and how many were delivered, opened, clicked."""
+    async def report(self, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
+        """Per channel, in one aggregate statement: messages, accepted by the provider,
+        delivered, failed (failed or undelivered), bounced, opted out, opened, clicked."""
+        log = NotificationLog
+
+        def where(cond: ColumnElement[bool]) -> Any:
+            return func.count(case((cond, 1)))
+
         rows = await self.s.execute(
             self.readable(
-                NotificationLog,
-                NotificationLog.channel,
-                NotificationLog.status,
+                log,
+                log.channel,
                 func.count(),
-                func.count(NotificationLog.delivered_at),
-                func.count(NotificationLog.opened_at),
-                func.count(NotificationLog.clicked_at),
+                func.count(log.sent_at),
+                func.count(log.delivered_at),
+                where(log.status.in_(("failed", "undelivered"))),
+                where(log.status == "bounced"),
+                where(log.status == "opted_out"),
+                func.count(log.opened_at),
+                func.count(log.clicked_at),
             )
-            .where(NotificationLog.created_at >= since, NotificationLog.created_at < until)
-            .group_by(NotificationLog.channel, NotificationLog.status)
+            .where(log.created_at >= since, log.created_at < until)
+            .group_by(log.channel)
+            .order_by(log.channel)
         )
-        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows.all()]
+        return [tuple(r) for r in rows.all()]

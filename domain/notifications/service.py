@@ -25,6 +25,7 @@ from domain.core.tx import Tx
 from domain.core.viewer import Viewer
 from domain.notifications import rules
 from domain.notifications.compose import Draft, compose
+from domain.notifications.live import status_changed
 from domain.notifications.models import NotificationAttempt, NotificationLog, NotificationStatus
 from domain.notifications.port import (
     Delivery,
@@ -184,6 +185,7 @@ async def _settle(
     entry = advance(row, status, tx.now(), source="job", error_code=code)
     if entry is not None:
         await repo.add(entry)
+        status_changed(tx, row)
 
 
 async def reconciled(tx: Tx, attempt_id: str, found: Delivery | None) -> Step:
@@ -235,6 +237,7 @@ async def _accept(
     entry = advance(row, status, tx.now(), source=source)
     if entry is not None:
         await repo.add(entry)
+        status_changed(tx, row)
     from domain.notifications.effects import after_accept
 
     await after_accept(tx, row)

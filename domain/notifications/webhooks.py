@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.core.tx import Tx
+from domain.notifications.live import status_changed
 from domain.notifications.models import NotificationLog, SmsOptOut
 from domain.notifications.repository import NotificationRepository
 from domain.notifications.statuses import advance
@@ -75,8 +76,6 @@ async def apply_status(
     if entry is None:
         return "ignored"
     await repo.add(entry)
-    from domain.notifications.live import status_changed
-
     status_changed(tx, row)
     return "applied"
 
