@@ -171,6 +171,9 @@ class OutboxRelay:
         while self._marker is not None and not self._marker.done():
             self._hurry.set()
             await asyncio.shield(self._marker)
+        # a marker already past its wait leaves the flag set: the next batch would be
+        # marked at once instead of coalesced
+        self._hurry.clear()
 
     async def _mark_soon(self) -> None:
         with contextlib.suppress(TimeoutError):
