@@ -51,9 +51,11 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from bench.processes import (
     OwnRedis,
@@ -133,18 +135,57 @@ def serve_api(args: argparse.Namespace) -> None:
     )
 
 
-async def prepare(args: argparse.Namespace, tmp: str) -> tuple[str, Tenants]:
+async def prepare(args: argparse.Namespace) -> Tenants:
+    """A fresh database with the tenants, or (`--reuse`) the one an earlier run with the
+    same sizes left, if its tenants are all there."""
     from bench.processes import app_client
     from bench.realtime_events import set_up_tenants
     from domain.migrations.run import upgrade
 
+    cache = DATA_DIR / f"realtime_tenants_{args.businesses}x{args.customers}.json"
+    if args.reuse and cache.exists():
+        saved = orjson.loads(cache.read_bytes())
+        tenants = Tenants(saved["token"], [Target(**t) for t in saved["targets"]])
+        if saved["database_url"] == args.database_url and await tenants_present(
+            args.database_url, tenants
+        ):
+            print(f"reusing the tenants of {cache.name}", flush=True)
+            return tenants
     if args.database_url.startswith("postgresql"):
         await fresh_postgres(args.database_url)
     else:
         await upgrade(args.database_url)
     async with app_client(args.database_url, db_pool_size=args.pool) as client:
         tenants = await set_up_tenants(client, args.businesses, args.customers)
-    return args.database_url, tenants
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(
+        orjson.dumps(
+            {
+                "database_url": args.database_url,
+                "token": tenants.token,
+                "targets": [asdict(t) for t in tenants.targets],
+            }
+        )
+    )
+    return tenants
+
+
+async def tenants_present(database_url: str, tenants: Tenants) -> bool:
+    from sqlalchemy import func, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from domain.invoicing.models import Invoice
+
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            ids = [t.obj for t in tenants.targets]
+            found = await conn.scalar(select(func.count()).where(Invoice.id.in_(ids)))
+    except Exception:  # no such database: set it up
+        return False
+    finally:
+        await engine.dispose()
+    return found == len(ids)
 
 
 @contextmanager
@@ -159,7 +200,8 @@ def cluster(args: argparse.Namespace) -> Iterator[Cluster]:
         if not args.database_url:
             args.database_url = f"sqlite+aiosqlite:///{tmp}/realtime.db"
         started = time.perf_counter()
-        url, tenants = asyncio.run(prepare(args, tmp))
+        tenants = asyncio.run(prepare(args))
+        url = args.database_url
         print(
             f"set up {args.businesses} businesses x {args.customers} customers "
             f"in {time.perf_counter() - started:.1f} s",
@@ -222,6 +264,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--http-seconds", type=float, default=15.0)
     parser.add_argument("--writer-pool", type=int, default=4)
     parser.add_argument("--open-files", type=int, default=65536)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the database of an earlier run, same sizes"
+    )
+    parser.add_argument(
+        "--writer",
+        choices=["emit", "service"],
+        default="emit",
+        help="emit: the event the service emits, for an unchanged invoice; service: the change",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results")
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--redis-url", help=argparse.SUPPRESS)

@@ -65,7 +65,8 @@ class Kind:
     filters_customer: bool
     mutation: str
     payload_type: str
-    write: Callable[[Any, Target, int], Awaitable[None]]  # (tx, target, n)
+    write: Callable[[Any, Target, int], Awaitable[None]]  # (tx, target, n): the change
+    announce: Callable[[Any, Target, int], Awaitable[None]]  # the same event, nothing changed
 
     def variables(self, n: int, target: Target) -> dict[str, Any]:
         """The HTTP mutation's variables for the n-th change of `target`."""
@@ -85,6 +86,25 @@ async def _pay(tx: Any, target: Target, n: int) -> None:
     await record_payment(tx, PaymentData(target.obj, Decimal("0.01"), "cash", key))
 
 
+async def _announce_payment(tx: Any, target: Target, n: int) -> None:
+    """The event record_payment emits (same topic, same payload), the invoice unchanged."""
+    from domain.customers.service import get_customer
+    from domain.invoicing import events, service
+
+    invoice = await service.get_invoice(tx, target.obj)
+    customer = await get_customer(tx, invoice.customer_id)
+    extra = {"paymentId": 0, "amount": "0.01", "method": "cash", "excessToCredit": "0.00"}
+    service.emit(tx, events.PAYMENT_RECEIVED, invoice, customer, **extra)
+
+
+async def _announce_customer(tx: Any, target: Target, n: int) -> None:
+    """The event update_customer emits, the customer unchanged."""
+    from domain.customers.service import emit_change, get_customer
+
+    customer = await get_customer(tx, target.obj)
+    emit_change(tx, "customer.updated", customer, {"fields": ["notes"]})
+
+
 async def _touch_customer(tx: Any, target: Target, n: int) -> None:
     from domain.customers.service import update_customer
 
@@ -93,7 +113,14 @@ async def _touch_customer(tx: Any, target: Target, n: int) -> None:
 
 KINDS = {
     "invoice": Kind(
-        "invoice", "invoiceUpdates", INVOICE_UPDATES, True, RECORD_PAYMENT, "PaymentPayload", _pay
+        "invoice",
+        "invoiceUpdates",
+        INVOICE_UPDATES,
+        True,
+        RECORD_PAYMENT,
+        "PaymentPayload",
+        _pay,
+        _announce_payment,
     ),
     "customer": Kind(
         "customer",
@@ -103,6 +130,7 @@ KINDS = {
         UPDATE_CUSTOMER,
         "CustomerPayload",
         _touch_customer,
+        _announce_customer,
     ),
 }
 
@@ -219,6 +247,7 @@ async def write_events(
     order: Sequence[int],
     rate: float,
     pool: int,
+    mode: str = "emit",
 ) -> tuple[list[Stamp], float]:
     """Commits one event per entry of `order` (an index into `targets`), the k-th at
     start + k / rate (open loop; rate 0: as fast as `pool` transactions allow); the
@@ -251,6 +280,7 @@ async def write_events(
     rt.db.after_commit = stamped
     await rt.start(sweep=False, live=False)
     gate = asyncio.Semaphore(pool)
+    change = kind.write if mode == "service" else kind.announce
     try:
 
         async def one(n: int, target: Target) -> None:
@@ -263,7 +293,7 @@ async def write_events(
                     scopes=STAFF_SCOPES,
                 )
                 async with rt.db.unit_of_work() as session:
-                    await kind.write(Tx(session, viewer, rt.clock), target, n)
+                    await change(Tx(session, viewer, rt.clock), target, n)
 
         tasks = []
         started = time.perf_counter()
@@ -294,6 +324,7 @@ def writer_main(args: argparse.Namespace) -> None:
             plan["order"],
             plan["rate"],
             plan["pool"],
+            plan["mode"],
         )
     )
     Path(args.stamps).write_bytes(orjson.dumps({"stamps": stamps, "wall": wall}))
@@ -308,6 +339,7 @@ def plan_json(
     order: Sequence[int],
     rate: float,
     pool: int,
+    mode: str,
 ) -> bytes:
     return orjson.dumps(
         {
@@ -319,5 +351,6 @@ def plan_json(
             "order": list(order),
             "rate": rate,
             "pool": pool,
+            "mode": mode,
         }
     )

@@ -46,6 +46,7 @@ async def write(
             order,
             rate,
             c.args.writer_pool,
+            c.args.writer,
         )
     )
     proc = await asyncio.create_subprocess_exec(
