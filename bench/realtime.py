@@ -157,6 +157,8 @@ async def prepare(args: argparse.Namespace) -> Tenants:
         await upgrade(args.database_url)
     async with app_client(args.database_url, db_pool_size=args.pool) as client:
         tenants = await set_up_tenants(client, args.businesses, args.customers)
+    if not args.reuse:
+        return tenants
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     cache.write_bytes(
         orjson.dumps(
@@ -227,9 +229,7 @@ def cluster(args: argparse.Namespace) -> Iterator[Cluster]:
         yield c
 
 
-def main(argv: list[str] | None = None) -> None:
-    from bench import realtime_report, realtime_scenarios
-
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.realtime", description=__doc__.split("\n\n")[0]
     )
@@ -255,6 +255,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--subscriptions", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=200.0, help="events committed per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="measured window (tenants)")
+    parser.add_argument(
+        "--settle", type=float, default=5.0, help="seconds between the last subscribe and events"
+    )
     parser.add_argument("--fanout-subscribers", type=int, default=3000)
     parser.add_argument("--fanout-events", type=int, default=5)
     parser.add_argument("--resume-clients", type=int, default=1000)
@@ -279,7 +282,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--namespace", help=argparse.SUPPRESS)
     parser.add_argument("--plan", help=argparse.SUPPRESS)
     parser.add_argument("--stamps", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Runs the scenarios the command names on one cluster; their results by name."""
+    from bench import realtime_report, realtime_scenarios
+
+    wanted = SCENARIO_NAMES if args.command == "all" else [args.command]
+    results: dict[str, Any] = {}
+    with cluster(args) as c:
+        for name in wanted:
+            results[name] = asyncio.run(realtime_scenarios.SCENARIOS[name](c))
+            print(realtime_report.section(name, results[name], args), flush=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    from bench import realtime_report
+
+    args = parse(argv)
     if args.command == "serve-api":
         serve_api(args)
         return
@@ -293,12 +315,7 @@ def main(argv: list[str] | None = None) -> None:
 
         writer_main(args)
         return
-    wanted = SCENARIO_NAMES if args.command == "all" else [args.command]
-    results: dict[str, Any] = {}
-    with cluster(args) as c:
-        for name in wanted:
-            results[name] = asyncio.run(realtime_scenarios.SCENARIOS[name](c))
-            print(realtime_report.section(name, results[name], args), flush=True)
+    results = run(args)
     text = realtime_report.report(results, args)
     print(text)
     if not args.no_write:

@@ -26,13 +26,15 @@ def ratio(api: float, floor: float) -> float:
 def side_line(label: str, side: Any) -> str:
     return (
         f"| {label} | {side.expected} | {side.delivered} | {side.lost} | {side.duplicated} | "
-        f"{side.errors} | {side.pct(50):.1f} | {side.pct(99):.1f} | {side.pct(100):.1f} |"
+        f"{side.errors} | {side.silent} | {side.pct(50):.1f} | {side.pct(99):.1f} | "
+        f"{side.pct(100):.1f} |"
     )
 
 
 SIDE_HEAD = [
-    "| side | expected | delivered | lost | duplicated | error frames | p50 ms | p99 ms | max ms |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| side | expected | delivered | lost | duplicated | error frames | silent subscribers "
+    "| p50 ms | p99 ms | max ms |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 ]
 
 
@@ -40,6 +42,7 @@ def tenants(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
     api, floor = r["api"], r["floor"]
     p99 = ratio(api.pct(99), floor.pct(99))
     per_sub = {k: v / max(1, r["measured_subs"]) for k, v in r["rss_kib"].items()}
+    at_open = {k: v / max(1, r["measured_subs"]) for k, v in r["rss_open_kib"].items()}
     cpu = {
         "api": r["cpu_s"]["api"] * 1000 / max(1, api.delivered),
         "floor": r["cpu_s"]["floor"] * 1000 / max(1, floor.delivered),
@@ -49,7 +52,7 @@ def tenants(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
         "",
         f"{r['subscriptions']} subscriptions ({r['filtered']} filtered by customer) over "
         f"{r['processes']} API processes and {r['businesses']} businesses, opened in "
-        f"{r['opened_s']:.1f} s; {r['cold']} never received a warm-up event. "
+        f"{r['opened_s']:.1f} s. "
         f"{r['events']} events committed at {r['rate']:.1f}/s (asked {args.rate:g}/s).",
         "",
         *SIDE_HEAD,
@@ -62,8 +65,11 @@ def tenants(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
         f"{cpu['floor']:.3f} ms ({r['cpu_s']['api']:.1f} s and {r['cpu_s']['floor']:.1f} s "
         "of CPU over the phase)",
         f"- memory per open subscription: API {per_sub['api']:.1f} KiB, floor "
-        f"{per_sub['floor']:.1f} KiB (RSS growth over {r['measured_subs']} subscriptions; "
-        f"target ≤ {TARGET_KIB_PER_SUB:g} KB): {verdict(per_sub['api'] <= TARGET_KIB_PER_SUB)}",
+        f"{per_sub['floor']:.1f} KiB (RSS growth over {r['measured_subs']} subscriptions, "
+        "from after a first wave had received events to after the phase; "
+        f"target ≤ {TARGET_KIB_PER_SUB:g} KB): {verdict(per_sub['api'] <= TARGET_KIB_PER_SUB)}; "
+        f"right after opening, before the phase: API {at_open['api']:.1f} KiB, floor "
+        f"{at_open['floor']:.1f} KiB",
         "",
     ]
 

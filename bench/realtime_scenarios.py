@@ -70,6 +70,7 @@ class Side:
     lost: int = 0
     duplicated: int = 0
     errors: int = 0
+    silent: int = 0  # subscribers that were due events and received none
     latencies_ms: list[float] = field(default_factory=list)
     last_ms: dict[tuple[int, int], float] = field(default_factory=dict)  # per event
 
@@ -93,11 +94,14 @@ def tally(subs: Sequence[Sub], stamps: Stamps) -> Side:
                 side.latencies_ms.append(ms)
                 side.last_ms[(b, p)] = max(side.last_ms.get((b, p), ms), ms)
         side.errors += len(sub.errors)
+        due = 0
         for b, p, customer in by_business.get(sub.business, []):
             if sub.customer is None or sub.customer == customer:
-                side.expected += 1
+                due += 1
                 if not got[(b, p)]:
                     side.lost += 1
+        side.expected += due
+        side.silent += due > 0 and not got
         side.delivered += sum(got.values())
         side.duplicated += sum(n - 1 for n in got.values() if n > 1)
     return side
@@ -163,12 +167,15 @@ async def tenants(c: Cluster) -> dict[str, Any]:
     first = max(1, min(len(plan) // 2, max(20, len(plan) // 50)))
     t0 = time.perf_counter()
     await in_waves(openers(c, api[:first] + floor[:first]))
-    cold = await warm(c, api[:first] + floor[:first], c.targets)
+    first_businesses = {b for b, _ in plan[:first]}
+    await warm(
+        c, api[:first] + floor[:first], [t for t in c.targets if t.business in first_businesses]
+    )
     rss0 = {"api": c.rss("api"), "floor": c.rss("floor")}
     await in_waves(openers(c, api[first:] + floor[first:]))
     opened_s = time.perf_counter() - t0
-    cold = await warm(c, api + floor, c.targets)
-    rss1 = {"api": c.rss("api"), "floor": c.rss("floor")}
+    await asyncio.sleep(args.settle)  # the last subscribe messages are being handled
+    rss_open = {"api": c.rss("api"), "floor": c.rss("floor")}
     reset(api + floor)
     rng = random.Random(18)
     count = int(args.rate * args.seconds)
@@ -178,19 +185,21 @@ async def tenants(c: Cluster) -> dict[str, Any]:
     api_side = tally(api, stamps)
     await settle(api + floor, 2 * api_side.expected, quiet=2.0, limit=120)
     cpu1 = {"api": c.cpu("api"), "floor": c.cpu("floor")}
+    rss1 = {"api": c.rss("api"), "floor": c.rss("floor")}
+    api_side, floor_side = tally(api, stamps), tally(floor, stamps)
     result = {
         "subscriptions": len(plan),
         "filtered": sum(1 for _, cust in plan if cust is not None),
         "businesses": len(businesses),
         "processes": len(c.api),
         "opened_s": opened_s,
-        "cold": cold,
         "events": len(stamps),
         "rate": len(stamps) / wall if wall else 0.0,
-        "api": tally(api, stamps),
-        "floor": tally(floor, stamps),
+        "api": api_side,
+        "floor": floor_side,
         "cpu_s": {k: cpu1[k] - cpu0[k] for k in cpu0},
         "rss_kib": {k: rss1[k] - rss0[k] for k in rss0},
+        "rss_open_kib": {k: rss_open[k] - rss0[k] for k in rss0},
         "measured_subs": len(plan) - first,
     }
     close_all(api + floor)
