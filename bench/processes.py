@@ -73,6 +73,15 @@ def server_process(
 @asynccontextmanager
 async def app_client(database_url: str, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The real app in this process (no Redis, no sweep), for set-up through the API."""
+    async with app_and_runtime(database_url, **settings) as (client, _):
+        yield client
+
+
+@asynccontextmanager
+async def app_and_runtime(
+    database_url: str, **settings: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    """app_client and its runtime (for set-up through the domain services as well)."""
     from domain.core.settings import Settings
     from khata.composition import build_runtime, create_app
 
@@ -82,7 +91,7 @@ async def app_client(database_url: str, **settings: Any) -> AsyncIterator[httpx.
     try:
         transport = httpx.ASGITransport(app=create_app(config, runtime=rt))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            yield client
+            yield client, rt
     finally:
         await rt.stop()
 

@@ -138,7 +138,7 @@ def serve_api(args: argparse.Namespace) -> None:
 async def prepare(args: argparse.Namespace) -> Tenants:
     """A fresh database with the tenants, or (`--reuse`) the one an earlier run with the
     same sizes left, if its tenants are all there."""
-    from bench.processes import app_client
+    from bench.processes import app_and_runtime
     from bench.realtime_events import set_up_tenants
     from domain.migrations.run import upgrade
 
@@ -155,8 +155,8 @@ async def prepare(args: argparse.Namespace) -> Tenants:
         await fresh_postgres(args.database_url)
     else:
         await upgrade(args.database_url)
-    async with app_client(args.database_url, db_pool_size=args.pool) as client:
-        tenants = await set_up_tenants(client, args.businesses, args.customers)
+    async with app_and_runtime(args.database_url, db_pool_size=args.pool) as (client, rt):
+        tenants = await set_up_tenants(client, rt, args.businesses, args.customers)
     if not args.reuse:
         return tenants
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -263,6 +263,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--resume-clients", type=int, default=1000)
     parser.add_argument("--resume-businesses", type=int, default=10)
     parser.add_argument("--resume-behind", type=int, default=200)
+    parser.add_argument(
+        "--resume-limit", type=float, default=300.0, help="seconds to wait for the catch-up"
+    )
     parser.add_argument("--http-clients", type=int, default=20)
     parser.add_argument("--http-seconds", type=float, default=15.0)
     parser.add_argument("--writer-pool", type=int, default=4)

@@ -138,12 +138,6 @@ KINDS = {
 SIGN_UP = """mutation($input: SignUpInput!) { signUp(input: $input) { __typename
   ... on SignUpPayload { auth { token user { id } } business { id } }
   ... on UserError { code message } } }"""
-CREATE_BUSINESS = """mutation($input: BusinessInput!) { createBusiness(input: $input) {
-  __typename ... on BusinessPayload { business { id } } ... on UserError { code message } } }"""
-CREATE_CUSTOMER = """mutation($input: CreateCustomerInput!) { createCustomer(input: $input) {
-  __typename ... on CustomerPayload { customer { id } } ... on UserError { code message } } }"""
-CREATE_INVOICE = """mutation($input: CreateInvoiceInput!) { createInvoice(input: $input) {
-  __typename ... on InvoicePayload { invoice { id } } ... on UserError { code message } } }"""
 
 
 @dataclass
@@ -171,14 +165,19 @@ async def _gql(
 
 
 async def set_up_tenants(
-    client: httpx.AsyncClient, businesses: int, per_business: int, parallel: int = 8
+    client: httpx.AsyncClient, rt: Any, businesses: int, per_business: int, chunk: int = 25
 ) -> Tenants:
-    """One owner with `businesses` businesses (createBusiness), each with `per_business`
-    customers and one large open invoice per customer."""
-    from schema.relay import parse_global_id
-
-    def raw(gid: str) -> int:
-        return int(parse_global_id(gid)[1])
+    """One owner signed up through the API, then (through the domain services, many
+    businesses per transaction: thousands of GraphQL round trips would take longer than
+    the benchmark) `businesses` businesses of theirs, each with `per_business` customers
+    and one large open invoice per customer."""
+    from domain.accounts.businesses import BusinessInput, create_business
+    from domain.core.tx import Tx
+    from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
+    from domain.customers.fields import CustomerInput
+    from domain.customers.service import create_customer
+    from domain.invoicing.service import InvoiceData, LineData, create_invoice
+    from schema.relay import parse_global_id, to_global_id
 
     run = uuid.uuid4().hex[:8]
     signed = await _gql(
@@ -193,38 +192,43 @@ async def set_up_tenants(
             }
         },
     )
-    token, user = signed["auth"]["token"], raw(signed["auth"]["user"]["id"])
-    gids = [signed["business"]["id"]]
-    auth = {"authorization": f"Bearer {token}"}
-    for i in range(1, businesses):
-        made = await _gql(
-            client, CREATE_BUSINESS, {"input": {"name": f"Realtime {i}", "country": "KE"}}, auth
-        )
-        gids.append(made["business"]["id"])
-    gate = asyncio.Semaphore(parallel)
-
-    async def fill(gid: str) -> list[Target]:
-        async with gate:
-            headers = auth | {"x-khata-business": gid}
-            made: list[Target] = []
-            for c in range(per_business):
-                customer = await _gql(
-                    client,
-                    CREATE_CUSTOMER,
-                    {"input": {"name": f"Customer {c}", "phone": f"+2547{c:08d}"}},
-                    headers,
+    token = signed["auth"]["token"]
+    user = int(parse_global_id(signed["auth"]["user"]["id"])[1])
+    first = int(parse_global_id(signed["business"]["id"])[1])
+    person = Viewer(ViewerKind.STAFF, user_id=user)
+    line = LineData("Standing order", Decimal(1), Decimal(1_000_000))
+    targets: list[Target] = []
+    for start in range(0, businesses, chunk):
+        async with rt.db.unit_of_work() as session:
+            for i in range(start, min(start + chunk, businesses)):
+                if i == 0:
+                    business = first
+                else:
+                    made = await create_business(
+                        Tx(session, person, rt.clock), BusinessInput(f"Realtime {i}", "KE")
+                    )
+                    business = made.id
+                owner = Viewer(
+                    ViewerKind.STAFF, user, business, role=Role.OWNER, scopes=STAFF_SCOPES
                 )
-                cid = customer["customer"]["id"]
-                line = {"description": "Standing order", "quantity": "1", "unitPrice": "1000000"}
-                invoice = await _gql(
-                    client, CREATE_INVOICE, {"input": {"customerId": cid, "lines": [line]}}, headers
-                )
-                iid = invoice["invoice"]["id"]
-                made.append(Target(raw(gid), user, raw(cid), raw(iid), gid, iid, cid))
-            return made
-
-    filled = await asyncio.gather(*(fill(gid) for gid in gids))
-    return Tenants(token, [t for per in filled for t in per])
+                tx = Tx(session, owner, rt.clock)
+                for c in range(per_business):
+                    customer = await create_customer(
+                        tx, CustomerInput(name=f"Customer {c}", phone=f"+2547{c:08d}")
+                    )
+                    invoice = await create_invoice(tx, InvoiceData(customer.id, [line]))
+                    targets.append(
+                        Target(
+                            business,
+                            user,
+                            customer.id,
+                            invoice.id,
+                            str(to_global_id("Business", business)),
+                            str(to_global_id("Invoice", invoice.id)),
+                            str(to_global_id("Customer", customer.id)),
+                        )
+                    )
+    return Tenants(token, targets)
 
 
 def for_kind(tenants: Tenants, kind: Kind) -> list[Target]:

@@ -86,7 +86,7 @@ def fanout(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
         "",
         f"{r['subscribers']} subscribers of one business over {r['processes']} API processes "
         f"({r['cold']} never received the warm-up event); {r['events']} single changes, "
-        "about 1.5 s apart.",
+        "each once the previous one's deliveries had settled.",
         "",
         *SIDE_HEAD,
         side_line("API", api),
@@ -104,7 +104,13 @@ def fanout(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
 
 def resume(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
     clean = r["lost"] == 0 and r["duplicated"] == 0 and r["out_of_order"] == 0
-    took = f"{r['caught_up_s']:.2f} s" if r["caught_up_s"] is not None else "not within 120 s"
+    if r["caught_up_s"] is not None:
+        took = f"all caught up in {r['caught_up_s']:.2f} s"
+    else:
+        took = (
+            f"not caught up within {r['limit_s']:g} s: {r['arrived']} of the {r['want']} "
+            "missed events had arrived by then"
+        )
     return [
         "## Resume after a Redis restart",
         "",
@@ -113,7 +119,9 @@ def resume(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
         f"{r['behind']} events committed per business while they were away; all reconnect at "
         f"once with `after: <their last cursor>`.",
         "",
-        f"- all caught up in {took}; lost {r['lost']}, duplicated {r['duplicated']}, "
+        f"- {took} (every socket reconnected and subscribed after {r['reconnected_s']:.2f} s); "
+        f"{'lost' if r['caught_up_s'] is not None else 'still missing'} {r['lost']}, "
+        f"duplicated {r['duplicated']}, "
         f"out of order {r['out_of_order']}, error frames {r['errors']}: "
         f"{verdict(clean and r['caught_up_s'] is not None)}",
         "",

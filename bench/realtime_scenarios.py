@@ -269,14 +269,16 @@ async def resume(c: Cluster) -> dict[str, Any]:
         )
 
     await asyncio.gather(*(back(o, n) for o, n in zip(api, again, strict=True)))
+    reconnected = time.perf_counter() - t0
     want = args.resume_behind * len(again)
     caught_up = None
-    deadline = time.perf_counter() + 120
+    deadline = t0 + args.resume_limit
     while time.perf_counter() < deadline:
         if sum(len(s.client.messages) - s.first for s in again if s.client) >= want:
             caught_up = time.perf_counter() - t0
             break
         await asyncio.sleep(0.01)
+    arrived = sum(len(s.client.messages) - s.first for s in again if s.client)
     await asyncio.sleep(1.0)  # anything extra (a duplicate) would arrive now
     lost = duplicated = wrong = 0
     for old, new in zip(api, again, strict=True):
@@ -294,6 +296,10 @@ async def resume(c: Cluster) -> dict[str, Any]:
         "cold": cold,
         "told": told,
         "caught_up_s": caught_up,
+        "reconnected_s": reconnected,
+        "arrived": arrived,
+        "want": want,
+        "limit_s": args.resume_limit,
         "lost": lost,
         "duplicated": duplicated,
         "out_of_order": wrong,
