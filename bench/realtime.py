@@ -142,10 +142,10 @@ async def prepare(args: argparse.Namespace) -> Tenants:
     from bench.realtime_events import set_up_tenants
     from domain.migrations.run import upgrade
 
-    cache = DATA_DIR / f"realtime_tenants_{args.businesses}x{args.customers}.json"
+    cache = DATA_DIR / f"realtime_owners_{args.businesses}x{args.customers}.json"
     if args.reuse and cache.exists():
         saved = orjson.loads(cache.read_bytes())
-        tenants = Tenants(saved["token"], [Target(**t) for t in saved["targets"]])
+        tenants = Tenants([Target(**t) for t in saved["targets"]])
         if saved["database_url"] == args.database_url and await tenants_present(
             args.database_url, tenants
         ):
@@ -155,8 +155,8 @@ async def prepare(args: argparse.Namespace) -> Tenants:
         await fresh_postgres(args.database_url)
     else:
         await upgrade(args.database_url)
-    async with app_and_runtime(args.database_url, db_pool_size=args.pool) as (client, rt):
-        tenants = await set_up_tenants(client, rt, args.businesses, args.customers)
+    async with app_and_runtime(args.database_url, db_pool_size=args.pool) as (_, rt):
+        tenants = await set_up_tenants(rt, args.businesses, args.customers)
     if not args.reuse:
         return tenants
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -164,7 +164,6 @@ async def prepare(args: argparse.Namespace) -> Tenants:
         orjson.dumps(
             {
                 "database_url": args.database_url,
-                "token": tenants.token,
                 "targets": [asdict(t) for t in tenants.targets],
             }
         )

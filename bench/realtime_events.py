@@ -28,7 +28,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 
 INVOICE_UPDATES = """subscription($c: ID, $after: String) {
@@ -55,6 +54,7 @@ class Target:
     business_gid: str
     obj_gid: str
     customer_gid: str
+    token: str  # the session token of the business's owner
 
 
 @dataclass(frozen=True)
@@ -134,84 +134,59 @@ KINDS = {
     ),
 }
 
-# ---- set-up through the API ---------------------------------------------------------------
-SIGN_UP = """mutation($input: SignUpInput!) { signUp(input: $input) { __typename
-  ... on SignUpPayload { auth { token user { id } } business { id } }
-  ... on UserError { code message } } }"""
 
-
+# ---- set-up ------------------------------------------------------------------------------
 @dataclass
 class Tenants:
-    token: str
     targets: list[Target]  # customers_per_business consecutive targets per business
 
     def businesses(self) -> list[int]:
         return sorted({t.business for t in self.targets})
 
 
-async def _gql(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any], headers: Any = None
-) -> dict[str, Any]:
-    resp = await client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=headers
-    )
-    body = resp.json()
-    if body.get("errors"):
-        raise SystemExit(f"GraphQL errors: {body['errors'][:2]}")
-    (result,) = body["data"].values()
-    if "code" in result or result["__typename"].endswith("Error"):
-        raise SystemExit(f"{query.split('(')[0]} failed: {result}")
-    return dict(result)
+async def set_up_tenants(rt: Any, businesses: int, per_business: int, chunk: int = 25) -> Tenants:
+    """`businesses` businesses, each with an owner of its own (and that owner's session
+    token), `per_business` customers and one large open invoice per customer: created
+    through the domain services, many businesses per transaction (thousands of GraphQL
+    round trips would take longer than the benchmark). The owners never sign in with a
+    password (they get their token directly), so none is hashed."""
+    from datetime import timedelta
 
-
-async def set_up_tenants(
-    client: httpx.AsyncClient, rt: Any, businesses: int, per_business: int, chunk: int = 25
-) -> Tenants:
-    """One owner signed up through the API, then (through the domain services, many
-    businesses per transaction: thousands of GraphQL round trips would take longer than
-    the benchmark) `businesses` businesses of theirs, each with `per_business` customers
-    and one large open invoice per customer."""
-    from domain.accounts.businesses import BusinessInput, create_business
+    from domain.accounts.businesses import BusinessInput, found_business, validate_business
+    from domain.accounts.models import User
+    from domain.accounts.repository import AccountsRepository
+    from domain.accounts.sign_in import _issue_token
+    from domain.core.errors import ErrorCollector
     from domain.core.tx import Tx
     from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
     from domain.customers.fields import CustomerInput
     from domain.customers.service import create_customer
     from domain.invoicing.service import InvoiceData, LineData, create_invoice
-    from schema.relay import parse_global_id, to_global_id
+    from schema.relay import to_global_id
 
     run = uuid.uuid4().hex[:8]
-    signed = await _gql(
-        client,
-        SIGN_UP,
-        {
-            "input": {
-                "email": f"realtime-{run}@example.com",
-                "password": "realtime horse battery staple",
-                "name": "Realtime Owner",
-                "business": {"name": "Realtime 0", "country": "KE"},
-            }
-        },
-    )
-    token = signed["auth"]["token"]
-    user = int(parse_global_id(signed["auth"]["user"]["id"])[1])
-    first = int(parse_global_id(signed["business"]["id"])[1])
-    person = Viewer(ViewerKind.STAFF, user_id=user)
     line = LineData("Standing order", Decimal(1), Decimal(1_000_000))
+    ttl = timedelta(minutes=rt.settings.access_token_ttl_minutes)
     targets: list[Target] = []
     for start in range(0, businesses, chunk):
         async with rt.db.unit_of_work() as session:
             for i in range(start, min(start + chunk, businesses)):
-                if i == 0:
-                    business = first
-                else:
-                    made = await create_business(
-                        Tx(session, person, rt.clock), BusinessInput(f"Realtime {i}", "KE")
-                    )
-                    business = made.id
+                anyone = Tx(session, Viewer.anonymous(), rt.clock)
+                user = User(
+                    email=f"realtime-{run}-{i}@example.com",
+                    name=f"Owner {i}",
+                    password_hash="!no password: bench owner",
+                    created_at=anyone.now(),
+                )
+                await AccountsRepository.for_sign_in(session).add(user)
+                data = BusinessInput(f"Realtime {i}", "KE")
+                clean = validate_business(data, ErrorCollector(), "")
+                business = (await found_business(anyone, clean, user)).id
                 owner = Viewer(
-                    ViewerKind.STAFF, user, business, role=Role.OWNER, scopes=STAFF_SCOPES
+                    ViewerKind.STAFF, user.id, business, role=Role.OWNER, scopes=STAFF_SCOPES
                 )
                 tx = Tx(session, owner, rt.clock)
+                token, _ = await _issue_token(tx, user, ttl)  # sign_up's own token issuer
                 for c in range(per_business):
                     customer = await create_customer(
                         tx, CustomerInput(name=f"Customer {c}", phone=f"+2547{c:08d}")
@@ -220,15 +195,16 @@ async def set_up_tenants(
                     targets.append(
                         Target(
                             business,
-                            user,
+                            user.id,
                             customer.id,
                             invoice.id,
                             str(to_global_id("Business", business)),
                             str(to_global_id("Invoice", invoice.id)),
                             str(to_global_id("Customer", customer.id)),
+                            token,
                         )
                     )
-    return Tenants(token, targets)
+    return Tenants(targets)
 
 
 def for_kind(tenants: Tenants, kind: Kind) -> list[Target]:

@@ -118,6 +118,7 @@ def twins(c: Cluster, plan: Sequence[tuple[int, int | None]]) -> tuple[list[Sub]
 
 def openers(c: Cluster, subs: Sequence[Sub]) -> list[Callable[[], Awaitable[None]]]:
     gid = {t.business: t.business_gid for t in c.targets}
+    token = {t.business: t.token for t in c.targets}
     customer_gid = {t.customer: t.customer_gid for t in c.targets}
     jobs: list[Callable[[], Awaitable[None]]] = []
     for sub in subs:
@@ -125,7 +126,7 @@ def openers(c: Cluster, subs: Sequence[Sub]) -> list[Callable[[], Awaitable[None
             base = c.api[sub.proc][0]
             cgid = customer_gid.get(sub.customer) if sub.customer is not None else None
             jobs.append(
-                partial(open_api, base, c.tenants.token, gid[sub.business], c.kind, sub, cgid)
+                partial(open_api, base, token[sub.business], gid[sub.business], c.kind, sub, cgid)
             )
         else:
             jobs.append(partial(open_floor, c.floor[sub.proc][0], sub))
@@ -255,12 +256,13 @@ async def resume(c: Cluster) -> dict[str, Any]:
     stamps, _ = await write(c, firsts, order, 0)  # while the clients are away
     again = [Sub("api", s.proc, s.business, None) for s in api]
     gid = {t.business: t.business_gid for t in c.targets}
+    token = {t.business: t.token for t in c.targets}
     t0 = time.perf_counter()
 
     async def back(old: Sub, new: Sub) -> None:
         await open_api(
             c.api[new.proc][0],
-            c.tenants.token,
+            token[new.business],
             gid[new.business],
             c.kind,
             new,
@@ -352,7 +354,7 @@ async def http(c: Cluster) -> dict[str, Any]:
             return orjson.dumps({"query": c.kind.mutation, "variables": variables})
 
         headers = {
-            "authorization": f"Bearer {c.tenants.token}",
+            "authorization": f"Bearer {target.token}",
             "x-khata-business": target.business_gid,
             "content-type": "application/json",
         }
