@@ -234,6 +234,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "command",
+        nargs="+",
         choices=[
             "all",
             "tenants",
@@ -291,7 +292,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Runs the scenarios the command names on one cluster; their results by name."""
     from bench import realtime_report, realtime_scenarios
 
-    wanted = SCENARIO_NAMES if args.command == "all" else [args.command]
+    wanted = SCENARIO_NAMES if "all" in args.command else args.command
     results: dict[str, Any] = {}
     with cluster(args) as c:
         for name in wanted:
@@ -304,15 +305,15 @@ def main(argv: list[str] | None = None) -> None:
     from bench import realtime_report
 
     args = parse(argv)
-    if args.command == "serve-api":
+    if args.command == ["serve-api"]:
         serve_api(args)
         return
-    if args.command == "serve-floor":
+    if args.command == ["serve-floor"]:
         from bench.realtime_floor import serve_floor
 
         serve_floor(args.redis_url, args.namespace, args.port)
         return
-    if args.command == "writer":
+    if args.command == ["writer"]:
         from bench.realtime_events import writer_main
 
         writer_main(args)

@@ -86,7 +86,8 @@ def fanout(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
         "",
         f"{r['subscribers']} subscribers of one business over {r['processes']} API processes "
         f"({r['cold']} never received the warm-up event); {r['events']} single changes, "
-        "each once the previous one's deliveries had settled.",
+        "each committed by a writer process of its own, a few seconds apart (when the API "
+        "takes longer, the deliveries of consecutive changes overlap).",
         "",
         *SIDE_HEAD,
         side_line("API", api),
@@ -119,7 +120,8 @@ def resume(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
         f"{r['behind']} events committed per business while they were away; all reconnect at "
         f"once with `after: <their last cursor>`.",
         "",
-        f"- {took} (every socket reconnected and subscribed after {r['reconnected_s']:.2f} s); "
+        f"- {took} (every socket reconnected and subscribed after {r['reconnected_s']:.2f} s, "
+        f"{r['retries']} attempts refused or dropped and retried); "
         f"{'lost' if r['caught_up_s'] is not None else 'still missing'} {r['lost']}, "
         f"duplicated {r['duplicated']}, "
         f"out of order {r['out_of_order']}, error frames {r['errors']}: "

@@ -259,16 +259,31 @@ async def resume(c: Cluster) -> dict[str, Any]:
     token = {t.business: t.token for t in c.targets}
     t0 = time.perf_counter()
 
+    retries = 0
+
     async def back(old: Sub, new: Sub) -> None:
-        await open_api(
-            c.api[new.proc][0],
-            token[new.business],
-            gid[new.business],
-            c.kind,
-            new,
-            None,
-            after=cursors[id(old)],
-        )
+        """Reconnects like a client would: a refused or dropped attempt is retried after
+        a second (the retries are counted)."""
+        nonlocal retries
+        for attempt in range(5):
+            try:
+                await open_api(
+                    c.api[new.proc][0],
+                    token[new.business],
+                    gid[new.business],
+                    c.kind,
+                    new,
+                    None,
+                    after=cursors[id(old)],
+                )
+                return
+            except (OSError, TimeoutError):
+                if new.client is not None:
+                    new.client.close()
+                new.client = None
+                retries += 1
+                await asyncio.sleep(1.0 + attempt)
+        raise SystemExit("a client could not reconnect in 5 attempts")
 
     await asyncio.gather(*(back(o, n) for o, n in zip(api, again, strict=True)))
     reconnected = time.perf_counter() - t0
@@ -299,6 +314,7 @@ async def resume(c: Cluster) -> dict[str, Any]:
         "told": told,
         "caught_up_s": caught_up,
         "reconnected_s": reconnected,
+        "retries": retries,
         "arrived": arrived,
         "want": want,
         "limit_s": args.resume_limit,
