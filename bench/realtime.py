@@ -195,7 +195,13 @@ def cluster(args: argparse.Namespace) -> Iterator[Cluster]:
 
     from bench.realtime_events import for_kind
 
-    raise_open_files(args.open_files)
+    limit = raise_open_files(args.open_files)
+    sockets = 2 * max(args.subscriptions, args.fanout_subscribers, args.resume_clients)
+    if sockets + 256 > limit:  # every subscriber and its floor twin hold a socket here
+        raise SystemExit(
+            f"{sockets} client sockets need more than this process's open-file limit "
+            f"({limit}; the hard limit may not be raisable here): use fewer subscriptions"
+        )
     kind = KINDS[args.kind]
     with tempfile.TemporaryDirectory(prefix="khata-realtime-") as tmp, ExitStack() as stack:
         if not args.database_url:
