@@ -18,7 +18,9 @@ from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings, get_settings
 from domain.core.tx import Tx
 from domain.core.viewer import SYSTEM
+from domain.notifications.port import EmailSender, SmsSender
 from domain.notifications.providers.dev import DevSink
+from domain.notifications.ratelimit import LocalBuckets, RedisBuckets
 from domain.notifications.service import Providers
 from khata.runtime import Runtime
 from schema.app import build_app
@@ -27,8 +29,31 @@ from workers.tasks import TASKS
 
 
 def build_providers(settings: Settings) -> Providers:
+    """The dev sink unless the settings name a real provider (with its credentials)."""
     sink = DevSink()
-    return Providers(sms=sink, email=sink)
+    sms: SmsSender = sink
+    email: EmailSender = sink
+    if settings.sms_provider == "twilio":
+        from domain.notifications.providers.twilio_sms import TwilioSms
+
+        sms = TwilioSms(
+            settings.twilio_account_sid or "",
+            settings.twilio_auth_token or "",
+            settings.twilio_from or "",
+            settings.public_url,
+            api_base_url=settings.twilio_api_base_url,
+            timeout=settings.provider_timeout_seconds,
+        )
+    if settings.email_provider == "sendgrid":
+        from domain.notifications.providers.sendgrid_email import SendGridEmail
+
+        email = SendGridEmail(
+            settings.sendgrid_api_key or "",
+            settings.sendgrid_from_email or "",
+            host=settings.sendgrid_api_base_url,
+            timeout=settings.provider_timeout_seconds,
+        )
+    return Providers(sms=sms, email=email)
 
 
 def build_runtime(
@@ -58,6 +83,12 @@ def build_runtime(
     else:
         rt.jobs = InProcessRunner(TASKS, {"runtime": rt})
     rt.relay = OutboxRelay(db, rt.jobs, hub, clock)
+    rates = {"sms": settings.sms_rate_per_second, "email": settings.email_rate_per_second}
+    rt.limiter = (
+        RedisBuckets(settings.redis_url, settings.redis_namespace, rates)
+        if settings.redis_url
+        else LocalBuckets(rates)
+    )
     if settings.llm_base_url:
         from domain.invoicing.drafting import OpenAICompatibleParser
 

@@ -17,7 +17,9 @@ from domain.core.events import EventHub
 from domain.core.live import LiveConnections
 from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings
+from domain.invoicing import overdue
 from domain.notifications.service import Providers
+from domain.purchases import rules
 from workers.runner import ArqQueue, InProcessRunner
 
 log = logging.getLogger("khata.runtime")
@@ -37,9 +39,12 @@ class Runtime:
     providers: Providers
     clock: Clock
     draft_parser: Any = None
+    limiter: Any = None  # messages per second per provider account (notifications)
     live: LiveConnections | None = None  # open WebSockets by credentials (API processes)
     slots: stream.Slots = field(init=False)  # open stream subscriptions per user or key
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
+    _status_timer: asyncio.Task[None] | None = field(default=None, repr=False)
+    _overdue_timer: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.slots = stream.Slots(self.settings.max_subscriptions_per_user)
@@ -54,6 +59,8 @@ class Runtime:
             await self.jobs.connect()
         if sweep and isinstance(self.jobs, InProcessRunner):
             self._sweeper = asyncio.create_task(self._sweep_forever())
+            self._status_timer = asyncio.create_task(self._customer_status_forever())
+            self._overdue_timer = asyncio.create_task(self._invoice_overdue_forever())
 
     async def _sweep_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -74,16 +81,37 @@ class Runtime:
         retention = timedelta(days=self.settings.stream_retention_days)
         return await stream.prune(self.db, self.clock, retention)
 
+    async def _customer_status_forever(self) -> None:
+        """The embedded timer of the daily customer status rules (arq's cron in
+        production): once at start, then every `customer_status_seconds`."""
+        while True:
+            try:
+                await rules.apply_status_rules(self.db, self.clock)
+            except Exception:
+                log.exception("customer status rules failed")
+            await asyncio.sleep(self.settings.customer_status_seconds)
+
+    async def _invoice_overdue_forever(self) -> None:
+        """The embedded timer of the daily `invoice.overdue` announcement (arq's cron in
+        production): once at start, then every `invoice_overdue_seconds`."""
+        while True:
+            try:
+                await overdue.announce_overdue(self.db, self.clock)
+            except Exception:
+                log.exception("invoice overdue announcement failed")
+            await asyncio.sleep(self.settings.invoice_overdue_seconds)
+
     async def purge_idempotency_keys(self) -> int:
         """Idempotency keys past their retention go with the periodic sweep."""
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
         return await idempotency.purge_expired(self.db, self.clock, retention)
 
     async def stop(self) -> None:
-        if self._sweeper:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._status_timer, self._overdue_timer):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if isinstance(self.jobs, InProcessRunner):
             await self.jobs.drain()
         await self.relay.flush()
@@ -91,5 +119,10 @@ class Runtime:
             await self.live.stop()
         if isinstance(self.jobs, ArqQueue):
             await self.jobs.close()
+        if hasattr(self.limiter, "close"):
+            await self.limiter.close()
+        for provider in {id(p): p for p in (self.providers.sms, self.providers.email)}.values():
+            if hasattr(provider, "close"):
+                await provider.close()
         await self.hub.disconnect()
         await self.db.dispose()

@@ -22,6 +22,9 @@ from domain.customers.models import Customer, CustomerAddress
 from domain.invoicing import queries as invoice_queries
 from domain.invoicing.models import CreditNote, Invoice, InvoiceEvent, InvoiceLine, Payment
 from domain.invoicing.service import business_today, load_business
+from domain.orders import queries as order_queries
+from domain.orders.models import Order, OrderEvent, OrderLine
+from domain.purchases import queries as purchase_queries
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -70,6 +73,34 @@ class Loaders:
         self.other_currency_totals: DataLoader[int, list[Any]] = DataLoader(
             self._other_currency_totals
         )
+        self.order_lines: DataLoader[int, list[OrderLine]] = DataLoader(self._order_lines)
+        self.order_events: DataLoader[int, list[OrderEvent]] = DataLoader(self._order_events)
+        self.order_invoices: DataLoader[int, list[Invoice]] = DataLoader(self._order_invoices)
+        self.invoice_orders: DataLoader[int, Order | None] = DataLoader(self._orders)
+        self.customer_orders: DataLoader[tuple[int, int], list[Order]] = DataLoader(
+            self._customer_orders
+        )
+        # the customer timeline's objects, by id (domain.purchases.queries)
+        self.purchases: DataLoader[int, Any] = DataLoader(
+            self._by_ids(purchase_queries.purchases_by_ids)
+        )
+        self.invoices: DataLoader[int, Any] = DataLoader(
+            self._by_ids(purchase_queries.invoices_by_ids)
+        )
+        self.payments: DataLoader[int, Any] = DataLoader(
+            self._by_ids(purchase_queries.payments_by_ids)
+        )
+        self.orders: DataLoader[int, Any] = DataLoader(self._by_ids(purchase_queries.orders_by_ids))
+
+    def _by_ids(
+        self, fetch: Callable[[Tx, Sequence[int]], Awaitable[Sequence[Any]]]
+    ) -> Callable[[Sequence[int]], Awaitable[list[Any]]]:
+        async def load(ids: Sequence[int]) -> list[Any]:
+            rows = await self._scoped(lambda tx: fetch(tx, ids))
+            by_id = {r.id: r for r in rows}
+            return [by_id.get(i) for i in ids]
+
+        return load
 
     async def _scoped(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
         """fn in a short read session of its own, as the request's viewer."""
@@ -146,6 +177,35 @@ class Loaders:
         for per in {n for _, n in keys}:
             ids = [c for c, n in keys if n == per]
             rows = await self._newest(ids, per)
+            for cid, group in zip(ids, _grouped(rows, ids, "customer_id"), strict=True):
+                out[(cid, per)] = group
+        return [out[k] for k in keys]
+
+    async def _order_lines(self, ids: Sequence[int]) -> list[list[OrderLine]]:
+        rows = await self._scoped(lambda tx: order_queries.lines_for(tx, ids))
+        return _grouped(rows, ids, "order_id")
+
+    async def _order_events(self, ids: Sequence[int]) -> list[list[OrderEvent]]:
+        rows = await self._scoped(lambda tx: order_queries.events_for(tx, ids))
+        return _grouped(rows, ids, "order_id")
+
+    async def _order_invoices(self, ids: Sequence[int]) -> list[list[Invoice]]:
+        rows = await self._scoped(lambda tx: invoice_queries.invoices_for_orders(tx, ids))
+        return _grouped(rows, ids, "order_id")
+
+    async def _orders(self, ids: Sequence[int]) -> list[Order | None]:
+        rows = await self._scoped(lambda tx: order_queries.orders_by_ids(tx, ids))
+        by_id = {r.id: r for r in rows}
+        return [by_id.get(i) for i in ids]
+
+    async def _customer_orders(self, keys: Sequence[tuple[int, int]]) -> list[list[Order]]:
+        """Keys are (customer id, how many newest); one window query per distinct count."""
+        out: dict[tuple[int, int], list[Order]] = {}
+        for per in {n for _, n in keys}:
+            ids = [c for c, n in keys if n == per]
+            rows = await self._scoped(
+                lambda tx, ids=ids, per=per: order_queries.newest_per_customer(tx, ids, per)  # type: ignore[misc]
+            )
             for cid, group in zip(ids, _grouped(rows, ids, "customer_id"), strict=True):
                 out[(cid, per)] = group
         return [out[k] for k in keys]

@@ -14,16 +14,20 @@ from domain.customers import service as customers
 from domain.invoicing import drafts, payments
 from domain.invoicing import service as invoicing
 from domain.invoicing import templates as invoice_templates
+from domain.orders import queries as orders
+from domain.purchases import service as purchases
 from resolvers.base import Info, business_currency, reading
 from resolvers.customers.queries import _merge_record
 from resolvers.invoicing.drafts_queries import _draft
 from resolvers.invoicing.views import _view
+from resolvers.orders.views import order_view
 from schema.relay import Node, parse_global_id
 from schema.types.accounts.objects import ApiKey, AuditEvent, Business, User
 from schema.types.customers.imports import CustomerImport
 from schema.types.customers.objects import Address, Customer
 from schema.types.invoicing.drafts import InvoiceTemplate
 from schema.types.invoicing.objects import CreditNote, Payment
+from schema.types.purchases.objects import Purchase
 
 Loader = Callable[[Info, Tx, int], Awaitable[Node]]
 
@@ -67,6 +71,10 @@ async def _template(info: Info, tx: Tx, row_id: int) -> Node:
     return InvoiceTemplate.from_row(await invoice_templates.get_template(tx, row_id))
 
 
+async def _order(info: Info, tx: Tx, row_id: int) -> Node:
+    return await order_view(info, tx, await orders.read_order(tx, row_id))
+
+
 async def _business(info: Info, tx: Tx, row_id: int) -> Node:
     return Business.from_row(await accounts.get_business(tx, row_id))
 
@@ -83,6 +91,10 @@ async def _audit_event(info: Info, tx: Tx, row_id: int) -> Node:
     return AuditEvent.from_row(await accounts.get_audit_event(tx, row_id))
 
 
+async def _purchase(info: Info, tx: Tx, row_id: int) -> Node:
+    return Purchase.from_row(await purchases.get_purchase(tx, row_id))
+
+
 # Keyed by the kind written in the global id (see the types' from_row).
 LOADERS: dict[str, Loader] = {
     "Address": _address,
@@ -96,7 +108,9 @@ LOADERS: dict[str, Loader] = {
     "Invoice": _invoice,
     "InvoiceDraft": _invoice_draft,
     "InvoiceTemplate": _template,
+    "Order": _order,
     "Payment": _payment,
+    "Purchase": _purchase,
     "User": _user,
 }
 

@@ -1,23 +1,28 @@
 """Subscriptions on the event stream (domain/core/stream.py): authorisation at subscribe
 time, the per-connection and per-user limits, and the cursor of each event set on the
 context before it is yielded, so the WebSocket layer can renew a long-running stream with
-`after: <that cursor>`. A subscription plugs in with a scope and a `build` that turns a
+`after: <that cursor>`; and the connection's DataLoaders are renewed per event (nested
+fields such as `Order.timeline` read what is committed now, not what an earlier event
+cached). A subscription plugs in with a scope and a `build` that turns a
 stream event into its GraphQL object (or None to skip it)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from domain.core.stream import StreamEvent, SubscriptionLimit, follow
 from domain.core.viewer import Scope, Viewer
 from resolvers.base import Info
 
+if TYPE_CHECKING:
+    from schema.context import Context
+
 T = TypeVar("T")
 Build = Callable[[StreamEvent], Awaitable[T | None]]
 
 
-def _owner(viewer: Viewer) -> tuple[str, int | None]:
+def stream_owner(viewer: Viewer) -> tuple[str, int | None]:
     if viewer.api_key_id is not None:
         return ("key", viewer.api_key_id)
     return ("user", viewer.user_id)
@@ -30,16 +35,28 @@ async def live_updates(
     ctx = info.context
     viewer = await ctx.require_viewer()
     business_id = viewer.require_business(scope)
+    if ctx.shared:  # a subscription group: each member's limits are held per member
+        async for item in _follow(ctx, business_id, after, build):
+            yield item
+        return
     limit = ctx.rt.settings.max_subscriptions_per_connection
     if ctx.streams_open >= limit:
         raise SubscriptionLimit(f"at most {limit} open subscriptions per connection")
-    with ctx.rt.slots.hold(_owner(viewer)):
+    with ctx.rt.slots.hold(stream_owner(viewer)):
         ctx.streams_open += 1
         try:
-            async for event in follow(ctx.rt.hub, ctx.rt.db, [business_id], after):
-                item = await build(event)
-                if item is not None:
-                    ctx.stream_cursor = event.cursor
-                    yield item
+            async for item in _follow(ctx, business_id, after, build):
+                yield item
         finally:
             ctx.streams_open -= 1
+
+
+async def _follow(
+    ctx: Context, business_id: int, after: str | None, build: Build[T]
+) -> AsyncGenerator[T, None]:
+    async for event in follow(ctx.rt.hub, ctx.rt.db, [business_id], after):
+        item = await build(event)
+        if item is not None:
+            ctx.stream_cursor = event.cursor
+            ctx.renew_loaders()  # the event's objects as they are now, not cached
+            yield item

@@ -17,6 +17,7 @@ from schema.http.exports import export_csv
 from schema.http.files import download_pdf
 from schema.http.health import healthz, readyz
 from schema.http.middleware import RequestGuard
+from schema.http.notify_webhooks import sendgrid_events, twilio_inbound, twilio_status
 from schema.http.payments import pay_page, payment_webhook
 from schema.http.view import KhataGraphQL
 from schema.http_security import install as install_http_security
@@ -26,10 +27,11 @@ if TYPE_CHECKING:
     from khata.runtime import Runtime
 
 
-def graphql_view(rt: Runtime) -> KhataGraphQL:
+def graphql_view(rt: Runtime, *, cohorts: bool | None = None) -> KhataGraphQL:
     settings = rt.settings
     return KhataGraphQL(
         rt,
+        cohorts=cohorts,
         graphql_ide="graphiql" if settings.graphiql else None,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         # a backstop one above ours: resolvers/stream.py answers the typed
@@ -40,8 +42,7 @@ def graphql_view(rt: Runtime) -> KhataGraphQL:
     )
 
 
-def routes(rt: Runtime) -> list[BaseRoute]:
-    graphql = graphql_view(rt)
+def routes(rt: Runtime, graphql: KhataGraphQL) -> list[BaseRoute]:
     return [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
@@ -49,6 +50,9 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         Route("/readyz", readyz),
         Route("/exports/customers.csv", export_csv),
         Route("/webhooks/payments", payment_webhook, methods=["POST"]),
+        Route("/webhooks/twilio/status", twilio_status, methods=["POST"]),
+        Route("/webhooks/twilio/inbound", twilio_inbound, methods=["POST"]),
+        Route("/webhooks/sendgrid/events", sendgrid_events, methods=["POST"]),
         Route("/pay/{token}", pay_page),
         Route("/files/{kind:str}/{business:int}/{doc:int}.pdf", download_pdf),
         *([assets_mount()] if rt.settings.graphiql else []),
@@ -76,8 +80,10 @@ def lifespan(rt: Runtime, *, owns_runtime: bool) -> Callable[[Starlette], Any]:
 
 
 def build_app(rt: Runtime, *, owns_runtime: bool) -> Starlette:
-    app = Starlette(routes=routes(rt), lifespan=lifespan(rt, owns_runtime=owns_runtime))
+    graphql = graphql_view(rt)
+    app = Starlette(routes=routes(rt, graphql), lifespan=lifespan(rt, owns_runtime=owns_runtime))
     app.state.runtime = rt
+    app.state.cohorts = graphql.cohorts  # tests and benchmarks wait on its members
     app.add_middleware(RequestGuard, max_body=rt.settings.max_body_bytes)  # type: ignore[arg-type]
     install_metrics(app, rt, rt.settings)
     install_http_security(app, rt.settings)

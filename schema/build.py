@@ -35,6 +35,13 @@ from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
 from resolvers.invoicing.subscriptions import InvoiceSubscriptions
+from resolvers.notifications.mutations import NotificationMutations
+from resolvers.notifications.queries import NotificationQueries
+from resolvers.orders.mutations import OrderMutations
+from resolvers.orders.queries import OrderQueries
+from resolvers.orders.subscriptions import OrderSubscriptions
+from resolvers.purchases.mutations import PurchaseMutations
+from resolvers.purchases.queries import PurchaseQueries
 from schema import types as _types  # noqa: F401
 from schema.cost import CostEstimator, QueryCostLimit
 from schema.guard import guard_root_fields
@@ -48,11 +55,33 @@ log = logging.getLogger("khata.graphql")
 # off they would still leak the schema, so none are sent.
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
-Query = merge_types("Query", (AccountQueries, CustomerQueries, InvoiceQueries, DraftQueries))
-Mutation = merge_types(
-    "Mutation", (AccountMutations, CustomerMutations, InvoiceMutations, DraftMutations)
+Query = merge_types(
+    "Query",
+    (
+        AccountQueries,
+        CustomerQueries,
+        InvoiceQueries,
+        DraftQueries,
+        OrderQueries,
+        PurchaseQueries,
+        NotificationQueries,
+    ),
 )
-Subscription = merge_types("Subscription", (CustomerSubscriptions, InvoiceSubscriptions))
+Mutation = merge_types(
+    "Mutation",
+    (
+        AccountMutations,
+        CustomerMutations,
+        InvoiceMutations,
+        DraftMutations,
+        OrderMutations,
+        PurchaseMutations,
+        NotificationMutations,
+    ),
+)
+Subscription = merge_types(
+    "Subscription", (CustomerSubscriptions, InvoiceSubscriptions, OrderSubscriptions)
+)
 guard_root_fields(Query, Mutation)
 
 

@@ -47,14 +47,36 @@ class Context:
     # (a renewed `schema.subscribe()` resumes after it) and the connection's open streams
     stream_cursor: str | None = None
     streams_open: int = 0
+    # the context of a subscription group (schema/http/cohorts.py): its members' limits are
+    # held by the WebSocket layer, one per member, not by the group's single execution
+    shared: bool = False
     _viewer: asyncio.Future[Viewer] | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
+
+    @classmethod
+    def for_audience(cls, rt: Runtime, viewer: Viewer, request_id: str) -> Context:
+        """The context a group of subscribers (schema/http/cohorts.py) executes with: the
+        audience of its first member (`Viewer.audience()`), and nothing of any one
+        connection: no request, address, token, expiry or revocation handle. Each member's
+        own connection keeps those and is closed by them; the shared stream never is."""
+        context = cls(
+            rt=rt, request=None, response=None, request_id=request_id, ip=None, shared=True
+        )
+        resolved: asyncio.Future[Viewer] = asyncio.get_running_loop().create_future()
+        resolved.set_result(viewer.audience())
+        context._viewer = resolved
+        return context
 
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:
             self._loaders = Loaders(self)
         return self._loaders
+
+    def renew_loaders(self) -> None:
+        """Forget what the loaders have read: a WebSocket's context lives as long as the
+        connection, and each stream event must show its objects as they are now."""
+        self._loaders = None
 
     async def viewer(self) -> Viewer:
         """Resolved on first use; concurrent resolvers of one request share the lookup.

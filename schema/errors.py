@@ -12,10 +12,21 @@ from domain.core import errors as domain
 from domain.core.codes import CoreCode, ErrorCode
 from domain.customers.codes import CustomersCode
 from domain.invoicing.codes import InvoicingCode
+from domain.notifications.template_codes import TemplatesCode
+from domain.orders.codes import OrdersCode
+from domain.purchases.codes import PurchasesCode
 
 # Every context's code enum; the GraphQL `ErrorCode` enum is their union. A new context
 # enum is added here (a test fails when a domain code enum is missing).
-CODE_ENUMS: tuple[type[ErrorCode], ...] = (CoreCode, AccountsCode, CustomersCode, InvoicingCode)
+CODE_ENUMS: tuple[type[ErrorCode], ...] = (
+    CoreCode,
+    AccountsCode,
+    CustomersCode,
+    InvoicingCode,
+    OrdersCode,
+    PurchasesCode,
+    TemplatesCode,
+)
 
 
 def merged_codes(enums: tuple[type[ErrorCode], ...]) -> dict[str, str]:
@@ -37,8 +48,9 @@ GraphQLErrorCode = strawberry.enum(
     ALL_CODES,
     name="ErrorCode",
     description="Every stable error code, from the code enums of all contexts (core, "
-    "accounts, customers, invoicing). New codes may be added in a minor release: keep a "
-    "default branch when handling them.",
+    "accounts, customers, invoicing, orders, purchases, notifications). New codes may be added "
+    "in a minor "
+    "release: keep a default branch when handling them.",
 )
 
 

@@ -60,6 +60,8 @@ MULTILINE_FIELDS = frozenset(
         "terms",
         "footerTerms",
         "csv",
+        "body",
+        "registeredText",
     }
 )
 BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
@@ -189,7 +191,10 @@ class Walker:
                     "must carry a time zone (e.g. 2026-12-01T10:00:00+05:30 or ...Z)",
                 )
             else:
-                problem = date_problem(value.astimezone(UTC), self.today)
+                try:
+                    problem = date_problem(value.astimezone(UTC), self.today)
+                except OverflowError:  # 9999-12-31T23:59:59-14:00 is past year 9999 in UTC
+                    problem = (CoreCode.OUT_OF_RANGE, "is outside the supported dates")
         elif isinstance(value, date):
             problem = date_problem(value, self.today)
         elif isinstance(value, list | tuple):

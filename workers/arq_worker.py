@@ -9,7 +9,14 @@ from arq.connections import RedisSettings
 
 from domain.core.settings import Settings, get_settings
 from khata.composition import start_worker_runtime
-from workers.tasks import import_customers, prune_stream, relay_outbox, send_notification
+from workers.tasks import (
+    announce_overdue_invoices,
+    apply_customer_status,
+    import_customers,
+    prune_stream,
+    relay_outbox,
+    send_notification,
+)
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -37,6 +44,24 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
             name=f"cron:{settings.redis_namespace}:prune_stream",
             hour={3},
             minute={17},
+            timeout=600,
+        ),
+        # a daily rule per business time zone: hourly, so each flips soon after its midnight
+        cron(
+            apply_customer_status,
+            name=f"cron:{settings.redis_namespace}:customer_status",
+            minute=5,
+            second=0,
+            run_at_startup=True,
+            timeout=600,
+        ),
+        # `invoice.overdue` the day after the due date in each business's time zone
+        cron(
+            announce_overdue_invoices,
+            name=f"cron:{settings.redis_namespace}:invoice_overdue",
+            minute=7,
+            second=0,
+            run_at_startup=True,
             timeout=600,
         ),
     ]

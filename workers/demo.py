@@ -22,6 +22,9 @@ from domain.customers.fields import AddressInput, CustomerInput
 from domain.customers.service import create_customer
 from domain.invoicing.payments import PaymentData, record_payment
 from domain.invoicing.service import InvoiceData, LineData, create_invoice
+from domain.orders.models import OrderStatus
+from domain.orders.service import OrderData, change_status, create_order
+from domain.purchases.service import ItemData, PurchaseData, record_purchase
 from khata.composition import build_runtime
 from khata.runtime import Runtime
 
@@ -197,6 +200,31 @@ CATALOGUE: dict[str, list[tuple[str, str, int, int, str | None]]] = {
 }
 
 
+async def _showcase_orders(tx: Tx, customer_id: int) -> None:
+    """The README's orders: ORD-00001 confirmed (its delivery address copied from the
+    customer's), ORD-00002 pending, both placed at the counter by the demo owner."""
+    first = await create_order(
+        tx,
+        OrderData(
+            customer_id=customer_id,
+            lines=[
+                LineData("Urea 45 kg bag", Decimal(10), Decimal(266), "bag", tax_rate=Decimal(5)),
+                LineData("DAP 50 kg bag", Decimal(4), Decimal(1350), "bag", tax_rate=Decimal(5)),
+            ],
+            notes="Deliver before the sowing season",
+        ),
+    )
+    await change_status(tx, first.id, OrderStatus.CONFIRMED, 1, note="stock reserved")
+    await create_order(
+        tx,
+        OrderData(
+            customer_id=customer_id,
+            lines=[LineData("Knapsack sprayer", Decimal(1), Decimal(2400), "pc")],
+            channel="phone",
+        ),
+    )
+
+
 async def _invoices(
     rt: Runtime, viewer: Viewer, country: str, customer_ids: list[int], rng: random.Random
 ) -> None:
@@ -247,6 +275,35 @@ async def _invoices(
                     received_at=today - timedelta(days=rng.randint(0, age - 1)),
                 ),
             )
+
+
+async def _purchases(
+    rt: Runtime, viewer: Viewer, country: str, customer_ids: list[int], rng: random.Random
+) -> None:
+    """Counter purchases over the last four months through the purchases service (the
+    walk-in guest first), so totals, VIP and lapse states come from real rows."""
+    now = rt.clock.now()
+    async with rt.db.unit_of_work() as session:
+        tx = Tx(session, viewer, rt.clock)
+        for customer_id in customer_ids:
+            for _ in range(rng.randint(1, 3)):
+                picked = rng.sample(CATALOGUE[country], rng.randint(1, 2))
+                await record_purchase(
+                    tx,
+                    PurchaseData(
+                        customer_id=customer_id,
+                        items=[
+                            ItemData(
+                                desc.split(" (")[0],
+                                Decimal(rng.randint(1, 4)),
+                                Decimal(rng.randint(low * 100, high * 100)) / 100,
+                            )
+                            for desc, _, low, high, _ in picked
+                        ],
+                        method=rng.choice(["cash", "upi", "card", "mpesa"]),
+                        purchased_at=now - timedelta(days=rng.randint(0, 120), hours=2),
+                    ),
+                )
 
 
 def _phone(rng: random.Random, country: str) -> str:
@@ -302,7 +359,9 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
             billed: list[int] = []
             async with rt.db.unit_of_work() as session:
                 tx = Tx(session, viewer, rt.clock)
-                await create_customer(tx, CustomerInput(tags=["walk-in"]))
+                walk_in = await create_customer(tx, CustomerInput(tags=["walk-in"]))
+                walk_in.is_walk_in = True  # the business's walk-in guest for counter sales
+                shoppers = [walk_in.id]
                 for i in range(customers_per_business):
                     first_name, last_name = rng.choice(firsts), rng.choice(lasts)
                     has_phone = rng.random() > 0.08
@@ -338,9 +397,13 @@ async def load_demo(settings: Settings, customers_per_business: int = 120) -> st
                     if showcase:
                         for item in SHOWCASE_INVOICES:
                             await create_invoice(tx, replace(item, customer_id=customer.id))
+                        await _showcase_orders(tx, customer.id)
                     if rng.random() < 0.4:
                         billed.append(customer.id)
+                    if showcase or rng.random() < 0.3:
+                        shoppers.append(customer.id)
             await _invoices(rt, viewer, data.country, billed, rng)
+            await _purchases(rt, viewer, data.country, shoppers, rng)
         total = len(business_ids) * (customers_per_business + 1)
         return (
             f"loaded {len(business_ids)} businesses and {total} customers; "

@@ -4,6 +4,7 @@ each is idempotent because arq may run a job more than once."""
 from __future__ import annotations
 
 import logging
+import random
 from typing import TYPE_CHECKING, Any
 
 from arq import Retry
@@ -12,8 +13,10 @@ from domain.core.failures import log_failure
 from domain.core.outbox import get_event
 from domain.core.tx import Tx
 from domain.customers import csv_io
-from domain.notifications.port import PermanentFailure, TemporaryFailure
-from domain.notifications.service import JOB, claim, record, send
+from domain.invoicing import overdue
+from domain.notifications.pipeline import Pipeline
+from domain.notifications.port import TemporaryFailure
+from domain.purchases import rules
 
 log = logging.getLogger("khata.jobs")
 
@@ -25,27 +28,24 @@ def _runtime(ctx: dict[str, Any]) -> Runtime:
     return ctx["runtime"]  # type: ignore[no-any-return]
 
 
+def backoff(job_try: int, retry_after: float | None) -> float:
+    """Seconds before the next try: exponential from 2 s (capped at 5 minutes), never
+    sooner than the provider's Retry-After, plus up to 20 % jitter so retries spread."""
+    base = max(min(300.0, 2.0**job_try), retry_after or 0.0)
+    return base * random.uniform(1.0, 1.2)
+
+
 async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
-    """Idempotent: the ledger row keyed by the outbox id is claimed (and committed)
-    before the provider is called; each outcome is its own short transaction."""
+    """Idempotent: every step is recorded on the ledger before and after the provider
+    call (domain/notifications/pipeline.py); temporary failures retry through arq."""
     rt = _runtime(ctx)
-    async with rt.db.unit_of_work() as session:
-        claimed = await claim(Tx(session, JOB, rt.clock), rt.providers, outbox_id)
-    if isinstance(claimed, str):
-        return claimed
+    pipeline = Pipeline(
+        rt.db, rt.clock, rt.providers, rt.limiter, rt.settings.provider_timeout_seconds + 5
+    )
     try:
-        delivery = await send(rt.providers, claimed)
+        return await pipeline.deliver(outbox_id)
     except TemporaryFailure as exc:
-        async with rt.db.unit_of_work() as session:
-            await record(Tx(session, JOB, rt.clock), claimed, error=str(exc))
-        raise Retry(defer=exc.retry_after) from exc
-    except PermanentFailure as exc:
-        async with rt.db.unit_of_work() as session:
-            await record(Tx(session, JOB, rt.clock), claimed, error=str(exc), final=True)
-        return "failed"
-    async with rt.db.unit_of_work() as session:
-        await record(Tx(session, JOB, rt.clock), claimed, delivery=delivery)
-    return "sent"
+        raise Retry(defer=backoff(int(ctx.get("job_try") or 1), exc.retry_after)) from exc
 
 
 async def relay_outbox(ctx: dict[str, Any]) -> int:
@@ -59,6 +59,26 @@ async def relay_outbox(ctx: dict[str, Any]) -> int:
 async def prune_stream(ctx: dict[str, Any]) -> int:
     """Daily: stream events older than the retention window go (idempotent)."""
     return await _runtime(ctx).prune_stream()
+
+
+async def apply_customer_status(ctx: dict[str, Any]) -> dict[str, int]:
+    """The daily customer status rules (lapsed, VIP), each business in its own time zone.
+    Idempotent: rows already right are left alone, so any number of runs a day agree."""
+    rt = _runtime(ctx)
+    done = await rules.apply_status_rules(rt.db, rt.clock)
+    return {
+        "businesses": done.businesses,
+        "activityChanged": done.activity_changed,
+        "vipChanged": done.vip_changed,
+    }
+
+
+async def announce_overdue_invoices(ctx: dict[str, Any]) -> dict[str, int]:
+    """The daily `invoice.overdue` events, each business in its own time zone.
+    Idempotent: an invoice is announced once however many runs a day."""
+    rt = _runtime(ctx)
+    done = await overdue.announce_overdue(rt.db, rt.clock)
+    return {"businesses": done.businesses, "announced": done.announced}
 
 
 IMPORT_CHUNK_ROWS = 250

@@ -26,7 +26,7 @@ from domain.core.gst import gst_state_code, gstin_state
 from domain.core.tx import Tx
 from domain.core.viewer import Role
 
-COUNTER_KINDS = ("customer", "invoice", "credit_note")
+COUNTER_KINDS = ("customer", "invoice", "credit_note", "order")
 DEFAULT_CURRENCY = {"IN": "INR", "KE": "KES", "OM": "OMR", "ZA": "ZAR"}
 DEFAULT_TIMEZONE = {
     "IN": "Asia/Kolkata",
@@ -64,6 +64,7 @@ class BusinessInput:
     tax_id: str | None = None
     invoice_prefix: str = "INV"
     customer_prefix: str = "CUST"
+    order_prefix: str = "ORD"
     state_code: str | None = None
 
 
@@ -84,8 +85,12 @@ def validate_business(data: BusinessInput, errors: ErrorCollector, base: str) ->
         )
     timezone = data.timezone or DEFAULT_TIMEZONE.get(country, "UTC")
     if timezone not in _timezones():
-        errors.add(f"{base}timezone", "is not an IANA time zone", AccountsCode.INVALID_TIMEZONE)
-    for key, path in (("invoice_prefix", "invoicePrefix"), ("customer_prefix", "customerPrefix")):
+        errors.add(f"{base}timezone", "is not an IANA time zone", CoreCode.INVALID_TIMEZONE)
+    for key, path in (
+        ("invoice_prefix", "invoicePrefix"),
+        ("customer_prefix", "customerPrefix"),
+        ("order_prefix", "orderPrefix"),
+    ):
         if not _PREFIX.match(getattr(data, key)):
             errors.add(f"{base}{path}", "must be 1-10 capital letters or digits, letter first")
     tax_id = (data.tax_id or "").strip() or None
@@ -98,6 +103,7 @@ def validate_business(data: BusinessInput, errors: ErrorCollector, base: str) ->
         tax_id=tax_id,
         invoice_prefix=data.invoice_prefix,
         customer_prefix=data.customer_prefix,
+        order_prefix=data.order_prefix,
         state_code=state_code,
     )
 
@@ -138,6 +144,7 @@ async def found_business(tx: Tx, data: BusinessInput, owner: User) -> Business:
         state_code=data.state_code,
         invoice_prefix=data.invoice_prefix,
         customer_prefix=data.customer_prefix,
+        order_prefix=data.order_prefix,
         created_at=tx.now(),
     )
     await repo.add(business)

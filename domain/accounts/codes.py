@@ -14,6 +14,5 @@ class AccountsCode(ErrorCode):
     # API keys
     INVALID_SCOPE = "INVALID_SCOPE"
     # business settings
-    INVALID_TIMEZONE = "INVALID_TIMEZONE"
     NOT_APPLICABLE = "NOT_APPLICABLE"
     MISMATCH = "MISMATCH"

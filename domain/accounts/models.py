@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.core.orm import Base, IdType, id_column
+from domain.core.orm import Base, IdType, MoneyColumn, id_column
 
 
 class Business(Base):
@@ -23,6 +24,11 @@ class Business(Base):
     state_code: Mapped[str | None] = mapped_column(String(2))
     invoice_prefix: Mapped[str] = mapped_column(String(12), default="INV")
     customer_prefix: Mapped[str] = mapped_column(String(12), default="CUST")
+    order_prefix: Mapped[str] = mapped_column(String(12), default="ORD")
+    # Customer status rules (domain.customers.status): None = the default threshold for
+    # the currency; a customer with no sale in `lapse_days` days is lapsed.
+    vip_threshold: Mapped[Decimal | None] = mapped_column(MoneyColumn())
+    lapse_days: Mapped[int] = mapped_column(default=90, server_default="90")
     created_at: Mapped[datetime]
 
 

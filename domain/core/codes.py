@@ -41,6 +41,7 @@ class CoreCode(ErrorCode):
     INVALID_COUNTRY = "INVALID_COUNTRY"
     INVALID_CURRENCY = "INVALID_CURRENCY"
     INVALID_STATE = "INVALID_STATE"
+    INVALID_TIMEZONE = "INVALID_TIMEZONE"  # businesses and customers have one
     # input rules applied to every argument (schema/guard.py)
     BIDI_CONTROL = "BIDI_CONTROL"
     INVALID_CHARACTER = "INVALID_CHARACTER"

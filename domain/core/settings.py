@@ -56,13 +56,42 @@ class Settings(BaseSettings):
     db_echo: bool = False
     outbox_sweep_seconds: float = 15.0
     outbox_stale_seconds: float = 10.0
+    # Subscription groups (schema/http/cohorts.py): identical subscriptions of one audience
+    # share one execution; each member buffers this many frames before it is told it fell
+    # behind; a group's stream is renewed (resuming from its cursor) after this many events
+    # to bound graphql-core's per-subscription memo (0: never renewed).
+    ws_cohorts: bool = True
+    ws_member_buffer: int = Field(default=256, ge=1)
+    subscription_renew_events: int = Field(default=1000, ge=0)
     # Idempotency keys of create mutations are kept at least this long, then swept.
     idempotency_retention_hours: float = Field(default=24.0, ge=24.0)
+    # The customer status rules (lapsed / VIP) are a daily rule checked this often, so each
+    # business flips soon after its own midnight (embedded timer; arq runs it hourly).
+    customer_status_seconds: float = Field(default=3600.0, gt=0)
+    # `invoice.overdue` is announced the day after the due date in the business's time
+    # zone: checked this often (embedded timer; arq runs it hourly).
+    invoice_overdue_seconds: float = Field(default=3600.0, gt=0)
 
-    # Twilio / SendGrid adapters arrive with the notifications issue; "dev" records and prints.
-    sms_provider: Literal["dev"] = "dev"
-    email_provider: Literal["dev"] = "dev"
+    # "dev" records and prints; "twilio" / "sendgrid" send through the providers' SDKs.
+    sms_provider: Literal["dev", "twilio"] = "dev"
+    email_provider: Literal["dev", "sendgrid"] = "dev"
     public_url: str = "http://127.0.0.1:8000"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None  # the sender: a phone number or alphanumeric sender id
+    # Unset: api.twilio.com. Tests point the real SDK at a fake server here.
+    twilio_api_base_url: str | None = None
+    sendgrid_api_key: str | None = None
+    sendgrid_from_email: str | None = None
+    sendgrid_api_base_url: str = "https://api.sendgrid.com"
+    # The Event Webhook's verification key (base64 DER, as SendGrid shows it); unset: 503.
+    sendgrid_webhook_public_key: str | None = None
+    provider_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Messages per second per provider account, shared by every worker process.
+    sms_rate_per_second: float = Field(default=10.0, gt=0)
+    email_rate_per_second: float = Field(default=50.0, gt=0)
+    # A SendGrid event older than this (by its signed timestamp) is refused as stale.
+    webhook_max_age_seconds: int = Field(default=300, ge=10)
 
     # Drafting from prompts: offline rules by default; an OpenAI-compatible endpoint if set.
     llm_base_url: str | None = None
@@ -123,9 +152,11 @@ class Settings(BaseSettings):
     def _production_ready(self) -> Settings:
         """Production refuses to start on a configuration that only suits a laptop, and
         names every problem at once so one fix-and-retry is enough."""
+        problems = self._provider_problems()
         if self.env != "production":
+            if problems:
+                raise ValueError("\n".join(problems))
             return self
-        problems = []
         if self.secret_key == DEV_SECRET_KEY:
             problems.append("KHATA_SECRET_KEY is the development key: set a random secret")
         elif len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
@@ -139,6 +170,19 @@ class Settings(BaseSettings):
                 "KHATA_ENV=production refuses to start:\n" + "\n".join(f"  - {p}" for p in problems)
             )
         return self
+
+    def _provider_problems(self) -> list[str]:
+        """A real provider needs its credentials and sender, whatever the mode."""
+        needed = {
+            "twilio": ["twilio_account_sid", "twilio_auth_token", "twilio_from"],
+            "sendgrid": ["sendgrid_api_key", "sendgrid_from_email"],
+        }
+        return [
+            f"KHATA_{name.upper()} is unset: the {provider} provider needs it"
+            for provider in (self.sms_provider, self.email_provider)
+            for name in needed.get(provider, [])
+            if not getattr(self, name)
+        ]
 
     @property
     def is_sqlite(self) -> bool:

@@ -30,13 +30,24 @@ class Scope(StrEnum):
     """What an API key may do, per bounded context. Staff hold every scope (their role
     decides the rest). Invoicing: INVOICES_READ covers invoices, statements, reports,
     drafts and templates; INVOICES_WRITE creates, sends, voids and credits invoices and
-    edits drafts; PAYMENTS_WRITE records, applies and reverses payments."""
+    edits drafts; PAYMENTS_WRITE records, applies and reverses payments. Orders:
+    ORDERS_READ reads orders, their timeline and confirmation PDFs; ORDERS_WRITE creates
+    orders and changes their status (invoicing an order also needs INVOICES_WRITE).
+    Purchases: PURCHASES_READ covers counter purchases and the customer timeline; PURCHASES_WRITE
+    records, edits and deletes them and sets the business's customer status rules."""
 
     CUSTOMERS_READ = "customers:read"
     CUSTOMERS_WRITE = "customers:write"
     INVOICES_READ = "invoices:read"
     INVOICES_WRITE = "invoices:write"
     PAYMENTS_WRITE = "payments:write"
+    ORDERS_READ = "orders:read"
+    ORDERS_WRITE = "orders:write"
+    PURCHASES_READ = "purchases:read"
+    PURCHASES_WRITE = "purchases:write"
+    # message templates, customers' notification preferences, SMS quota and usage
+    NOTIFICATIONS_READ = "notifications:read"
+    NOTIFICATIONS_WRITE = "notifications:write"
 
 
 STAFF_SCOPES = frozenset(Scope)
@@ -77,6 +88,24 @@ class Viewer:
             ip=ip,
             request_id=request_id,
             system=label,
+        )
+
+    @property
+    def audience_key(self) -> tuple[object, ...]:
+        """Everything a selection may read from the viewer to decide what it shows: kind,
+        business, role, scopes, person. Viewers with equal keys see the same data, so their
+        identical subscriptions can share one execution (schema/http/cohorts.py)."""
+        return (self.kind, self.business_id, self.role, self.scopes, self.person_id)
+
+    def audience(self) -> Viewer:
+        """This viewer reduced to its audience: no user, key, token, address or request id,
+        so nothing that tells one member of a group from another can reach a result."""
+        return Viewer(
+            self.kind,
+            business_id=self.business_id,
+            role=self.role,
+            scopes=self.scopes,
+            person_id=self.person_id,
         )
 
     @property

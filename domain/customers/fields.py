@@ -21,6 +21,7 @@ from domain.customers.models import (
     PaymentMethod,
     PaymentTerms,
     ProfileType,
+    VipMode,
 )
 from domain.customers.repository import reversed_digits, search_key
 
@@ -61,6 +62,7 @@ FIELD_NAMES = {
     "auto_send_invoices": "autoSendInvoices",
     "reminders_enabled": "remindersEnabled",
     "is_vip": "isVip",
+    "vip_mode": "vipMode",
     "profile_type": "profileType",
     "postal_code": "postalCode",
     "delivery_notes": "deliveryNotes",
@@ -206,6 +208,11 @@ def apply_fields(
     changed = {k for k, v in clean.items() if getattr(customer, k, None) != v}
     for key, value in clean.items():
         setattr(customer, key, value)
+    if "is_vip" in clean:  # the old manual flag: true is the owner's "always", false "auto"
+        mode = VipMode.ALWAYS if clean["is_vip"] else VipMode.AUTO
+        if customer.vip_mode != mode:
+            customer.vip_mode = mode
+            changed.add("vip_mode")
     return changed
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from domain.accounts.repository import AccountsRepository
 from domain.core import audit, outbox
 from domain.core.errors import Conflict, ValidationFailed
 from domain.core.tx import Tx
@@ -19,9 +20,11 @@ from domain.customers.models import (
     CustomerStatus,
     PaymentStatus,
     ProfileType,
+    VipMode,
 )
 from domain.customers.repository import CustomerRepository
 from domain.customers.service import channel_for, get_customer
+from domain.customers.status import StatusRules, refresh_status
 
 Mover = Callable[[Tx, Customer, Customer], Awaitable[int]]
 MERGE_MOVERS: dict[str, Mover] = {}
@@ -62,6 +65,8 @@ async def merge_customers(
     counts["tags_added"] = len(set(source.tags) - set(target.tags))
     _carry_profile(source, target)
     _carry_summary(source, target)
+    rules = StatusRules.of(await AccountsRepository(tx.session, tx.viewer).business())
+    refresh_status(target, rules, tx.now())
     refresh_derived(target)
     target.updated_at = tx.now()
     await repo.set_tags(target)
@@ -120,7 +125,8 @@ def _carry_profile(source: Customer, target: Customer) -> None:
         > PROFILE_RANK[ProfileType(target.profile_type)]
     ):
         target.profile_type = source.profile_type
-    target.is_vip = target.is_vip or source.is_vip
+    if target.vip_mode == VipMode.AUTO:  # the owner's say on either side is kept
+        target.vip_mode = source.vip_mode
 
 
 def _carry_summary(source: Customer, target: Customer) -> None:

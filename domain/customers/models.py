@@ -28,6 +28,22 @@ class CustomerStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class VipMode(StrEnum):
+    """The owner's say on VIP: always, never, or by the business's threshold (auto)."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+class Activity(StrEnum):
+    """Computed: lapsed after the business's `lapse_days` without a sale. Not the
+    soft-delete `status` (deactivateCustomer)."""
+
+    ACTIVE = "active"
+    LAPSED = "lapsed"
+
+
 class PaymentTerms(StrEnum):
     DUE_ON_RECEIPT = "due_on_receipt"
     NET_15 = "net_15"
@@ -128,6 +144,15 @@ class Customer(Base):
         ),
         Index("ix_customers_business_outstanding", "business_id", "outstanding", "id"),
         Index("ix_customers_business_last_invoice", "business_id", "last_invoice_at", "id"),
+        Index("ix_customers_business_activity", "business_id", "activity", "is_vip"),
+        # one walk-in guest per business
+        Index(
+            "uq_customers_one_walk_in",
+            "business_id",
+            unique=True,
+            postgresql_where=text("is_walk_in"),
+            sqlite_where=text("is_walk_in"),
+        ),
         # PostgreSQL only: the trigram index leads with business_id (btree_gin), so a short
         # fragment reads this business's postings, not every tenant's.
         Index(
@@ -145,7 +170,14 @@ class Customer(Base):
     person_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("persons.id"), index=True)
     profile_type: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(10), default=CustomerStatus.ACTIVE)
+    # The effective VIP flag (vip_mode applied to the threshold rule), kept on write.
     is_vip: Mapped[bool] = mapped_column(default=False)
+    vip_mode: Mapped[str] = mapped_column(String(8), default=VipMode.AUTO, server_default="auto")
+    activity: Mapped[str] = mapped_column(
+        String(8), default=Activity.ACTIVE, server_default="active"
+    )
+    # The business's walk-in guest: counter sales without a known customer.
+    is_walk_in: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     name: Mapped[str] = mapped_column(String(200))
     name_alt: Mapped[str | None] = mapped_column(String(200))  # second script, e.g. Arabic
@@ -173,6 +205,9 @@ class Customer(Base):
     auto_send_invoices: Mapped[bool] = mapped_column(default=False)
     reminders_enabled: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(12), default="en")
+    # IANA zone for quiet hours; None: derived from the phone's country, else the
+    # business's (domain.notifications.preferences.customer_timezone)
+    timezone: Mapped[str | None] = mapped_column(String(64))
     preferences: Mapped[dict[str, Any]]
 
     total_billed: Mapped[Decimal] = mapped_column(MoneyColumn(), default=Decimal(0))
@@ -184,6 +219,14 @@ class Customer(Base):
     # Earliest due date of the open invoices with a balance (payment_status_on).
     oldest_open_due: Mapped[date | None]
     avg_days_to_pay: Mapped[Decimal | None] = mapped_column(MoneyColumn())
+    # Counter purchases (domain.purchases): money in the business's currency only,
+    # count and dates (the business's local dates) of every purchase.
+    purchase_total: Mapped[Decimal] = mapped_column(
+        MoneyColumn(), default=Decimal(0), server_default="0"
+    )
+    purchase_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    first_purchase_on: Mapped[date | None]
+    last_purchase_on: Mapped[date | None]
     # Overpayments kept for the customer (owner's choice); later invoices can use it.
     # Credit is money in one currency: the business's own is credit_balance, any other
     # is in other_credits ({"USD": "50.00"}); credit_in / add_credit pick the right one.

@@ -60,6 +60,8 @@ class CustomerFilter:
     has_phone: bool | None = None
     has_email: bool | None = None
     vip: bool | None = None
+    vip_modes: Sequence[str] = ()
+    activity: str | None = None
     region: str = "IN"
     ids: Sequence[int] = field(default_factory=tuple)
 

@@ -58,6 +58,10 @@ class CustomerSearchRepository(CustomerRepository):
             )
         if f.vip is not None:
             conditions.append(Customer.is_vip.is_(f.vip))
+        if f.vip_modes:
+            conditions.append(Customer.vip_mode.in_(f.vip_modes))
+        if f.activity is not None:
+            conditions.append(Customer.activity == f.activity)
         if f.ids:
             conditions.append(Customer.id.in_(f.ids))
         return stmt.where(*conditions)
@@ -146,6 +150,8 @@ class CustomerSearchRepository(CustomerRepository):
             and f.has_phone is None
             and f.has_email is None
             and f.vip is None
+            and not f.vip_modes
+            and f.activity is None
             and not f.ids
         )
 

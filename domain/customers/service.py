@@ -38,6 +38,7 @@ from domain.customers.models import (
     ProfileType,
 )
 from domain.customers.repository import CustomerRepository
+from domain.customers.status import StatusRules, refresh_status
 
 
 class PossibleDuplicates(Conflict):
@@ -280,6 +281,9 @@ async def update_customer(
         await _link_person(tx, repo, customer)
     if "status" in changed:
         customer.deactivated_at = None if customer.status == CustomerStatus.ACTIVE else tx.now()
+    if "vip_mode" in changed:  # isVip given: the flag follows the mode and the rule
+        rules = StatusRules.of(await AccountsRepository(tx.session, tx.viewer).business())
+        refresh_status(customer, rules, tx.now())
     refresh_derived(customer)
     customer.updated_at = tx.now()
     if "tags" in changed:

@@ -137,6 +137,11 @@ class InvoiceDocument:
     payment: PaymentDetails | None = None
     template: TemplateOptions = field(default_factory=TemplateOptions)
     status: str = "issued"  # draft | issued | sent | partially_paid | paid | overdue | void
+    # What the document is ("Invoice"; an order confirmation says "Order"), the label of
+    # its date, and facts printed under them (an order's expected delivery).
+    title: str = "Invoice"
+    date_label: str = "Issue date"
+    extra_facts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

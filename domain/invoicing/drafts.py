@@ -330,6 +330,7 @@ async def convert_draft(
                 paymentLink=f"{public_url}/pay/{invoice.payment_token}",
             ),
             channels=[channel_for(invoice.business_id)],
+            job=None if send.scheduled_at else "send_notification",
         )
         request_id = event.id
     return invoice, request_id

@@ -84,6 +84,7 @@ class Invoice(Base):
     overdue_announced_on: Mapped[date | None]  # the day `invoice.overdue` went out
     draft_id: Mapped[int | None] = mapped_column(IdType)
     template_id: Mapped[int | None] = mapped_column(IdType)
+    order_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("orders.id"), index=True)
     created_by: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

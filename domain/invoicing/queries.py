@@ -55,6 +55,11 @@ async def lines_for(tx: Tx, invoice_ids: Sequence[int]) -> Sequence[InvoiceLine]
     return await _repo(tx).lines_for(invoice_ids)
 
 
+async def invoices_for_orders(tx: Tx, order_ids: Sequence[int]) -> Sequence[Invoice]:
+    tx.viewer.require_business(Scope.INVOICES_READ)  # Order.invoices: invoices need their scope
+    return await _repo(tx).for_orders(order_ids)
+
+
 async def payments_for(tx: Tx, invoice_ids: Sequence[int]) -> Sequence[Payment]:
     return await _repo(tx).payments_for(invoice_ids)
 

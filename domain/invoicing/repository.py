@@ -200,6 +200,15 @@ class InvoiceRepository(TenantRepository):
         )
         return (await self.s.scalars(stmt)).all()
 
+    async def for_orders(self, order_ids: Sequence[int]) -> Sequence[Invoice]:
+        """The invoices made from these orders (invoiceOrder), oldest first."""
+        stmt = (
+            self.readable(Invoice)
+            .where(Invoice.order_id.in_(order_ids))
+            .order_by(Invoice.order_id, Invoice.id)
+        )
+        return (await self.s.scalars(stmt)).all()
+
     async def payments_for(self, invoice_ids: Sequence[int]) -> Sequence[Payment]:
         stmt = (
             self.readable(Payment)

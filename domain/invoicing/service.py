@@ -27,6 +27,7 @@ from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer, CustomerStatus, PaymentStatus
 from domain.customers.repository import CustomerRepository
+from domain.customers.status import StatusRules, refresh_status
 from domain.invoicing import events, tax
 from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatus
@@ -66,6 +67,7 @@ class InvoiceData:
     terms: str | None = None
     template_id: int | None = None
     draft_id: int | None = None
+    order_id: int | None = None  # the order this invoice bills (invoiceOrder)
     extra_event: dict[str, Any] = field(default_factory=dict)
 
 
@@ -107,6 +109,7 @@ def invoice_payload(
     """Enough to render a notification or a live update without another query."""
     payload = {
         "invoiceId": invoice.id,
+        "orderId": invoice.order_id,
         "number": invoice.number,
         "status": invoice.status,
         "customerId": invoice.customer_id,
@@ -182,6 +185,7 @@ async def refresh_customer_summary(
         paid_rows_for=None if paid_changed else [],
     )
     apply_summary(tx, customer, business, totals[customer.id])
+    refresh_status(customer, StatusRules.of(business), tx.now())
 
 
 def apply_summary(tx: Tx, customer: Customer, business: Business, totals: dict[str, Any]) -> None:
@@ -363,6 +367,7 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
         paid_at=now if paid else None,
         draft_id=data.draft_id,
         template_id=data.template_id,
+        order_id=data.order_id,
         created_by=tx.viewer.actor_label,
         created_at=now,
         updated_at=now,
@@ -401,6 +406,7 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
     else:
         for key, value in summary_with(tx, business, customer, [invoice]).items():
             setattr(customer, key, value)
+        refresh_status(customer, StatusRules.of(business), tx.now())
     emit(tx, events.ISSUED, invoice, customer)
     return invoice
 
@@ -563,5 +569,7 @@ async def send_invoice(
             paymentLink=f"{public_url}/pay/{invoice.payment_token}",
         ),
         channels=[channel_for(invoice.business_id)],
+        # sent now by the notification pipeline; a scheduled send waits for its time
+        job=None if scheduled_at else "send_notification",
     )
     return invoice, event.id

@@ -41,6 +41,9 @@ from domain.invoicing.models import (
     PaymentState,
 )
 from domain.invoicing.repository import CREDIT_NOTE_ENTRY, INVOICE_ENTRY, OPEN, PAYMENT_ENTRY
+from domain.purchases.models import Purchase
+
+PURCHASE_ENTRY = 3
 
 S = TypeVar("S", bound=Executable)
 _BUILT: dict[Hashable, Any] = {}
@@ -177,7 +180,24 @@ def _entries() -> Any:
         Payment.received_at >= bindparam("start_at"),
         Payment.received_at < bindparam("end_at"),
     )
-    return union_all(invoices, notes, payments)
+    # counter purchases (domain.purchases) are paid at once: on the statement once, as a
+    # debit and the same credit, so the running balance never moves
+    purchases = select(
+        literal(PURCHASE_ENTRY),
+        Purchase.id,
+        Purchase.purchased_on,
+        no_at,
+        cast_(null(), Text()),
+        Purchase.method,
+        Purchase.total,
+    ).where(
+        Purchase.business_id == bindparam("business_id"),
+        Purchase.customer_id == bindparam("customer_id"),
+        Purchase.currency == bindparam("currency"),
+        Purchase.purchased_on >= bindparam("start"),
+        Purchase.purchased_on <= bindparam("end"),
+    )
+    return union_all(invoices, notes, payments, purchases)
 
 
 def _currencies() -> Any:
@@ -190,7 +210,11 @@ def _currencies() -> Any:
         Payment.business_id == bindparam("business_id"),
         Payment.customer_id == bindparam("customer_id"),
     )
-    return union(billed, paid)
+    bought = select(Purchase.currency).where(
+        Purchase.business_id == bindparam("business_id"),
+        Purchase.customer_id == bindparam("customer_id"),
+    )
+    return union(billed, paid, bought)
 
 
 def _open_by_due(one_customer: bool, shape: tuple[tuple[bool, bool], ...]) -> Any:

@@ -20,7 +20,7 @@ from domain.customers.repository import CustomerRepository
 from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.repository import CREDIT_NOTE_ENTRY, INVOICE_ENTRY
 from domain.invoicing.service import load_business, local_today
-from domain.invoicing.statement_repository import StatementRepository
+from domain.invoicing.statement_repository import PURCHASE_ENTRY, StatementRepository
 
 MAX_DAYS = 3660
 ZERO = Decimal(0)
@@ -109,6 +109,16 @@ async def customer_statement(
         if kind == INVOICE_ENTRY:
             entry = StatementEntry(
                 day, "invoice", reference, f"Invoice {reference}", amount, ZERO, ZERO
+            )
+        elif kind == PURCHASE_ENTRY:  # paid at once: debit and credit, balance unmoved
+            entry = StatementEntry(
+                day,
+                "purchase",
+                f"PUR-{row_id}",
+                f"Counter purchase ({text})",
+                amount,
+                amount,
+                ZERO,
             )
         else:
             day = at.astimezone(tz).date()

@@ -6,5 +6,7 @@ from domain.core.orm import Base
 from domain.customers import models as customers  # noqa: F401
 from domain.invoicing import models as invoicing  # noqa: F401
 from domain.notifications import models as notifications  # noqa: F401
+from domain.notifications import template_models  # noqa: F401
+from domain.orders import models as orders  # noqa: F401
 
 metadata = Base.metadata

@@ -1,10 +1,12 @@
-"""The delivery ledger: every SMS/email we tried, its provider id and final status."""
+"""The delivery ledger: one row per logical message (event + customer + channel) with its
+provider id and status; each provider call is an attempt recorded before the call; every
+status the message went through is kept with its time and the provider's error code."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.core.orm import Base, IdType, id_column
@@ -12,21 +14,94 @@ from domain.core.orm import Base, IdType, id_column
 
 class NotificationLog(Base):
     __tablename__ = "notification_log"
-    __table_args__ = (Index("ix_notification_log_business_id_id", "business_id", "id"),)
+    __table_args__ = (
+        Index("ix_notification_log_business_id_id", "business_id", "id"),
+        Index("ix_notification_log_business_id_customer_id", "business_id", "customer_id"),
+        Index("ix_notification_log_business_id_invoice_id", "business_id", "invoice_id"),
+        Index("ix_notification_log_provider_message_id", "provider_message_id"),
+    )
 
     id: Mapped[int] = id_column()
     # One row per outbox event and channel: a job that runs twice finds it and stops.
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     business_id: Mapped[int | None] = mapped_column(IdType)
     customer_id: Mapped[int | None] = mapped_column(IdType)
+    invoice_id: Mapped[int | None] = mapped_column(IdType)
+    order_id: Mapped[int | None] = mapped_column(IdType)
+    campaign_id: Mapped[int | None] = mapped_column(IdType)
+    event: Mapped[str | None] = mapped_column(String(80))  # the outbox topic
+    kind: Mapped[str] = mapped_column(
+        String(16), default="transactional", server_default="transactional"
+    )  # or marketing
     channel: Mapped[str] = mapped_column(String(8))
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12))  # pending | sent | failed
+    segments: Mapped[int | None]
+    # pending | sending | accepted | sent | delivered | undelivered | failed | bounced |
+    # opened | clicked | opted_out (domain/notifications/statuses.py orders them)
+    status: Mapped[str] = mapped_column(String(12))
     provider: Mapped[str] = mapped_column(String(20))
     provider_message_id: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(40))
     attempts: Mapped[int] = mapped_column(default=0)
+    resends: Mapped[int] = mapped_column(
+        default=0, server_default="0"
+    )  # sends after an unresolved attempt
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    status_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+    clicked_at: Mapped[datetime | None]
+
+
+class NotificationAttempt(Base):
+    """One provider call, written and committed before the call; its id travels with the
+    message (Twilio status callback URL, SendGrid custom argument). An attempt without an
+    outcome after a crash, or `uncertain` after a timeout, is looked up before resending."""
+
+    __tablename__ = "notification_attempts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("notification_log.id"), index=True
+    )
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    # accepted | refused (not taken, e.g. 429) | rejected (permanent) | uncertain | found
+    # (a look-up found it) | lost (a look-up did not)
+    outcome: Mapped[str | None] = mapped_column(String(12))
+    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    error_code: Mapped[str | None] = mapped_column(String(40))
+
+
+class NotificationStatus(Base):
+    """The status history of a ledger row, oldest first."""
+
+    __tablename__ = "notification_statuses"
+
+    id: Mapped[int] = id_column()
+    notification_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("notification_log.id"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(12))
+    at: Mapped[datetime]
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(12))  # api | webhook | lookup | job
+    # The provider's event id when it has one: a replayed event is recorded once.
+    event_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+
+
+class SmsOptOut(Base):
+    """A phone that replied STOP (or a localised equivalent) to a business's messages; START
+    removes the row. Read by the sending pipeline (and the templates branch's policy)."""
+
+    __tablename__ = "sms_opt_outs"
+
+    business_id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(IdType)
+    keyword: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]

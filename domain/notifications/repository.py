@@ -1,22 +1,30 @@
-"""All SQL for notifications: the outbox event a delivery job is for, and the delivery
-ledger. Every read goes through `read_policy`."""
+"""All SQL for notifications: the outbox event a delivery job is for, the delivery ledger
+with its attempts and status history, and SMS opt-outs. Every read goes through
+`read_policy`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, false, func, select, true
 
 from domain.core.outbox import OutboxEvent
 from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
-from domain.notifications.models import NotificationLog
+from domain.notifications.models import (
+    NotificationAttempt,
+    NotificationLog,
+    NotificationStatus,
+    SmsOptOut,
+)
 
 
 class NotificationRepository(TenantRepository):
     def read_policy(self, model: Any) -> ColumnElement[bool]:
-        """Delivery jobs run as a system actor with no business: they are handed an
-        outbox id and read across businesses; anyone acting for a business reads its own
-        ledger only."""
+        """Delivery jobs and provider webhooks run as a system actor with no business:
+        they are handed an outbox id, an attempt id or a provider message id and read
+        across businesses; anyone acting for a business reads its own ledger only."""
         v = self.viewer
         match v.kind:
             case ViewerKind.SYSTEM if v.business_id is None:
@@ -28,6 +36,14 @@ class NotificationRepository(TenantRepository):
             case _:
                 raise unauthenticated(v)
 
+    def _attempts(self) -> Any:
+        """Attempts carry no business: they are readable through their ledger row."""
+        return (
+            select(NotificationAttempt)
+            .join(NotificationLog, NotificationLog.id == NotificationAttempt.notification_id)
+            .where(self.read_policy(NotificationLog))
+        )
+
     async def event(self, outbox_id: str) -> OutboxEvent | None:
         return await self.s.scalar(self.readable(OutboxEvent).where(OutboxEvent.id == outbox_id))
 
@@ -36,11 +52,135 @@ class NotificationRepository(TenantRepository):
             self.readable(NotificationLog).where(NotificationLog.idempotency_key == key)
         )
 
-    async def entry(self, row_id: int) -> NotificationLog | None:
+    async def entry(self, row_id: int, *, lock: bool = False) -> NotificationLog | None:
+        stmt = self.readable(NotificationLog).where(NotificationLog.id == row_id)
+        return await self.s.scalar(stmt.with_for_update() if lock else stmt)
+
+    async def by_provider_id(self, provider: str, message_id: str) -> NotificationLog | None:
         return await self.s.scalar(
-            self.readable(NotificationLog).where(NotificationLog.id == row_id)
+            self.readable(NotificationLog)
+            .where(
+                NotificationLog.provider == provider,
+                NotificationLog.provider_message_id == message_id,
+            )
+            .with_for_update()
         )
 
-    async def add(self, row: NotificationLog) -> None:
+    async def add(self, row: Any) -> None:
         self.s.add(row)
         await self.s.flush()
+
+    async def attempt(self, attempt_id: str) -> NotificationAttempt | None:
+        return await self.s.scalar(self._attempts().where(NotificationAttempt.id == attempt_id))
+
+    async def unresolved_attempt(self, row_id: int) -> NotificationAttempt | None:
+        """The latest attempt of a row whose provider call may have gone through: no
+        outcome (the process died during the call) or `uncertain` (timeout, 5xx)."""
+        return await self.s.scalar(
+            self._attempts()
+            .where(
+                NotificationAttempt.notification_id == row_id,
+                (NotificationAttempt.outcome.is_(None))
+                | (NotificationAttempt.outcome == "uncertain"),
+            )
+            .order_by(NotificationAttempt.started_at.desc())
+            .limit(1)
+        )
+
+    async def has_event(self, event_key: str) -> bool:
+        found = await self.s.scalar(
+            select(func.count())
+            .select_from(NotificationStatus)
+            .where(NotificationStatus.event_key == event_key)
+        )
+        return bool(found)
+
+    async def history(self, row_ids: Sequence[int]) -> list[NotificationStatus]:
+        if not row_ids:
+            return []
+        readable = self.readable(NotificationLog.id).where(NotificationLog.id.in_(row_ids))
+        return list(
+            (
+                await self.s.scalars(
+                    select(NotificationStatus)
+                    .where(NotificationStatus.notification_id.in_(readable))
+                    .order_by(NotificationStatus.notification_id, NotificationStatus.id)
+                )
+            ).all()
+        )
+
+    async def opted_out(self, business_id: int | None, phone: str) -> bool:
+        if business_id is None:
+            return False
+        found = await self.s.scalar(
+            self.readable(SmsOptOut.phone).where(
+                SmsOptOut.business_id == business_id, SmsOptOut.phone == phone
+            )
+        )
+        return found is not None
+
+    async def opt_out(self, row: SmsOptOut) -> None:
+        existing = await self.s.get(SmsOptOut, (row.business_id, row.phone))
+        if existing is None:
+            self.s.add(row)
+            await self.s.flush()
+
+    async def opt_in(self, business_id: int, phone: str) -> bool:
+        existing = await self.s.get(SmsOptOut, (business_id, phone))
+        if existing is not None:
+            await self.s.delete(existing)
+            await self.s.flush()
+        return existing is not None
+
+    async def last_sms_to(self, phone: str) -> NotificationLog | None:
+        """The latest SMS ledger row to a phone: whose business an inbound reply is for."""
+        return await self.s.scalar(
+            self.readable(NotificationLog)
+            .where(NotificationLog.channel == "sms", NotificationLog.recipient == phone)
+            .order_by(NotificationLog.id.desc())
+            .limit(1)
+        )
+
+    async def entries(
+        self,
+        *,
+        customer_id: int | None = None,
+        invoice_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_id: int | None = None,
+        limit: int = 100,
+    ) -> list[NotificationLog]:
+        """Ledger rows of this viewer's business, newest first."""
+        stmt = self.readable(NotificationLog)
+        if customer_id is not None:
+            stmt = stmt.where(NotificationLog.customer_id == customer_id)
+        if invoice_id is not None:
+            stmt = stmt.where(NotificationLog.invoice_id == invoice_id)
+        if since is not None:
+            stmt = stmt.where(NotificationLog.created_at >= since)
+        if until is not None:
+            stmt = stmt.where(NotificationLog.created_at < until)
+        if after_id is not None:
+            stmt = stmt.where(NotificationLog.id < after_id)
+        stmt = stmt.order_by(NotificationLog.id.desc()).limit(limit)
+        return list((await self.s.scalars(stmt)).all())
+
+    async def report(
+        self, since: datetime, until: datetime
+    ) -> list[tuple[str, str, int, int, int, int]]:
+        """Per channel and status: messages, and how many were delivered, opened, clicked."""
+        rows = await self.s.execute(
+            self.readable(
+                NotificationLog,
+                NotificationLog.channel,
+                NotificationLog.status,
+                func.count(),
+                func.count(NotificationLog.delivered_at),
+                func.count(NotificationLog.opened_at),
+                func.count(NotificationLog.clicked_at),
+            )
+            .where(NotificationLog.created_at >= since, NotificationLog.created_at < until)
+            .group_by(NotificationLog.channel, NotificationLog.status)
+        )
+        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows.all()]

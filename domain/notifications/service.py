@@ -1,20 +1,39 @@
-"""Deliver a notification described by an outbox event, exactly once per event.
+"""The ledger steps of a delivery. Each takes a Tx and never commits; the pipeline
+(domain/notifications/pipeline.py) runs each in its own short transaction and calls the
+provider between them, outside any transaction.
 
-The steps take a Tx and never commit; the job (workers/tasks.py) owns the transactions:
-claim the ledger row, call the provider outside any transaction, then record the outcome.
-A rerun of a sent message is a "duplicate" and never calls the provider again."""
+The rule for a provider call whose outcome we never learned (the worker died between the
+provider's accept and our commit, or the call timed out): its attempt row was committed
+before the call, so the next run finds it and asks the provider (look-up by the attempt's
+id or recipient and text). Found: adopted, nothing is sent again. Not found — the provider
+cannot tell — a transactional message is sent once more (at most once per message: a
+customer may rarely get an invoice SMS twice, never miss it), a marketing message is never
+resent (it ends `failed` with error code `UNCERTAIN`)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from html import escape as html_escape
 
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
-from domain.notifications.models import NotificationLog
-from domain.notifications.port import Delivery, EmailSender, SmsSender
+from domain.notifications.compose import Draft, compose
+from domain.notifications.models import NotificationAttempt, NotificationLog, NotificationStatus
+from domain.notifications.port import (
+    Delivery,
+    EmailSender,
+    Outgoing,
+    PermanentFailure,
+    SmsSender,
+    TemporaryFailure,
+)
 from domain.notifications.repository import NotificationRepository
+from domain.notifications.statuses import RANK, SETTLED, advance
 
 JOB = Viewer.system_actor("job:deliver")  # a delivery job reads across businesses
+UNCERTAIN = "UNCERTAIN"
 
 
 @dataclass
@@ -22,77 +41,198 @@ class Providers:
     sms: SmsSender
     email: EmailSender
 
+    def of(self, channel: str) -> SmsSender | EmailSender:
+        return self.sms if channel == "sms" else self.email
+
 
 @dataclass(frozen=True)
-class Claim:
-    """A ledger row ready to send: what to send and where."""
+class Step:
+    """What the job does next for one ledger row: nothing (`done`), look the unresolved
+    attempt up (`reconcile`), or call the provider with a new attempt (`send`)."""
 
+    action: str
     row_id: int
-    channel: str
-    to: str
-    subject: str
-    body: str
+    channel: str = "sms"
+    message: Outgoing | None = None
+    since: datetime | None = None
 
 
-async def claim(tx: Tx, providers: Providers, outbox_id: str) -> Claim | str:
-    """The ledger row keyed by the outbox id and channel, created on first sight, with one
-    more attempt counted; "missing" or "duplicate" when there is nothing to send."""
+def _new_row(
+    tx: Tx, key: str, draft: Draft, provider: str, business_id: int | None
+) -> NotificationLog:
+    return NotificationLog(
+        idempotency_key=key,
+        business_id=business_id,
+        customer_id=draft.customer_id,
+        invoice_id=draft.invoice_id,
+        order_id=draft.order_id,
+        event=draft.event,
+        kind=draft.kind,
+        channel=draft.channel,
+        recipient=draft.to,
+        subject=draft.subject,
+        body=draft.body,
+        segments=draft.segments,
+        status="pending",
+        provider=provider,
+        attempts=0,
+        resends=0,
+        created_at=tx.now(),
+    )
+
+
+async def prepare(tx: Tx, providers: Providers, outbox_id: str) -> list[int] | str:
+    """The ledger rows of an outbox event, one per message (customer and channel), created
+    on first sight; "missing" when the event is gone."""
     repo = NotificationRepository(tx.session, tx.viewer)
     event = await repo.event(outbox_id)
     if event is None:
         return "missing"
-    p = event.payload
-    channel = str(p.get("channel", "sms"))
-    key = f"{outbox_id}:{channel}"
-    row = await repo.by_key(key)
-    if row is not None and row.status in ("sent", "failed"):
-        return "duplicate"
-    provider = providers.sms if channel == "sms" else providers.email
-    if row is None:
-        row = NotificationLog(
-            idempotency_key=key,
-            business_id=event.business_id,
-            customer_id=p.get("customerId"),
-            channel=channel,
-            recipient=str(p["to"]),
-            subject=p.get("subject"),
-            body=str(p["body"]),
-            status="pending",
-            provider=provider.name,
-            attempts=0,
-            created_at=tx.now(),
+    rows: list[int] = []
+    for draft in await compose(tx, event):
+        key = f"{outbox_id}:{draft.channel}"
+        row = await repo.by_key(key)
+        if row is None:
+            provider = providers.of(draft.channel).name
+            row = _new_row(tx, key, draft, provider, event.business_id)
+            await repo.add(row)
+            await repo.add(
+                NotificationStatus(
+                    notification_id=row.id, status="pending", at=tx.now(), source="job"
+                )
+            )
+        rows.append(row.id)
+    return rows
+
+
+def outgoing(row: NotificationLog, attempt_id: str) -> Outgoing:
+    """An email gets an HTML part beside its plain text."""
+    html = None
+    if row.channel == "email":
+        paragraphs = html_escape(row.body).split("\n\n")
+        html = "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs)
+    return Outgoing(
+        attempt_id=attempt_id,
+        to=row.recipient,
+        body=row.body,
+        subject=row.subject or "",
+        html=html,
+    )
+
+
+async def next_step(tx: Tx, row_id: int, lease_seconds: float = 15.0) -> Step:
+    """An attempt without an outcome younger than `lease_seconds` (longer than a provider
+    call may take) may still be running in another worker: the job comes back later
+    rather than racing it."""
+    repo = NotificationRepository(tx.session, tx.viewer)
+    row = await repo.entry(row_id, lock=True)
+    if row is None or row.status in SETTLED:
+        return Step("done", row_id)
+    unresolved = await repo.unresolved_attempt(row.id)
+    if unresolved is not None and unresolved.outcome is None:
+        age = (tx.now() - unresolved.started_at).total_seconds()
+        if age < lease_seconds:
+            raise TemporaryFailure("an attempt may be in flight", lease_seconds - age)
+    if unresolved is not None:
+        return Step(
+            "reconcile",
+            row.id,
+            row.channel,
+            outgoing(row, unresolved.id),
+            unresolved.started_at,
         )
-        await repo.add(row)
-    row.attempts += 1
-    return Claim(row.id, channel, str(p["to"]), str(p.get("subject") or ""), str(p["body"]))
+    if row.channel == "sms" and await repo.opted_out(row.business_id, row.recipient):
+        await _settle(tx, repo, row, "opted_out", "OPTED_OUT")
+        return Step("skipped", row.id)
+    return Step("send", row.id, row.channel)
 
 
-async def send(providers: Providers, c: Claim) -> Delivery:
-    """Raises TemporaryFailure (retry later) or PermanentFailure (never)."""
-    if c.channel == "sms":
-        return await providers.sms.send_sms(c.to, c.body)
-    return await providers.email.send_email(c.to, c.subject, c.body)
-
-
-async def record(
-    tx: Tx,
-    c: Claim,
-    *,
-    delivery: Delivery | None = None,
-    error: str | None = None,
-    final: bool = False,
+async def _settle(
+    tx: Tx, repo: NotificationRepository, row: NotificationLog, status: str, code: str | None
 ) -> None:
-    """The outcome on the ledger row: sent (with the provider's id), failed for good
-    (`final`), or an error to retry."""
-    row = await NotificationRepository(tx.session, tx.viewer).entry(c.row_id)
-    if row is None:
+    entry = advance(row, status, tx.now(), source="job", error_code=code)
+    if entry is not None:
+        await repo.add(entry)
+
+
+async def reconciled(tx: Tx, attempt_id: str, found: Delivery | None) -> Step:
+    """The look-up's answer for an unresolved attempt: adopt what the provider has, else
+    apply the resend rule (module docstring)."""
+    repo = NotificationRepository(tx.session, tx.viewer)
+    attempt = await repo.attempt(attempt_id)
+    row = await repo.entry(attempt.notification_id, lock=True) if attempt else None
+    if attempt is None or row is None or attempt.outcome not in (None, "uncertain"):
+        return Step("done", row.id if row else 0)
+    attempt.finished_at = tx.now()
+    if found is not None:
+        attempt.outcome = "found"
+        attempt.provider_message_id = found.message_id
+        await _accept(tx, repo, row, found, source="lookup")
+        return Step("done", row.id)
+    attempt.outcome = "lost"
+    if row.kind == "transactional" and row.resends == 0:
+        row.resends += 1
+        return Step("send", row.id, row.channel)
+    row.error = "the provider could not tell whether it took the message; not resent"
+    await _settle(tx, repo, row, "failed", UNCERTAIN)
+    return Step("done", row.id)
+
+
+async def start_attempt(tx: Tx, row_id: int) -> Outgoing | None:
+    """Records the attempt (committed before the provider is called)."""
+    repo = NotificationRepository(tx.session, tx.viewer)
+    row = await repo.entry(row_id, lock=True)
+    if row is None or row.status in SETTLED:
+        return None
+    attempt = NotificationAttempt(id=uuid.uuid4().hex, notification_id=row.id, started_at=tx.now())
+    await repo.add(attempt)
+    row.attempts += 1
+    await _settle(tx, repo, row, "sending", None)
+    return outgoing(row, attempt.id)
+
+
+async def _accept(
+    tx: Tx, repo: NotificationRepository, row: NotificationLog, d: Delivery, *, source: str
+) -> None:
+    row.provider = d.provider
+    row.provider_message_id = d.message_id
+    row.sent_at = row.sent_at or tx.now()
+    row.error = None
+    status = d.status if RANK.get(d.status, 0) >= RANK["accepted"] else "accepted"
+    entry = advance(row, status, tx.now(), source=source)
+    if entry is not None:
+        await repo.add(entry)
+    from domain.notifications.effects import after_accept
+
+    await after_accept(tx, row)
+
+
+async def accepted(tx: Tx, attempt_id: str, delivery: Delivery) -> None:
+    repo = NotificationRepository(tx.session, tx.viewer)
+    attempt = await repo.attempt(attempt_id)
+    row = await repo.entry(attempt.notification_id, lock=True) if attempt else None
+    if attempt is None or row is None:
         return
-    if delivery is not None:
-        row.status = "sent"
-        row.provider = delivery.provider
-        row.provider_message_id = delivery.message_id
-        row.sent_at = tx.now()
+    attempt.outcome = "accepted"
+    attempt.finished_at = tx.now()
+    attempt.provider_message_id = delivery.message_id
+    await _accept(tx, repo, row, delivery, source="api")
+
+
+async def refused(tx: Tx, attempt_id: str, exc: TemporaryFailure | PermanentFailure) -> None:
+    """A failed call: temporary ones leave the row to retry (uncertain ones are looked up
+    first); permanent ones settle it as failed, never retried."""
+    repo = NotificationRepository(tx.session, tx.viewer)
+    attempt = await repo.attempt(attempt_id)
+    row = await repo.entry(attempt.notification_id, lock=True) if attempt else None
+    if attempt is None or row is None:
         return
-    row.error = error
-    if final:
-        row.status = "failed"
+    attempt.finished_at = tx.now()
+    attempt.error_code = exc.code
+    row.error = str(exc)
+    row.error_code = exc.code
+    if isinstance(exc, PermanentFailure):
+        attempt.outcome = "rejected"
+        await _settle(tx, repo, row, "failed", exc.code)
+        return
+    attempt.outcome = "uncertain" if exc.uncertain else "refused"

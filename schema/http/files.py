@@ -19,8 +19,9 @@ from domain.invoicing.pdf.invoice import render_invoice_pdf
 from domain.invoicing.pdf.statement import render_statement_pdf
 from domain.invoicing.rendering import draft_document, invoice_document, statement_document
 from domain.invoicing.statements import customer_statement
+from domain.orders.document import order_document
 
-KINDS = ("invoices", "statements", "drafts")
+KINDS = ("invoices", "statements", "drafts", "orders")
 
 
 async def download_pdf(request: Request) -> Response:
@@ -71,6 +72,8 @@ async def _document(tx: Tx, kind: str, doc_id: int, query: QueryParams, public_u
         return await invoice_document(tx, doc_id, public_url)
     if kind == "drafts":
         return await draft_document(tx, doc_id)
+    if kind == "orders":
+        return await order_document(tx, doc_id)
     statement = await customer_statement(
         tx,
         doc_id,

@@ -19,6 +19,8 @@ from domain.core.errors import DomainError, PermissionDenied
 from schema.build import build_schema
 from schema.context import Context
 from schema.graphiql import render_page
+from schema.http.cohorts import Cohorts
+from schema.http.ws_handler import CohortTransportWSHandler
 
 if TYPE_CHECKING:
     from khata.runtime import Runtime
@@ -57,9 +59,19 @@ def request_context(rt: Runtime, request: Request | WebSocket, response: Any = N
 
 
 class KhataGraphQL(GraphQL):
-    def __init__(self, rt: Runtime, **kwargs: Any) -> None:
+    def __init__(self, rt: Runtime, *, cohorts: bool | None = None, **kwargs: Any) -> None:
+        """`cohorts`: identical subscriptions share one execution (schema/http/cohorts.py);
+        by default as the settings say."""
         super().__init__(build_schema(rt.settings), **kwargs)
         self.rt = rt
+        self.cohorts = Cohorts(
+            self.schema,
+            self.encode_json,
+            member_buffer=rt.settings.ws_member_buffer,
+            renew_after=rt.settings.subscription_renew_events,
+        )
+        if rt.settings.ws_cohorts if cohorts is None else cohorts:
+            self.graphql_transport_ws_handler_class = CohortTransportWSHandler
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:  # type: ignore[override]
         return request_context(self.rt, request, response)

@@ -40,7 +40,7 @@ async def test_existing_keys_keep_what_they_could_do() -> None:
                     " created_at) VALUES (?, 1, ?, ?, 'h', ?, '2026-01-01 00:00:00')",
                     (i, name, f"p{i}", json.dumps(scopes)),
                 )
-        await upgrade(url)
+        await upgrade(url, "0005")  # later migrations grant scopes of their own contexts
         assert _scopes(db) == {
             "reader": ["customers:read", "invoices:read"],
             "writer": [

@@ -16,7 +16,7 @@ from domain.core.tx import Tx
 from domain.invoicing import service
 from khata.composition import build_runtime, create_app
 from khata.runtime import Runtime
-from schema.relay import expect_id
+from schema.relay import expect_id, to_global_id
 from tests.accounts.test_revocation import closed_with
 from tests.conftest import Actor, serving, sign_up, viewer_of
 from tests.invoicing.helpers import customer_id, invoice, pay
@@ -129,12 +129,16 @@ async def test_subscriptions_per_connection_and_per_user_are_capped(
     server, rt = limited
     owner = await sign_up(http, "IN")
     ws1, ws2 = await connect(server, owner), await connect(server, owner)
+
+    def only(n: int) -> str:  # distinct filters: equal subscriptions would share one group
+        return to_global_id("Customer", n)
+
     for op in ("1", "2"):
-        await subscribe(ws1, rt, owner, op=op)
-    await subscribe(ws1, rt, owner, op="3", wait=False)
+        await subscribe(ws1, rt, owner, op=op, customerId=only(int(op)))
+    await subscribe(ws1, rt, owner, op="3", wait=False, customerId=only(3))
     assert await error_code(ws1) == "SUBSCRIPTION_LIMIT"  # the connection's cap
-    await subscribe(ws2, rt, owner, op="1")
-    await subscribe(ws2, rt, owner, op="2", wait=False)
+    await subscribe(ws2, rt, owner, op="1", customerId=only(4))
+    await subscribe(ws2, rt, owner, op="2", wait=False, customerId=only(5))
     assert await error_code(ws2) == "SUBSCRIPTION_LIMIT"  # the user's cap (3)
     await ws1.close()
     await ws2.close()

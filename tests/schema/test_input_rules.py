@@ -219,7 +219,14 @@ async def test_invoice_dates_outside_the_window(owner: Actor, day: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "received", ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00", "1999-06-01T00:00:00Z"]
+    "received",
+    [
+        "0001-01-01T00:00:00+00:00",
+        "9999-12-31T23:59:59+00:00",
+        "9999-12-31T23:59:59-14:00",  # past year 9999 once in UTC
+        "0001-01-01T00:00:00+14:00",
+        "1999-06-01T00:00:00Z",
+    ],
 )
 async def test_payment_dates_outside_the_window(owner: Actor, received: str) -> None:
     inv = await an_invoice(owner, await a_customer(owner))

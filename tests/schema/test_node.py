@@ -136,6 +136,25 @@ async def make_invoice(actor: Actor) -> str:
     return await _invoice_id(actor)
 
 
+async def make_order(actor: Actor) -> str:
+    return str(
+        await _ok(
+            actor,
+            """mutation($input: CreateOrderInput!) { createOrder(input: $input) {
+            ... on OrderPayload { order { id } } } }""",
+            {
+                "input": {
+                    "customerId": await _customer_id(actor),
+                    "lines": [{"description": "Rice 5kg", "quantity": "1", "unitPrice": "300"}],
+                }
+            },
+            "createOrder",
+            "order",
+            "id",
+        )
+    )
+
+
 async def make_payment(actor: Actor) -> str:
     return str(
         await _ok(
@@ -204,6 +223,20 @@ async def make_invoice_template(actor: Actor) -> str:
     )
 
 
+async def make_purchase(actor: Actor) -> str:
+    return str(
+        await _ok(
+            actor,
+            """mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) {
+            ... on PurchasePayload { purchase { id } } } }""",
+            {"input": {"items": [{"name": "Tea", "unitPrice": "10"}], "method": "CASH"}},
+            "recordPurchase",
+            "purchase",
+            "id",
+        )
+    )
+
+
 MAKERS: dict[str, Callable[[Actor], Awaitable[str]]] = {
     "Address": make_address,
     "ApiKey": make_api_key,
@@ -213,7 +246,9 @@ MAKERS: dict[str, Callable[[Actor], Awaitable[str]]] = {
     "Customer": make_customer,
     "CustomerImport": make_customer_import,
     "CustomerMergeRecord": make_merge_record,
+    "Purchase": make_purchase,
     "Invoice": make_invoice,
+    "Order": make_order,
     "InvoiceDraft": make_invoice_draft,
     "InvoiceTemplate": make_invoice_template,
     "Payment": make_payment,

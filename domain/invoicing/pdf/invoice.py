@@ -39,9 +39,9 @@ def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
     fmt = Formatter(doc.currency, doc.locale)
     accent = doc.template.accent_rgb()
     pdf = KhataPDF(
-        footer_left=f"{doc.business.name} · Invoice {doc.number}",
+        footer_left=f"{doc.business.name} · {doc.title} {doc.number}",
     )
-    pdf.set_title(f"Invoice {doc.number}")
+    pdf.set_title(f"{doc.title} {doc.number}")
     pdf.set_author(doc.business.name)
     pdf.set_footer_note(doc.template.footer_terms)
     pdf.add_page()
@@ -66,11 +66,12 @@ def _heading(pdf: KhataPDF, doc: InvoiceDocument, fmt: Formatter, accent: Color)
     business_bottom = pdf.get_y()
 
     pdf.set_xy(right_x, top - 1)
-    pdf.text_line(RIGHT_W, "INVOICE", size=20, style="B", color=accent, align="R", height=9)
+    pdf.text_line(RIGHT_W, doc.title.upper(), size=20, style="B", color=accent, align="R", height=9)
     pdf.set_y(pdf.get_y() + 1)
-    facts = [("Invoice no.", doc.number), ("Issue date", fmt.date(doc.issue_date))]
+    facts = [(f"{doc.title} no.", doc.number), (doc.date_label, fmt.date(doc.issue_date))]
     if doc.due_date:
         facts.append(("Due date", fmt.date(doc.due_date)))
+    facts.extend(doc.extra_facts)
     pdf.key_values(right_x, RIGHT_W, facts, key_width=28)
     status = doc.status.replace("_", " ").upper()
     if status:
@@ -124,7 +125,7 @@ def _lines(pdf: KhataPDF, doc: InvoiceDocument, fmt: Formatter, accent: Color) -
         ],
         accent,
     )
-    pdf.continued = f"Invoice {doc.number} (continued)"
+    pdf.continued = f"{doc.title} {doc.number} (continued)"
     grid.heading()
     for row in table.rows:
         grid.row(row)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 
-from domain.notifications.port import Delivery
+from domain.notifications.port import Delivery, Outgoing
 
 log = logging.getLogger("khata.devsink")
 
@@ -15,13 +16,23 @@ class DevSink:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str]] = []
+        self.messages: list[Outgoing] = []
+        self._ids: dict[str, str] = {}
 
-    async def send_sms(self, to: str, body: str) -> Delivery:
-        self.sent.append(("sms", to, body))
-        log.info("SMS to %s: %s", to, body)
-        return Delivery(self.name, f"dev-{uuid.uuid4().hex[:12]}")
+    def _accept(self, channel: str, message: Outgoing, text: str) -> Delivery:
+        self.sent.append((channel, message.to, text))
+        self.messages.append(message)
+        self._ids[message.attempt_id] = f"dev-{uuid.uuid4().hex[:12]}"
+        return Delivery(self.name, self._ids[message.attempt_id])
 
-    async def send_email(self, to: str, subject: str, body: str) -> Delivery:
-        self.sent.append(("email", to, f"{subject}\n{body}"))
-        log.info("Email to %s: %s", to, subject)
-        return Delivery(self.name, f"dev-{uuid.uuid4().hex[:12]}")
+    async def send_sms(self, message: Outgoing) -> Delivery:
+        log.info("SMS to %s: %s", message.to, message.body)
+        return self._accept("sms", message, message.body)
+
+    async def send_email(self, message: Outgoing) -> Delivery:
+        log.info("Email to %s: %s", message.to, message.subject)
+        return self._accept("email", message, f"{message.subject}\n{message.body}")
+
+    async def lookup(self, message: Outgoing, since: datetime) -> Delivery | None:
+        found = self._ids.get(message.attempt_id)
+        return Delivery(self.name, found) if found else None

@@ -26,6 +26,7 @@ class BusinessInput:
     )
     invoice_prefix: str = "INV"
     customer_prefix: str = "CUST"
+    order_prefix: str = "ORD"
 
     def to_domain(self) -> businesses.BusinessInput:
         return businesses.BusinessInput(
@@ -37,6 +38,7 @@ class BusinessInput:
             state_code=self.state_code,
             invoice_prefix=self.invoice_prefix,
             customer_prefix=self.customer_prefix,
+            order_prefix=self.order_prefix,
         )
 
 

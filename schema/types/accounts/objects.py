@@ -28,6 +28,7 @@ class Business(Node):
     )
     invoice_prefix: str
     customer_prefix: str
+    order_prefix: str
     created_at: datetime
 
     @classmethod
@@ -42,6 +43,7 @@ class Business(Node):
             state_code=(gstin_state(b.tax_id) or b.state_code) if b.country == "IN" else None,
             invoice_prefix=b.invoice_prefix,
             customer_prefix=b.customer_prefix,
+            order_prefix=b.order_prefix,
             created_at=b.created_at,
         )
 

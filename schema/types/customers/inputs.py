@@ -22,6 +22,8 @@ from schema.types.common import (
     ProfileType,
     SortDirection,
 )
+from schema.types.customers.status import Activity as CustomerActivity
+from schema.types.customers.status import VipMode
 
 OnDuplicate = DomainOnDuplicate
 strawberry.enum(OnDuplicate, name="OnDuplicate")
@@ -241,6 +243,12 @@ class CustomerFilterInput:
     has_phone: bool | None = None
     has_email: bool | None = None
     is_vip: bool | None = None
+    vip_mode: list[VipMode] | None = strawberry.field(
+        default=None, description="The owner's VIP choice (isVip filters the effective flag)."
+    )
+    activity: CustomerActivity | None = strawberry.field(
+        default=None, description="ACTIVE or LAPSED (the lapse rule)."
+    )
 
     def to_domain(self, search: str | None, region: str) -> CustomerFilter:
         return CustomerFilter(
@@ -253,6 +261,8 @@ class CustomerFilterInput:
             has_phone=self.has_phone,
             has_email=self.has_email,
             vip=self.is_vip,
+            vip_modes=[_value(m) for m in self.vip_mode or []],
+            activity=_value(self.activity) if self.activity is not None else None,
             region=region,
         )
 

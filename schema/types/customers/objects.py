@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, cast
+from importlib import import_module
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -23,10 +24,14 @@ from schema.types.common import (
     PaymentTerms,
     ProfileType,
 )
+from schema.types.customers.status import Activity, PurchaseSummary, VipMode
 from schema.types.invoicing.objects import Invoice
 
 if TYPE_CHECKING:
     from schema.context import Context
+    from schema.types.orders.objects import Order
+
+ORDERS = "schema.types.orders.objects"  # orders name customers too: imported lazily
 
 
 MAX_NEWEST_INVOICES = 20
@@ -132,7 +137,15 @@ class Customer(Node):
     number: str
     profile_type: ProfileType
     status: CustomerStatus
-    is_vip: bool
+    is_vip: bool = strawberry.field(
+        description="Effective VIP: vipMode applied to the business's threshold rule."
+    )
+    vip_mode: VipMode
+    activity: Activity
+    is_walk_in: bool = strawberry.field(
+        description="The business's walk-in guest: counter sales without a known customer."
+    )
+    purchases: PurchaseSummary
     name: str
     name_alt: str | None
     phone: str | None = strawberry.field(description="E.164, e.g. +919876543210.")
@@ -190,6 +203,21 @@ class Customer(Node):
         today = await info.context.loaders.business_today(rows[0].business_id)
         return [Invoice.view(r, today, url) for r in rows]
 
+    @strawberry.field(
+        description="The most recently placed orders of this customer (at most 20); the "
+        "`orders` query pages through all of them (filter.customerId)."
+    )
+    async def orders(
+        self, info: strawberry.Info[Context, None], first: int = 5
+    ) -> list[Annotated[Order, strawberry.lazy(ORDERS)]]:
+        per = max(1, min(first, MAX_NEWEST_INVOICES))
+        rows = await info.context.loaders.customer_orders.load((self.row_id, per))
+        if not rows:
+            return []
+        order: type[Order] = import_module(ORDERS).Order
+        today = await info.context.loaders.business_today(rows[0].business_id)
+        return [order.from_row(r, today) for r in rows]
+
     @strawberry.field(description="Credit kept for this customer in the business's currency.")
     def credit_balance(self) -> Money:
         return self.credit
@@ -222,6 +250,10 @@ class Customer(Node):
             profile_type=ProfileType(c.profile_type),
             status=CustomerStatus(c.status),
             is_vip=c.is_vip,
+            vip_mode=VipMode(c.vip_mode),
+            activity=Activity(c.activity),
+            is_walk_in=c.is_walk_in,
+            purchases=PurchaseSummary.of(c, currency),
             name=c.name,
             name_alt=c.name_alt,
             phone=c.phone,

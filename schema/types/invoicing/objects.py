@@ -21,12 +21,14 @@ if TYPE_CHECKING:
 
     from schema.context import Context
     from schema.types.customers.objects import Customer
+    from schema.types.orders.objects import Order
 
 
 T = TypeVar("T")
 # Customers import invoicing (a customer lists its invoices); invoicing names the customer
 # type lazily, by module, so the two modules do not import each other.
 CUSTOMERS = "schema.types.customers.objects"
+ORDERS = "schema.types.orders.objects"
 InvoiceStatus = models.InvoiceStatus
 PaymentMethodKind = models.PaymentMethodKind
 PaymentState = models.PaymentState
@@ -205,6 +207,7 @@ class Invoice(Node):
     row_id: strawberry.Private[int]
     customer_row_id: strawberry.Private[int]
     business_row_id: strawberry.Private[int]
+    order_row_id: strawberry.Private[int | None]
     # Set when the lines were fetched with the invoices (Customer.invoices under a
     # customers page): `lines` then resolves without an awaitable per invoice.
     prefetched_lines: strawberry.Private[list[InvoiceLine] | None] = None
@@ -265,6 +268,18 @@ class Invoice(Node):
         customer: type[Customer] = import_module(CUSTOMERS).Customer
         return customer.from_row(row, await info.context.loaders.business_currency())
 
+    @strawberry.field(description="The order this invoice was made from (invoiceOrder).")
+    async def order(
+        self, info: strawberry.Info[Context, None]
+    ) -> Annotated[Order, strawberry.lazy(ORDERS)] | None:
+        if self.order_row_id is None:
+            return None
+        row = await info.context.loaders.invoice_orders.load(self.order_row_id)
+        if row is None:
+            return None
+        order: type[Order] = import_module(ORDERS).Order
+        return order.from_row(row, await info.context.loaders.business_today(row.business_id))
+
     @strawberry.field(description="QR code (SVG) of the payment link.")
     def payment_qr_svg(self) -> str:
         import segno
@@ -294,6 +309,7 @@ _INVOICE_FIELDS: dict[str, Callable[[models.Invoice, date, str], Any]] = {
     "row_id": lambda i, t, u: i.id,
     "customer_row_id": lambda i, t, u: i.customer_id,
     "business_row_id": lambda i, t, u: i.business_id,
+    "order_row_id": lambda i, t, u: i.order_id,
     "number": lambda i, t, u: i.number,
     "status": lambda i, t, u: InvoiceStatus(i.status),
     "is_overdue": lambda i, t, u: _is_overdue(i, t),

@@ -1,0 +1,97 @@
+"""Mutations of message templates, customers' notification preferences and SMS limits."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.core.tx import Tx
+from domain.core.viewer import Scope
+from domain.notifications import preferences, quota, template_service
+from resolvers.access import needs
+from resolvers.base import Info, business_currency, mutate
+from schema.errors import result
+from schema.relay import expect_id, to_global_id
+from schema.types.notifications.inputs import (
+    DeleteNotificationTemplateInput,
+    SaveNotificationTemplateInput,
+    UpdateNotificationPreferencesInput,
+    UpdateSmsLimitsInput,
+)
+from schema.types.notifications.objects import (
+    NotificationPreferences,
+    NotificationTemplate,
+    SmsUsage,
+)
+from schema.types.notifications.payloads import (
+    DeleteNotificationTemplatePayload,
+    NotificationPreferencesPayload,
+    NotificationTemplatePayload,
+    SmsLimitsPayload,
+)
+
+
+@strawberry.type
+class NotificationMutations:
+    @strawberry.mutation(
+        description="Owner/admin. Creates or replaces the template of a channel, event and "
+        "language; unknown placeholders, malformed braces and a DLT text that does not "
+        "match are ValidationErrors naming them.",
+        extensions=[needs(Scope.NOTIFICATIONS_WRITE)],
+    )
+    async def save_notification_template(
+        self, info: Info, input: SaveNotificationTemplateInput
+    ) -> result("SaveNotificationTemplateResult", NotificationTemplatePayload):
+        async def run(tx: Tx) -> NotificationTemplatePayload:
+            row = await template_service.save_template(tx, input.to_domain())
+            return NotificationTemplatePayload(
+                template=NotificationTemplate.of(template_service.text_of(row))
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Owner/admin. The built-in default takes the template's place.",
+        extensions=[needs(Scope.NOTIFICATIONS_WRITE)],
+    )
+    async def delete_notification_template(
+        self, info: Info, input: DeleteNotificationTemplateInput
+    ) -> result("DeleteNotificationTemplateResult", DeleteNotificationTemplatePayload):
+        async def run(tx: Tx) -> DeleteNotificationTemplatePayload:
+            row_id = expect_id(input.id, "NotificationTemplate")
+            default = await template_service.delete_template(tx, row_id)
+            return DeleteNotificationTemplatePayload(
+                deleted_id=to_global_id("NotificationTemplate", row_id),
+                replaced_by=NotificationTemplate.of(default),
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Staff record a customer's choices: consent per channel and kind, "
+        "language, timezone, quiet hours. Consent changes are audited.",
+        extensions=[needs(Scope.NOTIFICATIONS_WRITE)],
+    )
+    async def update_notification_preferences(
+        self, info: Info, input: UpdateNotificationPreferencesInput
+    ) -> result("UpdateNotificationPreferencesResult", NotificationPreferencesPayload):
+        async def run(tx: Tx) -> NotificationPreferencesPayload:
+            customer_id = expect_id(input.customer_id, "Customer", "customerId")
+            found = await preferences.update_preferences(
+                tx, customer_id, input.changes(), preferences.Source.STAFF
+            )
+            return NotificationPreferencesPayload(preferences=NotificationPreferences.of(found))
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Owner/admin. The business's monthly SMS quota and spend cap.",
+        extensions=[needs(Scope.NOTIFICATIONS_WRITE)],
+    )
+    async def update_sms_limits(self, info: Info, input: UpdateSmsLimitsInput) -> result(
+        "UpdateSmsLimitsResult", SmsLimitsPayload
+    ):
+        async def run(tx: Tx) -> SmsLimitsPayload:
+            usage = await quota.update_limits(tx, input.to_domain())
+            return SmsLimitsPayload(usage=SmsUsage.of(usage, await business_currency(info, tx)))
+
+        return await mutate(info, run)
