@@ -149,6 +149,7 @@ async def prepare(args: argparse.Namespace) -> Tenants:
         if saved["database_url"] == args.database_url and await tenants_present(
             args.database_url, tenants
         ):
+            await upgrade(args.database_url)  # the code may have new migrations since
             print(f"reusing the tenants of {cache.name}", flush=True)
             return tenants
     if args.database_url.startswith("postgresql"):
