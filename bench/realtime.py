@@ -197,7 +197,14 @@ def cluster(args: argparse.Namespace) -> Iterator[Cluster]:
     from bench.realtime_events import for_kind
 
     limit = raise_open_files(args.open_files)
-    sockets = 2 * max(args.subscriptions, args.fanout_subscribers, args.resume_clients)
+    wanted = SCENARIO_NAMES if "all" in args.command else args.command
+    sizes = {
+        "tenants": args.subscriptions,
+        "fanout": args.fanout_subscribers,
+        "resume": args.resume_clients,
+        "http": args.http_clients,
+    }
+    sockets = 2 * max(sizes[name] for name in wanted)
     if sockets + 256 > limit:  # every subscriber and its floor twin hold a socket here
         raise SystemExit(
             f"{sockets} client sockets need more than this process's open-file limit "
