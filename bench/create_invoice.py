@@ -428,92 +428,58 @@ def measured(app: App, drive: Callable[[], Any]) -> Phase:
     return phase
 
 
+@dataclass
+class Driven:
+    """A client of `app` in the shape the shared load drivers take."""
+
+    base: str
+    headers: dict[str, str]
+    bodies: list[bytes]
+
+    def body(self, n: int) -> bytes:
+        return self.bodies[n % len(self.bodies)]
+
+
+def _driven(app: App, clients: list[Client]) -> list[Driven]:
+    json_type = {"content-type": "application/json"}
+    return [Driven(app.base, c.headers | json_type, c.bodies) for c in clients]
+
+
+def _check(status: int, answer: bytes) -> None:
+    if status != 200:
+        raise SystemExit(f"HTTP {status}: {answer[:300]!r}")
+    check(answer)
+
+
 def closed_loop(
     app: App, clients: list[Client], *, seconds: float | None = None, total: int | None = None
 ) -> Phase:
     """Each client on one keep-alive connection sends its next request as soon as the
     previous answer arrived, for `seconds` or until `total` requests were sent."""
-    from bench.http_client import Connection
+    from bench import http_client
 
     async def drive() -> Phase:
-        phase = Phase()
-        sent = 0
-        started = time.perf_counter()
-        stop_at = started + seconds if seconds else float("inf")
-
-        async def worker(client: Client) -> None:
-            nonlocal sent
-            headers = client.headers | {"content-type": "application/json"}
-            async with Connection(app.base, headers) as conn:
-                n = random.randrange(len(client.bodies))
-                while time.perf_counter() < stop_at and (total is None or sent < total):
-                    sent += 1
-                    n += 1
-                    t0 = time.perf_counter()
-                    status, answer = await conn.post(
-                        "/graphql", client.bodies[n % len(client.bodies)]
-                    )
-                    phase.latencies_ms.append((time.perf_counter() - t0) * 1000)
-                    if status != 200:
-                        raise SystemExit(f"HTTP {status}: {answer[:300]!r}")
-                    check(answer)
-
-        await asyncio.gather(*(worker(c) for c in clients))
-        phase.wall_s = time.perf_counter() - started
-        return phase
+        load = await http_client.closed_loop(
+            _driven(app, clients), _check, seconds=seconds, total=total
+        )
+        return Phase(latencies_ms=load.latencies_ms, wall_s=load.wall_s)
 
     return measured(app, drive)
 
 
 def open_loop(app: App, clients: list[Client], rate: float, seconds: float) -> Phase:
-    """Arrival k leaves at start + k / rate for client k mod len(clients), on a free
-    connection of that client (a new one when all are busy); its latency counts from the
-    scheduled time."""
-    from bench.http_client import Connection
+    """Arrival k leaves at start + k / rate (bench.http_client.open_loop); its latency
+    counts from the scheduled time."""
+    from bench import http_client
 
     async def drive() -> Phase:
-        phase = Phase(rate=rate)
-        free: list[list[Connection]] = [[] for _ in clients]
-        opened = [0] * len(clients)
-        tasks: set[asyncio.Task[None]] = set()
-        counters = [random.randrange(64) for _ in clients]
-
-        async def one(c: int, due: float) -> None:
-            client = clients[c]
-            if free[c]:
-                conn = free[c].pop()
-            else:
-                conn = Connection(app.base, client.headers | {"content-type": "application/json"})
-                await conn.__aenter__()
-                opened[c] += 1
-            counters[c] += 1
-            status, answer = await conn.post(
-                "/graphql", client.bodies[counters[c] % len(client.bodies)]
-            )
-            phase.latencies_ms.append((time.perf_counter() - due) * 1000)
-            free[c].append(conn)
-            if status != 200:
-                raise SystemExit(f"HTTP {status}: {answer[:300]!r}")
-            check(answer)
-
-        started = time.perf_counter()
-        arrivals = int(rate * seconds)
-        for k in range(arrivals):
-            due = started + k / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            task = asyncio.create_task(one(k % len(clients), due))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        while tasks:
-            await asyncio.gather(*list(tasks))
-        phase.wall_s = time.perf_counter() - started
-        phase.max_connections = max(opened)
-        for conns in free:
-            for conn in conns:
-                await conn.__aexit__()
-        return phase
+        load = await http_client.open_loop(_driven(app, clients), _check, rate, seconds)
+        return Phase(
+            latencies_ms=load.latencies_ms,
+            wall_s=load.wall_s,
+            rate=rate,
+            max_connections=load.max_connections,
+        )
 
     return measured(app, drive)
 

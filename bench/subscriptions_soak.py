@@ -42,7 +42,7 @@ import httpx
 import websockets
 from websockets.typing import Subprotocol
 
-from bench.processes import clean_env, free_port, server_process
+from bench.processes import clean_env, free_port, fresh_postgres, rss_kib, server_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / ".data"
@@ -78,30 +78,6 @@ def serve(args: argparse.Namespace) -> None:
         ws_per_message_deflate=False,
         lifespan="on",
     )
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-async def fresh_postgres(url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from domain.migrations.run import upgrade
-
-    server, name = url.rsplit("/", 1)
-    admin = create_async_engine(f"{server}/test", isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await admin.dispose()
-    await upgrade(url)
 
 
 async def sign_up(base: str) -> tuple[str, str]:
