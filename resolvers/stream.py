@@ -55,8 +55,8 @@ async def _follow(
     ctx: Context, business_id: int, after: str | None, build: Build[T]
 ) -> AsyncGenerator[T, None]:
     async for event in follow(ctx.rt.hub, ctx.rt.db, [business_id], after):
+        ctx.renew_loaders()  # the event's objects as they are now, not cached
         item = await build(event)
         if item is not None:
             ctx.stream_cursor = event.cursor
-            ctx.renew_loaders()  # the event's objects as they are now, not cached
             yield item

@@ -212,11 +212,16 @@ async def reconciled(tx: Tx, attempt_id: str, found: Delivery | None) -> Step:
 
 
 async def start_attempt(tx: Tx, row_id: int) -> Outgoing | None:
-    """Records the attempt (committed before the provider is called)."""
+    """Records the attempt (committed before the provider is called). Checked again under
+    the row lock: another run of the same job (arq runs at least once) may have started an
+    attempt since this one's `next_step`; then this run comes back later and reconciles
+    rather than calling the provider a second time."""
     repo = NotificationRepository(tx.session, tx.viewer)
     row = await repo.entry(row_id, lock=True)
     if row is None or row.status in SETTLED:
         return None
+    if await repo.unresolved_attempt(row.id) is not None:
+        raise TemporaryFailure("another attempt of this message is in flight", 15.0)
     attempt = NotificationAttempt(id=uuid.uuid4().hex, notification_id=row.id, started_at=tx.now())
     await repo.add(attempt)
     row.attempts += 1

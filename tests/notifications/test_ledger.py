@@ -4,8 +4,13 @@ uncertain calls looked up before any resend, and the resend-once rule."""
 
 from __future__ import annotations
 
+import pytest
 from arq import Retry
 
+from domain.core.tx import Tx
+from domain.core.viewer import Viewer
+from domain.notifications import service
+from domain.notifications.port import TemporaryFailure
 from khata.runtime import Runtime
 from schema.relay import expect_id
 from tests.conftest import Actor
@@ -138,3 +143,31 @@ async def test_marketing_is_never_resent_after_an_uncertain_attempt(
     (row,) = await ledger(real_providers, oid)
     assert (row.status, row.error_code, row.resends) == ("failed", "UNCERTAIN", 0)
     assert fake.control.sends == 1
+
+
+async def test_two_runs_that_both_passed_next_step_start_one_attempt(
+    real_providers: Runtime, owner: Actor, fake_twilio: tuple[FakeTwilio, str]
+) -> None:
+    """arq runs a job at least once: two runs may both be told "send" before either
+    records its attempt. The second finds the first's attempt under the row lock and comes
+    back later instead of calling the provider again."""
+    rt = real_providers
+    oid = await queue_message(
+        rt, _business(owner), channel="sms", to=PHONE, body="Once", customerId=7
+    )
+    job = Viewer.system_actor("test:runs")
+    async with rt.db.unit_of_work() as session:
+        rows = await service.prepare(Tx(session, job, rt.clock), rt.providers, oid)
+    assert isinstance(rows, list) and len(rows) == 1, rows
+    row_id = rows[0]
+    for _ in range(2):  # both runs are told to send
+        async with rt.db.unit_of_work() as session:
+            step = await service.next_step(Tx(session, job, rt.clock), row_id)
+        assert step.action == "send"
+    async with rt.db.unit_of_work() as session:
+        first = await service.start_attempt(Tx(session, job, rt.clock), row_id)
+    assert first is not None
+    with pytest.raises(TemporaryFailure, match="in flight"):
+        async with rt.db.unit_of_work() as session:
+            await service.start_attempt(Tx(session, job, rt.clock), row_id)
+    assert len(await attempts(rt, row_id)) == 1
