@@ -50,6 +50,8 @@ class Context:
     # the context of a subscription group (schema/http/cohorts.py): its members' limits are
     # held by the WebSocket layer, one per member, not by the group's single execution
     shared: bool = False
+    # a viewer known up front (a group's audience) instead of one read from credentials
+    preset_viewer: Viewer | None = None
     _viewer: asyncio.Future[Viewer] | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
 
@@ -59,13 +61,15 @@ class Context:
         audience of its first member (`Viewer.audience()`), and nothing of any one
         connection: no request, address, token, expiry or revocation handle. Each member's
         own connection keeps those and is closed by them; the shared stream never is."""
-        context = cls(
-            rt=rt, request=None, response=None, request_id=request_id, ip=None, shared=True
+        return cls(
+            rt=rt,
+            request=None,
+            response=None,
+            request_id=request_id,
+            ip=None,
+            shared=True,
+            preset_viewer=viewer.audience(),
         )
-        resolved: asyncio.Future[Viewer] = asyncio.get_running_loop().create_future()
-        resolved.set_result(viewer.audience())
-        context._viewer = resolved
-        return context
 
     @property
     def loaders(self) -> Loaders:
@@ -94,6 +98,8 @@ class Context:
         return viewer
 
     async def _resolve(self) -> Viewer:
+        if self.preset_viewer is not None:
+            return self.preset_viewer
         bearer, business = self.bearer, self.business_header
         if self.connection_params is not None:
             params = self.connection_params
