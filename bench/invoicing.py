@@ -254,7 +254,7 @@ def make_templates(rng: random.Random, count: int) -> list[Template]:
             discount_percent=Decimal(rng.choice([2, 3, 5])) if rng.random() < 0.05 else None,
         )
         totals = service.compute(data, business, "INR")  # type: ignore[arg-type]
-        comp = service._component
+        comp = service.component_json
         out.append(
             Template(
                 data.prices_include_tax,

@@ -368,7 +368,7 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
         amount_paid=Decimal(0),
         amount_credited=Decimal(0),
         balance=totals.total,
-        tax_components=[_component(c) for c in totals.components],
+        tax_components=[component_json(c) for c in totals.components],
         notes=(data.notes or "").strip() or None,
         terms=(data.terms or "").strip() or None,
         payment_token=secrets.token_urlsafe(24),
@@ -390,20 +390,7 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
             InvoiceLine(
                 business_id=business_id,
                 invoice_id=invoice.id,
-                position=i,
-                description=src.description.strip(),
-                quantity=src.quantity,
-                unit=src.unit,
-                unit_price=src.unit_price,
-                discount_percent=src.discount_percent,
-                discount_amount=src.discount_amount,
-                tax_rate=lt.tax_rate,
-                gross=lt.gross,
-                discount=lt.discount,
-                taxable=lt.taxable,
-                tax=lt.tax,
-                total=lt.total,
-                tax_components=[_component(c) for c in lt.components],
+                **line_columns(i, src, lt),
             )
             for i, (src, lt) in enumerate(zip(data.lines, totals.lines, strict=True))
         )
@@ -442,8 +429,30 @@ def summary_with(
     }
 
 
-def _component(c: Any) -> dict[str, str]:
+def component_json(c: Any) -> dict[str, str]:
+    """A tax component as invoices and orders store it."""
     return {"name": c.name, "rate": str(c.rate), "taxable": str(c.taxable), "amount": str(c.amount)}
+
+
+def line_columns(position: int, src: LineData, lt: Any) -> dict[str, Any]:
+    """The columns an invoice line and an order line share: what was asked and what the
+    tax engine computed for it."""
+    return {
+        "position": position,
+        "description": src.description.strip(),
+        "quantity": src.quantity,
+        "unit": src.unit,
+        "unit_price": src.unit_price,
+        "discount_percent": src.discount_percent,
+        "discount_amount": src.discount_amount,
+        "tax_rate": lt.tax_rate,
+        "gross": lt.gross,
+        "discount": lt.discount,
+        "taxable": lt.taxable,
+        "tax": lt.tax,
+        "total": lt.total,
+        "tax_components": [component_json(c) for c in lt.components],
+    }
 
 
 async def get_invoice(tx: Tx, invoice_id: int, *, lock: bool = False) -> Invoice:

@@ -23,7 +23,7 @@ from domain.customers.repository import CustomerRepository
 from domain.customers.service import load_business as customers_business
 from domain.invoicing import service as invoicing
 from domain.invoicing.codes import InvoicingCode
-from domain.invoicing.service import LineData
+from domain.invoicing.service import LineData, component_json, line_columns
 from domain.orders import events
 from domain.orders.codes import OrdersCode
 from domain.orders.models import Order, OrderChannel, OrderEvent, OrderLine, OrderStatus
@@ -219,7 +219,7 @@ async def create_order(tx: Tx, data: OrderData) -> Order:
         discount_total=totals.discount_total,
         tax_total=totals.tax_total,
         total=totals.total,
-        tax_components=[_component(c) for c in totals.components],
+        tax_components=[component_json(c) for c in totals.components],
         delivery_address=address,
         delivery_address_id=data.delivery_address_id,
         expected_delivery=data.expected_delivery,
@@ -236,20 +236,7 @@ async def create_order(tx: Tx, data: OrderData) -> Order:
             OrderLine(
                 business_id=business_id,
                 order_id=order.id,
-                position=i,
-                description=src.description.strip(),
-                quantity=src.quantity,
-                unit=src.unit,
-                unit_price=src.unit_price,
-                discount_percent=src.discount_percent,
-                discount_amount=src.discount_amount,
-                tax_rate=lt.tax_rate,
-                gross=lt.gross,
-                discount=lt.discount,
-                taxable=lt.taxable,
-                tax=lt.tax,
-                total=lt.total,
-                tax_components=[_component(c) for c in lt.components],
+                **line_columns(i, src, lt),
             )
             for i, (src, lt) in enumerate(zip(data.lines, totals.lines, strict=True))
         )
@@ -304,11 +291,6 @@ async def _for_change(tx: Tx, order_id: int, expected_version: int) -> Order:
     if order.version != expected_version:
         raise StaleVersion(OrderStatus(order.status), order.version, expected_version)
     return order
-
-
-def _component(c: Any) -> dict[str, str]:
-    """A tax component as stored on invoices (the same JSON shape)."""
-    return {"name": c.name, "rate": str(c.rate), "taxable": str(c.taxable), "amount": str(c.amount)}
 
 
 @dataclass
