@@ -5,7 +5,8 @@
     .venv/bin/python -m bench.realtime fanout --fanout-subscribers 300
     .venv/bin/python -m bench.realtime resume --resume-clients 100 --resume-behind 50
     .venv/bin/python -m bench.realtime http
-    (--kind invoice|customer chooses the subscription and the change under test)
+    (--kind invoice|customer|order chooses the subscription and the change under test;
+    by default `http` uses orders and the other scenarios invoices)
 
 Processes: the benchmark's own redis-server (a free port, `--save '' --appendonly no`,
 stopped and restarted by its pid only), `--api-processes` API servers (Khata's app under
@@ -67,7 +68,7 @@ from bench.processes import (
     rss_kib,
     server_process,
 )
-from bench.realtime_events import KINDS, Kind, Target, Tenants
+from bench.realtime_events import DEFAULT_KINDS, KINDS, Kind, Target, Tenants
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / ".data"
@@ -210,7 +211,7 @@ def cluster(args: argparse.Namespace) -> Iterator[Cluster]:
             f"{sockets} client sockets need more than this process's open-file limit "
             f"({limit}; the hard limit may not be raisable here): use fewer subscriptions"
         )
-    kind = KINDS[args.kind]
+    kind = KINDS[args.kind or DEFAULT_KINDS[wanted[0]]]
     with tempfile.TemporaryDirectory(prefix="khata-realtime-") as tmp, ExitStack() as stack:
         if not args.database_url:
             args.database_url = f"sqlite+aiosqlite:///{tmp}/realtime.db"
@@ -260,7 +261,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
             "writer",
         ],
     )
-    parser.add_argument("--kind", choices=sorted(KINDS), default="invoice")
+    parser.add_argument(
+        "--kind", choices=sorted(KINDS), help="default: order for http, invoice for the rest"
+    )
     parser.add_argument("--database-url", default=PG_URL, help="'' for a temporary SQLite file")
     parser.add_argument("--api-processes", type=int, default=2)
     parser.add_argument("--pool", type=int, default=3, help="database pool per process")
@@ -282,6 +285,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--http-clients", type=int, default=20)
     parser.add_argument("--http-seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--http-orders", type=int, default=150, help="PENDING orders made per http client"
+    )
     parser.add_argument("--writer-pool", type=int, default=4)
     parser.add_argument("--open-files", type=int, default=65536)
     parser.add_argument(
@@ -305,12 +311,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Runs the scenarios the command names on one cluster; their results by name."""
     from bench import realtime_report, realtime_scenarios
+    from bench.realtime_events import for_kind
 
     wanted = SCENARIO_NAMES if "all" in args.command else args.command
     results: dict[str, Any] = {}
     with cluster(args) as c:
         for name in wanted:
+            c.kind = KINDS[args.kind or DEFAULT_KINDS[name]]
+            c.targets = for_kind(c.tenants, c.kind)
             results[name] = asyncio.run(realtime_scenarios.SCENARIOS[name](c))
+            results[name]["kind"] = c.kind.name
             print(realtime_report.section(name, results[name], args), flush=True)
     return results
 

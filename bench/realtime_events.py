@@ -4,8 +4,10 @@ sets up through the API, and the writer process that commits events at a paced r
 An event kind pairs a subscription (its document; whether it filters by customer) with
 the change that produces its events: through the domain service for the writer, through
 GraphQL over HTTP for the mutation-latency scenario. `invoice` (recordPayment →
-invoiceUpdates, per-customer filter) and `customer` (updateCustomer → customerEvents,
-staff streams only) are today's; `order` joins when the orders context is in main.
+invoiceUpdates, per-customer filter), `customer` (updateCustomer → customerEvents,
+staff streams only) and `order` (changeOrderStatus → orderUpdates, staff streams; the
+HTTP scenario's default: each request confirms a fresh PENDING order of a pool made
+before the loops, so concurrent requests never race on one order's version).
 
 The writer is a process of its own (`python -m bench.realtime writer`): it commits each
 event in its own transaction through the domain service (the outbox row, its stream
@@ -39,6 +41,12 @@ CUSTOMER_EVENTS = """subscription($after: String) { customerEvents(after: $after
 RECORD_PAYMENT = """mutation($input: RecordPaymentInput!) { recordPayment(input: $input) {
   __typename ... on PaymentPayload { invoice { id status balance { amount } } }
   ... on UserError { code message } } }"""
+ORDER_UPDATES = """subscription($after: String) { orderUpdates(after: $after) {
+  cursor kind timelineEntry { fromStatus toStatus version at }
+  order { id number status version total { amount currency } } } }"""
+CHANGE_ORDER_STATUS = """mutation($input: ChangeOrderStatusInput!) {
+  changeOrderStatus(input: $input) { __typename
+  ... on OrderPayload { order { id status version } } ... on UserError { code message } } }"""
 UPDATE_CUSTOMER = """mutation($input: UpdateCustomerInput!) { updateCustomer(input: $input) {
   __typename ... on CustomerPayload { customer { id name } } ... on UserError { code } } }"""
 
@@ -76,6 +84,9 @@ class Kind:
                 "input": {"invoiceId": target.obj_gid, "amount": "0.01", "method": "CASH"}
                 | {"idempotencyKey": key}
             }
+        if self.name == "order":  # obj_gid: the pool's next PENDING order (bench http)
+            order = {"orderId": target.obj_gid, "status": "CONFIRMED", "expectedVersion": 1}
+            return {"input": order}
         return {"input": {"id": target.obj_gid, "notes": f"change {n}"}}
 
 
@@ -111,6 +122,10 @@ async def _touch_customer(tx: Any, target: Target, n: int) -> None:
     await update_customer(tx, target.obj, {"notes": f"change {n}"})
 
 
+async def _http_only(tx: Any, target: Target, n: int) -> None:
+    raise SystemExit("the order kind runs the http scenario only (--kind invoice|customer)")
+
+
 KINDS = {
     "invoice": Kind(
         "invoice",
@@ -132,7 +147,46 @@ KINDS = {
         _touch_customer,
         _announce_customer,
     ),
+    "order": Kind(
+        "order",
+        "orderUpdates",
+        ORDER_UPDATES,
+        False,
+        CHANGE_ORDER_STATUS,
+        "OrderPayload",
+        _http_only,
+        _http_only,
+    ),
 }
+# the kind a scenario uses unless --kind says otherwise
+DEFAULT_KINDS = {"tenants": "invoice", "fanout": "invoice", "resume": "invoice", "http": "order"}
+
+
+async def order_pools(
+    database_url: str, targets: Sequence[Target], each: int
+) -> dict[int, list[str]]:
+    """`each` PENDING orders per target (its business and customer), created through the
+    domain service: the global ids, by business."""
+    from bench.processes import app_and_runtime
+    from domain.core.tx import Tx
+    from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
+    from domain.invoicing.service import LineData
+    from domain.orders.service import OrderData, create_order
+    from schema.relay import to_global_id
+
+    line = LineData("Standing order", Decimal(1), Decimal(100))
+    pools: dict[int, list[str]] = {}
+    async with app_and_runtime(database_url, db_pool_size=2) as (_, rt):
+        for t in targets:
+            viewer = Viewer(
+                ViewerKind.STAFF, t.user, t.business, role=Role.OWNER, scopes=STAFF_SCOPES
+            )
+            async with rt.db.unit_of_work() as session:
+                tx = Tx(session, viewer, rt.clock)
+                for _ in range(each):
+                    order = await create_order(tx, OrderData(t.customer, [line]))
+                    pools.setdefault(t.business, []).append(str(to_global_id("Order", order.id)))
+    return pools
 
 
 # ---- set-up ------------------------------------------------------------------------------

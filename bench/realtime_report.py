@@ -48,7 +48,7 @@ def tenants(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
         "floor": r["cpu_s"]["floor"] * 1000 / max(1, floor.delivered),
     }
     return [
-        f"## Many tenants ({args.kind})",
+        f"## Many tenants ({r.get('kind', args.kind)})",
         "",
         f"{r['subscriptions']} subscriptions ({r['filtered']} filtered by customer) over "
         f"{r['processes']} API processes and {r['businesses']} businesses, opened in "
@@ -82,7 +82,7 @@ def fanout(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
     p99 = ratio(api.pct(99), floor.pct(99))
     last = ratio(worst_api, worst_floor)
     return [
-        f"## Broad fan-out ({args.kind})",
+        f"## Broad fan-out ({r.get('kind', args.kind)})",
         "",
         f"{r['subscribers']} subscribers of one business over {r['processes']} API processes "
         f"({r['cold']} never received the warm-up event); {r['events']} single changes, "
@@ -140,7 +140,7 @@ def http(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
     cap_rate = len(cap.latencies_ms) / cap.wall_s
     paced_rate = len(paced.latencies_ms) / paced.wall_s
     return [
-        f"## Mutation over HTTP ({args.kind})",
+        f"## Mutation over HTTP ({r.get('kind', args.kind)})",
         "",
         f"{r['clients']} clients over {r['clients']} businesses, alternating between "
         f"{r['processes']} API processes; each business has one live subscriber "
@@ -190,7 +190,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"cores shared by the servers, PostgreSQL, Redis and the clients; Python "
         f"{platform.python_version()}; load average {os.getloadavg()[0]:.1f} at the end",
         f"- {backend}, pool {args.pool} per process; the benchmark's own redis-server; "
-        f"kind `{args.kind}`; method: bench/realtime.py's docstring",
+        f"kind per section; method: bench/realtime.py's docstring",
         "",
     ]
     body = [section(name, result, args) for name, result in results.items()]

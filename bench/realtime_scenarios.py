@@ -11,7 +11,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ import orjson
 
 from bench.http_client import closed_loop, open_loop, percentile
 from bench.realtime_clients import Sub, close_all, in_waves, open_api, open_floor, settle
-from bench.realtime_events import Target, plan_json
+from bench.realtime_events import Target, order_pools, plan_json
 
 if TYPE_CHECKING:
     from bench.realtime import Cluster
@@ -364,9 +364,17 @@ async def http(c: Cluster) -> dict[str, Any]:
         if status != 200 or payload_type not in answer:
             raise SystemExit(f"{c.kind.name} mutation failed: {status} {answer[:300]!r}")
 
+    pools: dict[int, list[str]] = {}
+    if c.kind.name == "order":  # one fresh PENDING order per request
+        pools = await order_pools(c.database_url, chosen, args.http_orders)
+
     def writer(i: int, target: Target) -> HttpWriter:
         def make(n: int) -> bytes:
-            variables = c.kind.variables(n, target)
+            if pools:
+                if not pools[target.business]:
+                    raise SystemExit("the order pool ran out: raise --http-orders")
+                target_now = replace(target, obj_gid=pools[target.business].pop())
+            variables = c.kind.variables(n, target_now if pools else target)
             return orjson.dumps({"query": c.kind.mutation, "variables": variables})
 
         headers = {

@@ -8,9 +8,12 @@ stream event into its GraphQL object (or None to skip it)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+import contextlib
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
+from domain.core import snapshots
+from domain.core.orm import Base
 from domain.core.stream import StreamEvent, SubscriptionLimit, follow
 from domain.core.viewer import Scope, Viewer
 from resolvers.base import Info
@@ -19,7 +22,19 @@ if TYPE_CHECKING:
     from schema.context import Context
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Base)
 Build = Callable[[StreamEvent], Awaitable[T | None]]
+
+
+def snapshot_row(event: StreamEvent, key: str, model: type[M]) -> M | None:
+    """The event's `key` object as its transaction committed it (outbox.emit(snapshot=)),
+    as a detached row for the type's `from_row`: no load per subscription. None when the
+    event carries none (written before snapshots existed) or names another business (a
+    stream is one business's; never expected, checked anyway)."""
+    data = (event.snapshot or {}).get(key)
+    if data is None or data.get("business_id", event.business_id) != event.business_id:
+        return None
+    return snapshots.restore(model, data)
 
 
 def stream_owner(viewer: Viewer) -> tuple[str, int | None]:
@@ -39,14 +54,29 @@ async def live_updates(
         async for item in _follow(ctx, business_id, after, build):
             yield item
         return
+    with holding(ctx, stream_owner(viewer)):
+        async for item in _follow(ctx, business_id, after, build):
+            yield item
+
+
+def can_open(ctx: Context, owner: Hashable) -> bool:
+    """Whether the connection and the owner may open one more stream (`holding` raises
+    SUBSCRIPTION_LIMIT if not)."""
+    limit = ctx.rt.settings.max_subscriptions_per_connection
+    return ctx.streams_open < limit and ctx.rt.slots.can_hold(owner)
+
+
+@contextlib.contextmanager
+def holding(ctx: Context, owner: Hashable) -> Iterator[None]:
+    """One open stream of the connection and of its owner, within both limits; the
+    resolver and the WebSocket layer (one per member of a group) hold it the same way."""
     limit = ctx.rt.settings.max_subscriptions_per_connection
     if ctx.streams_open >= limit:
         raise SubscriptionLimit(f"at most {limit} open subscriptions per connection")
-    with ctx.rt.slots.hold(stream_owner(viewer)):
+    with ctx.rt.slots.hold(owner):
         ctx.streams_open += 1
         try:
-            async for item in _follow(ctx, business_id, after, build):
-                yield item
+            yield
         finally:
             ctx.streams_open -= 1
 

@@ -124,7 +124,11 @@ class Database:
         async with self._writer() as session:
             async with session.begin():
                 yield session
-                if session.info.get("outbox"):  # the last writes before commit
+                # the last writes before commit: each event's object as committed (see
+                # outbox.emit), then the positions
+                for row, snapshot in session.info.pop("snapshots", []):
+                    row.snapshot = snapshot()
+                if session.info.get("outbox"):
                     await positions.assign(session, session.info["outbox"])
             pending = session.info.pop("outbox", [])
         await self.relay(pending)

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -41,6 +41,12 @@ class OutboxEvent(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     # dense per business, in commit order (domain/core/positions.py); None without a business
     position: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # what the event is about as of its commit (`emit(snapshot=...)`): a subscriber builds
+    # its object from this, live or replayed, instead of loading it once per subscription
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+Snapshot = Callable[[], dict[str, Any]]
 
 
 def emit(
@@ -51,11 +57,16 @@ def emit(
     job: str | None = None,
     channels: Sequence[str] = (),
     business_id: int | None = None,
+    snapshot: Snapshot | None = None,
 ) -> OutboxEvent:
-    """Record a side effect inside the caller's transaction; nothing leaves before commit."""
+    """Record a side effect inside the caller's transaction; nothing leaves before commit.
+    `snapshot` is called once, as the transaction's last step (with the positions), so the
+    event carries its object as committed, not as it was when the event was emitted."""
     row = OutboxEvent(**_columns(tx, topic, payload, job, channels, business_id))
     tx.session.add(row)
     tx.session.info.setdefault("outbox", []).append(row)
+    if snapshot is not None:
+        tx.session.info.setdefault("snapshots", []).append((row, snapshot))
     return row
 
 
@@ -104,6 +115,8 @@ def event_message(row: OutboxEvent) -> dict[str, Any]:
     message: dict[str, Any] = {"id": row.id, "topic": row.topic, "payload": row.payload}
     if row.position is not None:
         message |= {"businessId": row.business_id, "position": row.position}
+    if row.snapshot is not None:
+        message["snapshot"] = row.snapshot
     return message
 
 

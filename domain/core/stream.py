@@ -62,9 +62,13 @@ class Slots:
         self.per_owner = per_owner
         self.open: dict[Hashable, int] = {}
 
+    def can_hold(self, owner: Hashable) -> bool:
+        """Whether the owner may open one more (`hold` raises SUBSCRIPTION_LIMIT if not)."""
+        return self.open.get(owner, 0) < self.per_owner
+
     @contextlib.contextmanager
     def hold(self, owner: Hashable) -> Iterator[None]:
-        if self.open.get(owner, 0) >= self.per_owner:
+        if not self.can_hold(owner):
             raise SubscriptionLimit(f"at most {self.per_owner} open subscriptions per user")
         self.open[owner] = self.open.get(owner, 0) + 1
         try:
@@ -110,6 +114,8 @@ class StreamEvent:
     topic: str
     payload: dict[str, Any]
     cursor: str  # resume after this event
+    # the event's object as of its commit (outbox.emit); None for events without one
+    snapshot: dict[str, Any] | None = None
 
 
 class _Follower:
@@ -118,17 +124,29 @@ class _Follower:
         self.seen = seen
 
     def event(
-        self, event_id: str, business_id: int, position: int, topic: str, payload: Any
+        self,
+        event_id: str,
+        business_id: int,
+        position: int,
+        topic: str,
+        payload: Any,
+        snapshot: dict[str, Any] | None,
     ) -> StreamEvent:
         self.seen[business_id] = position
         cursor = encode_cursor(self.seen)
-        return StreamEvent(event_id, business_id, position, topic, payload, cursor)
+        return StreamEvent(event_id, business_id, position, topic, payload, cursor, snapshot)
 
     async def read(self, business_id: int, upto: int | None = None) -> AsyncIterator[StreamEvent]:
         """Events after what was seen (through `upto`), from the database, page by page."""
         while True:
             query = (
-                select(OutboxEvent.id, OutboxEvent.position, OutboxEvent.topic, OutboxEvent.payload)
+                select(
+                    OutboxEvent.id,
+                    OutboxEvent.position,
+                    OutboxEvent.topic,
+                    OutboxEvent.payload,
+                    OutboxEvent.snapshot,
+                )
                 .where(
                     OutboxEvent.business_id == business_id,
                     OutboxEvent.position > self.seen[business_id],
@@ -140,8 +158,8 @@ class _Follower:
                 query = query.where(OutboxEvent.position <= upto)
             async with self.db.read() as session:
                 rows = (await session.execute(query)).all()
-            for event_id, position, topic, payload in rows:
-                yield self.event(event_id, business_id, position, topic, payload)
+            for event_id, position, topic, payload, snapshot in rows:
+                yield self.event(event_id, business_id, position, topic, payload, snapshot)
             if len(rows) < PAGE:
                 return
 
@@ -199,7 +217,14 @@ async def follow(
                 async for event in follower.read(b, upto=position):
                     yield event
                 continue
-            yield follower.event(message["id"], b, position, message["topic"], message["payload"])
+            yield follower.event(
+                message["id"],
+                b,
+                position,
+                message["topic"],
+                message["payload"],
+                message.get("snapshot"),
+            )
 
 
 async def _merged(lives: list[AsyncIterator[dict[str, Any]]]) -> AsyncIterator[dict[str, Any]]:

@@ -23,7 +23,7 @@ from domain.customers.models import (
     VipMode,
 )
 from domain.customers.repository import CustomerRepository
-from domain.customers.service import channel_for, get_customer
+from domain.customers.service import channel_for, event_payload, get_customer
 from domain.customers.status import StatusRules, refresh_status
 
 Mover = Callable[[Tx, Customer, Customer], Awaitable[int]]
@@ -159,15 +159,8 @@ def _announce(tx: Tx, source: Customer, target: Customer, counts: dict[str, int]
     outbox.emit(
         tx,
         "customer.merged",
-        {
-            "customerId": target.id,
-            "number": target.number,
-            "name": target.name,
-            "profileType": target.profile_type,
-            "status": target.status,
-            "sourceId": source.id,
-            "sourceNumber": source.number,
-            "counts": counts,
-        },
+        event_payload(target)
+        | {"sourceId": source.id, "sourceNumber": source.number, "counts": counts},
         channels=[channel_for(target.business_id)],
+        snapshot=lambda: {"customer": event_payload(target)},
     )

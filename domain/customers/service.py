@@ -68,6 +68,7 @@ async def load_business(tx: Tx) -> Business:
 
 
 def event_payload(customer: Customer) -> dict[str, Any]:
+    """What a customer event shows (`customerEvents`): no contact data."""
     return {
         "customerId": customer.id,
         "number": customer.number,
@@ -81,7 +82,13 @@ def emit_change(
     tx: Tx, topic: str, customer: Customer, extra: dict[str, Any] | None = None
 ) -> None:
     payload = event_payload(customer) | (extra or {})
-    outbox.emit(tx, topic, payload, channels=[channel_for(customer.business_id)])
+    outbox.emit(
+        tx,
+        topic,
+        payload,
+        channels=[channel_for(customer.business_id)],
+        snapshot=lambda: {"customer": event_payload(customer)},  # as committed
+    )
 
 
 async def _link_person(tx: Tx, repo: CustomerRepository, customer: Customer) -> None:

@@ -146,6 +146,7 @@ def emit(
         payload,
         channels=[channel_for(invoice.business_id)],
         job="send_notification" if topic in NOTIFIED and reachable else None,
+        snapshot=lambda: events.snapshot(invoice),
     )
 
 

@@ -82,15 +82,17 @@ def order_payload(order: Order, **extra: Any) -> dict[str, Any]:
     } | extra
 
 
-def emit(tx: Tx, topic: str, order: Order, **extra: Any) -> None:
+def emit(tx: Tx, topic: str, order: Order, entry: OrderEvent, **extra: Any) -> None:
     """A status change also runs the notification job (the customer's order status
-    message): the payload carries all it needs (number, customerId, from, to)."""
+    message): the payload carries all it needs (number, customerId, from, to). The
+    snapshot is the order and the timeline entry the change wrote, as committed."""
     outbox.emit(
         tx,
         topic,
-        order_payload(order, **extra),
+        order_payload(order, timelineEntryId=entry.id, **extra),
         business_id=order.business_id,
         job="send_notification" if topic == events.ORDER_STATUS_CHANGED else None,
+        snapshot=lambda: events.snapshot(order, entry),
     )
 
 
@@ -243,7 +245,7 @@ async def create_order(tx: Tx, data: OrderData) -> Order:
     )
     entry = timeline(tx, order, "created", None, expected_delivery=order.expected_delivery)
     await tx.session.flush()
-    emit(tx, events.ORDER_CREATED, order, timelineEntryId=entry.id, channel=channel)
+    emit(tx, events.ORDER_CREATED, order, entry, channel=channel)
     return order
 
 
@@ -337,12 +339,12 @@ async def change_status(
         order.delivered_at = now
     entry = timeline(tx, order, "status", current, note=note or reason, expected_delivery=new_date)
     await tx.session.flush()
-    extra = {"from": current.value, "to": to.value, "timelineEntryId": entry.id}
-    emit(tx, events.ORDER_STATUS_CHANGED, order, **extra)
+    extra = {"from": current.value, "to": to.value}
+    emit(tx, events.ORDER_STATUS_CHANGED, order, entry, **extra)
     if to is OrderStatus.CANCELLED:
-        emit(tx, events.ORDER_CANCELLED, order, reason=reason, **extra)
+        emit(tx, events.ORDER_CANCELLED, order, entry, reason=reason, **extra)
     if new_date is not None:
-        emit(tx, events.ORDER_DELIVERY_CHANGED, order, timelineEntryId=entry.id)
+        emit(tx, events.ORDER_DELIVERY_CHANGED, order, entry)
     return Change(order, entry)
 
 
@@ -381,7 +383,7 @@ async def reschedule_delivery(
     order.updated_at = tx.now()
     entry = timeline(tx, order, "delivery", current, note=note, expected_delivery=changed)
     await tx.session.flush()
-    emit(tx, events.ORDER_DELIVERY_CHANGED, order, timelineEntryId=entry.id)
+    emit(tx, events.ORDER_DELIVERY_CHANGED, order, entry)
     return Change(order, entry)
 
 

@@ -17,18 +17,22 @@ FIELDS = ("customerId", "number", "name", "profileType", "status")
 
 
 async def _build(event: StreamEvent) -> CustomerEvent | None:
-    p = event.payload
-    if not event.topic.startswith("customer.") or not all(key in p for key in FIELDS):
+    """From the event's snapshot (the customer as committed; events written before
+    snapshots existed carry the same fields in their payload): nothing is loaded."""
+    if not event.topic.startswith("customer."):
+        return None
+    c = (event.snapshot or {}).get("customer") or event.payload
+    if not all(key in c for key in FIELDS):
         return None
     return CustomerEvent(
         event_id=event.id,
         topic=event.topic,
-        customer_id=to_global_id("Customer", p["customerId"]),
-        number=p["number"],
-        name=p["name"],
-        profile_type=p["profileType"],
-        status=p["status"],
-        changed_fields=list(p.get("fields", [])),
+        customer_id=to_global_id("Customer", c["customerId"]),
+        number=c["number"],
+        name=c["name"],
+        profile_type=c["profileType"],
+        status=c["status"],
+        changed_fields=list(event.payload.get("fields", [])),
         cursor=event.cursor,
     )
 

@@ -11,13 +11,30 @@ from domain.core.errors import NotFound
 from domain.core.stream import StreamEvent
 from domain.core.viewer import Scope
 from domain.invoicing import service
+from domain.invoicing.models import Invoice as InvoiceRow
 from resolvers.base import Info, reading
 from resolvers.invoicing.views import _view
-from resolvers.stream import live_updates
+from resolvers.stream import live_updates, snapshot_row
 from schema.relay import expect_id
 from schema.types.common import Money
 from schema.types.invoicing.events import TOPICS, InvoiceUpdate
-from schema.types.invoicing.objects import PaymentMethodKind
+from schema.types.invoicing.objects import Invoice, PaymentMethodKind
+
+
+async def _invoice(info: Info, event: StreamEvent) -> Invoice | None:
+    """The invoice as the event's transaction committed it, from the event's snapshot;
+    an event written before snapshots existed loads the invoice as it is now."""
+    row = snapshot_row(event, "invoice", InvoiceRow)
+    if row is not None:
+        today = await info.context.loaders.business_today(row.business_id)
+        return Invoice.from_row(row, today, info.context.rt.settings.public_url)
+    if event.snapshot is not None:
+        return None  # a snapshot of another business: never shown
+    async with reading(info) as tx:
+        try:
+            return await _view(info, tx, await service.get_invoice(tx, event.payload["invoiceId"]))
+        except NotFound:
+            return None
 
 
 @strawberry.type
@@ -46,11 +63,9 @@ class InvoiceSubscriptions:
                 return None
             if want_customer is not None and p.get("customerId") != want_customer:
                 return None
-            async with reading(info) as tx:
-                try:
-                    invoice = await _view(info, tx, await service.get_invoice(tx, p["invoiceId"]))
-                except NotFound:
-                    return None
+            invoice = await _invoice(info, event)
+            if invoice is None:
+                return None
             currency = p["currency"]
             amount = p.get("amount")
             return InvoiceUpdate(

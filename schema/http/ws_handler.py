@@ -32,7 +32,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import ErrorM
 
 from domain.core.errors import DomainError
 from domain.core.viewer import Viewer
-from resolvers.stream import stream_owner
+from resolvers.stream import can_open, holding, stream_owner
 from schema.context import Context
 from schema.http.cohorts import Ending, GroupKey, Member, group_key, new_group_id
 
@@ -52,14 +52,10 @@ class CohortTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         head, tail, key, viewer = framing
         context: Context = self.context
         rt, owner = context.rt, stream_owner(viewer)
-        if (
-            context.streams_open >= rt.settings.max_subscriptions_per_connection
-            or rt.slots.open.get(owner, 0) >= rt.slots.per_owner
-        ):
+        if not can_open(context, owner):
             await super().run_operation(operation)  # its resolver answers SUBSCRIPTION_LIMIT
             return
-        with rt.slots.hold(owner):  # the member's own limits, as the resolver holds them
-            context.streams_open += 1
+        with holding(context, owner):  # the member's own limits, as the resolver holds them
             group, member = view.cohorts.join(
                 key, lambda: Context.for_audience(rt, viewer, new_group_id())
             )
@@ -67,7 +63,6 @@ class CohortTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                 await self._relay(operation, member, head, tail)
             finally:
                 view.cohorts.leave(group, member)
-                context.streams_open -= 1
 
     async def _groupable(
         self, operation: Operation[Any, Any]

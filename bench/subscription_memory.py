@@ -1,0 +1,193 @@
+"""Where the memory of an open subscription goes (issue 18 §4: ≤ 32 KB each):
+
+    .venv/bin/python -m bench.subscription_memory --subscriptions 400 --shape groups
+
+The API runs as a child process (SQLite, in-memory broadcast) under tracemalloc. The
+parent opens a first wave of subscriptions (start-up costs, first imports), makes one
+event reach all of them, asks the child for a snapshot (SIGUSR1), opens `--subscriptions`
+more, makes one event reach every one, takes a second snapshot, and prints the growth per
+subscription by file and by line, plus the RSS growth. Shapes: `groups` (each
+subscription its own group, as in the many-tenants scenario where filters and businesses
+differ) and `shared` (one document: every subscription joins one group).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import signal
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+from websockets.typing import Subprotocol
+
+from bench.processes import clean_env, free_port, server_process
+from bench.subscriptions_soak import rss_kib, sign_up
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENT = "subscription { # %s\n customerEvents { cursor topic customerId name } }"
+CREATE = """mutation($input: CreateCustomerInput!) { createCustomer(input: $input) {
+  __typename } }"""
+
+
+def serve(port: int, snapshots: Path) -> None:
+    """The API with tracemalloc on; SIGUSR1 dumps a snapshot to `snapshots`/<n>.bin."""
+    import uvicorn
+
+    from khata.composition import create_app
+
+    tracemalloc.start(12)
+    taken = 0
+
+    def dump(*_: Any) -> None:
+        nonlocal taken
+        import gc
+
+        gc.collect()
+        path = snapshots / f"{taken}.bin"
+        tracemalloc.take_snapshot().dump(str(path) + ".part")
+        os.replace(str(path) + ".part", path)
+        taken += 1
+
+    signal.signal(signal.SIGUSR1, dump)
+    uvicorn.run(
+        create_app(),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        ws_per_message_deflate=False,
+        backlog=4096,
+    )
+
+
+class Client:
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.names: set[str] = set()
+        self.task = asyncio.create_task(self.listen())
+
+    async def listen(self) -> None:
+        async for raw in self.ws:
+            message = json.loads(raw)
+            if message["type"] == "next":
+                self.names.add(message["payload"]["data"]["customerEvents"]["name"])
+
+
+async def open_clients(base: str, token: str, business: str, docs: list[str]) -> list[Client]:
+    url = base.replace("http://", "ws://") + "/graphql"
+
+    async def one(doc: str) -> Client:
+        ws = await websockets.connect(
+            url, subprotocols=[Subprotocol("graphql-transport-ws")], compression=None
+        )
+        init = {"authorization": f"Bearer {token}", "business": business}
+        await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": doc}}))
+        return Client(ws)
+
+    out: list[Client] = []
+    for start in range(0, len(docs), 50):
+        out += await asyncio.gather(*(one(d) for d in docs[start : start + 50]))
+    return out
+
+
+async def reach_all(http: httpx.AsyncClient, clients: list[Client], tag: str) -> None:
+    """Creates customers until one of them reached every client (all are listening)."""
+    for n in range(200):
+        name = f"{tag} {n}"
+        body = {"query": CREATE, "variables": {"input": {"name": name}}}
+        assert (await http.post("/graphql", json=body)).status_code == 200
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if all(name in c.names for c in clients):
+                return
+            await asyncio.sleep(0.01)
+    raise SystemExit(f"{tag}: an event never reached every subscriber")
+
+
+async def snapshot(pid: int, folder: Path, n: int) -> tracemalloc.Snapshot:
+    os.kill(pid, signal.SIGUSR1)
+    path = folder / f"{n}.bin"
+    while not path.exists():  # noqa: ASYNC110 - the child writes it: nothing to wait on here
+        await asyncio.sleep(0.1)
+    return tracemalloc.Snapshot.load(str(path))
+
+
+async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -> None:
+    token, business = await sign_up(base)
+    headers = {"authorization": f"Bearer {token}", "x-khata-business": business}
+
+    def docs(prefix: str, count: int) -> list[str]:
+        if args.shape == "shared":
+            return [DOCUMENT % "shared"] * count
+        return [DOCUMENT % f"{prefix}{i}" for i in range(count)]
+
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
+        first = await open_clients(base, token, business, docs("w", args.warm))
+        await reach_all(http, first, "warm")
+        before, rss0 = await snapshot(pid, folder, 0), rss_kib(pid)
+        more = await open_clients(base, token, business, docs("m", args.subscriptions))
+        await reach_all(http, first + more, "measured")
+        after, rss1 = await snapshot(pid, folder, 1), rss_kib(pid)
+    n = args.subscriptions
+    growth = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    print(
+        f"{n} subscriptions ({args.shape}): RSS {(rss1 - rss0) / n:.1f} KiB each, "
+        f"traced heap {growth / n / 1024:.1f} KiB each"
+    )
+    for key in ("filename", "lineno"):
+        print(f"\ntop growth by {key} (bytes per subscription, blocks per subscription):")
+        for stat in after.compare_to(before, key)[: args.top]:
+            frame = stat.traceback[0]
+            where = frame.filename.replace(str(ROOT) + "/", "")
+            if key == "lineno":
+                where += f":{frame.lineno}"
+            print(f"  {stat.size_diff / n:9.0f}  {stat.count_diff / n:6.1f}  {where}")
+    for c in first + more:
+        c.task.cancel()
+    await asyncio.gather(*(c.ws.close() for c in first + more), return_exceptions=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "serve"])
+    parser.add_argument("--subscriptions", type=int, default=400)
+    parser.add_argument("--warm", type=int, default=50)
+    parser.add_argument("--shape", choices=["groups", "shared"], default="groups")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--snapshots")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.port, Path(args.snapshots))
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = clean_env(
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.db",
+            KHATA_LOG_LEVEL="WARNING",
+            KHATA_AUTO_MIGRATE="true",
+            KHATA_MAX_SUBSCRIPTIONS_PER_USER="100000",
+        )
+        argv_ = [sys.executable, "-m", "bench.subscription_memory", "serve", "--port", str(port)]
+        argv_ += ["--snapshots", tmp]
+        log = ROOT / "bench" / ".data" / "subscription_memory.log"
+        with server_process(argv_, port, env, ROOT, log, "API server") as (base, pid):
+            asyncio.run(measure(base, pid, Path(tmp), args))
+
+
+if __name__ == "__main__":
+    main()
