@@ -144,7 +144,7 @@ async def group_run(events: int, renew: int) -> dict[str, float]:
     group, member = cohorts.join(key, lambda: Ctx(events))
     marks: list[float] = []
     for n in range(events):
-        text = await member.queue.get()
+        text = await member.next()
         assert isinstance(text, str) and f'"n":{n},' in text, (n, text)
         if n in (events // 10, events - 1):  # the member has taken every frame so far
             gc.collect()

@@ -2,11 +2,12 @@
 
     .venv/bin/python -m bench.subscription_memory --subscriptions 400 --shape groups
 
-The API runs as a child process (SQLite, in-memory broadcast) under tracemalloc. The
-parent opens a first wave of subscriptions (start-up costs, first imports), makes one
-event reach all of them, asks the child for a snapshot (SIGUSR1), opens `--subscriptions`
-more, makes one event reach every one, takes a second snapshot, and prints the growth per
-subscription by file and by line, plus the RSS growth. Shapes: `groups` (each
+The API runs as a child process (SQLite, in-memory broadcast). The parent opens a first
+wave of subscriptions (start-up costs, first imports), makes one event reach all of them,
+has the child start tracemalloc (SIGUSR1), opens `--subscriptions` more, makes one event
+reach every one, has the child dump a snapshot (SIGUSR1 again): what is still allocated of
+what was allocated since tracing began, per subscription, by file and by line, plus the
+RSS growth. (Tracing from the start would make the child too slow to start.) Shapes: `groups` (each
 subscription its own group, as in the many-tenants scenario where filters and businesses
 differ) and `shared` (one document: every subscription joins one group).
 """
@@ -40,22 +41,26 @@ CREATE = """mutation($input: CreateCustomerInput!) { createCustomer(input: $inpu
 
 
 def serve(port: int, snapshots: Path) -> None:
-    """The API with tracemalloc on; SIGUSR1 dumps a snapshot to `snapshots`/<n>.bin."""
+    """The API; the first SIGUSR1 starts tracemalloc, the next dump a snapshot to
+    `snapshots`/<n>.bin (0.bin marks the start)."""
+    import gc
+
     import uvicorn
 
     from khata.composition import create_app
 
-    tracemalloc.start(12)
     taken = 0
 
     def dump(*_: Any) -> None:
         nonlocal taken
-        import gc
-
         gc.collect()
         path = snapshots / f"{taken}.bin"
-        tracemalloc.take_snapshot().dump(str(path) + ".part")
-        os.replace(str(path) + ".part", path)
+        if not tracemalloc.is_tracing():
+            tracemalloc.start(8)
+            path.write_bytes(b"")
+        else:
+            tracemalloc.take_snapshot().dump(str(path) + ".part")
+            os.replace(str(path) + ".part", path)
         taken += 1
 
     signal.signal(signal.SIGUSR1, dump)
@@ -87,8 +92,11 @@ async def open_clients(base: str, token: str, business: str, docs: list[str]) ->
     url = base.replace("http://", "ws://") + "/graphql"
 
     async def one(doc: str) -> Client:
-        ws = await websockets.connect(
-            url, subprotocols=[Subprotocol("graphql-transport-ws")], compression=None
+        ws = await websockets.connect(  # a traced server is slow: wait for it
+            url,
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            compression=None,
+            open_timeout=300,
         )
         init = {"authorization": f"Bearer {token}", "business": business}
         await ws.send(json.dumps({"type": "connection_init", "payload": init}))
@@ -97,8 +105,8 @@ async def open_clients(base: str, token: str, business: str, docs: list[str]) ->
         return Client(ws)
 
     out: list[Client] = []
-    for start in range(0, len(docs), 50):
-        out += await asyncio.gather(*(one(d) for d in docs[start : start + 50]))
+    for start in range(0, len(docs), 10):
+        out += await asyncio.gather(*(one(d) for d in docs[start : start + 10]))
     return out
 
 
@@ -108,7 +116,7 @@ async def reach_all(http: httpx.AsyncClient, clients: list[Client], tag: str) ->
         name = f"{tag} {n}"
         body = {"query": CREATE, "variables": {"input": {"name": name}}}
         assert (await http.post("/graphql", json=body)).status_code == 200
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if all(name in c.names for c in clients):
                 return
@@ -116,12 +124,12 @@ async def reach_all(http: httpx.AsyncClient, clients: list[Client], tag: str) ->
     raise SystemExit(f"{tag}: an event never reached every subscriber")
 
 
-async def snapshot(pid: int, folder: Path, n: int) -> tracemalloc.Snapshot:
+async def signal_child(pid: int, folder: Path, n: int) -> Path:
     os.kill(pid, signal.SIGUSR1)
     path = folder / f"{n}.bin"
     while not path.exists():  # noqa: ASYNC110 - the child writes it: nothing to wait on here
         await asyncio.sleep(0.1)
-    return tracemalloc.Snapshot.load(str(path))
+    return path
 
 
 async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -> None:
@@ -136,24 +144,31 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
         first = await open_clients(base, token, business, docs("w", args.warm))
         await reach_all(http, first, "warm")
-        before, rss0 = await snapshot(pid, folder, 0), rss_kib(pid)
+        await signal_child(pid, folder, 0)
+        rss0 = rss_kib(pid)
         more = await open_clients(base, token, business, docs("m", args.subscriptions))
         await reach_all(http, first + more, "measured")
-        after, rss1 = await snapshot(pid, folder, 1), rss_kib(pid)
+        after = tracemalloc.Snapshot.load(str(await signal_child(pid, folder, 1)))
+        rss1 = rss_kib(pid)
     n = args.subscriptions
-    growth = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    growth = sum(s.size for s in after.statistics("filename"))
     print(
         f"{n} subscriptions ({args.shape}): RSS {(rss1 - rss0) / n:.1f} KiB each, "
         f"traced heap {growth / n / 1024:.1f} KiB each"
     )
     for key in ("filename", "lineno"):
         print(f"\ntop growth by {key} (bytes per subscription, blocks per subscription):")
-        for stat in after.compare_to(before, key)[: args.top]:
+        for stat in after.statistics(key)[: args.top]:
             frame = stat.traceback[0]
             where = frame.filename.replace(str(ROOT) + "/", "")
             if key == "lineno":
                 where += f":{frame.lineno}"
-            print(f"  {stat.size_diff / n:9.0f}  {stat.count_diff / n:6.1f}  {where}")
+            print(f"  {stat.size / n:9.0f}  {stat.count / n:6.1f}  {where}")
+    print("\nwhere the largest come from (traceback, innermost last):")
+    for stat in after.statistics("traceback")[: args.top]:
+        print(f"  {stat.size / n:9.0f}  {stat.count / n:6.1f}")
+        for frame in stat.traceback.format(most_recent_first=False)[-8::2]:
+            print("      " + frame.strip().replace(str(ROOT) + "/", ""))
     for c in first + more:
         c.task.cancel()
     await asyncio.gather(*(c.ws.close() for c in first + more), return_exceptions=True)

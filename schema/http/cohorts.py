@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -75,7 +76,8 @@ class StreamContext(Protocol):
 class GroupKey:
     query: str
     operation_name: str | None
-    variables: bytes  # canonical JSON (sorted keys)
+    # canonical JSON (sorted keys), as text: orjson's bytes keep a 4 KiB buffer each
+    variables: str
     audience: tuple[object, ...]
     alone: str | None = None  # set for a resuming subscription: a group of its own
 
@@ -95,27 +97,45 @@ BEHIND = Ending(
 
 class Member:
     """One subscriber's place in a group: its bounded buffer of payload texts, ended by
-    an `Ending`."""
+    an `Ending`. A deque, and a future only while the member waits: an asyncio.Queue is
+    four deques and an Event per subscriber (bench/subscription_memory.py)."""
+
+    __slots__ = ("_waiter", "ended", "frames", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.queue: asyncio.Queue[str | Ending] = asyncio.Queue()  # bounded by `offer`
+        self.frames: deque[str | Ending] = deque()  # bounded by `offer`
         self.ended = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    async def next(self) -> str | Ending:
+        """The next payload text, or how the member ends; waits for one."""
+        while not self.frames:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self.frames.popleft()
 
     def offer(self, payload: str) -> bool:
         """False when the member is full: it is told it fell behind and leaves."""
-        if self.queue.qsize() >= self.limit:
-            while not self.queue.empty():
-                self.queue.get_nowait()
+        if len(self.frames) >= self.limit:
+            self.frames.clear()
             self.end(BEHIND)
             return False
-        self.queue.put_nowait(payload)
+        self._push(payload)
         return True
 
     def end(self, ending: Ending) -> None:
         if not self.ended:
             self.ended = True
-            self.queue.put_nowait(ending)
+            self._push(ending)
+
+    def _push(self, item: str | Ending) -> None:
+        self.frames.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
 
 class Group:
@@ -296,7 +316,7 @@ def group_key(
     return GroupKey(
         query,
         operation_name,
-        orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
+        orjson.dumps(variables, option=orjson.OPT_SORT_KEYS).decode(),
         audience,
         alone,
     )

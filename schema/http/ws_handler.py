@@ -111,7 +111,7 @@ class CohortTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         websocket = self.context.request
         live = self.context.live
         while True:
-            item = await member.queue.get()
+            item = await member.next()
             if isinstance(item, Ending):
                 await self._end(operation, item)
                 return

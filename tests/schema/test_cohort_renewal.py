@@ -81,7 +81,7 @@ async def test_renewal_resumes_after_the_last_cursor_without_gap_or_duplicate() 
         for burst in (7, 8, 1, 9):  # bursts across the renewals
             await log.append(burst)
             while len(received) < len(log.events):
-                payload = orjson.loads(await asyncio.wait_for(member.queue.get(), 10))  # type: ignore[arg-type]
+                payload = orjson.loads(await asyncio.wait_for(member.next(), 10))  # type: ignore[arg-type]
                 received.append(payload["data"]["ticks"]["name"])
         assert received == [f"e{i}" for i in range(25)]
         assert log.opened_after == [None, "9", "19"] and group.renewals == 2
@@ -105,7 +105,7 @@ async def test_a_stream_without_cursor_is_never_renewed() -> None:
     group, member = cohorts.join(
         group_key("subscription { ticks }", None, None, ()), lambda: StreamContext(Log())
     )
-    got = [await asyncio.wait_for(member.queue.get(), 10) for _ in range(31)]
+    got = [await asyncio.wait_for(member.next(), 10) for _ in range(31)]
     assert got[:30] == [f'{{"data":{{"ticks":{n}}}}}' for n in range(30)]
     assert group.renewals == 0 and not isinstance(got[30], str)  # then it completes
 
