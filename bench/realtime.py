@@ -286,7 +286,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--http-clients", type=int, default=20)
     parser.add_argument("--http-seconds", type=float, default=15.0)
     parser.add_argument(
-        "--http-orders", type=int, default=150, help="PENDING orders made per http client"
+        "--http-orders", type=int, default=100, help="PENDING orders made per http client"
     )
     parser.add_argument("--writer-pool", type=int, default=4)
     parser.add_argument("--open-files", type=int, default=65536)

@@ -356,6 +356,9 @@ async def http(c: Cluster) -> dict[str, Any]:
     args = c.args
     per = c.by_business()
     chosen = [per[b][0] for b in sorted(per)[: args.http_clients]]
+    pools: dict[int, list[str]] = {}
+    if c.kind.name == "order":  # one fresh PENDING order per request, made before anyone listens
+        pools = await order_pools(c.database_url, chosen, args.http_orders)
     api, _ = twins(c, [(t.business, None) for t in chosen])
     await in_waves(openers(c, api))
     payload_type = f'"{c.kind.payload_type}"'.encode()
@@ -363,10 +366,6 @@ async def http(c: Cluster) -> dict[str, Any]:
     def check(status: int, answer: bytes) -> None:
         if status != 200 or payload_type not in answer:
             raise SystemExit(f"{c.kind.name} mutation failed: {status} {answer[:300]!r}")
-
-    pools: dict[int, list[str]] = {}
-    if c.kind.name == "order":  # one fresh PENDING order per request
-        pools = await order_pools(c.database_url, chosen, args.http_orders)
 
     def writer(i: int, target: Target) -> HttpWriter:
         def make(n: int) -> bytes:

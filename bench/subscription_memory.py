@@ -167,8 +167,8 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
     print("\nwhere the largest come from (traceback, innermost last):")
     for stat in after.statistics("traceback")[: args.top]:
         print(f"  {stat.size / n:9.0f}  {stat.count / n:6.1f}")
-        for frame in stat.traceback.format(most_recent_first=False)[-8::2]:
-            print("      " + frame.strip().replace(str(ROOT) + "/", ""))
+        for line in stat.traceback.format(most_recent_first=False)[-8::2]:
+            print("      " + line.strip().replace(str(ROOT) + "/", ""))
     for c in first + more:
         c.task.cancel()
     await asyncio.gather(*(c.ws.close() for c in first + more), return_exceptions=True)
