@@ -58,19 +58,24 @@ def render(
         + ", ".join(f"{r['row']}: {r['background_ops']} operations" for r in rows)
         + ").",
         "",
-        f"Burst: {args.burst} `sendInvoice` (SMS) requests at once over 100 connections, each "
-        "to its own recipient; counted at the fake Twilio server.",
+        f"Burst: {args.burst} `sendInvoice` (SMS) requests issued at once (20 in flight over "
+        "20 connections, the rest queued in the client), each to its own recipient; counted "
+        "at the fake Twilio server. *Lost* counts accepted requests whose SMS never arrived; "
+        "*refused* requests (an error answer) owe no SMS.",
         "",
-        "| row | sent | delivered | lost | duplicated | other messages | all answered (s) "
-        "| last delivery (s) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| row | requests | refused | delivered | lost | duplicated | other messages "
+        "| all answered (s) | last delivery (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         b = row["burst"]
         out.append(
-            f"| {row['row']} | {b['sent']} | {b['delivered']} | {b['lost']} | "
+            f"| {row['row']} | {b['sent']} | {b['failed']} | {b['delivered']} | {b['lost']} | "
             f"{b['duplicated']} | {b['other']} | {b['answered_s']:.1f} | {b['last_s']:.1f} |"
         )
+    for row in rows:
+        for failure in row["burst"]["failures"]:
+            out.append(f"\nA refusal ({row['row']}): `{failure}`")
     out += [
         "",
         "Rows: *arq* = PostgreSQL + the bench's own redis-server, one `khata serve` and "
