@@ -29,6 +29,9 @@ def _runtime(ctx: dict[str, Any]) -> Runtime:
     return ctx["runtime"]  # type: ignore[no-any-return]
 
 
+SEND_TRIES = 8  # arq's tries of a send (func(..., max_tries)); the in-process runner's own
+
+
 def backoff(job_try: int, retry_after: float | None) -> float:
     """Seconds before the next try: exponential from 2 s (capped at 5 minutes), never
     sooner than the provider's Retry-After, plus up to 20 % jitter so retries spread."""
@@ -40,7 +43,9 @@ async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
     """Idempotent: every step is recorded on the ledger before and after the provider
     call (domain/notifications/pipeline.py); temporary failures retry through arq; a
     message in the customer's quiet hours is held on the ledger and the periodic sweep
-    (relay_outbox, or the embedded sweeper) runs the job again when they end."""
+    (relay_outbox, or the embedded sweeper) runs the job again when they end. On the last
+    try a temporary failure settles the messages `failed` with the reason: the runner
+    will not call the task again, so nothing else would."""
     rt = _runtime(ctx)
     pipeline = Pipeline(
         rt.db,
@@ -53,7 +58,12 @@ async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
     try:
         return await pipeline.deliver(outbox_id)
     except TemporaryFailure as exc:
-        raise Retry(defer=backoff(int(ctx.get("job_try") or 1), exc.retry_after)) from exc
+        job_try = int(ctx.get("job_try") or 1)
+        tries = int(ctx.get("max_tries") or SEND_TRIES)
+        if job_try >= tries:
+            await pipeline.give_up(outbox_id, exc, job_try)
+            return "failed"
+        raise Retry(defer=backoff(job_try, exc.retry_after)) from exc
 
 
 async def relay_outbox(ctx: dict[str, Any]) -> int:

@@ -19,6 +19,7 @@ class NotificationLog(Base):
         Index("ix_notification_log_business_id_customer_id", "business_id", "customer_id"),
         Index("ix_notification_log_business_id_invoice_id", "business_id", "invoice_id"),
         Index("ix_notification_log_provider_message_id", "provider_message_id"),
+        Index("ix_notification_log_fallback_of", "fallback_of", unique=True),
     )
 
     id: Mapped[int] = id_column()
@@ -38,6 +39,11 @@ class NotificationLog(Base):
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     segments: Mapped[int | None]
+    # India: the DLT principal entity id and content template id the SMS went out with
+    dlt_entity_id: Mapped[str | None] = mapped_column(String(25))
+    dlt_template_id: Mapped[str | None] = mapped_column(String(25))
+    # a fallback email: the SMS row it stands in for (one fallback per SMS at most)
+    fallback_of: Mapped[int | None] = mapped_column(IdType)
     # what goes with the message besides its text: "invoice_pdf" (rendered at send time)
     attachment: Mapped[str | None] = mapped_column(String(20))
     # a message held by the customer's quiet hours goes out at this time (UTC); the
