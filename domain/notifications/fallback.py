@@ -22,6 +22,7 @@ from domain.core.errors import NotFound
 from domain.core.outbox import OutboxEvent
 from domain.core.tx import Tx
 from domain.customers import service as customers
+from domain.notifications import business_settings
 from domain.notifications.compose import Draft
 from domain.notifications.models import NotificationLog
 from domain.notifications.repository import NotificationRepository
@@ -41,10 +42,10 @@ def outbox_id_of(row: NotificationLog) -> str:
 
 async def allowed(tx: Tx, kind: str) -> bool:
     """The business's setting for the kind (defaults when it saved none)."""
-    settings = await TemplateRepository(tx.session, tx.viewer).settings()
+    settings = business_settings.of(await TemplateRepository(tx.session, tx.viewer).settings())
     if kind == "marketing":
-        return bool(settings and settings.email_fallback_marketing)
-    return settings is None or bool(settings.email_fallback_transactional)
+        return settings.email_fallback_marketing
+    return settings.email_fallback_transactional
 
 
 async def after_sms_end(tx: Tx, row: NotificationLog) -> None:

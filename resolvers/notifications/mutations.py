@@ -6,7 +6,7 @@ import strawberry
 
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.notifications import preferences, quota, template_service
+from domain.notifications import business_settings, preferences, quota, template_service
 from resolvers.access import needs
 from resolvers.base import Info, business_currency, mutate
 from schema.errors import result
@@ -27,6 +27,11 @@ from schema.types.notifications.payloads import (
     NotificationPreferencesPayload,
     NotificationTemplatePayload,
     SmsLimitsPayload,
+)
+from schema.types.notifications.settings import (
+    DeliverySettings,
+    DeliverySettingsPayload,
+    UpdateDeliverySettingsInput,
 )
 
 
@@ -93,5 +98,24 @@ class NotificationMutations:
         async def run(tx: Tx) -> SmsLimitsPayload:
             usage = await quota.update_limits(tx, input.to_domain())
             return SmsLimitsPayload(usage=SmsUsage.of(usage, await business_currency(info, tx)))
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Owner/admin. Email fallback of SMS per message kind and the monthly "
+        "statement email.",
+        extensions=[needs(Scope.NOTIFICATIONS_WRITE)],
+    )
+    async def update_delivery_settings(
+        self, info: Info, input: UpdateDeliverySettingsInput
+    ) -> result("UpdateDeliverySettingsResult", DeliverySettingsPayload):
+        async def run(tx: Tx) -> DeliverySettingsPayload:
+            found = await business_settings.update(
+                tx,
+                email_fallback_transactional=input.email_fallback_transactional,
+                email_fallback_marketing=input.email_fallback_marketing,
+                monthly_statements=input.monthly_statements,
+            )
+            return DeliverySettingsPayload(settings=DeliverySettings.of(found))
 
         return await mutate(info, run)
