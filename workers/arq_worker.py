@@ -16,6 +16,7 @@ from workers.tasks import (
     import_customers,
     prune_stream,
     relay_outbox,
+    send_monthly_statements,
     send_notification,
 )
 
@@ -61,6 +62,15 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
             announce_overdue_invoices,
             name=f"cron:{settings.redis_namespace}:invoice_overdue",
             minute=7,
+            second=0,
+            run_at_startup=True,
+            timeout=600,
+        ),
+        # last month's statement emails on the 1st in each business's time zone
+        cron(
+            send_monthly_statements,
+            name=f"cron:{settings.redis_namespace}:monthly_statements",
+            minute=11,
             second=0,
             run_at_startup=True,
             timeout=600,

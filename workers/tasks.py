@@ -14,6 +14,7 @@ from domain.core.outbox import get_event
 from domain.core.tx import Tx
 from domain.customers import csv_io
 from domain.invoicing import overdue
+from domain.notifications import statement_mail
 from domain.notifications.deferrals import release_due
 from domain.notifications.pipeline import Pipeline
 from domain.notifications.port import TemporaryFailure
@@ -99,6 +100,14 @@ async def announce_overdue_invoices(ctx: dict[str, Any]) -> dict[str, int]:
     rt = _runtime(ctx)
     done = await overdue.announce_overdue(rt.db, rt.clock)
     return {"businesses": done.businesses, "announced": done.announced}
+
+
+async def send_monthly_statements(ctx: dict[str, Any]) -> dict[str, int]:
+    """Hourly: each opted-in business whose own today is the 1st queues last month's
+    statement emails. Idempotent: one per customer and month (a unique occurrence key)."""
+    rt = _runtime(ctx)
+    done = await statement_mail.send_monthly(rt.db, rt.clock)
+    return {"businesses": done.businesses, "sent": done.sent}
 
 
 IMPORT_CHUNK_ROWS = 250

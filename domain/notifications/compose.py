@@ -55,8 +55,11 @@ def ready_message(event: OutboxEvent) -> Draft:
 async def compose(tx: Tx, event: OutboxEvent, public_url: str = "") -> list[Draft]:
     if "to" in event.payload and "body" in event.payload:
         return [ready_message(event)]
-    from domain.notifications import fallback, messages
+    from domain.notifications import fallback, messages, statement_mail
 
     if event.topic == fallback.FALLBACK:
         return await fallback.drafts(tx, event, public_url)
+    if event.topic == statement_mail.REQUESTED and event.business_id is not None:
+        btx = messages.as_business(tx, event.business_id)
+        return await statement_mail.drafts(btx, event, public_url)
     return await messages.drafts(tx, event, public_url)

@@ -4,9 +4,9 @@ status the message went through is kept with its time and the provider's error c
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.core.orm import Base, IdType, id_column
@@ -132,3 +132,25 @@ class ShortLink(Base):
     target: Mapped[str] = mapped_column(String(300))  # a path on our domain: /pay/<token>
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class StatementSend(Base):
+    """A statement email asked for (`sendStatement`) or due (the monthly job): which
+    customer and period, and the outbox event that delivers it. The monthly job's rows
+    carry an occurrence ("monthly:2026-11"), unique per business and customer, so a
+    month's statement goes out once however many runs and workers see it."""
+
+    __tablename__ = "statement_sends"
+    __table_args__ = (
+        UniqueConstraint("business_id", "customer_id", "occurrence"),
+        Index("ix_statement_sends_business_id_id", "business_id", "id"),
+    )
+
+    id: Mapped[int] = id_column()
+    business_id: Mapped[int] = mapped_column(IdType)
+    customer_id: Mapped[int] = mapped_column(IdType)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    occurrence: Mapped[str | None] = mapped_column(String(40))
+    outbox_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]

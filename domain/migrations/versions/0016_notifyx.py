@@ -1,6 +1,7 @@
 """the India DLT ids an SMS went out with (entity id, content template id), the link
 from a fallback email to the SMS it replaces, and the business's settings for fallback and
-monthly statement emails
+monthly statement emails, and the statement emails asked for or due (one per customer and
+month for the monthly job)
 
 Revision ID: 0016_notifyx
 Revises: 0015_notify2
@@ -18,6 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+WHEN = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
@@ -36,8 +38,30 @@ def upgrade() -> None:
                 sa.Column(name, sa.Boolean(), nullable=False, server_default=default)
             )
 
+    op.create_table(
+        "statement_sends",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("business_id", ID, nullable=False),
+        sa.Column("customer_id", ID, nullable=False),
+        sa.Column("period_start", sa.Date(), nullable=False),
+        sa.Column("period_end", sa.Date(), nullable=False),
+        sa.Column("occurrence", sa.String(length=40), nullable=True),
+        sa.Column("outbox_id", sa.String(length=40), nullable=True),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_statement_sends")),
+        sa.UniqueConstraint(
+            "business_id",
+            "customer_id",
+            "occurrence",
+            name=op.f("uq_statement_sends_business_id_customer_id_occurrence"),
+        ),
+    )
+    op.create_index("ix_statement_sends_business_id_id", "statement_sends", ["business_id", "id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_statement_sends_business_id_id", table_name="statement_sends")
+    op.drop_table("statement_sends")
     with op.batch_alter_table("notification_settings", schema=None) as batch_op:
         batch_op.drop_column("monthly_statements")
         batch_op.drop_column("email_fallback_marketing")

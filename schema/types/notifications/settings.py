@@ -1,6 +1,9 @@
-"""GraphQL shapes of a business's delivery settings (email fallback, monthly statements)."""
+"""GraphQL shapes of a business's delivery settings (email fallback, monthly statements)
+and of the statement email."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import strawberry
 
@@ -43,3 +46,24 @@ class UpdateDeliverySettingsInput:
 @strawberry.type
 class DeliverySettingsPayload:
     settings: DeliverySettings
+
+
+@strawberry.input(
+    description="Emails the customer's statement of the period (business timezone dates, "
+    "both included) with the statement PDF attached."
+)
+class SendStatementInput:
+    customer_id: strawberry.ID
+    start: date = strawberry.field(name="from")
+    end: date = strawberry.field(name="to")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key (and input) replays the first answer."
+    )
+
+
+@strawberry.type
+class SendStatementPayload:
+    request_id: strawberry.ID = strawberry.field(
+        description="The outbox event delivering it: the ledger rows of the email carry it."
+    )
+    replayed: bool
