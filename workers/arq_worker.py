@@ -10,11 +10,13 @@ from arq.connections import RedisSettings
 from domain.core.settings import Settings, get_settings
 from khata.composition import start_worker_runtime
 from workers.tasks import (
+    SEND_TRIES,
     announce_overdue_invoices,
     apply_customer_status,
     import_customers,
     prune_stream,
     relay_outbox,
+    send_monthly_statements,
     send_notification,
 )
 
@@ -64,13 +66,26 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
             run_at_startup=True,
             timeout=600,
         ),
+        # last month's statement emails on the 1st in each business's time zone
+        cron(
+            send_monthly_statements,
+            name=f"cron:{settings.redis_namespace}:monthly_statements",
+            minute=11,
+            second=0,
+            run_at_startup=True,
+            timeout=600,
+        ),
     ]
 
 
 class WorkerSettings:
     # an import commits chunk by chunk and resumes where it stopped; it needs more than
     # the 30 s a send gets
-    functions: list[Any] = [send_notification, func(import_customers, timeout=900)]
+    # a send knows its last try (SEND_TRIES) and settles its messages failed there
+    functions: list[Any] = [
+        func(send_notification, max_tries=SEND_TRIES),
+        func(import_customers, timeout=900),
+    ]
     cron_jobs = deployment_cron_jobs(get_settings())
     on_startup = startup
     on_shutdown = shutdown

@@ -43,7 +43,7 @@ class InProcessRunner:
         job.add_done_callback(self._running.discard)
 
     async def _run(self, task: str, job_id: str, kwargs: dict[str, Any], attempt: int) -> None:
-        ctx = {**self.ctx, "job_id": job_id, "job_try": attempt}
+        ctx = {**self.ctx, "job_id": job_id, "job_try": attempt, "max_tries": self.max_tries}
         try:
             self.results[job_id] = await self.tasks[task](ctx, **kwargs)
         except Retry as retry:

@@ -14,6 +14,7 @@ from domain.core.outbox import get_event
 from domain.core.tx import Tx
 from domain.customers import csv_io
 from domain.invoicing import overdue
+from domain.notifications import statement_mail
 from domain.notifications.deferrals import release_due
 from domain.notifications.pipeline import Pipeline
 from domain.notifications.port import TemporaryFailure
@@ -29,6 +30,9 @@ def _runtime(ctx: dict[str, Any]) -> Runtime:
     return ctx["runtime"]  # type: ignore[no-any-return]
 
 
+SEND_TRIES = 8  # arq's tries of a send (func(..., max_tries)); the in-process runner's own
+
+
 def backoff(job_try: int, retry_after: float | None) -> float:
     """Seconds before the next try: exponential from 2 s (capped at 5 minutes), never
     sooner than the provider's Retry-After, plus up to 20 % jitter so retries spread."""
@@ -40,7 +44,9 @@ async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
     """Idempotent: every step is recorded on the ledger before and after the provider
     call (domain/notifications/pipeline.py); temporary failures retry through arq; a
     message in the customer's quiet hours is held on the ledger and the periodic sweep
-    (relay_outbox, or the embedded sweeper) runs the job again when they end."""
+    (relay_outbox, or the embedded sweeper) runs the job again when they end. On the last
+    try a temporary failure settles the messages `failed` with the reason: the runner
+    will not call the task again, so nothing else would."""
     rt = _runtime(ctx)
     pipeline = Pipeline(
         rt.db,
@@ -53,7 +59,12 @@ async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
     try:
         return await pipeline.deliver(outbox_id)
     except TemporaryFailure as exc:
-        raise Retry(defer=backoff(int(ctx.get("job_try") or 1), exc.retry_after)) from exc
+        job_try = int(ctx.get("job_try") or 1)
+        tries = int(ctx.get("max_tries") or SEND_TRIES)
+        if job_try >= tries:
+            await pipeline.give_up(outbox_id, exc, job_try)
+            return "failed"
+        raise Retry(defer=backoff(job_try, exc.retry_after)) from exc
 
 
 async def relay_outbox(ctx: dict[str, Any]) -> int:
@@ -89,6 +100,14 @@ async def announce_overdue_invoices(ctx: dict[str, Any]) -> dict[str, int]:
     rt = _runtime(ctx)
     done = await overdue.announce_overdue(rt.db, rt.clock)
     return {"businesses": done.businesses, "announced": done.announced}
+
+
+async def send_monthly_statements(ctx: dict[str, Any]) -> dict[str, int]:
+    """Hourly: each opted-in business whose own today is the 1st queues last month's
+    statement emails. Idempotent: one per customer and month (a unique occurrence key)."""
+    rt = _runtime(ctx)
+    done = await statement_mail.send_monthly(rt.db, rt.clock)
+    return {"businesses": done.businesses, "sent": done.sent}
 
 
 IMPORT_CHUNK_ROWS = 250

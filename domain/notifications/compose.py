@@ -25,6 +25,10 @@ class Draft:
     kind: str = "transactional"  # or marketing (never resent after an uncertain attempt)
     segments: int | None = None
     attachment: str | None = None  # "invoice_pdf": rendered when the email is sent
+    # India: the DLT ids of the registered template the SMS was written from
+    dlt_entity_id: str | None = None
+    dlt_template_id: str | None = None
+    fallback_of: int | None = None  # the SMS ledger row this email stands in for
     # (error code, reason) of a message that must not go out (no DLT registration...):
     # the ledger records it failed and nothing is sent
     failure: tuple[str, str] | None = None
@@ -51,6 +55,11 @@ def ready_message(event: OutboxEvent) -> Draft:
 async def compose(tx: Tx, event: OutboxEvent, public_url: str = "") -> list[Draft]:
     if "to" in event.payload and "body" in event.payload:
         return [ready_message(event)]
-    from domain.notifications import messages
+    from domain.notifications import fallback, messages, statement_mail
 
+    if event.topic == fallback.FALLBACK:
+        return await fallback.drafts(tx, event, public_url)
+    if event.topic == statement_mail.REQUESTED and event.business_id is not None:
+        btx = messages.as_business(tx, event.business_id)
+        return await statement_mail.drafts(btx, event, public_url)
     return await messages.drafts(tx, event, public_url)

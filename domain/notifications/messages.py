@@ -9,6 +9,7 @@ records it `failed` with the reason, and nothing is sent."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -51,7 +52,12 @@ def _decimal(raw: Any) -> Decimal | None:
         return None
 
 
-async def drafts(tx: Tx, event: OutboxEvent, public_url: str) -> list[Draft]:
+async def drafts(
+    tx: Tx, event: OutboxEvent, public_url: str, only: list[str] | None = None
+) -> list[Draft]:
+    """`only`: these channels instead of the event's (a fallback's email version). An
+    SMS asked for by an invoice send to a customer without a phone is a failed draft
+    (NO_PHONE) when the email version may stand in for it (domain/notifications/fallback.py)."""
     kind = TOPIC_EVENTS.get(event.topic)
     p = event.payload
     if kind is None or event.business_id is None or p.get("customerId") is None:
@@ -66,14 +72,24 @@ async def drafts(tx: Tx, event: OutboxEvent, public_url: str) -> list[Draft]:
         return []
     values = await _values(btx, event, business, customer, public_url)
     channels = p.get("channels") if event.topic == SEND_REQUESTED else ["sms", "email"]
+    channels = only or channels or []
     out: list[Draft] = []
-    for name in channels or []:
+    for name in channels:
         channel = Channel(name)
         to = customer.phone if channel is Channel.SMS else customer.email
-        if not to:
+        no_phone = (
+            channel is Channel.SMS
+            and event.topic == SEND_REQUESTED
+            and customer.email
+            and "email" not in channels
+        )
+        if not to and not no_phone:
             continue
         template = await load_template(btx, channel, kind, customer.language)
-        out.append(_draft(event, kind, template, values, business, customer, to))
+        draft = _draft(event, kind, template, values, business, customer, to or "")
+        if not to:
+            draft = replace(draft, failure=("NO_PHONE", "the customer has no phone number"))
+        out.append(draft)
     return out
 
 
@@ -132,7 +148,15 @@ def _draft(
         failure = (str(error.code), f"{error.field}: {error.message}")
         return Draft(template.channel.value, to, body, failure=failure, **common)
     if template.channel is Channel.SMS:
-        return Draft("sms", to, rendered.body, segments=rendered.segments, **common)
+        return Draft(
+            "sms",
+            to,
+            rendered.body,
+            segments=rendered.segments,
+            dlt_entity_id=rendered.dlt_entity_id,
+            dlt_template_id=rendered.dlt_template_id,
+            **common,
+        )
     body = rendered.body
     if event.topic == SEND_REQUESTED and p.get("message"):
         body = f"{body}\n\n{p['message']}"
@@ -157,3 +181,17 @@ async def accepted(tx: Tx, row: NotificationLog) -> None:
     btx = as_business(tx, row.business_id)
     invoice = await get_invoice(btx, row.invoice_id, lock=True)
     await mark_sent(btx, invoice, [row.channel])
+
+
+async def failed(tx: Tx, row: NotificationLog) -> None:
+    """An invoice send that ended failed: its timeline says which channel and why; the
+    invoice's status stays as it was (it was not sent on that channel)."""
+    if row.event != SEND_REQUESTED or row.invoice_id is None or row.business_id is None:
+        return
+    from domain.invoicing.service import get_invoice, timeline
+
+    btx = as_business(tx, row.business_id)
+    invoice = await get_invoice(btx, row.invoice_id, lock=True)
+    timeline(
+        btx, invoice, "send_failed", channel=row.channel, code=row.error_code, reason=row.error
+    )

@@ -4,9 +4,9 @@ status the message went through is kept with its time and the provider's error c
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.core.orm import Base, IdType, id_column
@@ -19,6 +19,7 @@ class NotificationLog(Base):
         Index("ix_notification_log_business_id_customer_id", "business_id", "customer_id"),
         Index("ix_notification_log_business_id_invoice_id", "business_id", "invoice_id"),
         Index("ix_notification_log_provider_message_id", "provider_message_id"),
+        Index("ix_notification_log_fallback_of", "fallback_of", unique=True),
     )
 
     id: Mapped[int] = id_column()
@@ -38,6 +39,11 @@ class NotificationLog(Base):
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     segments: Mapped[int | None]
+    # India: the DLT principal entity id and content template id the SMS went out with
+    dlt_entity_id: Mapped[str | None] = mapped_column(String(25))
+    dlt_template_id: Mapped[str | None] = mapped_column(String(25))
+    # a fallback email: the SMS row it stands in for (one fallback per SMS at most)
+    fallback_of: Mapped[int | None] = mapped_column(IdType)
     # what goes with the message besides its text: "invoice_pdf" (rendered at send time)
     attachment: Mapped[str | None] = mapped_column(String(20))
     # a message held by the customer's quiet hours goes out at this time (UTC); the
@@ -126,3 +132,25 @@ class ShortLink(Base):
     target: Mapped[str] = mapped_column(String(300))  # a path on our domain: /pay/<token>
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class StatementSend(Base):
+    """A statement email asked for (`sendStatement`) or due (the monthly job): which
+    customer and period, and the outbox event that delivers it. The monthly job's rows
+    carry an occurrence ("monthly:2026-11"), unique per business and customer, so a
+    month's statement goes out once however many runs and workers see it."""
+
+    __tablename__ = "statement_sends"
+    __table_args__ = (
+        UniqueConstraint("business_id", "customer_id", "occurrence"),
+        Index("ix_statement_sends_business_id_id", "business_id", "id"),
+    )
+
+    id: Mapped[int] = id_column()
+    business_id: Mapped[int] = mapped_column(IdType)
+    customer_id: Mapped[int] = mapped_column(IdType)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    occurrence: Mapped[str | None] = mapped_column(String(40))
+    outbox_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]

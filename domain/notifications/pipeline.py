@@ -60,6 +60,16 @@ class Pipeline:
             return "deferred"
         return "sent" if worked else "duplicate"
 
+    async def give_up(self, outbox_id: str, exc: TemporaryFailure, tries: int) -> None:
+        """The last try failed too: the event's unsettled messages end `failed` with the
+        reason, never left `sending` (service.give_up)."""
+        reason = f"gave up after {tries} tries: {exc}"
+        async with self.db.unit_of_work() as session:
+            tx = self.tx(session)
+            rows = await service.prepare(tx, self.providers, outbox_id, self.public_url)
+            if isinstance(rows, list):
+                await service.give_up(tx, rows, reason, self.lease_seconds)
+
     async def deliver_row(self, row_id: int) -> bool:
         """False when the row was settled already (a rerun of a finished job)."""
         try:

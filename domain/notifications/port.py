@@ -29,6 +29,9 @@ class Outgoing:
     subject: str = ""
     html: str | None = None
     attachments: tuple[Attachment, ...] = field(default=())
+    # India (TRAI): the DLT principal entity id and content template id of an SMS
+    dlt_entity_id: str | None = None
+    dlt_template_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,12 @@ class NotificationRepository(TenantRepository):
             self.readable(NotificationLog).where(NotificationLog.idempotency_key == key)
         )
 
+    async def fallback_for(self, sms_row_id: int) -> NotificationLog | None:
+        """The fallback email of an SMS row, if one was made."""
+        return await self.s.scalar(
+            self.readable(NotificationLog).where(NotificationLog.fallback_of == sms_row_id)
+        )
+
     async def rows_of(self, outbox_id: str) -> list[int]:
         """The ledger rows already made for an outbox event (keys `<outbox id>:<channel>`)."""
         found = await self.s.scalars(

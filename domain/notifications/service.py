@@ -8,7 +8,9 @@ before the call, so the next run finds it and asks the provider (look-up by the 
 id or recipient and text). Found: adopted, nothing is sent again. Not found — the provider
 cannot tell — a transactional message is sent once more (at most once per message: a
 customer may rarely get an invoice SMS twice, never miss it), a marketing message is never
-resent (it ends `failed` with error code `UNCERTAIN`).
+resent (it ends `failed` with error code `UNCERTAIN`). A 5xx is not such a case: the provider
+answered, so after the look-up (a 5xx may still have been taken) it is an ordinary retry
+and spends nothing.
 
 Before any send, the row passes the rules (`rules.check`): the customer's consent (the
 preferences and the STOP list), the marketing frequency cap, quiet hours (the job is
@@ -36,10 +38,11 @@ from domain.notifications.port import (
     TemporaryFailure,
 )
 from domain.notifications.repository import NotificationRepository
-from domain.notifications.statuses import RANK, SETTLED, advance
+from domain.notifications.statuses import FAILED, RANK, SETTLED, advance
 
 JOB = Viewer.system_actor("job:deliver")  # a delivery job reads across businesses
 UNCERTAIN = "UNCERTAIN"
+RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
 
 
 @dataclass
@@ -80,6 +83,9 @@ def _new_row(
         body=draft.body,
         segments=draft.segments,
         attachment=draft.attachment,
+        dlt_entity_id=draft.dlt_entity_id,
+        dlt_template_id=draft.dlt_template_id,
+        fallback_of=draft.fallback_of,
         status="pending",
         provider=provider,
         attempts=0,
@@ -144,6 +150,8 @@ def outgoing(row: NotificationLog, attempt_id: str) -> Outgoing:
         body=row.body,
         subject=row.subject or "",
         html=html,
+        dlt_entity_id=row.dlt_entity_id,
+        dlt_template_id=row.dlt_template_id,
     )
 
 
@@ -186,6 +194,44 @@ async def _settle(
     if entry is not None:
         await repo.add(entry)
         status_changed(tx, row)
+        if status in FAILED or status == "opted_out":
+            from domain.notifications.effects import after_failure
+
+            await after_failure(tx, row)
+
+
+async def give_up(tx: Tx, row_ids: list[int], reason: str, lease_seconds: float = 15.0) -> None:
+    """The job's last try ended on a temporary failure: every row of it not settled yet
+    ends `failed` (RETRIES_EXHAUSTED, with the reason) instead of staying `sending`. A row
+    whose attempt may still be running in another worker (younger than the lease) is left
+    to that worker."""
+    repo = NotificationRepository(tx.session, tx.viewer)
+    for row_id in row_ids:
+        row = await repo.entry(row_id, lock=True)
+        if row is None or row.status in SETTLED:
+            continue
+        if await _in_flight(tx, repo, row, lease_seconds):
+            continue
+        row.error = reason
+        row.due_at = None
+        await _settle(tx, repo, row, "failed", RETRIES_EXHAUSTED)
+
+
+async def _in_flight(
+    tx: Tx, repo: NotificationRepository, row: NotificationLog, lease_seconds: float
+) -> bool:
+    """An attempt without an outcome, younger than the lease: maybe still running."""
+    attempt = await repo.unresolved_attempt(row.id)
+    if attempt is None or attempt.outcome is not None:
+        return False
+    return (tx.now() - attempt.started_at).total_seconds() < lease_seconds
+
+
+def answered(attempt: NotificationAttempt) -> bool:
+    """The provider answered the call with an error status (a 5xx: code "500"...), so
+    the outcome was known when it ended; only a call that never got an answer (the worker
+    died, or it timed out) leaves it unknown and may spend the resend-once budget."""
+    return bool(attempt.error_code and attempt.error_code.isdigit())
 
 
 async def reconciled(tx: Tx, attempt_id: str, found: Delivery | None) -> Step:
@@ -203,6 +249,8 @@ async def reconciled(tx: Tx, attempt_id: str, found: Delivery | None) -> Step:
         await _accept(tx, repo, row, found, source="lookup")
         return Step("done", row.id)
     attempt.outcome = "lost"
+    if answered(attempt):  # a clean 5xx, not taken: an ordinary retry, no budget spent
+        return Step("send", row.id, row.channel)
     if row.kind == "transactional" and row.resends == 0:
         row.resends += 1
         return Step("send", row.id, row.channel)
@@ -232,6 +280,7 @@ async def start_attempt(tx: Tx, row_id: int) -> Outgoing | None:
 async def _accept(
     tx: Tx, repo: NotificationRepository, row: NotificationLog, d: Delivery, *, source: str
 ) -> None:
+    first = row.sent_at is None  # a callback may have adopted the message before us
     row.provider = d.provider
     row.provider_message_id = d.message_id
     row.sent_at = row.sent_at or tx.now()
@@ -243,9 +292,20 @@ async def _accept(
     if entry is not None:
         await repo.add(entry)
         status_changed(tx, row)
-    from domain.notifications.effects import after_accept
+    if first:
+        from domain.notifications.effects import after_accept
 
-    await after_accept(tx, row)
+        await after_accept(tx, row)
+
+
+async def adopt(tx: Tx, repo: NotificationRepository, row: NotificationLog, d: Delivery) -> None:
+    """A status callback for an attempt whose accept we never committed (the worker died
+    after the provider took it, or the callback beat our commit): the message is accepted
+    exactly as on the normal path, effects included (the invoice becomes SENT)."""
+    if row.status in SETTLED:
+        row.provider, row.provider_message_id = d.provider, d.message_id
+        return
+    await _accept(tx, repo, row, d, source="webhook")
 
 
 async def accepted(tx: Tx, attempt_id: str, delivery: Delivery) -> None:

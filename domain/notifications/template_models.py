@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.core.orm import Base, IdType, MoneyColumn, id_column
@@ -68,6 +68,11 @@ class NotificationSettings(Base):
     sms_monthly_quota: Mapped[int | None]
     sms_spend_cap: Mapped[Decimal | None] = mapped_column(MoneyColumn())
     sms_segment_price: Mapped[Decimal | None] = mapped_column(MoneyColumn())
+    # channel fallback SMS -> email (domain/notifications/fallback.py), per message kind
+    email_fallback_transactional: Mapped[bool] = mapped_column(default=True, server_default=true())
+    email_fallback_marketing: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # the monthly statement email to each customer with activity (opt-in)
+    monthly_statements: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime]
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.core.tx import Tx
+from domain.notifications.effects import after_failure
 from domain.notifications.live import status_changed
 from domain.notifications.models import NotificationLog, SmsOptOut
+from domain.notifications.port import Delivery
 from domain.notifications.repository import NotificationRepository
-from domain.notifications.statuses import advance
+from domain.notifications.service import adopt
+from domain.notifications.statuses import FAILED, advance
 
 TWILIO_STATUS = {
     "accepted": "accepted",
@@ -37,7 +40,7 @@ START_WORDS = {"START", "UNSTOP", "YES", "शुरू", "ANZA", "ابدأ", "ا
 
 
 async def _row_for(
-    repo: NotificationRepository, provider: str, attempt_id: str | None, message_id: str
+    tx: Tx, repo: NotificationRepository, provider: str, attempt_id: str | None, message_id: str
 ) -> NotificationLog | None:
     if attempt_id:
         attempt = await repo.attempt(attempt_id)
@@ -45,11 +48,10 @@ async def _row_for(
             row = await repo.entry(attempt.notification_id, lock=True)
             if row is not None and row.provider_message_id is None:
                 # the callback beat our commit (or the worker died after the accept)
-                row.provider_message_id = message_id
-                row.provider = provider
                 attempt.provider_message_id = message_id
                 attempt.outcome = attempt.outcome if attempt.outcome == "accepted" else "found"
-                attempt.finished_at = attempt.finished_at or row.created_at
+                attempt.finished_at = attempt.finished_at or tx.now()
+                await adopt(tx, repo, row, Delivery(provider, message_id, "accepted"))
             return row
     return await repo.by_provider_id(provider, message_id)
 
@@ -69,7 +71,7 @@ async def apply_status(
     repo = NotificationRepository(tx.session, tx.viewer)
     if await repo.has_event(event_key):
         return "replayed"
-    row = await _row_for(repo, provider, attempt_id, message_id)
+    row = await _row_for(tx, repo, provider, attempt_id, message_id)
     if row is None:
         return "unknown"
     entry = advance(row, status, at, source="webhook", error_code=error_code, event_key=event_key)
@@ -77,6 +79,8 @@ async def apply_status(
         return "ignored"
     await repo.add(entry)
     status_changed(tx, row)
+    if status in FAILED:  # the invoice's timeline says so; an SMS may fall back to email
+        await after_failure(tx, row)
     return "applied"
 
 

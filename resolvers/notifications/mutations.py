@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.core import idempotency
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.notifications import preferences, quota, template_service
+from domain.notifications import (
+    business_settings,
+    preferences,
+    quota,
+    statement_mail,
+    template_service,
+)
 from resolvers.access import needs
 from resolvers.base import Info, business_currency, mutate
 from schema.errors import result
@@ -27,6 +34,13 @@ from schema.types.notifications.payloads import (
     NotificationPreferencesPayload,
     NotificationTemplatePayload,
     SmsLimitsPayload,
+)
+from schema.types.notifications.settings import (
+    DeliverySettings,
+    DeliverySettingsPayload,
+    SendStatementInput,
+    SendStatementPayload,
+    UpdateDeliverySettingsInput,
 )
 
 
@@ -93,5 +107,50 @@ class NotificationMutations:
         async def run(tx: Tx) -> SmsLimitsPayload:
             usage = await quota.update_limits(tx, input.to_domain())
             return SmsLimitsPayload(usage=SmsUsage.of(usage, await business_currency(info, tx)))
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Owner/admin. Email fallback of SMS per message kind and the monthly "
+        "statement email.",
+        extensions=[needs(Scope.NOTIFICATIONS_WRITE)],
+    )
+    async def update_delivery_settings(
+        self, info: Info, input: UpdateDeliverySettingsInput
+    ) -> result("UpdateDeliverySettingsResult", DeliverySettingsPayload):
+        async def run(tx: Tx) -> DeliverySettingsPayload:
+            found = await business_settings.update(
+                tx,
+                email_fallback_transactional=input.email_fallback_transactional,
+                email_fallback_marketing=input.email_fallback_marketing,
+                monthly_statements=input.monthly_statements,
+            )
+            return DeliverySettingsPayload(settings=DeliverySettings.of(found))
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Emails a customer's statement of a period with its PDF attached "
+        "(the customer needs an email address). Idempotent with a key.",
+        extensions=[needs(Scope.NOTIFICATIONS_WRITE)],
+    )
+    async def send_statement(self, info: Info, input: SendStatementInput) -> result(
+        "SendStatementResult", SendStatementPayload
+    ):
+        async def run(tx: Tx) -> SendStatementPayload:
+            customer_id = expect_id(input.customer_id, "Customer", "customerId")
+            request = {"customerId": customer_id, "from": input.start, "to": input.end}
+            outcome = await idempotency.once(
+                tx,
+                "sendStatement",
+                input.idempotency_key,
+                request,
+                create=lambda: statement_mail.request_send(tx, customer_id, input.start, input.end),
+                load=lambda id: statement_mail.get_send(tx, id),
+            )
+            return SendStatementPayload(
+                request_id=strawberry.ID(str(outcome.record.outbox_id)),
+                replayed=outcome.replayed,
+            )
 
         return await mutate(info, run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.core.viewer import Scope
-from domain.notifications import preferences, quota, template_service
+from domain.notifications import business_settings, preferences, quota, template_service
 from domain.notifications.templates import TemplateText
 from domain.notifications.vocabulary import Channel, Event, MessageKind
 from resolvers.access import needs
@@ -19,6 +19,7 @@ from schema.types.notifications.objects import (
     NotificationTemplate,
     SmsUsage,
 )
+from schema.types.notifications.settings import DeliverySettings
 
 
 @strawberry.type
@@ -95,3 +96,11 @@ class NotificationQueries:
         async with reading(info) as tx:
             usage = await quota.current_usage(tx)
             return SmsUsage.of(usage, await business_currency(info, tx))
+
+    @strawberry.field(
+        description="The business's delivery settings (email fallback, monthly statements).",
+        extensions=[needs(Scope.NOTIFICATIONS_READ)],
+    )
+    async def delivery_settings(self, info: Info) -> DeliverySettings:
+        async with reading(info) as tx:
+            return DeliverySettings.of(await business_settings.current(tx))

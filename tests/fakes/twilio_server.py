@@ -108,6 +108,9 @@ class FakeTwilio:
             "status": "queued",
             "callback": form.get("StatusCallback"),
             "created": datetime.now(UTC),
+            # India: the DLT ids sent with the message (None when absent)
+            "dlt_entity_id": form.get("DltEntityId"),
+            "dlt_template_id": form.get("DltTemplateId"),
         }
         self.messages.append(message)
         if behaviour == HOLD:

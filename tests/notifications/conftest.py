@@ -120,12 +120,21 @@ PUBLIC_URL = "http://k.test"
 @pytest.fixture
 async def desk(
     runtime: Runtime,
-    twilio_sms: TwilioSms,
     sendgrid_email: SendGridEmail,
     fake_twilio: tuple[FakeTwilio, str],
     fake_sendgrid: tuple[FakeSendGrid, str],
 ) -> AsyncIterator[Desk]:
     clock = FrozenClock(MORNING)
+    # status callbacks go to the desk app's public URL, so the fake's signed callbacks
+    # verify there
+    twilio_sms = TwilioSms(
+        fake_twilio[0].account_sid,
+        fake_twilio[0].auth_token,
+        SENDER,
+        PUBLIC_URL,
+        api_base_url=fake_twilio[1],
+        timeout=TIMEOUT,
+    )
     settings = runtime.settings.model_copy(
         update={
             "public_url": PUBLIC_URL,
@@ -144,3 +153,4 @@ async def desk(
             yield Desk(rt, clock, c, fake_twilio[0], fake_sendgrid[0])
     finally:
         await rt.stop()
+        await twilio_sms.close()

@@ -73,11 +73,45 @@ async def test_a_5xx_without_retry_after_backs_off_exponentially(
     )
     retry = await run_send(real_providers, oid, job_try=3)
     assert isinstance(retry, Retry) and 8_000 <= (retry.defer_score or 0) <= 9_600
-    # a 5xx may have been taken: the next try looks the attempt up before resending
+    # a 5xx may have been taken: the next try looks the attempt up before resending; not
+    # found, it is an ordinary retry that spends no resend-once budget
     assert await run_send(real_providers, oid, job_try=4) == "sent"
     (row,) = await ledger(real_providers, oid)
     assert [a.outcome for a in await attempts(real_providers, row.id)] == ["lost", "accepted"]
-    assert row.resends == 1 and len(fake.mails) == 1
+    assert row.resends == 0 and len(fake.mails) == 1
+
+
+async def test_a_5xx_leaves_the_resend_once_budget_to_an_unknown_outcome(
+    real_providers: Runtime, owner: Actor, fake_twilio: tuple[FakeTwilio, str]
+) -> None:
+    """500 (answered: retried), then two timeouts the provider cannot tell: the first
+    timeout still gets its one resend; only the second ends UNCERTAIN."""
+    fake, _ = fake_twilio
+    fake.control.next_sends(Busy(500, None), HANG, HANG)
+    fake.control.blind = True
+    oid = await queue_message(real_providers, _business(owner), channel="sms", to=PHONE, body="T5")
+    for job_try in (1, 2, 3):
+        assert isinstance(await run_send(real_providers, oid, job_try=job_try), Retry)
+    (row,) = await ledger(real_providers, oid)
+    assert (row.status, row.resends, fake.control.sends) == ("sending", 1, 3)
+    assert await run_send(real_providers, oid, job_try=4) == "sent"
+    (row,) = await ledger(real_providers, oid)
+    assert (row.status, row.error_code, fake.control.sends) == ("failed", "UNCERTAIN", 3)
+
+
+async def test_a_marketing_message_after_a_5xx_is_retried(
+    real_providers: Runtime, owner: Actor, fake_twilio: tuple[FakeTwilio, str]
+) -> None:
+    fake, _ = fake_twilio
+    fake.control.next_sends(Busy(502, None))
+    fake.control.blind = True
+    oid = await queue_message(
+        real_providers, _business(owner), channel="sms", to=PHONE, body="Sale", kind="marketing"
+    )
+    assert isinstance(await run_send(real_providers, oid), Retry)
+    assert await run_send(real_providers, oid, job_try=2) == "sent"
+    (row,) = await ledger(real_providers, oid)
+    assert (row.status, row.resends, len(fake.messages)) == ("accepted", 0, 1)
 
 
 async def test_a_permanent_failure_is_recorded_and_never_retried(
@@ -133,7 +167,7 @@ async def test_marketing_is_never_resent_after_an_uncertain_attempt(
     real_providers: Runtime, owner: Actor, fake_twilio: tuple[FakeTwilio, str]
 ) -> None:
     fake, _ = fake_twilio
-    fake.control.next_sends(Busy(500, None))
+    fake.control.next_sends(HANG)
     fake.control.blind = True
     oid = await queue_message(
         real_providers, _business(owner), channel="sms", to=PHONE, body="Sale!", kind="marketing"

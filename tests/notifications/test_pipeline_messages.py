@@ -31,6 +31,8 @@ async def test_invoice_sms_follows_the_dlt_template_with_a_short_link_and_email_
     await run_jobs(desk.rt)
     [sms] = [m for m in desk.twilio.messages if m["to"] == "+919845012311"]
     assert sms["body"].startswith("Dear Asha Rao, INR 300.00 is due on ")
+    # the DLT ids travel with the SMS and are on its ledger row
+    assert (sms["dlt_entity_id"], sms["dlt_template_id"]) == (DLT["entityId"], DLT["templateId"])
     assert f"for bill {inv['number']}. Pay http://k.test/p/" in sms["body"]
     [mail] = [m for m in desk.sendgrid.mails if m["to"] == "asha@example.com"]
     assert mail["subject"] == f"Invoice {inv['number']} from " + sms["body"].rsplit("-", 1)[1]
@@ -44,6 +46,11 @@ async def test_invoice_sms_follows_the_dlt_template_with_a_short_link_and_email_
         ("email", "accepted", "invoice_pdf"),
         ("sms", "accepted", None),
     ]
+    [sms_row] = [r for r in rows if r.channel == "sms"]
+    assert (sms_row.dlt_entity_id, sms_row.dlt_template_id) == (
+        DLT["entityId"],
+        DLT["templateId"],
+    )
 
     # the short link: unguessable, resolves to the payment page, expires
     code = SHORT.search(sms["body"]).group(1)  # type: ignore[union-attr]
@@ -93,6 +100,8 @@ async def test_a_hindi_override_arrives_as_ucs2_text(desk: Desk) -> None:
     assert counted.encoding is segments.Encoding.UCS_2
     [row] = await ledger(desk.rt, request)
     assert row.body == sms["body"] and row.segments == counted.segments
+    # no DLT registration outside India: no DLT ids go with the message
+    assert (sms["dlt_entity_id"], row.dlt_entity_id, row.dlt_template_id) == (None, None, None)
 
 
 async def test_a_payment_sends_a_receipt_once_per_channel(desk: Desk) -> None:

@@ -5,11 +5,20 @@ The SDK raises TwilioRestException without the response headers, so the HTTP cli
 below turns 429 and 5xx answers into TemporaryFailure itself, with the Retry-After the
 provider sent. It also sends every request to `api_base_url` when one is set: Twilio's
 `edge`/`region` only choose among Twilio's own hosts, and tests point the real SDK at a
-fake server on loopback."""
+fake server on loopback.
+
+India (TRAI DLT): the SDK's `messages.create` has no field for the DLT principal entity
+id and content template id, and Twilio documents none (it maps registered templates on
+its side). The ids still travel with each message, as the form parameters `DltEntityId`
+and `DltTemplateId`: the names Twilio's error catalogue uses (21901 "DltTemplateId is
+invalid") and Indian operators' APIs document. The HTTP client adds them to the one
+Messages create request of the send that set them (a context variable, so concurrent
+sends never mix them)."""
 
 from __future__ import annotations
 
 import base64
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +30,19 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from domain.notifications.port import Delivery, Outgoing, PermanentFailure, TemporaryFailure
+
+# extra form parameters of the Messages create request the current task is making
+_EXTRA_FORM: ContextVar[dict[str, str] | None] = ContextVar("twilio_extra_form", default=None)
+
+
+def dlt_form(message: Outgoing) -> dict[str, str]:
+    """The DLT ids of an SMS as form parameters (none for a message without them)."""
+    form = {}
+    if message.dlt_entity_id:
+        form["DltEntityId"] = message.dlt_entity_id
+    if message.dlt_template_id:
+        form["DltTemplateId"] = message.dlt_template_id
+    return form
 
 
 def retry_after(headers: Any) -> float | None:
@@ -57,6 +79,9 @@ class RoutedHttpClient(AsyncTwilioHttpClient):
             url = urlunsplit(
                 (self.base_url.scheme, self.base_url.netloc, parts.path, parts.query, "")
             )
+        extra = _EXTRA_FORM.get()
+        if extra and method == "POST" and url.endswith("/Messages.json"):
+            data = {**(data or {}), **extra}
         if auth is not None:  # as a header: aiohttp deprecates its `auth` argument
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
             headers = {**(headers or {}), "Authorization": f"Basic {token}"}
@@ -109,6 +134,7 @@ class TwilioSms:
             self._client = None
 
     async def send_sms(self, message: Outgoing) -> Delivery:
+        extra = _EXTRA_FORM.set(dlt_form(message))
         try:
             sent = await self.client().messages.create_async(
                 to=message.to,
@@ -120,6 +146,8 @@ class TwilioSms:
             raise PermanentFailure(exc.msg, str(exc.code or exc.status)) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise TemporaryFailure(f"twilio: {exc!r}", uncertain=True, code="timeout") from exc
+        finally:
+            _EXTRA_FORM.reset(extra)
         return Delivery(self.name, sent.sid, "accepted")
 
     async def lookup(self, message: Outgoing, since: datetime) -> Delivery | None:
