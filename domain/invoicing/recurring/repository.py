@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, select, true
+from sqlalchemy import ColumnElement, delete, false, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,6 +111,19 @@ class RecurringRepository(TenantRepository):
         row = await self.s.get(RecurringOccurrence, occurrence_id)
         assert row is not None
         row.invoice_id = invoice_id
+
+    async def move_customer(self, source_id: int, target_id: int) -> int:
+        """A merge: the source customer's schedules bill the target from now on."""
+        result = await self.s.execute(
+            update(RecurringSchedule)
+            .where(
+                self.read_policy(RecurringSchedule),
+                RecurringSchedule.customer_id == source_id,
+            )
+            .values(customer_id=target_id)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def delete(self, schedule: RecurringSchedule) -> None:
         """The schedule and its occurrence rows; the invoices it issued stay."""

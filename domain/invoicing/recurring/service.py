@@ -18,6 +18,7 @@ from domain.core.codes import CoreCode
 from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
+from domain.customers.models import Customer
 from domain.customers.repository import CustomerRepository
 from domain.invoicing import service as invoicing
 from domain.invoicing.codes import InvoicingCode
@@ -362,3 +363,17 @@ async def stop_on_error(tx: Tx, schedule_id: int, message: str) -> None:
     s = await RecurringRepository(tx.session, tx.viewer).get(schedule_id, lock=True)
     if s is not None and s.status == ScheduleStatus.ACTIVE:
         s.status, s.last_error, s.updated_at = ScheduleStatus.PAUSED, message[:500], tx.now()
+
+
+async def _move_schedules(tx: Tx, source: Customer, target: Customer) -> int:
+    """Merge mover: a merged customer's schedules follow it to the surviving customer."""
+    return await RecurringRepository(tx.session, tx.viewer).move_customer(source.id, target.id)
+
+
+def _register() -> None:
+    from domain.customers.merge import register_mover
+
+    register_mover("recurring_schedules", _move_schedules)
+
+
+_register()
