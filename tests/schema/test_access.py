@@ -104,10 +104,14 @@ def test_invoicing_is_guarded_by_invoicing_scopes() -> None:
     for name in ("recordPayment", "applyCustomerCredit", "reversePayment"):
         assert m[name].scope is Scope.PAYMENTS_WRITE, name
     q = declarations(Query)
-    recurring = ("createRecurringSchedule", "createRecurringScheduleFromSuggestion")
-    recurring += ("updateRecurringSchedule", "pauseRecurringSchedule")
-    recurring += ("resumeRecurringSchedule", "deleteRecurringSchedule")
-    for name in recurring:
+    for name in (
+        "createRecurringSchedule",
+        "createRecurringScheduleFromSuggestion",
+        "updateRecurringSchedule",
+        "pauseRecurringSchedule",
+        "resumeRecurringSchedule",
+        "deleteRecurringSchedule",
+    ):
         assert m[name].scope is Scope.INVOICES_WRITE, name
     assert declarations(Query)["recurringSchedules"].scope is Scope.INVOICES_READ
     for name in ("invoice", "invoices", "customerStatement", "agingReport", "invoiceDraft"):
