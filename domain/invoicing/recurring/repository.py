@@ -108,9 +108,12 @@ class RecurringRepository(TenantRepository):
         return (await self.s.execute(stmt)).scalar_one_or_none()
 
     async def link_invoice(self, occurrence_id: int, invoice_id: int) -> None:
-        row = await self.s.get(RecurringOccurrence, occurrence_id)
-        assert row is not None
-        row.invoice_id = invoice_id
+        await self.s.execute(
+            update(RecurringOccurrence)
+            .where(RecurringOccurrence.id == occurrence_id)
+            .values(invoice_id=invoice_id)
+            .execution_options(synchronize_session=False)
+        )
 
     async def move_customer(self, source_id: int, target_id: int) -> int:
         """A merge: the source customer's schedules bill the target from now on."""

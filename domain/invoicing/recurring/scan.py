@@ -78,3 +78,5 @@ async def _run(
             return
         if issued.invoice is not None:
             result.issued += 1
+        if not issued.more:
+            return

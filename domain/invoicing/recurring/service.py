@@ -320,6 +320,7 @@ async def delete_schedule(tx: Tx, schedule_id: int) -> RecurringSchedule:
 class Issued:
     on: date
     invoice: Invoice | None  # None: this date had been issued already
+    more: bool  # the next occurrence is due too (catching up)
 
 
 async def issue_next(tx: Tx, schedule_id: int, public_url: str) -> Issued | None:
@@ -354,7 +355,8 @@ async def issue_next(tx: Tx, schedule_id: int, public_url: str) -> Issued | None
             )
     s.last_date, s.last_error, s.updated_at = on, None, tx.now()
     _settle(s, rule_of(s).after(on))
-    return Issued(on, invoice)
+    more = s.status == ScheduleStatus.ACTIVE and s.next_date is not None and s.next_date <= today
+    return Issued(on, invoice, more)
 
 
 async def stop_on_error(tx: Tx, schedule_id: int, message: str) -> None:
