@@ -18,6 +18,7 @@ from domain.core.live import LiveConnections
 from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings
 from domain.invoicing import overdue
+from domain.invoicing.recurring import scan as recurring
 from domain.notifications import statement_mail
 from domain.notifications.deferrals import release_due
 from domain.notifications.service import Providers
@@ -48,6 +49,7 @@ class Runtime:
     _status_timer: asyncio.Task[None] | None = field(default=None, repr=False)
     _overdue_timer: asyncio.Task[None] | None = field(default=None, repr=False)
     _statements_timer: asyncio.Task[None] | None = field(default=None, repr=False)
+    _recurring_timer: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.slots = stream.Slots(self.settings.max_subscriptions_per_user)
@@ -65,6 +67,7 @@ class Runtime:
             self._status_timer = asyncio.create_task(self._customer_status_forever())
             self._overdue_timer = asyncio.create_task(self._invoice_overdue_forever())
             self._statements_timer = asyncio.create_task(self._monthly_statements_forever())
+            self._recurring_timer = asyncio.create_task(self._recurring_invoices_forever())
 
     async def _sweep_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -116,14 +119,33 @@ class Runtime:
                 log.exception("monthly statements failed")
             await asyncio.sleep(self.settings.monthly_statements_seconds)
 
+    async def _recurring_invoices_forever(self) -> None:
+        """The embedded timer of the recurring invoice due scan (arq's cron in
+        production): once at start, then every `recurring_invoices_seconds`."""
+        while True:
+            try:
+                await self.issue_recurring_invoices()
+            except Exception:
+                log.exception("recurring invoice scan failed")
+            await asyncio.sleep(self.settings.recurring_invoices_seconds)
+
+    async def issue_recurring_invoices(self) -> recurring.ScanResult:
+        """Every due occurrence of every recurring schedule, once."""
+        return await recurring.issue_due(self.db, self.clock, self.settings.public_url)
+
     async def purge_idempotency_keys(self) -> int:
         """Idempotency keys past their retention go with the periodic sweep."""
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
         return await idempotency.purge_expired(self.db, self.clock, retention)
 
     async def stop(self) -> None:
-        timers = (self._sweeper, self._status_timer, self._overdue_timer, self._statements_timer)
-        for task in timers:
+        for task in (
+            self._sweeper,
+            self._status_timer,
+            self._overdue_timer,
+            self._statements_timer,
+            self._recurring_timer,
+        ):
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -21,6 +21,8 @@ from domain.customers import queries as customer_queries
 from domain.customers.models import Customer, CustomerAddress
 from domain.invoicing import queries as invoice_queries
 from domain.invoicing.models import CreditNote, Invoice, InvoiceEvent, InvoiceLine, Payment
+from domain.invoicing.recurring import queries as recurring_queries
+from domain.invoicing.recurring.models import RecurringSchedule
 from domain.invoicing.service import business_today, load_business
 from domain.orders import queries as order_queries
 from domain.orders.models import Order, OrderEvent, OrderLine
@@ -91,6 +93,11 @@ class Loaders:
             self._by_ids(purchase_queries.payments_by_ids)
         )
         self.orders: DataLoader[int, Any] = DataLoader(self._by_ids(purchase_queries.orders_by_ids))
+        # recurring invoices: a customer's schedules, a schedule's invoices (newest first)
+        self.customer_schedules: DataLoader[int, list[RecurringSchedule]] = DataLoader(
+            self._customer_schedules
+        )
+        self.schedule_invoices: DataLoader[int, list[Invoice]] = DataLoader(self._schedule_invoices)
 
     def _by_ids(
         self, fetch: Callable[[Tx, Sequence[int]], Awaitable[Sequence[Any]]]
@@ -180,6 +187,17 @@ class Loaders:
             for cid, group in zip(ids, _grouped(rows, ids, "customer_id"), strict=True):
                 out[(cid, per)] = group
         return [out[k] for k in keys]
+
+    async def _customer_schedules(self, ids: Sequence[int]) -> list[list[RecurringSchedule]]:
+        rows = await self._scoped(lambda tx: recurring_queries.schedules_for_customers(tx, ids))
+        return _grouped(rows, ids, "customer_id")
+
+    async def _schedule_invoices(self, ids: Sequence[int]) -> list[list[Invoice]]:
+        pairs = await self._scoped(lambda tx: recurring_queries.invoices_of(tx, ids))
+        grouped: dict[int, list[Invoice]] = defaultdict(list)
+        for schedule_id, invoice in pairs:
+            grouped[schedule_id].append(invoice)
+        return [grouped.get(i, []) for i in ids]
 
     async def _order_lines(self, ids: Sequence[int]) -> list[list[OrderLine]]:
         rows = await self._scoped(lambda tx: order_queries.lines_for(tx, ids))

@@ -14,6 +14,7 @@ from domain.customers import service as customers
 from domain.invoicing import drafts, payments
 from domain.invoicing import service as invoicing
 from domain.invoicing import templates as invoice_templates
+from domain.invoicing.recurring import service as recurring
 from domain.orders import queries as orders
 from domain.purchases import service as purchases
 from resolvers.base import Info, business_currency, reading
@@ -27,6 +28,7 @@ from schema.types.customers.imports import CustomerImport
 from schema.types.customers.objects import Address, Customer
 from schema.types.invoicing.drafts import InvoiceTemplate
 from schema.types.invoicing.objects import CreditNote, Payment
+from schema.types.invoicing.recurring import RecurringSchedule
 from schema.types.purchases.objects import Purchase
 
 Loader = Callable[[Info, Tx, int], Awaitable[Node]]
@@ -95,6 +97,10 @@ async def _purchase(info: Info, tx: Tx, row_id: int) -> Node:
     return Purchase.from_row(await purchases.get_purchase(tx, row_id))
 
 
+async def _recurring_schedule(info: Info, tx: Tx, row_id: int) -> Node:
+    return RecurringSchedule.from_row(await recurring.get_schedule(tx, row_id))
+
+
 # Keyed by the kind written in the global id (see the types' from_row).
 LOADERS: dict[str, Loader] = {
     "Address": _address,
@@ -111,6 +117,7 @@ LOADERS: dict[str, Loader] = {
     "Order": _order,
     "Payment": _payment,
     "Purchase": _purchase,
+    "RecurringSchedule": _recurring_schedule,
     "User": _user,
 }
 

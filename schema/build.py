@@ -34,6 +34,7 @@ from resolvers.invoicing.drafts_mutations import DraftMutations
 from resolvers.invoicing.drafts_queries import DraftQueries
 from resolvers.invoicing.mutations import InvoiceMutations
 from resolvers.invoicing.queries import InvoiceQueries
+from resolvers.invoicing.recurring import RecurringMutations, RecurringQueries
 from resolvers.invoicing.subscriptions import InvoiceSubscriptions
 from resolvers.notifications.ledger import LedgerQueries, LedgerSubscriptions
 from resolvers.notifications.mutations import NotificationMutations
@@ -63,6 +64,7 @@ Query = merge_types(
         CustomerQueries,
         InvoiceQueries,
         DraftQueries,
+        RecurringQueries,
         OrderQueries,
         PurchaseQueries,
         NotificationQueries,
@@ -76,6 +78,7 @@ Mutation = merge_types(
         CustomerMutations,
         InvoiceMutations,
         DraftMutations,
+        RecurringMutations,
         OrderMutations,
         PurchaseMutations,
         NotificationMutations,

@@ -14,6 +14,7 @@ from workers.tasks import (
     announce_overdue_invoices,
     apply_customer_status,
     import_customers,
+    issue_recurring_invoices,
     prune_stream,
     relay_outbox,
     send_monthly_statements,
@@ -71,6 +72,16 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
             send_monthly_statements,
             name=f"cron:{settings.redis_namespace}:monthly_statements",
             minute=11,
+            second=0,
+            run_at_startup=True,
+            timeout=600,
+        ),
+        # recurring invoices: each occurrence soon after its date begins in the business's
+        # time zone (zones differ by quarter hours), exactly once however many workers
+        cron(
+            issue_recurring_invoices,
+            name=f"cron:{settings.redis_namespace}:recurring_invoices",
+            minute={2, 17, 32, 47},
             second=0,
             run_at_startup=True,
             timeout=600,

@@ -110,6 +110,14 @@ async def send_monthly_statements(ctx: dict[str, Any]) -> dict[str, int]:
     return {"businesses": done.businesses, "sent": done.sent}
 
 
+async def issue_recurring_invoices(ctx: dict[str, Any]) -> dict[str, int]:
+    """Recurring invoice schedules: each due occurrence issued (and sent when asked),
+    each business in its own time zone. Idempotent: an occurrence is issued once however
+    many runs or workers (domain/invoicing/recurring/scan.py)."""
+    done = await _runtime(ctx).issue_recurring_invoices()
+    return {"schedules": done.schedules, "issued": done.issued, "paused": done.paused}
+
+
 IMPORT_CHUNK_ROWS = 250
 
 

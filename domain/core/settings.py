@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # The monthly statement emails go on the 1st in the business's time zone: checked this
     # often (embedded timer; arq runs it hourly).
     monthly_statements_seconds: float = Field(default=3600.0, gt=0)
+    # Recurring invoice schedules: the due scan runs this often (embedded timer; arq runs
+    # it every 15 minutes), each occurrence on its date in the business's time zone.
+    recurring_invoices_seconds: float = Field(default=900.0, gt=0)
 
     # "dev" records and prints; "twilio" / "sendgrid" send through the providers' SDKs.
     sms_provider: Literal["dev", "twilio"] = "dev"

@@ -41,6 +41,7 @@ class Suggestion:
     cadence: str
     reasoning: str
     confidence: float
+    key: str = ""  # names the pattern (cadence and days) for createRecurringScheduleFromSuggestion
 
 
 async def _history(
@@ -194,4 +195,5 @@ def _suggestion(
         f"{times} invoices; the next is due around "
         f"{next_date.isoformat()} at the last prices.",
         confidence=min(0.95, 0.5 + 0.1 * times),
+        key=f"{cadence}:{days}",
     )

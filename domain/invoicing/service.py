@@ -337,6 +337,15 @@ def _prepare(
     return currency, issue, due, totals
 
 
+def check_invoice(
+    data: InvoiceData, customer: Customer | None, business: Business, today: date
+) -> tuple[str, tax.InvoiceTotals]:
+    """Every check `create_invoice` makes, without writing: the currency and totals the
+    invoice would get (a recurring schedule's template is checked when it is saved)."""
+    currency, _, _, totals = _prepare(data, customer, business, today)
+    return currency, totals
+
+
 async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
     """Issues one invoice: checks every field (all bad fields reported at once), computes
     the taxes, writes the invoice, its lines and timeline, adds it to the customer's

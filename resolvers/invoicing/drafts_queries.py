@@ -97,6 +97,7 @@ class DraftQueries:
                 cadence=s.cadence,
                 reasoning=s.reasoning,
                 confidence=s.confidence,
+                key=s.key,
                 lines=draft_lines([line.as_json() for line in s.lines], currency),
             )
             for s in found

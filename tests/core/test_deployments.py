@@ -149,6 +149,7 @@ async def test_cron_runs_of_two_deployments_do_not_swallow_each_other(
                 f"cron:{ns}:customer_status",
                 f"cron:{ns}:invoice_overdue",
                 f"cron:{ns}:monthly_statements",
+                f"cron:{ns}:recurring_invoices",
                 f"cron:{ns}:relay_outbox",
             ], queued
     finally:

@@ -104,6 +104,16 @@ def test_invoicing_is_guarded_by_invoicing_scopes() -> None:
     for name in ("recordPayment", "applyCustomerCredit", "reversePayment"):
         assert m[name].scope is Scope.PAYMENTS_WRITE, name
     q = declarations(Query)
+    for name in (
+        "createRecurringSchedule",
+        "createRecurringScheduleFromSuggestion",
+        "updateRecurringSchedule",
+        "pauseRecurringSchedule",
+        "resumeRecurringSchedule",
+        "deleteRecurringSchedule",
+    ):
+        assert m[name].scope is Scope.INVOICES_WRITE, name
+    assert declarations(Query)["recurringSchedules"].scope is Scope.INVOICES_READ
     for name in ("invoice", "invoices", "customerStatement", "agingReport", "invoiceDraft"):
         assert q[name].scope is Scope.INVOICES_READ, name
 

@@ -237,6 +237,28 @@ async def make_purchase(actor: Actor) -> str:
     )
 
 
+async def make_recurring_schedule(actor: Actor) -> str:
+    return str(
+        await _ok(
+            actor,
+            """mutation($input: CreateRecurringScheduleInput!) {
+            createRecurringSchedule(input: $input) {
+            ... on RecurringSchedulePayload { schedule { id } } } }""",
+            {
+                "input": {
+                    "customerId": await _customer_id(actor),
+                    "frequency": "MONTHLY",
+                    "startDate": "2035-01-31",
+                    "lines": [{"description": "Rent", "quantity": "1", "unitPrice": "900"}],
+                }
+            },
+            "createRecurringSchedule",
+            "schedule",
+            "id",
+        )
+    )
+
+
 MAKERS: dict[str, Callable[[Actor], Awaitable[str]]] = {
     "Address": make_address,
     "ApiKey": make_api_key,
@@ -247,6 +269,7 @@ MAKERS: dict[str, Callable[[Actor], Awaitable[str]]] = {
     "CustomerImport": make_customer_import,
     "CustomerMergeRecord": make_merge_record,
     "Purchase": make_purchase,
+    "RecurringSchedule": make_recurring_schedule,
     "Invoice": make_invoice,
     "Order": make_order,
     "InvoiceDraft": make_invoice_draft,

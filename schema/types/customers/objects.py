@@ -29,9 +29,11 @@ from schema.types.invoicing.objects import Invoice
 
 if TYPE_CHECKING:
     from schema.context import Context
+    from schema.types.invoicing.recurring import RecurringSchedule
     from schema.types.orders.objects import Order
 
 ORDERS = "schema.types.orders.objects"  # orders name customers too: imported lazily
+RECURRING = "schema.types.invoicing.recurring"  # schedules name customers too
 
 
 MAX_NEWEST_INVOICES = 20
@@ -217,6 +219,14 @@ class Customer(Node):
         order: type[Order] = import_module(ORDERS).Order
         today = await info.context.loaders.business_today(rows[0].business_id)
         return [order.from_row(r, today) for r in rows]
+
+    @strawberry.field(description="This customer's recurring invoice schedules, newest first.")
+    async def recurring_schedules(
+        self, info: strawberry.Info[Context, None]
+    ) -> list[Annotated[RecurringSchedule, strawberry.lazy(RECURRING)]]:
+        rows = await info.context.loaders.customer_schedules.load(self.row_id)
+        schedule: type[RecurringSchedule] = import_module(RECURRING).RecurringSchedule
+        return [schedule.from_row(r) for r in rows]
 
     @strawberry.field(description="Credit kept for this customer in the business's currency.")
     def credit_balance(self) -> Money:

@@ -121,6 +121,9 @@ class InvoiceSuggestion:
     reasoning: str
     confidence: float
     lines: list[DraftLine]
+    key: str = strawberry.field(
+        description="Names this pattern: pass it to createRecurringScheduleFromSuggestion."
+    )
 
 
 @strawberry.type

@@ -1,0 +1,1 @@
+"""Recurring invoices: schedules that issue an invoice from a template on each occurrence."""
