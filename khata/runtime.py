@@ -17,7 +17,8 @@ from domain.core.events import EventHub
 from domain.core.live import LiveConnections
 from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings
-from domain.invoicing import overdue
+from domain.invoicing import overdue, sending
+from domain.notifications import reminders
 from domain.notifications.deferrals import release_due
 from domain.notifications.service import Providers
 from domain.purchases import rules
@@ -46,6 +47,8 @@ class Runtime:
     _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
     _status_timer: asyncio.Task[None] | None = field(default=None, repr=False)
     _overdue_timer: asyncio.Task[None] | None = field(default=None, repr=False)
+    _reminder_timer: asyncio.Task[None] | None = field(default=None, repr=False)
+    _send_timer: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.slots = stream.Slots(self.settings.max_subscriptions_per_user)
@@ -62,6 +65,12 @@ class Runtime:
             self._sweeper = asyncio.create_task(self._sweep_forever())
             self._status_timer = asyncio.create_task(self._customer_status_forever())
             self._overdue_timer = asyncio.create_task(self._invoice_overdue_forever())
+            self._reminder_timer = asyncio.create_task(
+                self._every(self.settings.payment_reminder_seconds, self.send_reminders)
+            )
+            self._send_timer = asyncio.create_task(
+                self._every(self.settings.scheduled_send_seconds, self.start_due_sends)
+            )
 
     async def _sweep_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -103,13 +112,34 @@ class Runtime:
                 log.exception("invoice overdue announcement failed")
             await asyncio.sleep(self.settings.invoice_overdue_seconds)
 
+    async def _every(self, seconds: float, work: Any) -> None:
+        """An embedded timer (arq's cron in production): `work` once at start, then every
+        `seconds`; a failure is logged and the next round runs."""
+        while True:
+            try:
+                await work()
+            except Exception:
+                log.exception("%s failed", getattr(work, "__name__", "timer"))
+            await asyncio.sleep(seconds)
+
+    async def send_reminders(self) -> reminders.ReminderRun:
+        """Today's payment reminders, each business in its own time zone."""
+        return await reminders.send_due_reminders(
+            self.db, self.clock, self.settings.public_url.rstrip("/")
+        )
+
+    async def start_due_sends(self) -> int:
+        """Scheduled invoice sends whose time came."""
+        return await sending.start_due_sends(self.db, self.clock)
+
     async def purge_idempotency_keys(self) -> int:
         """Idempotency keys past their retention go with the periodic sweep."""
         retention = timedelta(hours=self.settings.idempotency_retention_hours)
         return await idempotency.purge_expired(self.db, self.clock, retention)
 
     async def stop(self) -> None:
-        for task in (self._sweeper, self._status_timer, self._overdue_timer):
+        timers = (self._reminder_timer, self._send_timer)
+        for task in (self._sweeper, self._status_timer, self._overdue_timer, *timers):
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

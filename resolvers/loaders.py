@@ -21,7 +21,12 @@ from domain.customers import queries as customer_queries
 from domain.customers.models import Customer, CustomerAddress
 from domain.invoicing import queries as invoice_queries
 from domain.invoicing.models import CreditNote, Invoice, InvoiceEvent, InvoiceLine, Payment
+from domain.invoicing.send_models import InvoiceSend
+from domain.invoicing.sending import sends_for
 from domain.invoicing.service import business_today, load_business
+from domain.notifications import reminders
+from domain.notifications.reminder_models import InvoiceReminder
+from domain.notifications.reminder_schedule import ReminderPolicy
 from domain.orders import queries as order_queries
 from domain.orders.models import Order, OrderEvent, OrderLine
 from domain.purchases import queries as purchase_queries
@@ -67,6 +72,9 @@ class Loaders:
         self.invoice_payments: DataLoader[int, list[Payment]] = DataLoader(self._payments)
         self.invoice_credit_notes: DataLoader[int, list[CreditNote]] = DataLoader(self._notes)
         self.invoice_events: DataLoader[int, list[InvoiceEvent]] = DataLoader(self._events)
+        self.invoice_sends: DataLoader[int, list[InvoiceSend]] = DataLoader(self._sends)
+        self.invoice_reminders: DataLoader[int, list[InvoiceReminder]] = DataLoader(self._reminders)
+        self._reminder_policy: ReminderPolicy | None = None
         self.customer_invoices: DataLoader[tuple[int, int], list[Invoice]] = DataLoader(
             self._customer_invoices
         )
@@ -151,6 +159,20 @@ class Loaders:
     async def _events(self, ids: Sequence[int]) -> list[list[InvoiceEvent]]:
         rows = await self._scoped(lambda tx: invoice_queries.events_for(tx, ids))
         return _grouped(rows, ids, "invoice_id")
+
+    async def _sends(self, ids: Sequence[int]) -> list[list[InvoiceSend]]:
+        rows = await self._scoped(lambda tx: sends_for(tx, list(ids)))
+        return _grouped(rows, ids, "invoice_id")
+
+    async def _reminders(self, ids: Sequence[int]) -> list[list[InvoiceReminder]]:
+        rows = await self._scoped(lambda tx: reminders.reminders_for(tx, list(ids)))
+        return _grouped(rows, ids, "invoice_id")
+
+    async def reminder_policy(self) -> ReminderPolicy:
+        """The business's reminder policy, read once per request."""
+        if self._reminder_policy is None:
+            self._reminder_policy = await self._scoped(reminders.business_policy)
+        return self._reminder_policy
 
     async def _other_currency_totals(self, ids: Sequence[int]) -> list[list[Any]]:
         currency = await self.business_currency()

@@ -16,6 +16,8 @@ from workers.tasks import (
     prune_stream,
     relay_outbox,
     send_notification,
+    send_payment_reminders,
+    start_scheduled_sends,
 )
 
 
@@ -63,6 +65,23 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
             second=0,
             run_at_startup=True,
             timeout=600,
+        ),
+        # payment reminders on their day in each business's time zone
+        cron(
+            send_payment_reminders,
+            name=f"cron:{settings.redis_namespace}:payment_reminders",
+            minute=9,
+            second=0,
+            run_at_startup=True,
+            timeout=600,
+        ),
+        # scheduled invoice sends, every minute
+        cron(
+            start_scheduled_sends,
+            name=f"cron:{settings.redis_namespace}:scheduled_sends",
+            second=20,
+            run_at_startup=True,
+            timeout=60,
         ),
     ]
 

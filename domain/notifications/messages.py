@@ -33,8 +33,10 @@ from domain.notifications.vocabulary import EVENT_KIND, Channel, Event
 SEND_REQUESTED = "invoice.send_requested"
 PAYMENT_RECEIVED = "invoice.payment_received"
 ORDER_STATUS_CHANGED = "order.status_changed"
+REMINDER = "invoice.reminder"  # domain/notifications/reminders.py
 TOPIC_EVENTS = {
     SEND_REQUESTED: Event.INVOICE_SENT,
+    REMINDER: Event.PAYMENT_REMINDER,
     PAYMENT_RECEIVED: Event.PAYMENT_RECEIPT,
     ORDER_STATUS_CHANGED: Event.ORDER_STATUS,
 }
@@ -65,7 +67,8 @@ async def drafts(tx: Tx, event: OutboxEvent, public_url: str) -> list[Draft]:
     if business is None:
         return []
     values = await _values(btx, event, business, customer, public_url)
-    channels = p.get("channels") if event.topic == SEND_REQUESTED else ["sms", "email"]
+    chosen = event.topic in (SEND_REQUESTED, REMINDER)
+    channels = p.get("channels") if chosen else ["sms", "email"]
     out: list[Draft] = []
     for name in channels or []:
         channel = Channel(name)
