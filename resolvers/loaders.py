@@ -74,7 +74,8 @@ class Loaders:
         self.invoice_events: DataLoader[int, list[InvoiceEvent]] = DataLoader(self._events)
         self.invoice_sends: DataLoader[int, list[InvoiceSend]] = DataLoader(self._sends)
         self.invoice_reminders: DataLoader[int, list[InvoiceReminder]] = DataLoader(self._reminders)
-        self._reminder_policy: ReminderPolicy | None = None
+        # one key (the viewer's business): concurrent fields share one read
+        self.reminder_policies: DataLoader[int, ReminderPolicy] = DataLoader(self._policies)
         self.customer_invoices: DataLoader[tuple[int, int], list[Invoice]] = DataLoader(
             self._customer_invoices
         )
@@ -168,11 +169,10 @@ class Loaders:
         rows = await self._scoped(lambda tx: reminders.reminders_for(tx, list(ids)))
         return _grouped(rows, ids, "invoice_id")
 
-    async def reminder_policy(self) -> ReminderPolicy:
-        """The business's reminder policy, read once per request."""
-        if self._reminder_policy is None:
-            self._reminder_policy = await self._scoped(reminders.business_policy)
-        return self._reminder_policy
+    async def _policies(self, business_ids: Sequence[int]) -> list[ReminderPolicy]:
+        """The viewer's business's reminder policy (the only key a request asks for)."""
+        policy = await self._scoped(reminders.business_policy)
+        return [policy for _ in business_ids]
 
     async def _other_currency_totals(self, ids: Sequence[int]) -> list[list[Any]]:
         currency = await self.business_currency()

@@ -148,7 +148,9 @@ async def test_cron_runs_of_two_deployments_do_not_swallow_each_other(
             assert names == [
                 f"cron:{ns}:customer_status",
                 f"cron:{ns}:invoice_overdue",
+                f"cron:{ns}:payment_reminders",
                 f"cron:{ns}:relay_outbox",
+                f"cron:{ns}:scheduled_sends",
             ], queued
     finally:
         for worker, rt in zip(workers, deployments, strict=True):

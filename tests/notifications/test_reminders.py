@@ -14,7 +14,7 @@ from domain.notifications.reminders import send_due_reminders
 from khata.composition import build_runtime
 from tests.conftest import run_jobs, sign_up
 from tests.notifications.conftest import PUBLIC_URL, Desk
-from tests.notifications.helpers import UPDATE_PREFERENCES
+from tests.notifications.helpers import UPDATE_PREFERENCES, customer
 from tests.notifications.pipeline_helpers import rows_of
 from tests.notifications.reminder_helpers import (
     PAY,
@@ -213,3 +213,12 @@ async def test_policy_defaults_update_and_validation(desk: Desk) -> None:
     assert policy["enabled"] is False and policy["maxReminders"] == 5
     stranger = await sign_up(desk.client, "KE")
     assert (await stranger.gql(POLICY_READ))["data"]["reminderPolicy"]["enabled"] is True
+
+
+async def test_a_customer_without_reminders_gets_none(desk: Desk) -> None:
+    move_ahead(desk)
+    owner, _ = await shop(desk)
+    quiet_one = await customer(owner, name="Ravi", phone="+254712345622", remindersEnabled=False)
+    inv = await issue(owner, quiet_one, today(desk))
+    await _run(desk)
+    assert await recorded(desk.rt, inv) == (0, 0)

@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.invoicing.sending import start_due_sends
 from khata.composition import build_runtime
-from tests.conftest import Actor, run_jobs, sign_up
+from tests.conftest import Actor, count_statements, run_jobs, sign_up
 from tests.notifications.conftest import Desk
 from tests.notifications.ledger_helpers import ledger
 from tests.notifications.reminder_helpers import issue, move_ahead, read, shop, today
@@ -133,3 +133,37 @@ async def test_idempotent_send_and_schedule_replay(desk: Desk) -> None:
     await run_jobs(desk.rt)
     assert len(await ledger(desk.rt, sent["requestId"])) == 1
     assert len((await read(owner, inv))["sends"]) == 2
+
+
+async def test_a_voided_invoice_send_ends_cancelled(desk: Desk) -> None:
+    move_ahead(desk)
+    owner, cid = await shop(desk)
+    inv = await issue(owner, cid, today(desk) + timedelta(days=10))
+    made = await _schedule(owner, inv, desk.clock.now() + timedelta(minutes=30))
+    void = (
+        """mutation($id: ID!) { voidInvoice(input: { id: $id, reason: "typo" }) { __typename } }"""
+    )
+    await owner.gql(void, {"id": inv})
+    desk.clock.advance(minutes=30)
+    assert await start_due_sends(desk.rt.db, desk.clock) == 0
+    await run_jobs(desk.rt)
+    assert await ledger(desk.rt, made["requestId"]) == []
+    assert [s["status"] for s in (await read(owner, inv))["sends"]] == ["CANCELLED"]
+
+
+LIST = """{ invoices(first: 20) { edges { node { number scheduledSendAt
+  sends { status } reminders { sentCount nextReminderOn history { occurrence } } } } } }"""
+
+
+async def test_invoice_lists_read_sends_and_reminders_in_batches(desk: Desk) -> None:
+    owner, cid = await shop(desk)
+    inv = await issue(owner, cid, today(desk) + timedelta(days=3))
+    await _schedule(owner, inv, desk.clock.now() + timedelta(days=1))
+    with count_statements(desk.rt) as few:
+        assert len((await owner.gql(LIST))["data"]["invoices"]["edges"]) == 1
+    for _ in range(4):
+        more = await issue(owner, cid, today(desk) + timedelta(days=3))
+        await _schedule(owner, more, desk.clock.now() + timedelta(days=1))
+    with count_statements(desk.rt) as many:
+        assert len((await owner.gql(LIST))["data"]["invoices"]["edges"]) == 5
+    assert len(many) == len(few)

@@ -281,7 +281,7 @@ class Invoice(Node):
         rows = await loaders.invoice_reminders.load(self.row_id)
         next_on = None
         if self.status in _OWED and self.balance.amount > 0:
-            policy = await loaders.reminder_policy()
+            policy = await loaders.reminder_policies.load(self.business_row_id)
             today = await loaders.business_today(self.business_row_id)
             sent_on = [r.scheduled_on for r in rows if r.scheduled_on is not None]
             next_on = next_after(policy, self.due_date, today, sent_on)
