@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +31,8 @@ class ReminderRepository(TenantRepository):
         match self.viewer.kind:
             case ViewerKind.STAFF | ViewerKind.API_KEY | ViewerKind.SYSTEM:
                 return self.business_rows(model)
+            case ViewerKind.PERSON:
+                return false()  # the portal shows no reminder bookkeeping
             case _:
                 raise unauthenticated(self.viewer)
 
@@ -121,3 +123,12 @@ class ReminderRepository(TenantRepository):
     async def by_ids(self, ids: Sequence[int]) -> Sequence[InvoiceReminder]:
         stmt = self.readable(InvoiceReminder).where(InvoiceReminder.id.in_(set(ids)))
         return (await self.s.scalars(stmt)).all()
+
+    async def still_owing(self, invoice_ids: Sequence[int]) -> dict[int, Invoice]:
+        """The invoices as they are now in this transaction, of those still owed."""
+        if not invoice_ids:
+            return {}
+        stmt = self.readable(Invoice).where(
+            Invoice.id.in_(set(invoice_ids)), Invoice.status.in_(OPEN), Invoice.balance > 0
+        )
+        return {i.id: i for i in await self.s.scalars(stmt)}

@@ -176,30 +176,38 @@ async def _remind_business(
     today: date,
     public_url: str,
 ) -> int:
+    """A read finds what is due today; only then a short write records and sends it (a
+    business with nothing due costs one read, no write lock)."""
     viewer = Viewer.system_actor(ACTOR, business_id=business_id)
+    wanted: dict[int, tuple[date, int]] = {}  # invoice id: (occurrence date, number)
+    async with db.read() as session:
+        for c in await ReminderRepository(session, viewer).candidates(*due_window(policy, today)):
+            day = due_today(policy, c.invoice.due_date, today, c.sent)
+            if day is not None:
+                wanted[c.invoice.id] = (day, c.sent + 1)
+    if not wanted:
+        return 0
     async with db.unit_of_work() as session:
         tx = Tx(session, viewer, clock)
         repo = ReminderRepository(session, viewer)
-        wanted: list[dict[str, object]] = []
-        invoices: dict[int, Invoice] = {}
-        for c in await repo.candidates(*due_window(policy, today)):
-            day = due_today(policy, c.invoice.due_date, today, c.sent)
-            if day is not None:
-                invoices[c.invoice.id] = c.invoice
-                wanted.append(
-                    {
-                        "invoice_id": c.invoice.id,
-                        "scheduled_on": day,
-                        "occurrence": c.sent + 1,
-                        "manual": False,
-                        "actor": ACTOR,
-                        "created_at": tx.now(),
-                    }
-                )
-        claimed = await repo.claim(wanted)
-        customers = await repo.customers([invoices[r.invoice_id].customer_id for r in claimed])
+        owing = await repo.still_owing(list(wanted))  # paid or voided since the read: left out
+        claimed = await repo.claim(
+            [
+                {
+                    "invoice_id": invoice_id,
+                    "scheduled_on": day,
+                    "occurrence": number,
+                    "manual": False,
+                    "actor": ACTOR,
+                    "created_at": tx.now(),
+                }
+                for invoice_id, (day, number) in wanted.items()
+                if invoice_id in owing
+            ]
+        )
+        customers = await repo.customers([owing[r.invoice_id].customer_id for r in claimed])
         for reminder in claimed:
-            invoice = invoices[reminder.invoice_id]
+            invoice = owing[reminder.invoice_id]
             customer = customers.get(invoice.customer_id)
             _emit(tx, invoice, customer, reminder, policy.channels, public_url)
         return len(claimed)
