@@ -12,7 +12,7 @@ from datetime import timedelta
 from domain.notifications.deferrals import release_due
 from domain.notifications.reminders import send_due_reminders
 from khata.composition import build_runtime
-from tests.conftest import run_jobs, sign_up
+from tests.conftest import gql, run_jobs, sign_up
 from tests.notifications.conftest import PUBLIC_URL, Desk
 from tests.notifications.helpers import UPDATE_PREFERENCES, customer
 from tests.notifications.pipeline_helpers import rows_of
@@ -221,4 +221,21 @@ async def test_a_customer_without_reminders_gets_none(desk: Desk) -> None:
     quiet_one = await customer(owner, name="Ravi", phone="+254712345622", remindersEnabled=False)
     inv = await issue(owner, quiet_one, today(desk))
     await _run(desk)
+    assert await recorded(desk.rt, inv) == (0, 0)
+
+
+async def test_api_keys_need_the_notifications_scopes(desk: Desk) -> None:
+    owner, cid = await shop(desk)
+    inv = await issue(owner, cid, today(desk) + timedelta(days=30))
+    made = await gql(
+        desk.client,
+        """mutation { createApiKey(input: {name: "n", scopes: [INVOICES_READ, INVOICES_WRITE]}) {
+        ... on CreateApiKeyPayload { secret } } }""",
+        headers=owner.headers,
+    )
+    headers = {"authorization": f"Bearer {made['data']['createApiKey']['secret']}"}
+    body = await gql(desk.client, REMIND, {"input": {"invoiceId": inv}}, headers=headers)
+    assert body["data"]["remindNow"]["__typename"] == "PermissionError"
+    body = await gql(desk.client, POLICY, {"input": {"enabled": False}}, headers=headers)
+    assert body["data"]["updateReminderPolicy"]["__typename"] == "PermissionError"
     assert await recorded(desk.rt, inv) == (0, 0)
