@@ -24,6 +24,7 @@ from domain.notifications.reminder_models import InvoiceReminder, ReminderPolicy
 class Candidate:
     invoice: Invoice
     sent: int  # scheduled reminders already recorded
+    last_on: date | None  # the date of the latest of them
 
 
 class ReminderRepository(TenantRepository):
@@ -67,14 +68,15 @@ class ReminderRepository(TenantRepository):
 
     async def candidates(self, earliest_due: date, latest_due: date) -> list[Candidate]:
         """Owed invoices due in the window whose customer takes reminders, each with its
-        count of scheduled reminders so far (one statement)."""
-        sent = (
-            select(func.count(InvoiceReminder.id))
-            .where(InvoiceReminder.invoice_id == Invoice.id, InvoiceReminder.manual.is_(False))
-            .scalar_subquery()
+        count of scheduled reminders so far and the latest one's date (one statement)."""
+        scheduled = (
+            InvoiceReminder.invoice_id == Invoice.id,
+            InvoiceReminder.manual.is_(False),
         )
+        sent = select(func.count(InvoiceReminder.id)).where(*scheduled).scalar_subquery()
+        last_on = select(func.max(InvoiceReminder.scheduled_on)).where(*scheduled)
         stmt = (
-            self.readable(Invoice, Invoice, sent)
+            self.readable(Invoice, Invoice, sent, last_on.scalar_subquery())
             .join(Customer, Customer.id == Invoice.customer_id)
             .where(
                 Invoice.status.in_(OPEN),
@@ -85,7 +87,10 @@ class ReminderRepository(TenantRepository):
             )
             .order_by(Invoice.id)
         )
-        return [Candidate(i, int(n)) for i, n in (await self.s.execute(stmt)).all()]
+        return [
+            Candidate(i, int(n), date.fromisoformat(d) if isinstance(d, str) else d)
+            for i, n, d in (await self.s.execute(stmt)).all()
+        ]
 
     async def claim(self, rows: Sequence[dict[str, Any]]) -> list[InvoiceReminder]:
         """Records the reminders; the unique (invoice, date) key drops one a run before

@@ -176,14 +176,14 @@ async def _remind_business(
     today: date,
     public_url: str,
 ) -> int:
-    """A read finds what is due today; only then a short write records and sends it (a
-    business with nothing due costs one read, no write lock)."""
+    """A read finds what is due today and not yet recorded; only then a short write
+    records and sends it (a business with nothing due costs one read, no write lock)."""
     viewer = Viewer.system_actor(ACTOR, business_id=business_id)
     wanted: dict[int, tuple[date, int]] = {}  # invoice id: (occurrence date, number)
     async with db.read() as session:
         for c in await ReminderRepository(session, viewer).candidates(*due_window(policy, today)):
             day = due_today(policy, c.invoice.due_date, today, c.sent)
-            if day is not None:
+            if day is not None and day != c.last_on:  # not sent already
                 wanted[c.invoice.id] = (day, c.sent + 1)
     if not wanted:
         return 0
