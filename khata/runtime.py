@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -17,9 +18,9 @@ from domain.core.events import EventHub
 from domain.core.live import LiveConnections
 from domain.core.outbox import OutboxRelay
 from domain.core.settings import Settings
-from domain.invoicing import overdue
+from domain.invoicing import overdue, sending
 from domain.invoicing.recurring import scan as recurring
-from domain.notifications import statement_mail
+from domain.notifications import reminders, statement_mail
 from domain.notifications.deferrals import release_due
 from domain.notifications.service import Providers
 from domain.purchases import rules
@@ -45,11 +46,7 @@ class Runtime:
     limiter: Any = None  # messages per second per provider account (notifications)
     live: LiveConnections | None = None  # open WebSockets by credentials (API processes)
     slots: stream.Slots = field(init=False)  # open stream subscriptions per user or key
-    _sweeper: asyncio.Task[None] | None = field(default=None, repr=False)
-    _status_timer: asyncio.Task[None] | None = field(default=None, repr=False)
-    _overdue_timer: asyncio.Task[None] | None = field(default=None, repr=False)
-    _statements_timer: asyncio.Task[None] | None = field(default=None, repr=False)
-    _recurring_timer: asyncio.Task[None] | None = field(default=None, repr=False)
+    _timers: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.slots = stream.Slots(self.settings.max_subscriptions_per_user)
@@ -63,11 +60,23 @@ class Runtime:
         if isinstance(self.jobs, ArqQueue):
             await self.jobs.connect()
         if sweep and isinstance(self.jobs, InProcessRunner):
-            self._sweeper = asyncio.create_task(self._sweep_forever())
-            self._status_timer = asyncio.create_task(self._customer_status_forever())
-            self._overdue_timer = asyncio.create_task(self._invoice_overdue_forever())
-            self._statements_timer = asyncio.create_task(self._monthly_statements_forever())
-            self._recurring_timer = asyncio.create_task(self._recurring_invoices_forever())
+            self._timers = [asyncio.create_task(self._sweep_forever())] + [
+                asyncio.create_task(self._every(seconds, work))
+                for seconds, work in self.periodic_jobs()
+            ]
+
+    def periodic_jobs(self) -> list[tuple[float, Callable[[], Awaitable[Any]]]]:
+        """The embedded stand-ins for arq's cron jobs (workers/arq_worker.py): each runs
+        once at start, then every so many seconds; each is idempotent per occurrence."""
+        s = self.settings
+        return [
+            (s.customer_status_seconds, self.apply_status_rules),
+            (s.invoice_overdue_seconds, self.announce_overdue),
+            (s.monthly_statements_seconds, self.send_monthly_statements),
+            (s.recurring_invoices_seconds, self.issue_recurring_invoices),
+            (s.payment_reminder_seconds, self.send_reminders),
+            (s.scheduled_send_seconds, self.start_due_sends),
+        ]
 
     async def _sweep_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -89,49 +98,41 @@ class Runtime:
         retention = timedelta(days=self.settings.stream_retention_days)
         return await stream.prune(self.db, self.clock, retention)
 
-    async def _customer_status_forever(self) -> None:
-        """The embedded timer of the daily customer status rules (arq's cron in
-        production): once at start, then every `customer_status_seconds`."""
-        while True:
-            try:
-                await rules.apply_status_rules(self.db, self.clock)
-            except Exception:
-                log.exception("customer status rules failed")
-            await asyncio.sleep(self.settings.customer_status_seconds)
+    async def apply_status_rules(self) -> Any:
+        """The daily customer status rules, each business in its own time zone."""
+        return await rules.apply_status_rules(self.db, self.clock)
 
-    async def _invoice_overdue_forever(self) -> None:
-        """The embedded timer of the daily `invoice.overdue` announcement (arq's cron in
-        production): once at start, then every `invoice_overdue_seconds`."""
-        while True:
-            try:
-                await overdue.announce_overdue(self.db, self.clock)
-            except Exception:
-                log.exception("invoice overdue announcement failed")
-            await asyncio.sleep(self.settings.invoice_overdue_seconds)
+    async def announce_overdue(self) -> Any:
+        """`invoice.overdue` the day after the due date, each business in its time zone."""
+        return await overdue.announce_overdue(self.db, self.clock)
 
-    async def _monthly_statements_forever(self) -> None:
-        """The embedded timer of the monthly statement emails (arq's cron in production):
-        once at start, then every `monthly_statements_seconds`."""
-        while True:
-            try:
-                await statement_mail.send_monthly(self.db, self.clock)
-            except Exception:
-                log.exception("monthly statements failed")
-            await asyncio.sleep(self.settings.monthly_statements_seconds)
-
-    async def _recurring_invoices_forever(self) -> None:
-        """The embedded timer of the recurring invoice due scan (arq's cron in
-        production): once at start, then every `recurring_invoices_seconds`."""
-        while True:
-            try:
-                await self.issue_recurring_invoices()
-            except Exception:
-                log.exception("recurring invoice scan failed")
-            await asyncio.sleep(self.settings.recurring_invoices_seconds)
+    async def send_monthly_statements(self) -> Any:
+        """Last month's statement emails on the 1st, each business in its time zone."""
+        return await statement_mail.send_monthly(self.db, self.clock)
 
     async def issue_recurring_invoices(self) -> recurring.ScanResult:
         """Every due occurrence of every recurring schedule, once."""
         return await recurring.issue_due(self.db, self.clock, self.settings.public_url)
+
+    async def _every(self, seconds: float, work: Any) -> None:
+        """An embedded timer (arq's cron in production): `work` once at start, then every
+        `seconds`; a failure is logged and the next round runs."""
+        while True:
+            try:
+                await work()
+            except Exception:
+                log.exception("%s failed", getattr(work, "__name__", "timer"))
+            await asyncio.sleep(seconds)
+
+    async def send_reminders(self) -> reminders.ReminderRun:
+        """Today's payment reminders, each business in its own time zone."""
+        return await reminders.send_due_reminders(
+            self.db, self.clock, self.settings.public_url.rstrip("/")
+        )
+
+    async def start_due_sends(self) -> int:
+        """Scheduled invoice sends whose time came."""
+        return await sending.start_due_sends(self.db, self.clock)
 
     async def purge_idempotency_keys(self) -> int:
         """Idempotency keys past their retention go with the periodic sweep."""
@@ -139,17 +140,11 @@ class Runtime:
         return await idempotency.purge_expired(self.db, self.clock, retention)
 
     async def stop(self) -> None:
-        for task in (
-            self._sweeper,
-            self._status_timer,
-            self._overdue_timer,
-            self._statements_timer,
-            self._recurring_timer,
-        ):
-            if task:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        for task in self._timers:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._timers = []
         if isinstance(self.jobs, InProcessRunner):
             await self.jobs.drain()
         await self.relay.flush()

@@ -23,7 +23,12 @@ from domain.invoicing import queries as invoice_queries
 from domain.invoicing.models import CreditNote, Invoice, InvoiceEvent, InvoiceLine, Payment
 from domain.invoicing.recurring import queries as recurring_queries
 from domain.invoicing.recurring.models import RecurringSchedule
+from domain.invoicing.send_models import InvoiceSend
+from domain.invoicing.sending import sends_for
 from domain.invoicing.service import business_today, load_business
+from domain.notifications import reminders
+from domain.notifications.reminder_models import InvoiceReminder
+from domain.notifications.reminder_schedule import ReminderPolicy
 from domain.orders import queries as order_queries
 from domain.orders.models import Order, OrderEvent, OrderLine
 from domain.purchases import queries as purchase_queries
@@ -69,6 +74,10 @@ class Loaders:
         self.invoice_payments: DataLoader[int, list[Payment]] = DataLoader(self._payments)
         self.invoice_credit_notes: DataLoader[int, list[CreditNote]] = DataLoader(self._notes)
         self.invoice_events: DataLoader[int, list[InvoiceEvent]] = DataLoader(self._events)
+        self.invoice_sends: DataLoader[int, list[InvoiceSend]] = DataLoader(self._sends)
+        self.invoice_reminders: DataLoader[int, list[InvoiceReminder]] = DataLoader(self._reminders)
+        # one key (the viewer's business): concurrent fields share one read
+        self.reminder_policies: DataLoader[int, ReminderPolicy] = DataLoader(self._policies)
         self.customer_invoices: DataLoader[tuple[int, int], list[Invoice]] = DataLoader(
             self._customer_invoices
         )
@@ -158,6 +167,19 @@ class Loaders:
     async def _events(self, ids: Sequence[int]) -> list[list[InvoiceEvent]]:
         rows = await self._scoped(lambda tx: invoice_queries.events_for(tx, ids))
         return _grouped(rows, ids, "invoice_id")
+
+    async def _sends(self, ids: Sequence[int]) -> list[list[InvoiceSend]]:
+        rows = await self._scoped(lambda tx: sends_for(tx, list(ids)))
+        return _grouped(rows, ids, "invoice_id")
+
+    async def _reminders(self, ids: Sequence[int]) -> list[list[InvoiceReminder]]:
+        rows = await self._scoped(lambda tx: reminders.reminders_for(tx, list(ids)))
+        return _grouped(rows, ids, "invoice_id")
+
+    async def _policies(self, business_ids: Sequence[int]) -> list[ReminderPolicy]:
+        """The viewer's business's reminder policy (the only key a request asks for)."""
+        policy = await self._scoped(reminders.business_policy)
+        return [policy for _ in business_ids]
 
     async def _other_currency_totals(self, ids: Sequence[int]) -> list[list[Any]]:
         currency = await self.business_currency()

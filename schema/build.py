@@ -39,6 +39,7 @@ from resolvers.invoicing.subscriptions import InvoiceSubscriptions
 from resolvers.notifications.ledger import LedgerQueries, LedgerSubscriptions
 from resolvers.notifications.mutations import NotificationMutations
 from resolvers.notifications.queries import NotificationQueries
+from resolvers.notifications.reminders import ReminderMutations, ReminderQueries
 from resolvers.orders.mutations import OrderMutations
 from resolvers.orders.queries import OrderQueries
 from resolvers.orders.subscriptions import OrderSubscriptions
@@ -69,6 +70,7 @@ Query = merge_types(
         PurchaseQueries,
         NotificationQueries,
         LedgerQueries,
+        ReminderQueries,
     ),
 )
 Mutation = merge_types(
@@ -82,6 +84,7 @@ Mutation = merge_types(
         OrderMutations,
         PurchaseMutations,
         NotificationMutations,
+        ReminderMutations,
     ),
 )
 Subscription = merge_types(

@@ -19,6 +19,8 @@ from workers.tasks import (
     relay_outbox,
     send_monthly_statements,
     send_notification,
+    send_payment_reminders,
+    start_scheduled_sends,
 )
 
 
@@ -76,6 +78,15 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
             run_at_startup=True,
             timeout=600,
         ),
+        # payment reminders on their day in each business's time zone
+        cron(
+            send_payment_reminders,
+            name=f"cron:{settings.redis_namespace}:payment_reminders",
+            minute=9,
+            second=0,
+            run_at_startup=True,
+            timeout=600,
+        ),
         # recurring invoices: each occurrence soon after its date begins in the business's
         # time zone (zones differ by quarter hours), exactly once however many workers
         cron(
@@ -85,6 +96,14 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
             second=0,
             run_at_startup=True,
             timeout=600,
+        ),
+        # scheduled invoice sends, every minute
+        cron(
+            start_scheduled_sends,
+            name=f"cron:{settings.redis_namespace}:scheduled_sends",
+            second=20,
+            run_at_startup=True,
+            timeout=60,
         ),
     ]
 

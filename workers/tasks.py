@@ -118,6 +118,18 @@ async def issue_recurring_invoices(ctx: dict[str, Any]) -> dict[str, int]:
     return {"schedules": done.schedules, "issued": done.issued, "paused": done.paused}
 
 
+async def send_payment_reminders(ctx: dict[str, Any]) -> dict[str, int]:
+    """Today's payment reminders, each business in its own time zone. Idempotent: a
+    reminder is recorded once per (invoice, date), however many runs or workers."""
+    done = await _runtime(ctx).send_reminders()
+    return {"businesses": done.businesses, "reminded": done.reminded}
+
+
+async def start_scheduled_sends(ctx: dict[str, Any]) -> int:
+    """Scheduled invoice sends whose time came; each is claimed by one run only."""
+    return await _runtime(ctx).start_due_sends()
+
+
 IMPORT_CHUNK_ROWS = 250
 
 

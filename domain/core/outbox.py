@@ -58,11 +58,15 @@ def emit(
     channels: Sequence[str] = (),
     business_id: int | None = None,
     snapshot: Snapshot | None = None,
+    event_id: str | None = None,
 ) -> OutboxEvent:
     """Record a side effect inside the caller's transaction; nothing leaves before commit.
     `snapshot` is called once, as the transaction's last step (with the positions), so the
-    event carries its object as committed, not as it was when the event was emitted."""
+    event carries its object as committed, not as it was when the event was emitted.
+    `event_id`: an id handed out earlier (a scheduled send's request id), else a new one."""
     row = OutboxEvent(**_columns(tx, topic, payload, job, channels, business_id))
+    if event_id is not None:
+        row.id = event_id
     tx.session.add(row)
     tx.session.info.setdefault("outbox", []).append(row)
     if snapshot is not None:
@@ -76,6 +80,10 @@ async def get_event(db: Database, outbox_id: str) -> OutboxEvent | None:
         return await session.get(OutboxEvent, outbox_id)
 
 
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
 def _columns(
     tx: Tx,
     topic: str,
@@ -85,7 +93,7 @@ def _columns(
     business_id: int | None = None,
 ) -> dict[str, Any]:
     return {
-        "id": uuid.uuid4().hex,
+        "id": new_event_id(),
         "business_id": business_id if business_id is not None else tx.viewer.business_id,
         "topic": topic,
         "payload": payload,

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # Recurring invoice schedules: the due scan runs this often (embedded timer; arq runs
     # it every 15 minutes), each occurrence on its date in the business's time zone.
     recurring_invoices_seconds: float = Field(default=900.0, gt=0)
+    # payment reminders go on their day in the business's time zone: checked this often
+    # (embedded timer; arq runs it hourly); scheduled invoice sends are looked for this often
+    payment_reminder_seconds: float = Field(default=3600.0, gt=0)
+    scheduled_send_seconds: float = Field(default=30.0, gt=0)
 
     # "dev" records and prints; "twilio" / "sendgrid" send through the providers' SDKs.
     sms_provider: Literal["dev", "twilio"] = "dev"

@@ -11,6 +11,8 @@ class InvoicingCode(ErrorCode):
     CUSTOMER_INACTIVE = "CUSTOMER_INACTIVE"
     INVALID_DATE = "INVALID_DATE"
     INVOICE_VOID = "INVOICE_VOID"
+    INVOICE_PAID = "INVOICE_PAID"  # nothing left to pay (remindNow)
+    SEND_STARTED = "SEND_STARTED"  # a scheduled send already began: too late to cancel
     NOT_POSITIVE = "NOT_POSITIVE"
     # taxes
     PRECISION = "PRECISION"

@@ -8,14 +8,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from domain.core import outbox
 from domain.core.codes import CoreCode
 from domain.core.errors import Conflict, ErrorCollector, NotFound, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer
 from domain.customers.repository import CustomerRepository
-from domain.invoicing import tax
+from domain.invoicing import sending, tax
 from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.draft_repository import DraftRepository
 from domain.invoicing.models import (
@@ -28,11 +27,8 @@ from domain.invoicing.service import (
     InvoiceData,
     LineData,
     business_region,
-    channel_for,
     create_invoice,
-    invoice_payload,
     load_business,
-    request_send,
 )
 
 MAX_PROMPT = 2000
@@ -316,21 +312,15 @@ async def convert_draft(
     request_id = None
     if send is not None:
         customer = await draft_customer(tx, invoice.customer_id)
-        request_send(tx, invoice, sorted(set(send.channels)), send.scheduled_at)
-        event = outbox.emit(
+        options: dict[str, object] = {"includePdf": send.include_pdf, "message": send.message}
+        row = await sending.record_send(
             tx,
-            "invoice.send_requested",
-            invoice_payload(
-                invoice,
-                customer,
-                channels=sorted(set(send.channels)),
-                includePdf=send.include_pdf,
-                message=send.message,
-                scheduledAt=send.scheduled_at.isoformat() if send.scheduled_at else None,
-                paymentLink=f"{public_url}/pay/{invoice.payment_token}",
-            ),
-            channels=[channel_for(invoice.business_id)],
-            job=None if send.scheduled_at else "send_notification",
+            invoice,
+            customer,
+            sorted(set(send.channels)),
+            options,
+            send.scheduled_at,
+            public_url,
         )
-        request_id = event.id
+        request_id = row.request_id
     return invoice, request_id

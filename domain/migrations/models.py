@@ -5,9 +5,13 @@ from domain.core import audit, counters, idempotency, outbox, positions  # noqa:
 from domain.core.orm import Base
 from domain.customers import models as customers  # noqa: F401
 from domain.invoicing import models as invoicing  # noqa: F401
+from domain.invoicing import send_models  # noqa: F401
 from domain.invoicing.recurring import models as recurring  # noqa: F401
 from domain.notifications import models as notifications  # noqa: F401
-from domain.notifications import template_models  # noqa: F401
+from domain.notifications import (
+    reminder_models,  # noqa: F401
+    template_models,  # noqa: F401
+)
 from domain.orders import models as orders  # noqa: F401
 
 metadata = Base.metadata

@@ -34,8 +34,10 @@ from domain.notifications.vocabulary import EVENT_KIND, Channel, Event
 SEND_REQUESTED = "invoice.send_requested"
 PAYMENT_RECEIVED = "invoice.payment_received"
 ORDER_STATUS_CHANGED = "order.status_changed"
+REMINDER = "invoice.reminder"  # domain/notifications/reminders.py
 TOPIC_EVENTS = {
     SEND_REQUESTED: Event.INVOICE_SENT,
+    REMINDER: Event.PAYMENT_REMINDER,
     PAYMENT_RECEIVED: Event.PAYMENT_RECEIPT,
     ORDER_STATUS_CHANGED: Event.ORDER_STATUS,
 }
@@ -71,7 +73,8 @@ async def drafts(
     if business is None:
         return []
     values = await _values(btx, event, business, customer, public_url)
-    channels = p.get("channels") if event.topic == SEND_REQUESTED else ["sms", "email"]
+    chosen = event.topic in (SEND_REQUESTED, REMINDER)
+    channels = p.get("channels") if chosen else ["sms", "email"]
     channels = only or channels or []
     out: list[Draft] = []
     for name in channels:

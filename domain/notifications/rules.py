@@ -4,7 +4,8 @@ webhook keeps: both are read, so either record stops SMS), the marketing frequen
 counted from the ledger, quiet hours (`policy.decide`; a message due in them raises
 Deferral with the first allowed minute, OTPs exempt) and, for SMS, the business's
 monthly quota or spend cap (`quota.check_send`). A refusal ends the message with a typed,
-recorded reason; it is never sent. Quiet hours hold the messages of business events
+recorded reason; it is never sent. A payment reminder whose invoice was paid
+or voided meanwhile is refused (`INVOICE_SETTLED`). Quiet hours hold the messages of business events
 (invoices, receipts, orders); a ready message sent as the person stands there (the
 welcome SMS at registration) is not held, but still needs their consent."""
 
@@ -17,8 +18,8 @@ from zoneinfo import ZoneInfo
 from domain.core.errors import NotFound
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
-from domain.notifications import policy, preferences, quota
-from domain.notifications.messages import TOPIC_EVENTS
+from domain.notifications import policy, preferences, quota, reminders
+from domain.notifications.messages import REMINDER, TOPIC_EVENTS
 from domain.notifications.models import NotificationLog
 from domain.notifications.policy import Allowed, Blocked, Deferred
 from domain.notifications.repository import NotificationRepository
@@ -49,6 +50,11 @@ async def check(tx: Tx, repo: NotificationRepository, row: NotificationLog) -> R
         return None
     btx = _as_business(tx, row.business_id)
     channel = Channel(row.channel)
+    reminder_of = row.invoice_id if row.event == REMINDER else None
+    if reminder_of is not None and not await reminders.still_owed(btx, reminder_of):
+        return Refusal(
+            "failed", "INVOICE_SETTLED", "the invoice was paid or voided before the reminder"
+        )
     if row.customer_id is not None:
         refusal = await _policy(btx, repo, row, channel)
         if refusal is not None:

@@ -7,7 +7,7 @@ import strawberry
 from domain.core import idempotency
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.invoicing import payments, service
+from domain.invoicing import payments, sending, service
 from resolvers.access import needs
 from resolvers.base import Info, mutate
 from resolvers.invoicing.views import _line, _view
@@ -27,11 +27,13 @@ from schema.types.invoicing.objects import (
     Payment,
 )
 from schema.types.invoicing.payloads import (
+    CancelScheduledSendPayload,
     CreditNotePayload,
     InvoicePayload,
     PaymentPayload,
     SendInvoicePayload,
 )
+from schema.types.invoicing.sends import CancelScheduledSendInput, InvoiceSend
 
 
 @strawberry.type
@@ -169,23 +171,59 @@ class InvoiceMutations:
         return await mutate(info, run)
 
     @strawberry.mutation(
-        description="Records the send request as pending (timeline `send_requested`); the "
-        "status stays as it was until a sender delivers it.",
+        description="Sends now, or at `scheduledAt` (cancellable until it starts: "
+        "cancelScheduledSend). The status stays as it was until a provider accepts a message. "
+        "With an idempotencyKey a retry replays the first send.",
         extensions=[needs(Scope.INVOICES_WRITE)],
     )
     async def send_invoice(self, info: Info, input: SendInvoiceInput) -> result(
         "SendInvoiceResult", SendInvoicePayload
     ):
         async def run(tx: Tx) -> SendInvoicePayload:
-            row, request_id = await service.send_invoice(
+            invoice_id = expect_id(input.invoice_id, "Invoice", "invoiceId")
+            request = (invoice_id, input.channels, input.include_pdf, input.message)
+            outcome = await idempotency.once(
                 tx,
-                expect_id(input.invoice_id, "Invoice", "invoiceId"),
-                input.channels,
-                include_pdf=input.include_pdf,
-                message=input.message,
-                scheduled_at=input.scheduled_at,
-                public_url=info.context.rt.settings.public_url,
+                "sendInvoice",
+                input.idempotency_key,
+                (*request, input.scheduled_at),
+                create=lambda: sending.send_invoice(
+                    tx,
+                    invoice_id,
+                    input.channels,
+                    include_pdf=input.include_pdf,
+                    message=input.message,
+                    scheduled_at=input.scheduled_at,
+                    public_url=info.context.rt.settings.public_url,
+                ),
+                load=lambda id: sending.get_send(tx, id),
             )
-            return SendInvoicePayload(invoice=await _view(info, tx, row), request_id=request_id)
+            send = outcome.record
+            invoice = await service.get_invoice(tx, send.invoice_id)
+            return SendInvoicePayload(
+                invoice=await _view(info, tx, invoice),
+                request_id=send.request_id or "",
+                send=InvoiceSend.of(send),
+                replayed=outcome.replayed,
+            )
+
+        return await mutate(info, run)
+
+    @strawberry.mutation(
+        description="Cancels a scheduled send that has not started; once started it is "
+        "refused (ConflictError SEND_STARTED). Cancelling twice answers the cancelled send.",
+        extensions=[needs(Scope.INVOICES_WRITE)],
+    )
+    async def cancel_scheduled_send(self, info: Info, input: CancelScheduledSendInput) -> result(
+        "CancelScheduledSendResult", CancelScheduledSendPayload
+    ):
+        send_id = input.id
+
+        async def run(tx: Tx) -> CancelScheduledSendPayload:
+            send = await sending.cancel_scheduled_send(tx, expect_id(send_id, "InvoiceSend"))
+            invoice = await service.get_invoice(tx, send.invoice_id)
+            return CancelScheduledSendPayload(
+                send=InvoiceSend.of(send), invoice=await _view(info, tx, invoice)
+            )
 
         return await mutate(info, run)

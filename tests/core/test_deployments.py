@@ -149,8 +149,10 @@ async def test_cron_runs_of_two_deployments_do_not_swallow_each_other(
                 f"cron:{ns}:customer_status",
                 f"cron:{ns}:invoice_overdue",
                 f"cron:{ns}:monthly_statements",
+                f"cron:{ns}:payment_reminders",
                 f"cron:{ns}:recurring_invoices",
                 f"cron:{ns}:relay_outbox",
+                f"cron:{ns}:scheduled_sends",
             ], queued
     finally:
         for worker, rt in zip(workers, deployments, strict=True):

@@ -20,6 +20,7 @@ from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.customers.models import Customer
 from domain.customers.repository import CustomerRepository
+from domain.invoicing import sending
 from domain.invoicing import service as invoicing
 from domain.invoicing.codes import InvoicingCode
 from domain.invoicing.models import Invoice
@@ -344,7 +345,7 @@ async def issue_next(tx: Tx, schedule_id: int, public_url: str) -> Issued | None
         await repo.link_invoice(occurrence_id, invoice.id)
         s.created_count += 1
         if s.send_on_create:
-            await invoicing.send_invoice(
+            await sending.send_invoice(
                 tx,
                 invoice.id,
                 list(s.send_channels),

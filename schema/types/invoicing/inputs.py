@@ -79,7 +79,13 @@ class SendInvoiceInput:
     channels: list[str] = strawberry.field(default_factory=lambda: ["sms"])
     include_pdf: bool = True
     message: str | None = None
-    scheduled_at: datetime | None = None
+    scheduled_at: datetime | None = strawberry.field(
+        default=None,
+        description="Send at this time instead of now (cancellable until it starts).",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key replays the first send instead of sending again."
+    )
 
 
 @strawberry.input

@@ -13,8 +13,12 @@ from strawberry.scalars import JSON
 
 from domain.core.money import money_amount, plain
 from domain.invoicing import models
+from domain.invoicing.send_models import SendStatus
+from domain.notifications.reminder_schedule import next_after
 from schema.relay import Edge, Node, PageInfo, to_global_id
 from schema.types.common import Money
+from schema.types.invoicing.sends import InvoiceSend
+from schema.types.notifications.reminders import InvoiceReminder, InvoiceReminders
 
 if TYPE_CHECKING:
     from sqlalchemy import Row
@@ -33,6 +37,7 @@ InvoiceStatus = models.InvoiceStatus
 PaymentMethodKind = models.PaymentMethodKind
 PaymentState = models.PaymentState
 strawberry.enum(InvoiceStatus, name="InvoiceStatus")
+_OWED = (InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID)
 strawberry.enum(PaymentMethodKind, name="PaymentMethodKind")
 strawberry.enum(PaymentState, name="PaymentState")
 
@@ -257,6 +262,35 @@ class Invoice(Node):
             )
             for e in rows
         ]
+
+    @strawberry.field(description="Each sendInvoice: sent at once or held until sendAt.")
+    async def sends(self, info: strawberry.Info[Context, None]) -> list[InvoiceSend]:
+        return [
+            InvoiceSend.of(s) for s in await info.context.loaders.invoice_sends.load(self.row_id)
+        ]
+
+    @strawberry.field(description="The time of the next send still waiting, if any.")
+    async def scheduled_send_at(self, info: strawberry.Info[Context, None]) -> datetime | None:
+        rows = await info.context.loaders.invoice_sends.load(self.row_id)
+        waiting = [s.send_at for s in rows if s.status == SendStatus.SCHEDULED]
+        return min(waiting) if waiting else None
+
+    @strawberry.field(description="Payment reminders sent and the next one due.")
+    async def reminders(self, info: strawberry.Info[Context, None]) -> InvoiceReminders:
+        loaders = info.context.loaders
+        rows = await loaders.invoice_reminders.load(self.row_id)
+        next_on = None
+        if self.status in _OWED and self.balance.amount > 0:
+            policy = await loaders.reminder_policies.load(self.business_row_id)
+            today = await loaders.business_today(self.business_row_id)
+            sent_on = [r.scheduled_on for r in rows if r.scheduled_on is not None]
+            next_on = next_after(policy, self.due_date, today, sent_on)
+        return InvoiceReminders(
+            sent_count=len(rows),
+            last_reminded_at=rows[-1].created_at if rows else None,
+            next_reminder_on=next_on,
+            history=[InvoiceReminder.of(r) for r in rows],
+        )
 
     @strawberry.field
     async def customer(

@@ -9,6 +9,8 @@ from schema.types.invoicing.objects import (
     Invoice,
     Payment,
 )
+from schema.types.invoicing.sends import InvoiceSend
+from schema.types.notifications.reminders import InvoiceReminder
 
 
 @strawberry.type
@@ -36,3 +38,22 @@ class CreditNotePayload:
 class SendInvoicePayload:
     invoice: Invoice
     request_id: str
+    send: InvoiceSend
+    replayed: bool = strawberry.field(
+        default=False, description="True when the idempotency key was seen before."
+    )
+
+
+@strawberry.type
+class CancelScheduledSendPayload:
+    send: InvoiceSend
+    invoice: Invoice
+
+
+@strawberry.type
+class RemindNowPayload:
+    reminder: InvoiceReminder
+    invoice: Invoice
+    replayed: bool = strawberry.field(
+        default=False, description="True when the idempotency key was seen before."
+    )
