@@ -296,6 +296,8 @@ async def run_row(row: str, args: argparse.Namespace) -> dict[str, Any]:
                 lat = await singles(base, shop, shop.targets[:first], twilio.arrivals, args.warm)
                 stop.set()
                 loaded = await load
+                partial = {"row": row, "latency": lat, "background_ops": loaded, "burst": None}
+                args.on_singles(partial)  # written before the burst, which may not finish
                 print(f"[{row}] burst of {args.burst}", flush=True)
                 big = await burst(base, shop, shop.targets[first:], twilio.arrivals)
     return {"row": row, "latency": lat, "background_ops": loaded, "burst": big}
@@ -316,7 +318,13 @@ async def main(args: argparse.Namespace) -> None:
     nairobi = datetime.now(UTC).astimezone(ZoneInfo("Africa/Nairobi"))
     if not 8 <= nairobi.hour < 20:
         raise SystemExit("run between 08:00 and 20:00 Nairobi time (quiet hours 21:00-08:00)")
-    loads, rows = [f"start {load_avg()}"], []
+    loads = [f"start {load_avg()}"]
+    rows: list[dict[str, Any]] = []
+
+    def on_singles(partial: dict[str, Any]) -> None:
+        RESULTS.write_text(report(args, [*rows, partial], loads))
+
+    args.on_singles = on_singles
     for row in args.rows.split(","):
         rows.append(await run_row(row, args))
         loads.append(f"after {row} {load_avg()}")

@@ -69,12 +69,15 @@ def render(
     ]
     for row in rows:
         b = row["burst"]
+        if b is None:
+            out.append(f"| {row['row']} | (burst not finished) | | | | | | | |")
+            continue
         out.append(
             f"| {row['row']} | {b['sent']} | {b['failed']} | {b['delivered']} | {b['lost']} | "
             f"{b['duplicated']} | {b['other']} | {b['answered_s']:.1f} | {b['last_s']:.1f} |"
         )
     for row in rows:
-        for failure in row["burst"]["failures"]:
+        for failure in (row["burst"] or {}).get("failures", []):
             out.append(f"\nA refusal ({row['row']}): `{failure}`")
     out += [
         "",
