@@ -15,6 +15,9 @@ from workers.tasks import (
     import_customers,
     prune_stream,
     relay_outbox,
+    scan_campaigns,
+    send_campaign,
+    send_campaign_lane,
     send_notification,
 )
 
@@ -46,6 +49,14 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
             minute={17},
             timeout=600,
         ),
+        # scheduled campaigns start, stuck ones resume (offset from the relay's seconds)
+        cron(
+            scan_campaigns,
+            name=f"cron:{settings.redis_namespace}:scan_campaigns",
+            second={7, 22, 37, 52},
+            run_at_startup=True,
+            timeout=60,
+        ),
         # a daily rule per business time zone: hourly, so each flips soon after its midnight
         cron(
             apply_customer_status,
@@ -70,7 +81,13 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
 class WorkerSettings:
     # an import commits chunk by chunk and resumes where it stopped; it needs more than
     # the 30 s a send gets
-    functions: list[Any] = [send_notification, func(import_customers, timeout=900)]
+    # a campaign lane sends until its campaign's list is done (hours at a low rate)
+    functions: list[Any] = [
+        send_notification,
+        func(import_customers, timeout=900),
+        send_campaign,
+        func(send_campaign_lane, timeout=6 * 3600),
+    ]
     cron_jobs = deployment_cron_jobs(get_settings())
     on_startup = startup
     on_shutdown = shutdown

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from arq import Retry
 
+from domain.campaigns import sending as campaign_sending
+from domain.campaigns.sending import Sender
 from domain.core.failures import log_failure
 from domain.core.outbox import get_event
 from domain.core.tx import Tx
@@ -36,13 +39,8 @@ def backoff(job_try: int, retry_after: float | None) -> float:
     return base * random.uniform(1.0, 1.2)
 
 
-async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
-    """Idempotent: every step is recorded on the ledger before and after the provider
-    call (domain/notifications/pipeline.py); temporary failures retry through arq; a
-    message in the customer's quiet hours is held on the ledger and the periodic sweep
-    (relay_outbox, or the embedded sweeper) runs the job again when they end."""
-    rt = _runtime(ctx)
-    pipeline = Pipeline(
+def _pipeline(rt: Runtime) -> Pipeline:
+    return Pipeline(
         rt.db,
         rt.clock,
         rt.providers,
@@ -50,8 +48,15 @@ async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
         rt.settings.provider_timeout_seconds + 5,
         rt.settings.public_url.rstrip("/"),
     )
+
+
+async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
+    """Idempotent: every step is recorded on the ledger before and after the provider
+    call (domain/notifications/pipeline.py); temporary failures retry through arq; a
+    message in the customer's quiet hours is held on the ledger and the periodic sweep
+    (relay_outbox, or the embedded sweeper) runs the job again when they end."""
     try:
-        return await pipeline.deliver(outbox_id)
+        return await _pipeline(_runtime(ctx)).deliver(outbox_id)
     except TemporaryFailure as exc:
         raise Retry(defer=backoff(int(ctx.get("job_try") or 1), exc.retry_after)) from exc
 
@@ -127,4 +132,31 @@ async def import_customers(ctx: dict[str, Any], outbox_id: str) -> str:
     return "completed"
 
 
-TASKS = {"send_notification": send_notification, "import_customers": import_customers}
+def _sender(rt: Runtime) -> Sender:
+    return Sender(rt.db, rt.clock, _pipeline(rt), rt.jobs)
+
+
+async def send_campaign(ctx: dict[str, Any], outbox_id: str) -> str:
+    """A campaign's start (its `campaign.started` outbox event): the recipient list is
+    frozen once, then the lanes are enqueued (domain/campaigns/sending.py)."""
+    return await _sender(_runtime(ctx)).begin(outbox_id)
+
+
+async def send_campaign_lane(ctx: dict[str, Any], campaign_id: int) -> str:
+    """One lane of a campaign: claims recipients and sends until none is left; any
+    number of lanes (and reruns) share the list without sending anything twice."""
+    return await _sender(_runtime(ctx)).lane(campaign_id)
+
+
+async def scan_campaigns(ctx: dict[str, Any]) -> int:
+    """Due scheduled campaigns start (once each); stuck ones resume."""
+    rt = _runtime(ctx)
+    return await campaign_sending.scan(rt.db, rt.clock, rt.jobs)
+
+
+TASKS: dict[str, Callable[..., Awaitable[Any]]] = {
+    "send_notification": send_notification,
+    "import_customers": import_customers,
+    "send_campaign": send_campaign,
+    "send_campaign_lane": send_campaign_lane,
+}

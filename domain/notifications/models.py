@@ -19,6 +19,7 @@ class NotificationLog(Base):
         Index("ix_notification_log_business_id_customer_id", "business_id", "customer_id"),
         Index("ix_notification_log_business_id_invoice_id", "business_id", "invoice_id"),
         Index("ix_notification_log_provider_message_id", "provider_message_id"),
+        Index("ix_notification_log_campaign_id", "campaign_id"),
     )
 
     id: Mapped[int] = id_column()
