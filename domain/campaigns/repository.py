@@ -256,7 +256,7 @@ class CampaignRepository(TenantRepository):
         if after_id is not None:
             stmt = stmt.where(CampaignRecipient.id > after_id)
         rows = await self.s.execute(stmt.order_by(CampaignRecipient.id).limit(limit))
-        return [(r, n) for r, n in rows.tuples().all()]
+        return [(r, n) for r, n in rows.all()]
 
     # the scans of the sender --------------------------------------------------------------
 
