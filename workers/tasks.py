@@ -39,7 +39,7 @@ def backoff(job_try: int, retry_after: float | None) -> float:
     return base * random.uniform(1.0, 1.2)
 
 
-def _pipeline(rt: Runtime) -> Pipeline:
+def delivery_pipeline(rt: Runtime) -> Pipeline:
     return Pipeline(
         rt.db,
         rt.clock,
@@ -56,7 +56,7 @@ async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
     message in the customer's quiet hours is held on the ledger and the periodic sweep
     (relay_outbox, or the embedded sweeper) runs the job again when they end."""
     try:
-        return await _pipeline(_runtime(ctx)).deliver(outbox_id)
+        return await delivery_pipeline(_runtime(ctx)).deliver(outbox_id)
     except TemporaryFailure as exc:
         raise Retry(defer=backoff(int(ctx.get("job_try") or 1), exc.retry_after)) from exc
 
@@ -132,20 +132,20 @@ async def import_customers(ctx: dict[str, Any], outbox_id: str) -> str:
     return "completed"
 
 
-def _sender(rt: Runtime) -> Sender:
-    return Sender(rt.db, rt.clock, _pipeline(rt), rt.jobs)
+def campaign_sender(rt: Runtime) -> Sender:
+    return Sender(rt.db, rt.clock, delivery_pipeline(rt), rt.jobs)
 
 
 async def send_campaign(ctx: dict[str, Any], outbox_id: str) -> str:
     """A campaign's start (its `campaign.started` outbox event): the recipient list is
     frozen once, then the lanes are enqueued (domain/campaigns/sending.py)."""
-    return await _sender(_runtime(ctx)).begin(outbox_id)
+    return await campaign_sender(_runtime(ctx)).begin(outbox_id)
 
 
 async def send_campaign_lane(ctx: dict[str, Any], campaign_id: int) -> str:
     """One lane of a campaign: claims recipients and sends until none is left; any
     number of lanes (and reruns) share the list without sending anything twice."""
-    return await _sender(_runtime(ctx)).lane(campaign_id)
+    return await campaign_sender(_runtime(ctx)).lane(campaign_id)
 
 
 async def scan_campaigns(ctx: dict[str, Any]) -> int:

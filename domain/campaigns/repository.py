@@ -130,6 +130,7 @@ class CampaignRepository(TenantRepository):
             Customer.phone,
             literal("pending"),
         ).where(self._audience(a, timezone, now))
+        chosen = chosen.order_by(Customer.id)  # recipients are sent in customer order
         cols = ["campaign_id", "business_id", "customer_id", "phone", "state"]
         await self.s.execute(insert(CampaignRecipient).from_select(cols, chosen))
         found = await self.s.scalar(

@@ -254,7 +254,9 @@ async def scan(db: Database, clock: Clock, jobs: JobQueue, limit: int = 100) -> 
     stale = now - timedelta(seconds=LEASE_SECONDS)
     async with db.read() as session:
         stuck = await CampaignRepository(session, SCANNER).sending_with_work(now, stale, limit)
-    generation = f"scan{int(now.timestamp())}"
+    # job ids unique per scan: arq refuses an id whose result it still keeps, and lanes
+    # enqueued twice only share the claims
+    generation = f"scan-{uuid.uuid4().hex}"
     for campaign_id in stuck:
         await _resume(db, clock, jobs, campaign_id, generation)
     return len(due) + len(stuck)
