@@ -149,6 +149,7 @@ async def test_cron_runs_of_two_deployments_do_not_swallow_each_other(
                 f"cron:{ns}:customer_status",
                 f"cron:{ns}:invoice_overdue",
                 f"cron:{ns}:relay_outbox",
+                f"cron:{ns}:scan_campaigns",
             ], queued
     finally:
         for worker, rt in zip(workers, deployments, strict=True):
