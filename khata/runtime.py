@@ -72,7 +72,8 @@ class Runtime:
             try:
                 await self.relay.sweep(self.settings.outbox_stale_seconds)
                 await release_due(self.db, self.clock, self.jobs)
-                await campaigns.scan(self.db, self.clock, self.jobs)  # arq: scan_campaigns
+                lease = self.settings.campaign_claim_lease_seconds
+                await campaigns.scan(self.db, self.clock, self.jobs, lease)  # arq: scan_campaigns
                 await self.purge_idempotency_keys()
                 if loop.time() >= next_prune:  # the embedded mode's stand-in for the cron
                     next_prune = loop.time() + PRUNE_EVERY_SECONDS

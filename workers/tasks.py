@@ -133,7 +133,8 @@ async def import_customers(ctx: dict[str, Any], outbox_id: str) -> str:
 
 
 def campaign_sender(rt: Runtime) -> Sender:
-    return Sender(rt.db, rt.clock, delivery_pipeline(rt), rt.jobs)
+    lease = rt.settings.campaign_claim_lease_seconds
+    return Sender(rt.db, rt.clock, delivery_pipeline(rt), rt.jobs, lease_seconds=lease)
 
 
 async def send_campaign(ctx: dict[str, Any], outbox_id: str) -> str:
@@ -151,7 +152,8 @@ async def send_campaign_lane(ctx: dict[str, Any], campaign_id: int) -> str:
 async def scan_campaigns(ctx: dict[str, Any]) -> int:
     """Due scheduled campaigns start (once each); stuck ones resume."""
     rt = _runtime(ctx)
-    return await campaign_sending.scan(rt.db, rt.clock, rt.jobs)
+    lease = rt.settings.campaign_claim_lease_seconds
+    return await campaign_sending.scan(rt.db, rt.clock, rt.jobs, lease)
 
 
 TASKS: dict[str, Callable[..., Awaitable[Any]]] = {

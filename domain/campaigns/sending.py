@@ -49,6 +49,7 @@ SCANNER = Viewer.system_actor("job:campaigns")  # reads every business's campaig
 LANES = 2
 BATCH = 10  # recipients a lane claims at once (and sends concurrently)
 LEASE_SECONDS = 30.0  # a claim older than this belongs to a worker that went silent
+# (KHATA_CAMPAIGN_CLAIM_LEASE_SECONDS; longer than a batch takes at the provider's rate)
 BUSY_RETRY_SECONDS = 5.0
 QUOTA_CODES = {TemplatesCode.SMS_QUOTA_EXCEEDED.value, TemplatesCode.SMS_SPEND_CAP_EXCEEDED.value}
 
@@ -229,7 +230,13 @@ class Sender:
             return "sent"
 
 
-async def scan(db: Database, clock: Clock, jobs: JobQueue, limit: int = 100) -> int:
+async def scan(
+    db: Database,
+    clock: Clock,
+    jobs: JobQueue,
+    lease_seconds: float = LEASE_SECONDS,
+    limit: int = 100,
+) -> int:
     """Due scheduled campaigns start (each exactly once: the status moves by a conditional
     UPDATE and the start event is written in the same transaction); campaigns in
     `sending` with work nobody is doing get their lanes again. Returns how many of
@@ -251,7 +258,7 @@ async def scan(db: Database, clock: Clock, jobs: JobQueue, limit: int = 100) -> 
                 job="send_campaign",
                 business_id=c.business_id,
             )
-    stale = now - timedelta(seconds=LEASE_SECONDS)
+    stale = now - timedelta(seconds=lease_seconds)
     async with db.read() as session:
         stuck = await CampaignRepository(session, SCANNER).sending_with_work(now, stale, limit)
     # job ids unique per scan: arq refuses an id whose result it still keeps, and lanes
