@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from domain.campaigns import sending as campaigns
 from domain.core import idempotency, stream
 from domain.core.clock import Clock
 from domain.core.db import Database
@@ -86,6 +87,8 @@ class Runtime:
             try:
                 await self.relay.sweep(self.settings.outbox_stale_seconds)
                 await release_due(self.db, self.clock, self.jobs)
+                lease = self.settings.campaign_claim_lease_seconds
+                await campaigns.scan(self.db, self.clock, self.jobs, lease)  # arq: scan_campaigns
                 await self.purge_idempotency_keys()
                 if loop.time() >= next_prune:  # the embedded mode's stand-in for the cron
                     next_prune = loop.time() + PRUNE_EVERY_SECONDS

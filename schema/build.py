@@ -27,6 +27,9 @@ from domain.core.failures import connection_lost, is_connection_lost, log_failur
 from domain.core.settings import Settings
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
+from resolvers.campaigns.mutations import CampaignMutations
+from resolvers.campaigns.queries import CampaignQueries
+from resolvers.campaigns.subscriptions import CampaignSubscriptions
 from resolvers.customers.mutations import CustomerMutations
 from resolvers.customers.queries import CustomerQueries
 from resolvers.customers.subscriptions import CustomerSubscriptions
@@ -71,6 +74,7 @@ Query = merge_types(
         NotificationQueries,
         LedgerQueries,
         ReminderQueries,
+        CampaignQueries,
     ),
 )
 Mutation = merge_types(
@@ -85,11 +89,18 @@ Mutation = merge_types(
         PurchaseMutations,
         NotificationMutations,
         ReminderMutations,
+        CampaignMutations,
     ),
 )
 Subscription = merge_types(
     "Subscription",
-    (CustomerSubscriptions, InvoiceSubscriptions, OrderSubscriptions, LedgerSubscriptions),
+    (
+        CustomerSubscriptions,
+        InvoiceSubscriptions,
+        OrderSubscriptions,
+        LedgerSubscriptions,
+        CampaignSubscriptions,
+    ),
 )
 guard_root_fields(Query, Mutation)
 

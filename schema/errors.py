@@ -8,6 +8,7 @@ from typing import Annotated, Any, Union
 import strawberry
 
 from domain.accounts.codes import AccountsCode
+from domain.campaigns.codes import CampaignsCode
 from domain.core import errors as domain
 from domain.core.codes import CoreCode, ErrorCode
 from domain.customers.codes import CustomersCode
@@ -26,6 +27,7 @@ CODE_ENUMS: tuple[type[ErrorCode], ...] = (
     OrdersCode,
     PurchasesCode,
     TemplatesCode,
+    CampaignsCode,
 )
 
 
@@ -48,9 +50,8 @@ GraphQLErrorCode = strawberry.enum(
     ALL_CODES,
     name="ErrorCode",
     description="Every stable error code, from the code enums of all contexts (core, "
-    "accounts, customers, invoicing, orders, purchases, notifications). New codes may be added "
-    "in a minor "
-    "release: keep a default branch when handling them.",
+    "accounts, customers, invoicing, orders, purchases, notifications, campaigns). New codes "
+    "may be added in a minor release: keep a default branch when handling them.",
 )
 
 

@@ -17,6 +17,9 @@ from workers.tasks import (
     issue_recurring_invoices,
     prune_stream,
     relay_outbox,
+    scan_campaigns,
+    send_campaign,
+    send_campaign_lane,
     send_monthly_statements,
     send_notification,
     send_payment_reminders,
@@ -50,6 +53,14 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
             hour={3},
             minute={17},
             timeout=600,
+        ),
+        # scheduled campaigns start, stuck ones resume (offset from the relay's seconds)
+        cron(
+            scan_campaigns,
+            name=f"cron:{settings.redis_namespace}:scan_campaigns",
+            second={7, 22, 37, 52},
+            run_at_startup=True,
+            timeout=60,
         ),
         # a daily rule per business time zone: hourly, so each flips soon after its midnight
         cron(
@@ -111,10 +122,13 @@ def deployment_cron_jobs(settings: Settings) -> list[Any]:
 class WorkerSettings:
     # an import commits chunk by chunk and resumes where it stopped; it needs more than
     # the 30 s a send gets
-    # a send knows its last try (SEND_TRIES) and settles its messages failed there
+    # a send knows its last try (SEND_TRIES) and settles its messages failed there;
+    # a campaign lane sends until its campaign's list is done (hours at a low rate)
     functions: list[Any] = [
         func(send_notification, max_tries=SEND_TRIES),
         func(import_customers, timeout=900),
+        send_campaign,
+        func(send_campaign_lane, timeout=6 * 3600),
     ]
     cron_jobs = deployment_cron_jobs(get_settings())
     on_startup = startup

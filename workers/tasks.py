@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from arq import Retry
 
+from domain.campaigns import sending as campaign_sending
+from domain.campaigns.sending import Sender
 from domain.core.failures import log_failure
 from domain.core.outbox import get_event
 from domain.core.tx import Tx
@@ -40,15 +43,8 @@ def backoff(job_try: int, retry_after: float | None) -> float:
     return base * random.uniform(1.0, 1.2)
 
 
-async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
-    """Idempotent: every step is recorded on the ledger before and after the provider
-    call (domain/notifications/pipeline.py); temporary failures retry through arq; a
-    message in the customer's quiet hours is held on the ledger and the periodic sweep
-    (relay_outbox, or the embedded sweeper) runs the job again when they end. On the last
-    try a temporary failure settles the messages `failed` with the reason: the runner
-    will not call the task again, so nothing else would."""
-    rt = _runtime(ctx)
-    pipeline = Pipeline(
+def delivery_pipeline(rt: Runtime) -> Pipeline:
+    return Pipeline(
         rt.db,
         rt.clock,
         rt.providers,
@@ -56,6 +52,16 @@ async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
         rt.settings.provider_timeout_seconds + 5,
         rt.settings.public_url.rstrip("/"),
     )
+
+
+async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
+    """Idempotent: every step is recorded on the ledger before and after the provider
+    call (domain/notifications/pipeline.py); temporary failures retry through arq; a
+    message in the customer's quiet hours is held on the ledger and the periodic sweep
+    (relay_outbox, or the embedded sweeper) runs the job again when they end. On the last
+    try a temporary failure settles the messages `failed` with the reason: the runner
+    will not call the task again, so nothing else would."""
+    pipeline = delivery_pipeline(_runtime(ctx))
     try:
         return await pipeline.deliver(outbox_id)
     except TemporaryFailure as exc:
@@ -166,4 +172,33 @@ async def import_customers(ctx: dict[str, Any], outbox_id: str) -> str:
     return "completed"
 
 
-TASKS = {"send_notification": send_notification, "import_customers": import_customers}
+def campaign_sender(rt: Runtime) -> Sender:
+    lease = rt.settings.campaign_claim_lease_seconds
+    return Sender(rt.db, rt.clock, delivery_pipeline(rt), rt.jobs, lease_seconds=lease)
+
+
+async def send_campaign(ctx: dict[str, Any], outbox_id: str) -> str:
+    """A campaign's start (its `campaign.started` outbox event): the recipient list is
+    frozen once, then the lanes are enqueued (domain/campaigns/sending.py)."""
+    return await campaign_sender(_runtime(ctx)).begin(outbox_id)
+
+
+async def send_campaign_lane(ctx: dict[str, Any], campaign_id: int) -> str:
+    """One lane of a campaign: claims recipients and sends until none is left; any
+    number of lanes (and reruns) share the list without sending anything twice."""
+    return await campaign_sender(_runtime(ctx)).lane(campaign_id)
+
+
+async def scan_campaigns(ctx: dict[str, Any]) -> int:
+    """Due scheduled campaigns start (once each); stuck ones resume."""
+    rt = _runtime(ctx)
+    lease = rt.settings.campaign_claim_lease_seconds
+    return await campaign_sending.scan(rt.db, rt.clock, rt.jobs, lease)
+
+
+TASKS: dict[str, Callable[..., Awaitable[Any]]] = {
+    "send_notification": send_notification,
+    "import_customers": import_customers,
+    "send_campaign": send_campaign,
+    "send_campaign_lane": send_campaign_lane,
+}

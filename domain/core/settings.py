@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     # Messages per second per provider account, shared by every worker process.
     sms_rate_per_second: float = Field(default=10.0, gt=0)
     email_rate_per_second: float = Field(default=50.0, gt=0)
+    # A campaign recipient claimed this long ago by a worker that went silent is taken again.
+    campaign_claim_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     # A SendGrid event older than this (by its signed timestamp) is refused as stale.
     webhook_max_age_seconds: int = Field(default=300, ge=10)
 

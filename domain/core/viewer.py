@@ -48,6 +48,10 @@ class Scope(StrEnum):
     # message templates, customers' notification preferences, SMS quota and usage
     NOTIFICATIONS_READ = "notifications:read"
     NOTIFICATIONS_WRITE = "notifications:write"
+    # SMS campaigns: READ lists, previews and follows them; WRITE creates, sends,
+    # schedules and cancels them
+    CAMPAIGNS_READ = "campaigns:read"
+    CAMPAIGNS_WRITE = "campaigns:write"
 
 
 STAFF_SCOPES = frozenset(Scope)

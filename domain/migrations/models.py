@@ -1,6 +1,7 @@
 """Every mapped model, imported once so Base.metadata is complete (alembic, tests)."""
 
 from domain.accounts import models as accounts  # noqa: F401
+from domain.campaigns import models as campaigns  # noqa: F401
 from domain.core import audit, counters, idempotency, outbox, positions  # noqa: F401
 from domain.core.orm import Base
 from domain.customers import models as customers  # noqa: F401

@@ -21,6 +21,7 @@ class Draft:
     customer_id: int | None = None
     invoice_id: int | None = None
     order_id: int | None = None
+    campaign_id: int | None = None
     event: str | None = None
     kind: str = "transactional"  # or marketing (never resent after an uncertain attempt)
     segments: int | None = None

@@ -22,6 +22,7 @@ def status_changed(tx: Tx, row: NotificationLog) -> None:
             "customerId": row.customer_id,
             "invoiceId": row.invoice_id,
             "orderId": row.order_id,
+            "campaignId": row.campaign_id,
             "channel": row.channel,
             "status": row.status,
             "errorCode": row.error_code,

@@ -20,6 +20,7 @@ class NotificationLog(Base):
         Index("ix_notification_log_business_id_invoice_id", "business_id", "invoice_id"),
         Index("ix_notification_log_provider_message_id", "provider_message_id"),
         Index("ix_notification_log_fallback_of", "fallback_of", unique=True),
+        Index("ix_notification_log_campaign_id", "campaign_id"),
     )
 
     id: Mapped[int] = id_column()

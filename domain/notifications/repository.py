@@ -170,11 +170,13 @@ class NotificationRepository(TenantRepository):
         )
 
     async def due(self, now: datetime, limit: int) -> list[tuple[str, datetime]]:
-        """(idempotency key, due time) of messages held by quiet hours that are due."""
+        """(idempotency key, due time) of messages held by quiet hours that are due; a
+        campaign's messages are not among them (its sender releases its own)."""
         found = await self.s.execute(
             self.readable(NotificationLog, NotificationLog.idempotency_key, NotificationLog.due_at)
             .where(
                 NotificationLog.status == "pending",
+                NotificationLog.campaign_id.is_(None),
                 NotificationLog.due_at.is_not(None),
                 NotificationLog.due_at <= now,
             )

@@ -4,10 +4,11 @@ webhook keeps: both are read, so either record stops SMS), the marketing frequen
 counted from the ledger, quiet hours (`policy.decide`; a message due in them raises
 Deferral with the first allowed minute, OTPs exempt) and, for SMS, the business's
 monthly quota or spend cap (`quota.check_send`). A refusal ends the message with a typed,
-recorded reason; it is never sent. A payment reminder whose invoice was paid
-or voided meanwhile is refused (`INVOICE_SETTLED`). Quiet hours hold the messages of business events
-(invoices, receipts, orders); a ready message sent as the person stands there (the
-welcome SMS at registration) is not held, but still needs their consent."""
+recorded reason; it is never sent. A payment reminder whose invoice was paid or voided
+meanwhile is refused (`INVOICE_SETTLED`). Quiet hours hold the messages of business events
+(invoices, receipts, orders) and campaign messages; a ready message sent as the person
+stands there (the welcome SMS at registration) is not held, but still needs their
+consent."""
 
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ async def _policy(
     match decision:
         case Allowed():
             return None
-        case Deferred(until) if row.event in TOPIC_EVENTS:
+        case Deferred(until) if row.event in TOPIC_EVENTS or kind is MessageKind.MARKETING:
             raise Deferral(until)
         case Deferred():
             return None  # a ready message: the person is there (welcome at the counter)

@@ -75,6 +75,7 @@ def _new_row(
         customer_id=draft.customer_id,
         invoice_id=draft.invoice_id,
         order_id=draft.order_id,
+        campaign_id=draft.campaign_id,
         event=draft.event,
         kind=draft.kind,
         channel=draft.channel,
@@ -109,22 +110,29 @@ async def prepare(
         return existing
     rows: list[int] = []
     for draft in await compose(tx, event, public_url):
-        key = f"{outbox_id}:{draft.channel}"
-        row = await repo.by_key(key)
-        if row is None:
-            provider = providers.of(draft.channel).name
-            row = _new_row(tx, key, draft, provider, event.business_id)
-            await repo.add(row)
-            await repo.add(
-                NotificationStatus(
-                    notification_id=row.id, status="pending", at=tx.now(), source="job"
-                )
-            )
-            if draft.failure is not None:
-                row.error = draft.failure[1]
-                await _settle(tx, repo, row, "failed", draft.failure[0])
+        row = await record(tx, providers, f"{outbox_id}:{draft.channel}", draft, event.business_id)
         rows.append(row.id)
     return rows
+
+
+async def record(
+    tx: Tx, providers: Providers, key: str, draft: Draft, business_id: int | None
+) -> NotificationLog:
+    """The ledger row of one message under its idempotency key, created on first sight
+    (`pending`, or `failed` with the draft's reason when it must not go out)."""
+    repo = NotificationRepository(tx.session, tx.viewer)
+    row = await repo.by_key(key)
+    if row is not None:
+        return row
+    row = _new_row(tx, key, draft, providers.of(draft.channel).name, business_id)
+    await repo.add(row)
+    await repo.add(
+        NotificationStatus(notification_id=row.id, status="pending", at=tx.now(), source="job")
+    )
+    if draft.failure is not None:
+        row.error = draft.failure[1]
+        await _settle(tx, repo, row, "failed", draft.failure[0])
+    return row
 
 
 async def held(tx: Tx, row_id: int, until: datetime) -> None:

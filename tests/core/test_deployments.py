@@ -152,6 +152,7 @@ async def test_cron_runs_of_two_deployments_do_not_swallow_each_other(
                 f"cron:{ns}:payment_reminders",
                 f"cron:{ns}:recurring_invoices",
                 f"cron:{ns}:relay_outbox",
+                f"cron:{ns}:scan_campaigns",
                 f"cron:{ns}:scheduled_sends",
             ], queued
     finally:

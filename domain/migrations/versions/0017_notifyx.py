@@ -3,8 +3,8 @@ from a fallback email to the SMS it replaces, and the business's settings for fa
 monthly statement emails, and the statement emails asked for or due (one per customer and
 month for the monthly job)
 
-Revision ID: 0016_notifyx
-Revises: 0015_notify2
+Revision ID: 0017_notifyx
+Revises: 0016_rtperf
 Create Date: 2026-12-07 14:20:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016_notifyx"
-down_revision: str | None = "0015_notify2"
+revision: str = "0017_notifyx"
+down_revision: str | None = "0016_rtperf"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

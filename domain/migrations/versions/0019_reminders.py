@@ -1,8 +1,8 @@
 """payment reminders (each business's policy, one row per reminder sent) and invoice
 sends (one row per sendInvoice request, held until its time when scheduled)
 
-Revision ID: 0016_reminders
-Revises: 0015_notify2
+Revision ID: 0019_reminders
+Revises: 0018_recurring
 Create Date: 2026-12-07 14:10:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016_reminders"
-down_revision: str | None = "0015_notify2"
+revision: str = "0019_reminders"
+down_revision: str | None = "0018_recurring"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """recurring invoice schedules and their occurrences (unique per schedule and date: the
 exactly-once guard of the due scan)
 
-Revision ID: 0016_recurring
-Revises: 0015_notify2
+Revision ID: 0018_recurring
+Revises: 0017_notifyx
 Create Date: 2026-12-07 14:00:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016_recurring"
-down_revision: str | None = "0015_notify2"
+revision: str = "0018_recurring"
+down_revision: str | None = "0017_notifyx"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

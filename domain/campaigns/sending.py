@@ -1,0 +1,303 @@
+"""The campaign sender: resumable, at most one message per recipient.
+
+1. Start (`send_campaign` job, from the `campaign.started` outbox event): the recipient
+   list is frozen once (INSERT ... SELECT under the campaign's row lock; a unique key
+   campaign + customer), then `LANES` lane jobs are enqueued (two workers share them).
+2. A lane claims a batch of recipients with one conditional UPDATE (pending ones, or
+   claimed ones whose claimer went silent for `lease` seconds: a crashed worker), and for
+   each: creates its ledger row under the key `campaign:<campaign>:<recipient>` (a rerun
+   finds it), then runs the notification pipeline's `deliver_row` on it: opt-out and
+   consent, the marketing cap, quiet hours, the SMS quota, the shared rate limiter, the
+   attempt recorded before the provider call, and after a crash the look-up at the
+   provider (a marketing message the provider cannot account for is never resent).
+3. A recipient held by quiet hours or a provider's busy signal waits (`due_at`); the scan
+   (`scan`, run by the embedded timer and arq cron) releases it, starts due scheduled
+   campaigns (a conditional UPDATE: exactly once) and re-enqueues lanes for work nobody
+   is doing (stale claims after a crash). The last lane to find nothing open marks the
+   campaign sent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from domain.accounts import queries as accounts
+from domain.accounts.models import Business
+from domain.campaigns import events, message, service
+from domain.campaigns.models import Campaign, CampaignRecipient
+from domain.campaigns.repository import OPEN_STATES, CampaignRepository
+from domain.core import outbox
+from domain.core.clock import Clock
+from domain.core.db import Database
+from domain.core.errors import ValidationFailed
+from domain.core.failures import log_failure
+from domain.core.outbox import JobQueue
+from domain.core.tx import Tx
+from domain.core.viewer import Viewer
+from domain.notifications import service as ledger
+from domain.notifications.compose import Draft
+from domain.notifications.pipeline import Pipeline
+from domain.notifications.port import TemporaryFailure
+from domain.notifications.rules import Deferral
+from domain.notifications.template_codes import TemplatesCode
+
+log = logging.getLogger("khata.campaigns")
+SCANNER = Viewer.system_actor("job:campaigns")  # reads every business's campaigns by id
+LANES = 2
+BATCH = 10  # recipients a lane claims at once (and sends concurrently)
+LEASE_SECONDS = 30.0  # a claim older than this belongs to a worker that went silent
+# (KHATA_CAMPAIGN_CLAIM_LEASE_SECONDS; longer than a batch takes at the provider's rate)
+BUSY_RETRY_SECONDS = 5.0
+QUOTA_CODES = {TemplatesCode.SMS_QUOTA_EXCEEDED.value, TemplatesCode.SMS_SPEND_CAP_EXCEEDED.value}
+
+
+def ledger_key(campaign_id: int, recipient_id: int) -> str:
+    return f"campaign:{campaign_id}:{recipient_id}"
+
+
+def _as_business(business_id: int) -> Viewer:
+    return Viewer.system_actor("job:campaigns", business_id=business_id)
+
+
+@dataclass
+class Sender:
+    db: Database
+    clock: Clock
+    pipeline: Pipeline
+    jobs: JobQueue
+    lease_seconds: float = LEASE_SECONDS
+    batch: int = BATCH
+    businesses: dict[int, Business] = field(default_factory=dict)  # this job's, not global
+
+    def tx(self, session: object, viewer: Viewer = SCANNER) -> Tx:
+        return Tx(session, viewer, self.clock)  # type: ignore[arg-type]
+
+    async def begin(self, outbox_id: str) -> str:
+        """The `send_campaign` job: freeze the list once, then hand it to the lanes."""
+        event = await outbox.get_event(self.db, outbox_id)
+        if event is None or event.business_id is None:
+            return "missing"
+        campaign_id = int(event.payload["campaignId"])
+        async with self.db.unit_of_work() as session:
+            tx = self.tx(session, _as_business(event.business_id))
+            c = await CampaignRepository(tx.session, tx.viewer).campaign(campaign_id, lock=True)
+            if c is None or c.status != "sending":
+                return "not sending"
+            await freeze(tx, c)
+        await enqueue_lanes(self.jobs, campaign_id, outbox_id)
+        return "started"
+
+    async def lane(self, campaign_id: int) -> str:
+        """Claims and sends batches until nothing is claimable, then finishes the campaign
+        when nothing is open any more."""
+        async with self.db.read() as session:
+            c = await CampaignRepository(session, SCANNER).campaign(campaign_id)
+        if c is None or c.status != "sending" or c.frozen_at is None:
+            return "idle"
+        viewer = _as_business(c.business_id)
+        token = uuid.uuid4().hex
+        while True:
+            async with self.db.unit_of_work() as session:
+                r = CampaignRepository(session, viewer)
+                now = self.clock.now()
+                await r.release_waiting(campaign_id, now)
+                stale = now - timedelta(seconds=self.lease_seconds)
+                claimed = [x.id for x in await r.claim(campaign_id, token, now, stale, self.batch)]
+            if not claimed:
+                break
+            await asyncio.gather(*(self.one(viewer, token, rid) for rid in claimed))
+        return await self.finish(campaign_id, viewer)
+
+    async def one(self, viewer: Viewer, token: str, recipient_id: int) -> None:
+        try:
+            notification_id = await self.ledger_row(viewer, token, recipient_id)
+            if notification_id is None:
+                return
+            try:
+                await self.pipeline.deliver_row(notification_id)
+            except TemporaryFailure as exc:
+                await self.wait(viewer, token, recipient_id, exc.retry_after or BUSY_RETRY_SECONDS)
+                return
+            except Deferral as held:
+                await self.wait(viewer, token, recipient_id, until=held.until)
+                return
+            await self.done(viewer, token, recipient_id, notification_id)
+        except Exception as exc:  # the claim goes stale and another lane resumes it
+            log_failure(log, "campaign recipient %s failed", exc, recipient_id)
+
+    async def ledger_row(self, viewer: Viewer, token: str, recipient_id: int) -> int | None:
+        """The recipient's ledger row, made once; None when it is no longer ours to send
+        (reclaimed by another lane, or the campaign was cancelled)."""
+        async with self.db.unit_of_work() as session:
+            tx = self.tx(session, viewer)
+            r = CampaignRepository(session, viewer)
+            rec = await r.recipient(recipient_id, lock=True)
+            if rec is None or rec.state != "claimed" or rec.claim != token:
+                return None
+            c = await r.campaign(rec.campaign_id)
+            if c is None or c.status != "sending":
+                rec.state = "cancelled"
+                return None
+            if rec.notification_id is None:
+                draft = await self.draft(tx, r, c, rec)
+                row = await ledger.record(
+                    tx, self.pipeline.providers, ledger_key(c.id, rec.id), draft, c.business_id
+                )
+                rec.notification_id = row.id
+            return rec.notification_id
+
+    async def draft(
+        self, tx: Tx, r: CampaignRepository, c: Campaign, rec: CampaignRecipient
+    ) -> Draft:
+        business = self.businesses.get(c.business_id)
+        if business is None:
+            business = await accounts.viewer_business(tx)
+            assert business is not None
+            self.businesses[c.business_id] = business
+        customer = await r.customer(rec.customer_id)
+        name = customer.name if customer is not None else ""
+        common = {
+            "customer_id": rec.customer_id,
+            "campaign_id": c.id,
+            "event": message.EVENT,
+            "kind": "marketing",
+        }
+        today = service.today_of(tx, business)
+        try:
+            text = message.render(c, business, name, rec.phone, today, self.pipeline.public_url)
+        except ValidationFailed as exc:
+            error = exc.errors[0]
+            failure = (str(error.code), f"{error.field}: {error.message}")
+            return Draft("sms", rec.phone, c.body, failure=failure, **common)  # type: ignore[arg-type]
+        return Draft("sms", rec.phone, text.body, segments=text.segments, **common)  # type: ignore[arg-type]
+
+    async def wait(
+        self,
+        viewer: Viewer,
+        token: str,
+        recipient_id: int,
+        seconds: float = 0.0,
+        *,
+        until: datetime | None = None,
+    ) -> None:
+        async with self.db.unit_of_work() as session:
+            rec = await CampaignRepository(session, viewer).recipient(recipient_id, lock=True)
+            if rec is None or rec.claim != token or rec.state != "claimed":
+                return
+            rec.state = "waiting"
+            rec.due_at = until or self.clock.now() + timedelta(seconds=seconds)
+
+    async def done(
+        self, viewer: Viewer, token: str, recipient_id: int, notification_id: int
+    ) -> None:
+        """The recipient is handled; an SMS quota refusal stops the rest of the campaign."""
+        async with self.db.unit_of_work() as session:
+            tx = self.tx(session, viewer)
+            r = CampaignRepository(session, viewer)
+            rec = await r.recipient(recipient_id, lock=True)
+            if rec is None or rec.claim != token or rec.state != "claimed":
+                return
+            rec.state = "done"
+            code = await r.ledger_error(notification_id)
+            if code in QUOTA_CODES:
+                c = await r.campaign(rec.campaign_id, lock=True)
+                if c is not None and c.stop_reason is None:
+                    c.stop_reason = code
+                    c.updated_at = tx.now()
+                    await r.close_open(c.id, "stopped")
+
+    async def finish(self, campaign_id: int, viewer: Viewer) -> str:
+        async with self.db.unit_of_work() as session:
+            tx = self.tx(session, viewer)
+            r = CampaignRepository(session, viewer)
+            c = await r.campaign(campaign_id, lock=True)
+            if c is None or c.status != "sending":
+                return "idle"
+            states = await r.states(campaign_id)
+            if any(states.get(s) for s in OPEN_STATES):
+                return "open"
+            c.status = "sent"
+            c.finished_at = c.updated_at = tx.now()
+            outbox.emit(
+                tx,
+                events.STATUS_CHANGED,
+                {"campaignId": c.id, "status": c.status},
+                business_id=c.business_id,
+            )
+            return "sent"
+
+
+async def scan(
+    db: Database,
+    clock: Clock,
+    jobs: JobQueue,
+    lease_seconds: float = LEASE_SECONDS,
+    limit: int = 100,
+) -> int:
+    """Due scheduled campaigns start (each exactly once: the status moves by a conditional
+    UPDATE and the start event is written in the same transaction); campaigns in
+    `sending` with work nobody is doing get their lanes again. Returns how many of
+    either it found."""
+    now = clock.now()
+    async with db.read() as session:
+        due = await CampaignRepository(session, SCANNER).due_scheduled(now, limit)
+    for campaign_id in due:
+        async with db.unit_of_work() as session:
+            r = CampaignRepository(session, SCANNER)
+            if not await r.start(campaign_id, now, scheduled_only=True):
+                continue  # another scanner took it
+            c = await r.campaign(campaign_id)
+            assert c is not None
+            outbox.emit(
+                Tx(session, _as_business(c.business_id), clock),
+                events.STARTED,
+                {"campaignId": c.id, "status": "sending"},
+                job="send_campaign",
+                business_id=c.business_id,
+            )
+    stale = now - timedelta(seconds=lease_seconds)
+    async with db.read() as session:
+        stuck = await CampaignRepository(session, SCANNER).sending_with_work(now, stale, limit)
+    # job ids unique per scan: arq refuses an id whose result it still keeps, and lanes
+    # enqueued twice only share the claims
+    generation = f"scan-{uuid.uuid4().hex}"
+    for campaign_id in stuck:
+        await _resume(db, clock, jobs, campaign_id, generation)
+    return len(due) + len(stuck)
+
+
+async def _resume(
+    db: Database, clock: Clock, jobs: JobQueue, campaign_id: int, generation: str
+) -> None:
+    """A campaign not frozen yet (its start job was lost) is frozen here; then its lanes
+    are enqueued."""
+    async with db.unit_of_work() as session:
+        c = await CampaignRepository(session, SCANNER).campaign(campaign_id, lock=True)
+        if c is None or c.status != "sending":
+            return
+        await freeze(Tx(session, _as_business(c.business_id), clock), c)
+    await enqueue_lanes(jobs, campaign_id, generation)
+
+
+async def freeze(tx: Tx, c: Campaign) -> None:
+    """The recipient list, written once (the caller holds the campaign's row lock)."""
+    if c.frozen_at is not None:
+        return
+    business = await accounts.viewer_business(tx)
+    if business is None:
+        return
+    r = CampaignRepository(tx.session, tx.viewer)
+    c.recipient_count = await r.freeze(c, service.audience_of(c), business.timezone, tx.now())
+    c.frozen_at = tx.now()
+
+
+async def enqueue_lanes(jobs: JobQueue, campaign_id: int, generation: str) -> None:
+    for lane in range(LANES):
+        await jobs.enqueue(
+            "send_campaign_lane",
+            job_id=f"campaign:{campaign_id}:lane{lane}:{generation}",
+            campaign_id=campaign_id,
+        )

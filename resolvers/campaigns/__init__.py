@@ -1,0 +1,1 @@
+"""SMS campaigns: thin resolvers over domain/campaigns."""
