@@ -120,13 +120,8 @@ def invoice_payload(
         "dueDate": invoice.due_date.isoformat(),
         "issueDate": invoice.issue_date.isoformat(),
     }
-    if customer is not None:
-        payload |= {
-            "customerName": customer.name,
-            "customerPhone": customer.phone,
-            "customerEmail": customer.email,
-            "personId": customer.person_id,
-        }
+    if customer is not None:  # no contact data: the notification job reads it by id
+        payload |= {"customerName": customer.name, "personId": customer.person_id}
     return payload | extra
 
 
@@ -139,7 +134,7 @@ def emit(
     tx: Tx, topic: str, invoice: Invoice, customer: Customer | None = None, **extra: Any
 ) -> None:
     payload = invoice_payload(invoice, customer, **extra)
-    reachable = payload.get("customerPhone") or payload.get("customerEmail")
+    reachable = customer is not None and bool(customer.phone or customer.email)
     outbox.emit(
         tx,
         topic,
