@@ -26,9 +26,9 @@ desk = notifications.desk
 async def callbacks(desk: notifications.Desk) -> AsyncIterator[httpx.AsyncClient]:
     """A client of an app on the desk's runtime whose public URL is the one the Twilio
     SDK's status callbacks were addressed to (their signatures cover it)."""
-    settings = desk.rt.settings.model_copy(update={"public_url": "http://khata.test"})
+    settings = desk.rt.settings.model_copy(update={"public_url": notifications.PUBLIC_URL})
     transport = httpx.ASGITransport(
         app=create_app(settings, runtime=desk.rt), client=("198.51.100.22", 443)
     )
-    async with httpx.AsyncClient(transport=transport, base_url="http://khata.test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url=notifications.PUBLIC_URL) as client:
         yield client
