@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -44,10 +45,39 @@ _CLOSED = object()
 _BEHIND = object()
 
 
+class _Inbox:
+    """One subscriber's bounded buffer: a deque, and a future only while it waits (an
+    asyncio.Queue is four deques and an Event per subscriber; bench/subscription_memory.py)."""
+
+    __slots__ = ("_waiter", "items", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.items: deque[Any] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def full(self) -> bool:
+        return len(self.items) >= self.limit
+
+    def put(self, item: Any) -> None:
+        self.items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> Any:
+        while not self.items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self.items.popleft()
+
+
 class _Channel:
     def __init__(self) -> None:
-        self.queues: set[asyncio.Queue[Any]] = set()
-        self.strict: set[asyncio.Queue[Any]] = set()  # told when they fall behind
+        self.queues: set[_Inbox] = set()
+        self.strict: set[_Inbox] = set()  # told when they fall behind
         self.task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
 
@@ -116,7 +146,7 @@ class EventHub:
     ) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         """`strict`: a full queue ends this subscription with FellBehind (the client resumes
         from its cursor) instead of dropping its oldest event."""
-        queue: asyncio.Queue[Any] = asyncio.Queue(self.queue_size)
+        queue = _Inbox(self.queue_size)
         async with self._lock:
             state = self._channels.get(channel)
             if state is None or state.task is None or state.task.done():
@@ -140,7 +170,7 @@ class EventHub:
                     if self._channels.get(channel) is state:
                         del self._channels[channel]
 
-    async def _drain(self, queue: asyncio.Queue[Any]) -> AsyncIterator[dict[str, Any]]:
+    async def _drain(self, queue: _Inbox) -> AsyncIterator[dict[str, Any]]:
         while True:
             item = await queue.get()
             if item is _CLOSED:
@@ -166,10 +196,9 @@ class EventHub:
                             self._fall_behind(state, queue)
                             continue
                         if queue.full():
-                            with contextlib.suppress(asyncio.QueueEmpty):
-                                queue.get_nowait()
+                            queue.items.popleft()
                             self.dropped += 1
-                        queue.put_nowait(message)
+                        queue.put(message)
                         self.delivered += 1
         except asyncio.CancelledError:
             raise
@@ -180,20 +209,18 @@ class EventHub:
             for queue in list(state.queues):
                 self._close(queue)
 
-    def _fall_behind(self, state: _Channel, queue: asyncio.Queue[Any]) -> None:
+    def _fall_behind(self, state: _Channel, queue: _Inbox) -> None:
         """Drop what the client has not taken (it resumes from its cursor) and end it."""
-        self.dropped += queue.qsize()
-        while not queue.empty():
-            queue.get_nowait()
-        queue.put_nowait(_BEHIND)
+        self.dropped += len(queue.items)
+        queue.items.clear()
+        queue.put(_BEHIND)
         state.queues.discard(queue)
         state.strict.discard(queue)
         self.fell_behind += 1
         self.overflowed.set()
 
     @staticmethod
-    def _close(queue: asyncio.Queue[Any]) -> None:
-        with contextlib.suppress(asyncio.QueueFull, asyncio.QueueEmpty):
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(_CLOSED)
+    def _close(queue: _Inbox) -> None:
+        if queue.full():
+            queue.items.popleft()
+        queue.put(_CLOSED)
