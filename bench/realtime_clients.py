@@ -16,6 +16,11 @@ import orjson
 from bench.realtime_events import Kind
 from bench.ws_client import WsClient, open_ws
 
+
+class NotAcknowledged(Exception):
+    """The server answered connection_init with something else than connection_ack."""
+
+
 CURSOR = re.compile(rb'"cursor":\s*"1\.([A-Za-z0-9_-]+)"')
 
 
@@ -39,12 +44,14 @@ class Sub:
     client: WsClient | None = None
     first: int = 1  # messages before this index are the handshake
     errors: list[bytes] = field(default_factory=list)
+    failed: str | None = None  # why it could not open (counted, the run carries on)
 
     def received(self) -> list[tuple[int, int, float]]:
         """(business, position, arrival time) of every event frame, in arrival order."""
-        assert self.client is not None
-        out = []
+        out: list[tuple[int, int, float]] = []
         self.errors = []
+        if self.client is None:
+            return out
         for t, payload in self.client.messages[self.first :]:
             key = event_key(self.side, payload)
             if key is None:
@@ -54,7 +61,8 @@ class Sub:
         return out
 
     def last_cursor(self) -> str | None:
-        assert self.client is not None
+        if self.client is None:
+            return None
         for _, payload in reversed(self.client.messages[self.first :]):
             found = CURSOR.search(payload)
             if found:
@@ -92,7 +100,8 @@ async def open_api(
     client.send_text(orjson.dumps({"type": "connection_init", "payload": init}))
     await asyncio.wait_for(client.wait_for(1), 60)
     if b"connection_ack" not in client.messages[0][1]:
-        raise SystemExit(f"not acknowledged: {client.messages[0][1][:200]!r}")
+        client.close()
+        raise NotAcknowledged(repr(client.messages[0][1][:200]))
     variables: dict[str, Any] = {"after": after}
     if kind.filters_customer:
         variables["c"] = customer_gid
@@ -109,12 +118,29 @@ async def open_floor(base: str, sub: Sub) -> None:
     sub.client, sub.first = client, 1
 
 
-async def in_waves(jobs: Sequence[Callable[[], Awaitable[None]]], parallel: int = 64) -> None:
+async def guarded(sub: Sub, opener: Callable[[], Awaitable[None]]) -> bool:
+    """Runs one opener; a refused, closed or unacknowledged socket marks the subscriber
+    failed (a loaded host drops some) instead of ending the run. Whether it opened."""
+    try:
+        await opener()
+        return True
+    except (OSError, TimeoutError, NotAcknowledged) as exc:
+        if sub.client is not None:
+            sub.client.close()
+        sub.client, sub.failed = None, type(exc).__name__
+        return False
+
+
+def failed(subs: Sequence[Sub]) -> int:
+    return sum(1 for s in subs if s.failed is not None)
+
+
+async def in_waves(jobs: Sequence[Callable[[], Awaitable[object]]], parallel: int = 64) -> None:
     """Runs the openers with at most `parallel` at once (a burst of thousands of
     handshakes would only measure the listen backlog)."""
     gate = asyncio.Semaphore(parallel)
 
-    async def run(job: Callable[[], Awaitable[None]]) -> None:
+    async def run(job: Callable[[], Awaitable[object]]) -> None:
         async with gate:
             await job()
 

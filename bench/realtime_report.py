@@ -27,14 +27,14 @@ def side_line(label: str, side: Any) -> str:
     return (
         f"| {label} | {side.expected} | {side.delivered} | {side.lost} | {side.duplicated} | "
         f"{side.errors} | {side.silent} | {side.pct(50):.1f} | {side.pct(99):.1f} | "
-        f"{side.pct(100):.1f} |"
+        f"{side.pct(100):.1f} | {side.failed} | {side.closed} |"
     )
 
 
 SIDE_HEAD = [
     "| side | expected | delivered | lost | duplicated | error frames | silent subscribers "
-    "| p50 ms | p99 ms | max ms |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| p50 ms | p99 ms | max ms | failed to open | closed by server |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 ]
 
 
@@ -125,7 +125,9 @@ def resume(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
         f"{'lost' if r['caught_up_s'] is not None else 'still missing'} {r['lost']}, "
         f"duplicated {r['duplicated']}, "
         f"out of order {r['out_of_order']}, error frames {r['errors']}: "
-        f"{verdict(clean and r['caught_up_s'] is not None)}",
+        f"{verdict(clean and r['caught_up_s'] is not None and not r['not_back'])}",
+        f"- clients that never opened before the restart: {r['failed']}; that could not "
+        f"reconnect in 5 attempts (not in the figures above, counted lost): {r['not_back']}",
         "",
     ]
 

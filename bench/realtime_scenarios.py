@@ -18,7 +18,17 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from bench.http_client import closed_loop, open_loop, percentile
-from bench.realtime_clients import Sub, close_all, in_waves, open_api, open_floor, settle
+from bench.realtime_clients import (
+    NotAcknowledged,
+    Sub,
+    close_all,
+    failed,
+    guarded,
+    in_waves,
+    open_api,
+    open_floor,
+    settle,
+)
 from bench.realtime_events import Target, order_pools, plan_json
 
 if TYPE_CHECKING:
@@ -71,6 +81,8 @@ class Side:
     duplicated: int = 0
     errors: int = 0
     silent: int = 0  # subscribers that were due events and received none
+    failed: int = 0  # subscribers whose socket never opened (their events not expected)
+    closed: int = 0  # subscribers whose socket the server closed during the phase
     latencies_ms: list[float] = field(default_factory=list)
     last_ms: dict[tuple[int, int], float] = field(default_factory=dict)  # per event
 
@@ -84,6 +96,9 @@ def tally(subs: Sequence[Sub], stamps: Stamps) -> Side:
     for (b, p), (customer, _) in stamps.items():
         by_business.setdefault(b, []).append((b, p, customer))
     for sub in subs:
+        if sub.failed is not None:  # never opened: counted apart, its events not expected
+            side.failed += 1
+            continue
         got: Counter[tuple[int, int]] = Counter()
         for b, p, t in sub.received():
             if (b, p) not in stamps:
@@ -94,6 +109,7 @@ def tally(subs: Sequence[Sub], stamps: Stamps) -> Side:
                 side.latencies_ms.append(ms)
                 side.last_ms[(b, p)] = max(side.last_ms.get((b, p), ms), ms)
         side.errors += len(sub.errors)
+        side.closed += sub.client is not None and sub.client.closed
         due = 0
         for b, p, customer in by_business.get(sub.business, []):
             if sub.customer is None or sub.customer == customer:
@@ -116,20 +132,21 @@ def twins(c: Cluster, plan: Sequence[tuple[int, int | None]]) -> tuple[list[Sub]
     return api, floor
 
 
-def openers(c: Cluster, subs: Sequence[Sub]) -> list[Callable[[], Awaitable[None]]]:
+def openers(c: Cluster, subs: Sequence[Sub]) -> list[Callable[[], Awaitable[bool]]]:
     gid = {t.business: t.business_gid for t in c.targets}
     token = {t.business: t.token for t in c.targets}
     customer_gid = {t.customer: t.customer_gid for t in c.targets}
-    jobs: list[Callable[[], Awaitable[None]]] = []
+    jobs: list[Callable[[], Awaitable[bool]]] = []
     for sub in subs:
         if sub.side == "api":
             base = c.api[sub.proc][0]
             cgid = customer_gid.get(sub.customer) if sub.customer is not None else None
-            jobs.append(
-                partial(open_api, base, token[sub.business], gid[sub.business], c.kind, sub, cgid)
+            opener = partial(
+                open_api, base, token[sub.business], gid[sub.business], c.kind, sub, cgid
             )
         else:
-            jobs.append(partial(open_floor, c.floor[sub.proc][0], sub))
+            opener = partial(open_floor, c.floor[sub.proc][0], sub)
+        jobs.append(partial(guarded, sub, opener))
     return jobs
 
 
@@ -254,7 +271,8 @@ async def resume(c: Cluster) -> dict[str, Any]:
     await asyncio.sleep(1.0)  # the API processes' pub/sub links come back (backoff ≤ 0.4 s)
     order = [i for _ in range(args.resume_behind) for i in range(len(firsts))]
     stamps, _ = await write(c, firsts, order, 0)  # while the clients are away
-    again = [Sub("api", s.proc, s.business, None) for s in api]
+    opened = [s for s in api if s.failed is None]  # the ones that never opened stay out
+    again = [Sub("api", s.proc, s.business, None) for s in opened]
     gid = {t.business: t.business_gid for t in c.targets}
     token = {t.business: t.token for t in c.targets}
     t0 = time.perf_counter()
@@ -263,7 +281,7 @@ async def resume(c: Cluster) -> dict[str, Any]:
 
     async def back(old: Sub, new: Sub) -> None:
         """Reconnects like a client would: a refused or dropped attempt is retried after
-        a second (the retries are counted)."""
+        a second (the retries are counted); after 5 the client is counted lost."""
         nonlocal retries
         for attempt in range(5):
             try:
@@ -277,17 +295,18 @@ async def resume(c: Cluster) -> dict[str, Any]:
                     after=cursors[id(old)],
                 )
                 return
-            except (OSError, TimeoutError):
+            except (OSError, TimeoutError, NotAcknowledged):
                 if new.client is not None:
                     new.client.close()
                 new.client = None
                 retries += 1
                 await asyncio.sleep(1.0 + attempt)
-        raise SystemExit("a client could not reconnect in 5 attempts")
+        new.failed = "no reconnect in 5 attempts"
 
-    await asyncio.gather(*(back(o, n) for o, n in zip(api, again, strict=True)))
+    await asyncio.gather(*(back(o, n) for o, n in zip(opened, again, strict=True)))
     reconnected = time.perf_counter() - t0
-    want = args.resume_behind * len(again)
+    back_again = [(o, n) for o, n in zip(opened, again, strict=True) if n.failed is None]
+    want = args.resume_behind * len(back_again)
     caught_up = None
     deadline = t0 + args.resume_limit
     while time.perf_counter() < deadline:
@@ -298,7 +317,7 @@ async def resume(c: Cluster) -> dict[str, Any]:
     arrived = sum(len(s.client.messages) - s.first for s in again if s.client)
     await asyncio.sleep(1.0)  # anything extra (a duplicate) would arrive now
     lost = duplicated = wrong = 0
-    for old, new in zip(api, again, strict=True):
+    for old, new in back_again:
         positions = [p for b, p, _ in new.received() if b == new.business]
         mine = sorted(p for (b, p) in stamps if b == new.business)
         expected = [p for p in mine if p > last_seen[id(old)]]
@@ -322,6 +341,8 @@ async def resume(c: Cluster) -> dict[str, Any]:
         "duplicated": duplicated,
         "out_of_order": wrong,
         "errors": sum(len(s.errors) for s in again),
+        "failed": failed(api),  # never opened before the restart
+        "not_back": len(again) - len(back_again),  # counted lost, not in `want`
     }
     close_all(again)
     return result
@@ -332,7 +353,8 @@ async def told_to_resubscribe(subs: Sequence[Sub], limit: float = 15.0) -> int:
     deadline = time.perf_counter() + limit
 
     def told(s: Sub) -> bool:
-        assert s.client is not None
+        if s.client is None:
+            return True  # never opened: nothing to tell
         return any(b"RESUBSCRIBE" in m for _, m in s.client.messages[s.first :]) or s.client.closed
 
     while time.perf_counter() < deadline:

@@ -8,8 +8,7 @@ stream event into its GraphQL object (or None to skip it)."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, TypeVar
 
 from domain.core import snapshots
@@ -66,19 +65,33 @@ def can_open(ctx: Context, owner: Hashable) -> bool:
     return ctx.streams_open < limit and ctx.rt.slots.can_hold(owner)
 
 
-@contextlib.contextmanager
-def holding(ctx: Context, owner: Hashable) -> Iterator[None]:
-    """One open stream of the connection and of its owner, within both limits; the
-    resolver and the WebSocket layer (one per member of a group) hold it the same way."""
-    limit = ctx.rt.settings.max_subscriptions_per_connection
-    if ctx.streams_open >= limit:
-        raise SubscriptionLimit(f"at most {limit} open subscriptions per connection")
-    with ctx.rt.slots.hold(owner):
-        ctx.streams_open += 1
-        try:
-            yield
-        finally:
-            ctx.streams_open -= 1
+class Holding:
+    """One open stream of the connection and of its owner, within both limits, for as
+    long as the `with` lasts; the resolver and the WebSocket layer (one per member of a
+    group) hold it the same way. A slotted object rather than generator context managers
+    held open per subscriber (bench/subscription_memory.py)."""
+
+    __slots__ = ("ctx", "owner")
+
+    def __init__(self, ctx: Context, owner: Hashable) -> None:
+        self.ctx = ctx
+        self.owner = owner
+
+    def __enter__(self) -> None:
+        limit = self.ctx.rt.settings.max_subscriptions_per_connection
+        if self.ctx.streams_open >= limit:
+            raise SubscriptionLimit(f"at most {limit} open subscriptions per connection")
+        self.ctx.rt.slots.take(self.owner)
+        self.ctx.streams_open += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.ctx.streams_open -= 1
+        self.ctx.rt.slots.give_back(self.owner)
+
+
+def holding(ctx: Context, owner: Hashable) -> Holding:
+    """Raises SUBSCRIPTION_LIMIT on entry past either limit."""
+    return Holding(ctx, owner)
 
 
 async def _follow(

@@ -4,7 +4,13 @@ event the writer commits reaches the API's subscribers and their floor twins exa
 
 from __future__ import annotations
 
+import asyncio
+from functools import partial
+
 from bench import realtime
+from bench.processes import free_port
+from bench.realtime_clients import Sub, guarded, open_floor
+from bench.realtime_scenarios import tally
 
 
 def test_the_realtime_bench_delivers_every_event_to_api_and_floor_subscribers() -> None:
@@ -19,3 +25,14 @@ def test_the_realtime_bench_delivers_every_event_to_api_and_floor_subscribers() 
         assert side.delivered == side.expected
         assert (side.lost, side.duplicated, side.errors, side.silent) == (0, 0, 0, 0)
         assert len(side.latencies_ms) == side.delivered
+
+
+def test_a_client_whose_socket_never_opens_is_counted_failed_and_the_tally_carries_on() -> None:
+    """On a loaded host some sockets are refused: the harness counts them apart instead
+    of ending the run (here nothing listens on the port)."""
+    refused = Sub("floor", 0, 1, None)
+    opener = partial(open_floor, f"ws://127.0.0.1:{free_port()}", refused)
+    assert asyncio.run(guarded(refused, opener)) is False
+    assert refused.failed == "ConnectionRefusedError" and refused.client is None
+    side = tally([refused], {(1, 1): (0, 0.0)})
+    assert (side.failed, side.expected, side.lost, side.silent) == (1, 0, 0, 0)

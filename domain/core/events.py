@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections import deque
 from typing import Any
 
 import orjson
@@ -44,10 +44,85 @@ _CLOSED = object()
 _BEHIND = object()
 
 
+class _Inbox:
+    """One subscriber's bounded buffer: a deque, and a future only while it waits (an
+    asyncio.Queue is four deques and an Event per subscriber; bench/subscription_memory.py)."""
+
+    __slots__ = ("_waiter", "items", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.items: deque[Any] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def full(self) -> bool:
+        return len(self.items) >= self.limit
+
+    def put(self, item: Any) -> None:
+        self.items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> Any:
+        while not self.items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self.items.popleft()
+
+
+class Subscription:
+    """One subscriber of a channel: an async context manager that joins and leaves it,
+    and the iterator of its messages. A plain object rather than a generator-based
+    context manager and a draining generator: two suspended frames less per subscriber
+    (bench/subscription_memory.py)."""
+
+    __slots__ = ("_state", "channel", "hub", "inbox", "strict")
+
+    def __init__(self, hub: EventHub, channel: str, strict: bool) -> None:
+        self.hub = hub
+        self.channel = channel
+        self.strict = strict
+        self.inbox = _Inbox(hub.queue_size)
+        self._state: _Channel | None = None
+
+    async def join(self) -> None:
+        """Listens from now on (returns once the channel's listener is subscribed)."""
+        self._state = await self.hub._join(self.channel, self.inbox, self.strict)
+
+    async def leave(self) -> None:
+        """Stops listening; a no-op if it never joined or already left."""
+        if self._state is not None:
+            state, self._state = self._state, None
+            await self.hub._leave(self.channel, state, self.inbox)
+
+    async def __aenter__(self) -> Subscription:
+        await self.join()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.leave()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        item = await self.inbox.get()
+        if item is _CLOSED or item is _BEHIND:
+            self.inbox.items.appendleft(item)  # the end stays the end
+        if item is _CLOSED:
+            raise SubscriptionClosed("event stream interrupted; resubscribe")
+        if item is _BEHIND:
+            raise FellBehind("fell behind the live events; resubscribe with your last cursor")
+        return item  # type: ignore[no-any-return]
+
+
 class _Channel:
     def __init__(self) -> None:
-        self.queues: set[asyncio.Queue[Any]] = set()
-        self.strict: set[asyncio.Queue[Any]] = set()  # told when they fall behind
+        self.queues: set[_Inbox] = set()
+        self.strict: set[_Inbox] = set()  # told when they fall behind
         self.task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
 
@@ -110,44 +185,35 @@ class EventHub:
         async with self._joined:
             await self._joined.wait_for(lambda: self.subscriber_count(channel) >= count)
 
-    @contextlib.asynccontextmanager
-    async def subscribe(
-        self, channel: str, *, strict: bool = False
-    ) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        """`strict`: a full queue ends this subscription with FellBehind (the client resumes
+    def subscribe(self, channel: str, *, strict: bool = False) -> Subscription:
+        """`async with hub.subscribe(channel) as events: async for message in events`.
+        `strict`: a full queue ends this subscription with FellBehind (the client resumes
         from its cursor) instead of dropping its oldest event."""
-        queue: asyncio.Queue[Any] = asyncio.Queue(self.queue_size)
+        return Subscription(self, channel, strict)
+
+    async def _join(self, channel: str, inbox: _Inbox, strict: bool) -> _Channel:
         async with self._lock:
             state = self._channels.get(channel)
             if state is None or state.task is None or state.task.done():
                 state = _Channel()
                 self._channels[channel] = state
                 state.task = asyncio.create_task(self._listen(channel, state))
-            state.queues.add(queue)
+            state.queues.add(inbox)
             if strict:
-                state.strict.add(queue)
+                state.strict.add(inbox)
         await state.ready.wait()
         async with self._joined:
             self._joined.notify_all()
-        try:
-            yield self._drain(queue)
-        finally:
-            async with self._lock:
-                state.queues.discard(queue)
-                state.strict.discard(queue)
-                if not state.queues and state.task is not None:
-                    state.task.cancel()
-                    if self._channels.get(channel) is state:
-                        del self._channels[channel]
+        return state
 
-    async def _drain(self, queue: asyncio.Queue[Any]) -> AsyncIterator[dict[str, Any]]:
-        while True:
-            item = await queue.get()
-            if item is _CLOSED:
-                raise SubscriptionClosed("event stream interrupted; resubscribe")
-            if item is _BEHIND:
-                raise FellBehind("fell behind the live events; resubscribe with your last cursor")
-            yield item
+    async def _leave(self, channel: str, state: _Channel, inbox: _Inbox) -> None:
+        async with self._lock:
+            state.queues.discard(inbox)
+            state.strict.discard(inbox)
+            if not state.queues and state.task is not None:
+                state.task.cancel()
+                if self._channels.get(channel) is state:
+                    del self._channels[channel]
 
     async def _listen(self, channel: str, state: _Channel) -> None:
         try:
@@ -166,10 +232,9 @@ class EventHub:
                             self._fall_behind(state, queue)
                             continue
                         if queue.full():
-                            with contextlib.suppress(asyncio.QueueEmpty):
-                                queue.get_nowait()
+                            queue.items.popleft()
                             self.dropped += 1
-                        queue.put_nowait(message)
+                        queue.put(message)
                         self.delivered += 1
         except asyncio.CancelledError:
             raise
@@ -180,20 +245,18 @@ class EventHub:
             for queue in list(state.queues):
                 self._close(queue)
 
-    def _fall_behind(self, state: _Channel, queue: asyncio.Queue[Any]) -> None:
+    def _fall_behind(self, state: _Channel, queue: _Inbox) -> None:
         """Drop what the client has not taken (it resumes from its cursor) and end it."""
-        self.dropped += queue.qsize()
-        while not queue.empty():
-            queue.get_nowait()
-        queue.put_nowait(_BEHIND)
+        self.dropped += len(queue.items)
+        queue.items.clear()
+        queue.put(_BEHIND)
         state.queues.discard(queue)
         state.strict.discard(queue)
         self.fell_behind += 1
         self.overflowed.set()
 
     @staticmethod
-    def _close(queue: asyncio.Queue[Any]) -> None:
-        with contextlib.suppress(asyncio.QueueFull, asyncio.QueueEmpty):
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(_CLOSED)
+    def _close(queue: _Inbox) -> None:
+        if queue.full():
+            queue.items.popleft()
+        queue.put(_CLOSED)

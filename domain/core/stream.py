@@ -14,12 +14,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
     Hashable,
-    Iterator,
     Mapping,
     Sequence,
 )
@@ -33,7 +31,7 @@ from domain.core.clock import Clock
 from domain.core.codes import CoreCode
 from domain.core.db import Database
 from domain.core.errors import DomainError, FieldError, ValidationFailed
-from domain.core.events import EventHub
+from domain.core.events import EventHub, Subscription
 from domain.core.outbox import OutboxEvent, stream_channel
 from domain.core.positions import StreamCounter
 
@@ -66,17 +64,18 @@ class Slots:
         """Whether the owner may open one more (`hold` raises SUBSCRIPTION_LIMIT if not)."""
         return self.open.get(owner, 0) < self.per_owner
 
-    @contextlib.contextmanager
-    def hold(self, owner: Hashable) -> Iterator[None]:
+    def take(self, owner: Hashable) -> None:
+        """One more open stream of the owner (SUBSCRIPTION_LIMIT past the limit); paired
+        with `give_back` (plain calls, not a generator context manager held open per
+        subscriber: bench/subscription_memory.py)."""
         if not self.can_hold(owner):
             raise SubscriptionLimit(f"at most {self.per_owner} open subscriptions per user")
         self.open[owner] = self.open.get(owner, 0) + 1
-        try:
-            yield
-        finally:
-            self.open[owner] -= 1
-            if not self.open[owner]:
-                del self.open[owner]
+
+    def give_back(self, owner: Hashable) -> None:
+        self.open[owner] -= 1
+        if not self.open[owner]:
+            del self.open[owner]
 
 
 def bad_cursor(message: str = "not a cursor of this stream") -> ValidationFailed:
@@ -201,15 +200,15 @@ async def follow(
     # The start is read before subscribing and the backlog after: whatever commits in
     # between is in the backlog, so "from now" misses nothing that follows the head.
     follower = _Follower(db, await start_positions(db, businesses, after))
-    async with contextlib.AsyncExitStack() as stack:
-        lives = [
-            await stack.enter_async_context(hub.subscribe(stream_channel(b), strict=True))
-            for b in businesses
-        ]
+    # joined and left by hand, not with an exit stack: one object less per subscriber
+    lives = [hub.subscribe(stream_channel(b), strict=True) for b in businesses]
+    try:
+        for live in lives:
+            await live.join()
         for b in businesses:
             async for event in follower.read(b):
                 yield event
-        async for message in _merged(lives):
+        async for message in lives[0] if len(lives) == 1 else _merged(lives):
             b, position = message["businessId"], message["position"]
             if position <= follower.seen[b]:
                 continue  # already yielded (from the backlog, a gap fill or a republish)
@@ -225,16 +224,15 @@ async def follow(
                 message["payload"],
                 message.get("snapshot"),
             )
+    finally:
+        for live in lives:
+            await live.leave()
 
 
-async def _merged(lives: list[AsyncIterator[dict[str, Any]]]) -> AsyncIterator[dict[str, Any]]:
-    if len(lives) == 1:
-        async for message in lives[0]:
-            yield message
-        return
+async def _merged(lives: list[Subscription]) -> AsyncIterator[dict[str, Any]]:
     queue: asyncio.Queue[Any] = asyncio.Queue(1)  # each pump waits: the hub's queues bound it
 
-    async def pump(live: AsyncIterator[dict[str, Any]]) -> None:
+    async def pump(live: Subscription) -> None:
         try:
             async for message in live:
                 await queue.put(message)
