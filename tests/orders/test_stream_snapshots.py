@@ -140,7 +140,9 @@ async def test_many_groups_receiving_one_event_load_nothing_per_group(
             frames = await asyncio.gather(*(next_frame(ws) for ws in sockets))
         got = [f["payload"]["data"]["orderUpdates"]["order"] for f in frames]
         assert {(o["version"], o["expectedDeliveryDate"]) for o in got} == {(5, day(6))}
-        assert seen == alone  # the mutation's own statements: none per group
+        # the mutation's own statements, none per group (their order may differ: the
+        # position step and the reads of other work in flight interleave under load)
+        assert sorted(seen) == sorted(alone)
     finally:
         for ws in sockets:
             await ws.close()
