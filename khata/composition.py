@@ -68,7 +68,12 @@ def build_runtime(
     Redis, else the in-process runner executing the same task functions); `hub` the
     realtime hub (Redis when REDIS_URL is set, else in memory)."""
     clock = clock or SystemClock()
-    db = Database(settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size)
+    db = Database(
+        settings.database_url,
+        echo=settings.db_echo,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout,
+    )
     hub = hub or EventHub(
         settings.broadcast_url,
         queue_size=settings.stream_queue_size,

@@ -17,9 +17,11 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from strawberry.extensions import FieldExtension
 
 from domain.core.errors import DomainError, PermissionDenied, Unauthenticated
+from domain.core.failures import service_busy
 from domain.core.viewer import Scope, Viewer, ViewerKind
 from schema.errors import to_user_error
 
@@ -58,6 +60,10 @@ class Access(FieldExtension):
             except DomainError as exc:
                 if info.path.typename == "Mutation":
                     return to_user_error(exc)
+                raise
+            except PoolTimeout:  # no connection came free to look the viewer up
+                if info.path.typename == "Mutation":
+                    return to_user_error(service_busy())
                 raise
         return await next_(source, info, **kwargs)
 

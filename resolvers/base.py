@@ -10,10 +10,16 @@ from typing import TypeVar
 
 import strawberry
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from domain.accounts import queries as accounts
 from domain.core.errors import Conflict, DomainError, NotFound
-from domain.core.failures import connection_lost, is_connection_lost, log_failure
+from domain.core.failures import (
+    connection_lost,
+    is_connection_lost,
+    log_failure,
+    service_busy,
+)
 from domain.core.tx import Tx
 from schema.context import Context
 from schema.errors import UserError, to_user_error
@@ -40,12 +46,16 @@ async def mutate(
 
 async def guarded(work: Awaitable[T]) -> T | UserError:
     """The error mapping of `mutate`: a lost database connection is a typed RETRY (the
-    outcome is unknown; creates carry idempotency keys for exactly this), a unique
+    outcome is unknown; creates carry idempotency keys for exactly this), an exhausted
+    connection pool a RateLimitedError SERVICE_BUSY (nothing was done), a unique
     constraint race a ConflictError, never a 500."""
     try:
         return await work
     except DomainError as exc:
         return to_user_error(exc)
+    except PoolTimeout:
+        log.warning("database pool exhausted: answered SERVICE_BUSY")
+        return to_user_error(service_busy())
     except DBAPIError as exc:
         if is_connection_lost(exc):
             log_failure(log, "database connection lost", exc, level=logging.WARNING)

@@ -23,7 +23,13 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from domain.core.errors import DomainError, ValidationFailed
-from domain.core.failures import connection_lost, is_connection_lost, log_failure
+from domain.core.failures import (
+    connection_lost,
+    is_connection_lost,
+    is_pool_exhausted,
+    log_failure,
+    service_busy,
+)
 from domain.core.settings import Settings
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
@@ -155,6 +161,12 @@ class ErrorPolicy(MaskErrors):
             lost = connection_lost()
             return GraphQLError(
                 lost.message, nodes=error.nodes, path=error.path, extensions={"code": lost.code}
+            )
+        if is_pool_exhausted(original):  # no connection came free in time: retry it
+            busy = service_busy()
+            extensions = {"code": busy.code, "retryAfterSeconds": busy.retry_after_seconds}
+            return GraphQLError(
+                busy.message, nodes=error.nodes, path=error.path, extensions=extensions
             )
         context = getattr(self.execution_context, "context", None)
         return GraphQLError(

@@ -136,7 +136,11 @@ class WorkerSettings:
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379")
     queue_name = get_settings().arq_queue_name
     poll_delay = 0.05  # arq's 0.5 s default adds ~250 ms between enqueue and start
-    max_jobs = 200
+    # at most one job per pooled connection: a job holds one connection at a time (a
+    # campaign lane up to its batch, served by the pool's overflow), so jobs never queue
+    # on the pool past arq's job_timeout (200 jobs on 10 connections did: 79 sends
+    # cancelled mid-attempt, bench/results/notifications.md)
+    max_jobs = get_settings().db_pool_size
     job_timeout = 30  # a killed worker's send is retried after this, not after 300 s
     max_tries = 8
     keep_result = 3600

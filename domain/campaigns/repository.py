@@ -153,13 +153,22 @@ class CampaignRepository(TenantRepository):
                 and_(CampaignRecipient.state == "claimed", CampaignRecipient.claimed_at < stale),
             ),
         )
-        ids = (
-            select(CampaignRecipient.id)
-            .where(claimable)
-            .order_by(CampaignRecipient.id)
-            .limit(limit)
-            .scalar_subquery()
+        # rows another lane is claiming right now are passed over, not waited for: a
+        # waiting claimer re-checked them after that commit, claimed none and ended,
+        # leaving one lane to send the whole campaign (PostgreSQL; SQLite has one writer).
+        # Two statements: PostgreSQL may run a LIMIT ... FOR UPDATE subquery of an UPDATE
+        # more than once, and then claims more than `limit`.
+        ids = list(
+            await self.s.scalars(
+                select(CampaignRecipient.id)
+                .where(claimable)
+                .order_by(CampaignRecipient.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
         )
+        if not ids:
+            return []
         await self.s.execute(
             sql_update(CampaignRecipient)
             .where(CampaignRecipient.id.in_(ids), claimable)
@@ -176,6 +185,18 @@ class CampaignRepository(TenantRepository):
             .order_by(CampaignRecipient.id)
         )
         return list(found.all())
+
+    async def renew_claims(self, token: str, now: datetime) -> int:
+        """A lane still at work on its batch: its claims stay younger than the lease, so
+        no other lane (nor the scan) takes them while they wait in the rate limiter or
+        for a connection."""
+        done = await self.s.execute(
+            sql_update(CampaignRecipient)
+            .where(CampaignRecipient.claim == token, CampaignRecipient.state == "claimed")
+            .values(claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(done, "rowcount", 0) or 0)
 
     async def recipient(self, recipient_id: int, *, lock: bool = False) -> CampaignRecipient | None:
         stmt = self.readable(CampaignRecipient).where(CampaignRecipient.id == recipient_id)

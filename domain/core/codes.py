@@ -60,6 +60,9 @@ class CoreCode(ErrorCode):
     # the database connection was lost mid-request: the outcome is unknown, retry (with
     # the same idempotency key for creates)
     RETRY = "RETRY"
+    # every database connection of the process stayed busy for the pool's timeout: nothing
+    # was done, retry after `retryAfterSeconds`
+    SERVICE_BUSY = "SERVICE_BUSY"
     # realtime (domain.core.events): the event stream was cut, subscribe again
     RESUBSCRIBE = "RESUBSCRIBE"
     # the event stream (domain.core.stream): the cursor is older than the retention window

@@ -84,12 +84,36 @@ def ping_when_idle(engine: AsyncEngine, idle_seconds: float = IDLE_PING_SECONDS)
             raise exc.DisconnectionError(str(error)) from error
 
 
+def run_last(session: AsyncSession, statement: Any) -> None:
+    """Runs `statement` as the transaction's last write, just before its commit. For an
+    increment of a row many concurrent transactions share (a business's monthly SMS
+    usage): its row lock is then held for the commit only, not for the rest of the
+    transaction, so concurrent senders do not queue on it."""
+    session.info.setdefault("last_statements", []).append(statement)
+
+
+async def _run_last(session: AsyncSession) -> None:
+    statements = session.info.pop("last_statements", [])
+    if statements:
+        await session.flush()
+        for statement in statements:
+            await session.execute(statement)
+
+
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, pool_timeout: float = 30.0
+    ) -> None:
+        """`pool_size` connections, as many again in overflow; a checkout waits at most
+        `pool_timeout` seconds, then raises sqlalchemy's TimeoutError (an edge answers
+        SERVICE_BUSY: domain/core/failures.py)."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        pool = {"pool_size": pool_size, "max_overflow": pool_size, "pool_timeout": pool_timeout}
         if self.is_sqlite:
             args = {"connect_args": {"timeout": 30}, "echo": echo, "hide_parameters": True, **_JSON}
+            if ":memory:" not in url:  # a file database has a queue pool like PostgreSQL's
+                args |= pool
             self.write_engine = create_async_engine(url, **args)
             self.read_engine = create_async_engine(url, **args)
             for eng in (self.write_engine, self.read_engine):
@@ -100,8 +124,7 @@ class Database:
                 url,
                 echo=echo,
                 hide_parameters=True,  # a failed statement's message must not carry its values
-                pool_size=pool_size,
-                max_overflow=pool_size,
+                **pool,
                 pool_recycle=1800,
                 # LIKE 'prefix%' and trigram searches only use their indexes when the
                 # pattern is known at plan time; generic plans would scan.
@@ -130,6 +153,7 @@ class Database:
                     row.snapshot = snapshot()
                 if session.info.get("outbox"):
                     await positions.assign(session, session.info["outbox"])
+                await _run_last(session)
             pending = session.info.pop("outbox", [])
         await self.relay(pending)
 

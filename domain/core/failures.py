@@ -13,9 +13,10 @@ import traceback
 from collections.abc import Iterator
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from domain.core.codes import CoreCode
-from domain.core.errors import Conflict
+from domain.core.errors import Conflict, RateLimited
 
 DRIVER_MODULES = ("asyncpg", "sqlite3", "aiosqlite", "psycopg")
 
@@ -43,6 +44,24 @@ def connection_lost() -> Conflict:
         "(with the same idempotency key)",
         CoreCode.RETRY,
     )
+
+
+BUSY_RETRY_SECONDS = 1
+
+
+def service_busy() -> RateLimited:
+    """What a caller hears when no database connection came free in time: the request
+    did nothing (it never reached the database) and may simply be sent again."""
+    return RateLimited(
+        "the service is busy; nothing was changed, retry shortly",
+        BUSY_RETRY_SECONDS,
+        CoreCode.SERVICE_BUSY,
+    )
+
+
+def is_pool_exhausted(exc: BaseException) -> bool:
+    """SQLAlchemy's pool checkout timed out (every connection busy for `pool_timeout`)."""
+    return any(isinstance(e, PoolTimeout) for e in _chain(exc))
 
 
 def is_connection_lost(exc: BaseException) -> bool:

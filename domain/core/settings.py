@@ -52,7 +52,11 @@ class Settings(BaseSettings):
     stream_retention_days: float = Field(default=7.0, ge=7.0)
 
     auto_migrate: bool | None = None  # None: on for SQLite, off otherwise
-    db_pool_size: int = 10
+    # connections per process (as many again in overflow); a checkout that waits longer
+    # than db_pool_timeout answers SERVICE_BUSY (retry later) instead of hanging. An arq
+    # worker runs at most db_pool_size jobs at once (workers/arq_worker.py).
+    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_timeout: float = Field(default=30.0, gt=0)
     db_echo: bool = False
     outbox_sweep_seconds: float = 15.0
     outbox_stale_seconds: float = 10.0
