@@ -90,13 +90,13 @@ class Subscription:
 
     async def join(self) -> None:
         """Listens from now on (returns once the channel's listener is subscribed)."""
-        self._state = await self.hub._join(self.channel, self.inbox, self.strict)
+        self._state = await self.hub.attach(self.channel, self.inbox, self.strict)
 
     async def leave(self) -> None:
         """Stops listening; a no-op if it never joined or already left."""
         if self._state is not None:
             state, self._state = self._state, None
-            await self.hub._leave(self.channel, state, self.inbox)
+            await self.hub.detach(self.channel, state, self.inbox)
 
     async def __aenter__(self) -> Subscription:
         await self.join()
@@ -191,7 +191,8 @@ class EventHub:
         from its cursor) instead of dropping its oldest event."""
         return Subscription(self, channel, strict)
 
-    async def _join(self, channel: str, inbox: _Inbox, strict: bool) -> _Channel:
+    async def attach(self, channel: str, inbox: _Inbox, strict: bool) -> _Channel:
+        """A Subscription's join: the inbox gets the channel's messages from now on."""
         async with self._lock:
             state = self._channels.get(channel)
             if state is None or state.task is None or state.task.done():
@@ -206,7 +207,8 @@ class EventHub:
             self._joined.notify_all()
         return state
 
-    async def _leave(self, channel: str, state: _Channel, inbox: _Inbox) -> None:
+    async def detach(self, channel: str, state: _Channel, inbox: _Inbox) -> None:
+        """A Subscription's leave: the last inbox out stops the channel's listener."""
         async with self._lock:
             state.queues.discard(inbox)
             state.strict.discard(inbox)
