@@ -61,6 +61,10 @@ def tenants(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
         "",
         f"- p99 commit → receipt: API {api.pct(99):.1f} ms, floor {floor.pct(99):.1f} ms: "
         f"{p99:.2f}x the floor (target ≤ {TARGET_RATIO}x): {verdict(p99 <= TARGET_RATIO)}",
+        "- p99 by fifth of the phase (events committed in each fifth), ms: API "
+        + ", ".join(f"{v:.0f}" for v in api.pct_by_part(99))
+        + "; floor "
+        + ", ".join(f"{v:.0f}" for v in floor.pct_by_part(99)),
         f"- server CPU per delivered event: API {cpu['api']:.3f} ms, floor "
         f"{cpu['floor']:.3f} ms ({r['cpu_s']['api']:.1f} s and {r['cpu_s']['floor']:.1f} s "
         "of CPU over the phase)",
@@ -124,12 +128,20 @@ def resume(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
         f"{r['retries']} attempts refused or dropped and retried); "
         f"{'lost' if r['caught_up_s'] is not None else 'still missing'} {r['lost']}, "
         f"duplicated {r['duplicated']}, "
-        f"out of order {r['out_of_order']}, error frames {r['errors']}: "
+        f"out of order {r['out_of_order']}, error frames {r['errors']}"
+        f"{codes(r.get('error_codes') or {})}: "
         f"{verdict(clean and r['caught_up_s'] is not None and not r['not_back'])}",
         f"- clients that never opened before the restart: {r['failed']}; that could not "
         f"reconnect in 5 attempts (not in the figures above, counted lost): {r['not_back']}",
         "",
     ]
+
+
+def codes(counts: dict[str, int]) -> str:
+    """` (CODE n, ...)` for a non-empty count of error frames by code."""
+    if not counts:
+        return ""
+    return " (" + ", ".join(f"{c} {n}" for c, n in sorted(counts.items())) + ")"
 
 
 def http(r: dict[str, Any], args: argparse.Namespace) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import sys
 import time
 import uuid
@@ -85,9 +86,22 @@ class Side:
     closed: int = 0  # subscribers whose socket the server closed during the phase
     latencies_ms: list[float] = field(default_factory=list)
     last_ms: dict[tuple[int, int], float] = field(default_factory=dict)  # per event
+    commits: list[float] = field(default_factory=list)  # commit time of each latency
 
     def pct(self, p: float) -> float:
         return percentile(self.latencies_ms, p)
+
+    def pct_by_part(self, p: float, parts: int = 5) -> list[float]:
+        """The percentile of the deliveries of events committed in each equal part of the
+        phase: shows whether a tail is spread over the phase or gathered in one part."""
+        if not self.commits:
+            return []
+        start, end = min(self.commits), max(self.commits)
+        width = (end - start) / parts or 1.0
+        buckets: list[list[float]] = [[] for _ in range(parts)]
+        for t, ms in zip(self.commits, self.latencies_ms, strict=True):
+            buckets[min(parts - 1, int((t - start) / width))].append(ms)
+        return [percentile(b, p) if b else float("nan") for b in buckets]
 
 
 def tally(subs: Sequence[Sub], stamps: Stamps) -> Side:
@@ -107,6 +121,7 @@ def tally(subs: Sequence[Sub], stamps: Stamps) -> Side:
             if got[(b, p)] == 1:
                 ms = (t - stamps[(b, p)][1]) * 1000
                 side.latencies_ms.append(ms)
+                side.commits.append(stamps[(b, p)][1])
                 side.last_ms[(b, p)] = max(side.last_ms.get((b, p), ms), ms)
         side.errors += len(sub.errors)
         side.closed += sub.client is not None and sub.client.closed
@@ -341,11 +356,25 @@ async def resume(c: Cluster) -> dict[str, Any]:
         "duplicated": duplicated,
         "out_of_order": wrong,
         "errors": sum(len(s.errors) for s in again),
+        "error_codes": dict(error_codes(again)),
         "failed": failed(api),  # never opened before the restart
         "not_back": len(again) - len(back_again),  # counted lost, not in `want`
     }
     close_all(again)
     return result
+
+
+ERROR_CODE = re.compile(rb'"code":\s*"([A-Z_]+)"')
+
+
+def error_codes(subs: Sequence[Sub]) -> Counter[str]:
+    """The error frames the subscribers received, by their `extensions.code`."""
+    codes: Counter[str] = Counter()
+    for sub in subs:
+        for payload in sub.errors:
+            found = ERROR_CODE.search(payload)
+            codes[found.group(1).decode() if found else "other"] += 1
+    return codes
 
 
 async def told_to_resubscribe(subs: Sequence[Sub], limit: float = 15.0) -> int:

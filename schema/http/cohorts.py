@@ -25,6 +25,13 @@ Memory: graphql-core keeps a few memo entries per delivered event for the life o
 `subscription_renew_events` events, resuming after the cursor the event stream put in
 `context.stream_cursor`, so nothing is missed or repeated. A stream that sets no cursor
 (it cannot resume) is never renewed.
+
+Resuming subscribers (`after: <cursor>`) share too: after a drop every client of a
+business holds the same last cursor, and a thousand of them reconnecting at once would
+otherwise replay the same backlog a thousand times. A group whose key resumes keeps the
+payload texts it has published (up to the member buffer), and a resumer joining it gets
+those first: everything after its cursor, in order, as if it had started the group. Once
+the group has published more than that, a new resumer starts a group of its own.
 """
 
 from __future__ import annotations
@@ -79,7 +86,6 @@ class GroupKey:
     # canonical JSON (sorted keys), as text: orjson's bytes keep a 4 KiB buffer each
     variables: str
     audience: tuple[object, ...]
-    alone: str | None = None  # set for a resuming subscription: a group of its own
 
 
 @dataclass(frozen=True)
@@ -139,7 +145,9 @@ class Member:
 
 
 class Group:
-    def __init__(self, cohorts: Cohorts, key: GroupKey, context: StreamContext) -> None:
+    def __init__(
+        self, cohorts: Cohorts, key: GroupKey, context: StreamContext, *, replays: bool = False
+    ) -> None:
         self.cohorts = cohorts
         self.key = key
         self.context = context
@@ -147,6 +155,8 @@ class Group:
         self.task: asyncio.Task[None] | None = None
         self.delivered = 0  # results published to the members (tests, benches)
         self.renewals = 0
+        # a resuming group's published payloads, for resumers joining later (module doc)
+        self.history: list[str] | None = [] if replays else None
 
     async def run(self) -> None:
         query = self.key.query
@@ -204,6 +214,10 @@ class Group:
             payload["extensions"] = result.extensions
         text = self.cohorts.encode(payload)
         self.delivered += 1
+        if self.history is not None:
+            self.history.append(text)
+            if len(self.history) > self.cohorts.member_buffer:
+                self.history = None  # too long to replay: later resumers start their own
         for member in list(self.members):
             if not member.offer(text):
                 self.members.discard(member)
@@ -266,15 +280,22 @@ class Cohorts:
         self.groups: dict[GroupKey, Group] = {}
         self._changed = asyncio.Event()
 
-    def join(self, key: GroupKey, context: Callable[[], StreamContext]) -> tuple[Group, Member]:
-        """The member joins the key's running group (only later events reach it), or
-        starts one executing with `context()`."""
+    def join(
+        self, key: GroupKey, context: Callable[[], StreamContext], *, resumes: bool = False
+    ) -> tuple[Group, Member]:
+        """The member joins the key's running group (only later events reach it; a
+        resumer first gets what the group published), or starts one executing with
+        `context()`."""
         member = Member(self.member_buffer)
         group = self.groups.get(key)
+        if group is not None and resumes and group.history is None:
+            group = None  # replayed too much already: this resumer's own group
         if group is None:
-            group = Group(self, key, context())
+            group = Group(self, key, context(), replays=resumes)
             self.groups[key] = group
             group.task = asyncio.create_task(group.run())
+        for text in group.history or ():
+            member.offer(text)
         group.members.add(member)
         self._notify()
         return group, member
@@ -311,14 +332,12 @@ def group_key(
     operation_name: str | None,
     variables: dict[str, Any] | None,
     audience: tuple[object, ...],
-    alone: str | None = None,
 ) -> GroupKey:
     return GroupKey(
         query,
         operation_name,
         orjson.dumps(variables, option=orjson.OPT_SORT_KEYS).decode(),
         audience,
-        alone,
     )
 
 

@@ -49,7 +49,7 @@ class CohortTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         if framing is None:
             await super().run_operation(operation)
             return
-        head, tail, key, viewer = framing
+        head, tail, key, viewer, resuming = framing
         context: Context = self.context
         rt, owner = context.rt, stream_owner(viewer)
         if not can_open(context, owner):
@@ -57,7 +57,7 @@ class CohortTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             return
         with holding(context, owner):  # the member's own limits, as the resolver holds them
             group, member = view.cohorts.join(
-                key, lambda: Context.for_audience(rt, viewer, new_group_id())
+                key, lambda: Context.for_audience(rt, viewer, new_group_id()), resumes=resuming
             )
             try:
                 await self._relay(operation, member, head, tail)
@@ -66,9 +66,9 @@ class CohortTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
 
     async def _groupable(
         self, operation: Operation[Any, Any]
-    ) -> tuple[str, str, GroupKey, Viewer] | None:
-        """(frame prefix, frame suffix, group key, viewer) of a subscription that can join
-        a group, else None."""
+    ) -> tuple[str, str, GroupKey, Viewer, bool] | None:
+        """(frame prefix, frame suffix, group key, viewer, whether it resumes) of a
+        subscription that can join a group, else None."""
         try:
             document = parse(operation.query)
         except GraphQLError:
@@ -89,21 +89,16 @@ class CohortTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         head, found, tail = frame.partition(encoded_marker)
         if not found:
             return None
-        # A resuming subscription (`after` set) is owed its own backlog first: members
-        # sharing a running group get only later events, so it runs as a group of its own
-        # (still renewed), never joining one whose members resumed from the same cursor.
-        alone = new_group_id() if resumes(definition, operation.variables) else None
+        # A resuming subscription (`after` set) is owed the backlog after its cursor: it
+        # joins only a group resuming from the same cursor, which replays to it what it
+        # has published so far (cohorts.py).
         try:
             key = group_key(
-                operation.query,
-                operation.operation_name,
-                operation.variables,
-                viewer.audience_key,
-                alone,
+                operation.query, operation.operation_name, operation.variables, viewer.audience_key
             )
         except TypeError:  # variables orjson cannot encode (e.g. huge integers): alone
             return None
-        return head, tail, key, viewer
+        return head, tail, key, viewer, resumes(definition, operation.variables)
 
     async def _relay(
         self, operation: Operation[Any, Any], member: Member, head: str, tail: str

@@ -17,7 +17,7 @@ import pytest
 
 from domain.core.outbox import stream_channel as channel_for
 from domain.core.settings import Settings
-from domain.core.stream import start_positions
+from domain.core.stream import encode_cursor, start_positions
 from khata.composition import build_runtime, create_app
 from khata.runtime import Runtime
 from schema.http.cohorts import Cohorts
@@ -87,7 +87,8 @@ async def test_clients_resuming_from_one_cursor_each_get_the_whole_backlog(
     http: httpx.AsyncClient, server: str, app: Any, runtime: Runtime
 ) -> None:
     """After a drop every member of a group holds the same last cursor and resumes with
-    it: a later one must not join the first one's running stream and miss the backlog."""
+    it: a later one joins the first one's group mid-stream, gets what it published first
+    and misses nothing; the backlog is executed once for both."""
     cohorts: Cohorts = app.state.cohorts
     owner = await sign_up(http, "IN")
     bid = business_of(owner)
@@ -113,9 +114,56 @@ async def test_clients_resuming_from_one_cursor_each_get_the_whole_backlog(
         await owner.gql(CREATE, {"n": "Live"})
         for ws in (a, b):
             assert (await next_frame(ws))["payload"]["data"]["customerEvents"]["name"] == "Live"
+        (group,) = [g for g in cohorts.groups.values() if g.key.audience[1] == bid]
+        assert len(group.members) == 2
+        assert group.delivered == 4  # three missed and one live, executed once for both
     finally:
         await a.close()
         await b.close()
+
+
+@pytest.fixture
+async def short_replay(runtime: Runtime) -> AsyncIterator[tuple[str, Runtime, Any]]:
+    """A second API process whose members buffer (and groups replay) at most 3 frames."""
+    settings: Settings = runtime.settings.model_copy(update={"ws_member_buffer": 3})
+    rt = build_runtime(settings)
+    await rt.start(sweep=False)
+    app = create_app(settings, runtime=rt)
+    try:
+        async with serving(app) as address:
+            yield address, rt, app
+    finally:
+        await rt.stop()
+
+
+async def test_a_resumer_after_a_long_replay_runs_a_group_of_its_own(
+    short_replay: tuple[str, Runtime, Any],
+) -> None:
+    """A group replays at most a member buffer of frames to later resumers: past that, a
+    resumer from the same cursor starts its own group and still gets the whole backlog."""
+    server, rt, app = short_replay
+    cohorts: Cohorts = app.state.cohorts
+    async with httpx.AsyncClient(base_url=f"http://{server}") as http:
+        owner = await sign_up(http, "IN")
+        bid = business_of(owner)
+        cursor = encode_cursor({bid: (await start_positions(rt.db, [bid], None))[bid]})
+        names = [f"Missed {n}" for n in range(4)]
+        for name in names:
+            await owner.gql(CREATE, {"n": name})
+        a = await open_socket(server, owner.token, owner.business_id)
+        b = await open_socket(server, owner.token, owner.business_id)
+        try:
+            await send_subscribe(a, "a", RESUME, {"after": cursor})
+            got_a = [(await next_frame(a))["payload"]["data"]["customerEvents"] for _ in names]
+            await send_subscribe(b, "b", RESUME, {"after": cursor})  # a's group is past 3
+            got_b = [(await next_frame(b))["payload"]["data"]["customerEvents"] for _ in names]
+            assert [e["name"] for e in got_a] == [e["name"] for e in got_b] == names
+            # two groups (the key's newest in `cohorts.groups`), each with its own stream
+            assert members(cohorts, bid) == [1]
+            assert rt.hub.subscriber_count(channel_for(bid)) == 2
+        finally:
+            await a.close()
+            await b.close()
 
 
 async def test_other_variables_or_audiences_get_their_own_group(
