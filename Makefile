@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11+ and make:
 #   make run   -> embedded Khata (SQLite, in-memory broadcast, in-process jobs, demo data)
-#   make test  -> the suite on SQLite, then on PostgreSQL + Redis where reachable
+#   make test  -> the suite on SQLite and, side by side, on PostgreSQL + Redis where reachable
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
