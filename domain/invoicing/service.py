@@ -390,8 +390,8 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
     )
     repo = InvoiceRepository(tx.session, tx.viewer)
     await repo.add(invoice)
-    await repo.add(
-        *(
+    await repo.add_all(
+        (
             InvoiceLine(
                 business_id=business_id,
                 invoice_id=invoice.id,

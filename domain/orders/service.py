@@ -233,8 +233,8 @@ async def create_order(tx: Tx, data: OrderData) -> Order:
     order.number = format_number(business.order_prefix, await next_value(tx, business_id, "order"))
     r = repo(tx)
     await r.add(order)
-    await r.add(
-        *(
+    await r.add_all(
+        (
             OrderLine(
                 business_id=business_id,
                 order_id=order.id,
