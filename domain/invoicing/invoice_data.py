@@ -100,6 +100,21 @@ def compute(data: InvoiceData, business: Business, currency: str) -> tax.Invoice
     )
 
 
+def checked_place_of_supply(
+    given: str | None, business: Business, errors: ErrorCollector
+) -> tuple[str | None, bool]:
+    """The place of supply as stored, and whether it may be stored: blank is none; in
+    India it is stored as the GST state code (a name that is no state is refused by the
+    tax engine); longer than 10 characters is an error. Invoices and orders alike."""
+    place = given if given is None or given.strip() else None
+    if place is not None and business.country == "IN":
+        place = gst_state_code(place) or place
+    if place is not None and len(place) > 10:
+        errors.add("placeOfSupply", "must be at most 10 characters", CoreCode.TOO_LONG)
+        return place, False
+    return place, True
+
+
 def business_region(business: Business) -> str | None:
     """India GST: the seller's state is the first two digits of its GSTIN, else the state
     set on the business (`stateCode`)."""
@@ -125,13 +140,7 @@ def prepare(
         value = getattr(data, name)
         if value and len(value) > 5000:
             errors.add(name, "must be at most 5000 characters", CoreCode.TOO_LONG)
-    if data.place_of_supply is not None and not data.place_of_supply.strip():
-        data.place_of_supply = None
-    if data.place_of_supply is not None and business.country == "IN":
-        # Stored as the GST state code; a name that is no state is refused by the tax engine.
-        data.place_of_supply = gst_state_code(data.place_of_supply) or data.place_of_supply
-    if data.place_of_supply is not None and len(data.place_of_supply) > 10:
-        errors.add("placeOfSupply", "must be at most 10 characters", CoreCode.TOO_LONG)
+    data.place_of_supply, _ = checked_place_of_supply(data.place_of_supply, business, errors)
     issue = data.issue_date or today
     due = data.due_date or issue + timedelta(days=TERMS_DAYS.get(customer.payment_terms, 0))
     if due < issue:
@@ -140,8 +149,7 @@ def prepare(
     try:
         totals = compute(data, business, currency)
     except ValidationFailed as exc:  # report every bad field at once, without repeats
-        seen = {e.field for e in errors.errors}
-        errors.errors.extend(e for e in exc.errors if e.field not in seen)
+        errors.merge(exc)
     errors.raise_if_any()
     assert totals is not None
     return currency, issue, due, totals

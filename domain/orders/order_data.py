@@ -11,7 +11,6 @@ from typing import Any
 from domain.accounts.models import Business
 from domain.core.codes import CoreCode
 from domain.core.errors import ErrorCollector, ValidationFailed
-from domain.core.gst import gst_state_code
 from domain.core.money import is_currency_code
 from domain.core.tx import Tx
 from domain.core.viewer import ViewerKind
@@ -19,7 +18,12 @@ from domain.customers.fields import AddressInput, validate_address
 from domain.customers.models import Customer, CustomerAddress
 from domain.customers.repository import CustomerRepository
 from domain.customers.service import load_business as customers_business
-from domain.invoicing.invoice_data import InvoiceData, LineData, compute
+from domain.invoicing.invoice_data import (
+    InvoiceData,
+    LineData,
+    checked_place_of_supply,
+    compute,
+)
 from domain.orders.codes import OrdersCode
 from domain.orders.models import OrderChannel
 
@@ -108,12 +112,8 @@ def order_totals(data: OrderData, business: Business, errors: ErrorCollector) ->
     if not is_currency_code(currency):
         errors.add("currency", "is not an ISO 4217 code", CoreCode.INVALID_CURRENCY)
         return currency, None
-    if data.place_of_supply is not None and not data.place_of_supply.strip():
-        data.place_of_supply = None
-    if data.place_of_supply is not None and business.country == "IN":
-        data.place_of_supply = gst_state_code(data.place_of_supply) or data.place_of_supply
-    if data.place_of_supply is not None and len(data.place_of_supply) > 10:
-        errors.add("placeOfSupply", "must be at most 10 characters", CoreCode.TOO_LONG)
+    data.place_of_supply, storable = checked_place_of_supply(data.place_of_supply, business, errors)
+    if not storable:
         return currency, None
     if not data.lines or errors.errors:
         return currency, None
@@ -127,6 +127,5 @@ def order_totals(data: OrderData, business: Business, errors: ErrorCollector) ->
     try:
         return currency, compute(invoice_like, business, currency)
     except ValidationFailed as exc:
-        seen = {e.field for e in errors.errors}
-        errors.errors.extend(e for e in exc.errors if e.field not in seen)
+        errors.merge(exc)
         return currency, None

@@ -192,8 +192,7 @@ async def _apply(tx: Tx, s: RecurringSchedule, d: ScheduleData, start_changed: b
     try:
         currency, totals = invoicing.check_invoice(sample, customer, business, today)
     except ValidationFailed as exc:
-        seen = {e.field for e in errors.errors}
-        errors.errors.extend(e for e in exc.errors if e.field not in seen)
+        errors.merge(exc)
     errors.raise_if_any()
     d.place_of_supply = sample.place_of_supply  # as the tax engine normalised it
     for key, value in {
