@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from domain.accounts import queries as accounts
+from domain.core import idempotency
 from domain.core.errors import Conflict, DomainError, NotFound
 from domain.core.failures import (
     connection_lost,
@@ -26,6 +27,8 @@ from schema.errors import UserError, to_user_error
 
 log = logging.getLogger("khata.resolvers")
 T = TypeVar("T")
+P = TypeVar("P")
+R = TypeVar("R", bound=idempotency.HasId)
 Info = strawberry.Info[Context, None]
 
 
@@ -42,6 +45,37 @@ async def mutate(
             return await fn(Tx(session, viewer, ctx.rt.clock))
 
     return await guarded(run())
+
+
+async def mutate_once(
+    info: Info,
+    mutation: str,
+    key: str | None,
+    *,
+    request: Callable[[], Any],
+    create: Callable[[Tx, Any], Awaitable[R]],
+    load: Callable[[Tx, int], Awaitable[R]],
+    payload: Callable[[Tx, idempotency.Outcome[R]], Awaitable[P]],
+) -> P | UserError:
+    """The shape of a mutation that takes an idempotency key, in one transaction:
+    `request()` decodes the input (ids, domain values; a bad id is a typed error, and its
+    fingerprint tells a replay from a reuse of the key), `create(tx, request)` runs once
+    per key (a replay `load`s the first record instead), `payload` answers. The scope
+    stays declared on the mutation itself."""
+
+    async def run(tx: Tx) -> P:
+        decoded = request()
+        outcome = await idempotency.once(
+            tx,
+            mutation,
+            key,
+            decoded,
+            create=lambda: create(tx, decoded),
+            load=lambda record_id: load(tx, record_id),
+        )
+        return await payload(tx, outcome)
+
+    return await mutate(info, run)
 
 
 async def guarded(work: Awaitable[T]) -> T | UserError:

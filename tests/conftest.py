@@ -287,20 +287,22 @@ mutation($input: SignUpInput!) { signUp(input: $input) {
 COUNTRY_CURRENCY = {"IN": "INR", "KE": "KES", "OM": "OMR", "ZA": "ZAR"}
 
 
-async def sign_up(client: httpx.AsyncClient, country: str = "IN", name: str | None = None) -> Actor:
+async def sign_up(
+    client: httpx.AsyncClient,
+    country: str = "IN",
+    name: str | None = None,
+    timezone: str | None = None,
+) -> Actor:
+    """A new owner and business (in `timezone` when given, else the country's default)."""
     email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
     password = "correct horse battery"
+    business = {"name": name or f"Shop {uuid.uuid4().hex[:6]}", "country": country}
+    if timezone is not None:
+        business["timezone"] = timezone
     body = await gql(
         client,
         SIGN_UP,
-        {
-            "input": {
-                "email": email,
-                "password": password,
-                "name": "Owner",
-                "business": {"name": name or f"Shop {uuid.uuid4().hex[:6]}", "country": country},
-            }
-        },
+        {"input": {"email": email, "password": password, "name": "Owner", "business": business}},
     )
     result = body["data"]["signUp"]
     assert result["__typename"] == "SignUpPayload", result

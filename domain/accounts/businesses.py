@@ -148,9 +148,13 @@ async def found_business(tx: Tx, data: BusinessInput, owner: User) -> Business:
         created_at=tx.now(),
     )
     await repo.add(business)
-    await repo.add(
-        Membership(business_id=business.id, user_id=owner.id, role=Role.OWNER, created_at=tx.now()),
-        *(Counter(business_id=business.id, kind=k, last_value=0) for k in COUNTER_KINDS),
+    await repo.add_all(
+        [
+            Membership(
+                business_id=business.id, user_id=owner.id, role=Role.OWNER, created_at=tx.now()
+            ),
+            *(Counter(business_id=business.id, kind=k, last_value=0) for k in COUNTER_KINDS),
+        ]
     )
     audit.record(
         tx,

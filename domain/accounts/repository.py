@@ -98,10 +98,6 @@ class AccountsRepository(TenantRepository):
         include."""
         return model.business_id == self.viewer.require_business()  # type: ignore[no-any-return]
 
-    async def add(self, *rows: object) -> None:
-        self.s.add_all(rows)
-        await self.s.flush()
-
     # -- users and businesses ---------------------------------------------------------
     async def user_by_email(self, email: str) -> User | None:
         return await self.s.scalar(self.readable(User).where(User.email == email))

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, delete, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts.models import AuthThrottle
+from domain.core.db import conflict_insert
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,12 @@ class ThrottleRepository:
         began at or before `cutoff` (now minus the window) and that blocks nothing now
         starts again at one. The row stays locked until commit, so concurrent attempts on
         one key take turns; a refused attempt rolls back and is not counted."""
-        dialect = self.s.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         t = AuthThrottle
         stale = and_(
             t.window_started_at <= cutoff,
             or_(t.blocked_until.is_(None), t.blocked_until <= now),
         )
-        new = insert(t).values(
+        new = conflict_insert(self.s, t).values(
             scope=scope, key_hash=key_hash, count=1, window_started_at=now, blocked_until=None
         )
         stmt = new.on_conflict_do_update(

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event, exc
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -82,6 +83,14 @@ def ping_when_idle(engine: AsyncEngine, idle_seconds: float = IDLE_PING_SECONDS)
         except Exception as error:
             # the pool discards this connection and checks out a fresh one
             raise exc.DisconnectionError(str(error)) from error
+
+
+def conflict_insert(session: AsyncSession, table: Any) -> Any:
+    """INSERT into `table` in the session's dialect, for the statements that claim a row
+    with ON CONFLICT (DO NOTHING ... RETURNING, or DO UPDATE): PostgreSQL and SQLite
+    spell it alike, but SQLAlchemy has one construct per dialect."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    return (postgresql.insert if postgres else sqlite.insert)(table)
 
 
 def run_last(session: AsyncSession, statement: Any) -> None:

@@ -83,6 +83,12 @@ class ErrorCollector:
     def add(self, field_name: str, message: str, code: ErrorCode = CoreCode.INVALID) -> None:
         self.errors.append(FieldError(field_name, message, code))
 
+    def merge(self, refused: ValidationFailed) -> None:
+        """Adds a refusal's errors of fields not reported yet (the tax engine's, after
+        the caller's own checks): every bad field once."""
+        seen = {e.field for e in self.errors}
+        self.errors.extend(e for e in refused.errors if e.field not in seen)
+
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationFailed(self.errors)

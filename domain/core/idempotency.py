@@ -29,13 +29,12 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 from sqlalchemy import Index, String, UniqueConstraint, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.core.clock import Clock
 from domain.core.codes import CoreCode
-from domain.core.db import Database
+from domain.core.db import Database, conflict_insert
 from domain.core.errors import Conflict, DomainError, ValidationFailed
 from domain.core.orm import Base, IdType, id_column
 from domain.core.tx import Tx
@@ -110,10 +109,8 @@ class IdempotencyRepository:
     async def claim(self, mutation: str, key: str, request_hash: str, now: datetime) -> int | None:
         """Insert the claim; None when the key exists (after waiting for a concurrent
         claimer's transaction to end)."""
-        dialect = self.s.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = (
-            insert(IdempotencyKey)
+            conflict_insert(self.s, IdempotencyKey)
             .values(
                 business_id=self.business_id,
                 actor=self.actor,

@@ -218,25 +218,24 @@ async def start_import(tx: Tx, text: str, on_duplicate: OnDuplicate) -> Customer
     import and queue its job; the job writes the customers chunk by chunk."""
     business_id = tx.viewer.require_business(Scope.CUSTOMERS_WRITE)
     rows = parse_csv(text)
-    imp = await ImportRepository(tx.session, tx.viewer).add(
-        CustomerImport(
-            business_id=business_id,
-            requested_by=tx.viewer.actor_label,
-            on_duplicate=on_duplicate.value,
-            status=ImportStatus.QUEUED,
-            csv=text,
-            total_rows=len(rows),
-            processed_rows=0,
-            created=0,
-            merged=0,
-            skipped=0,
-            failed=0,
-            error=None,
-            created_at=tx.now(),
-            started_at=None,
-            finished_at=None,
-        )
+    imp = CustomerImport(
+        business_id=business_id,
+        requested_by=tx.viewer.actor_label,
+        on_duplicate=on_duplicate.value,
+        status=ImportStatus.QUEUED,
+        csv=text,
+        total_rows=len(rows),
+        processed_rows=0,
+        created=0,
+        merged=0,
+        skipped=0,
+        failed=0,
+        error=None,
+        created_at=tx.now(),
+        started_at=None,
+        finished_at=None,
     )
+    await ImportRepository(tx.session, tx.viewer).add(imp)
     audit.record(
         tx,
         "customer.import_requested",

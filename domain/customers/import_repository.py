@@ -22,11 +22,6 @@ class ImportRepository(TenantRepository):
             case _:
                 raise unauthenticated(self.viewer)
 
-    async def add(self, row: CustomerImport) -> CustomerImport:
-        self.s.add(row)
-        await self.s.flush()
-        return row
-
     async def get(
         self, import_id: int, *, lock: bool = False, with_csv: bool = False
     ) -> CustomerImport | None:

@@ -17,18 +17,17 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    false,
     func,
     literal,
     or_,
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.core.db import conflict_insert
 from domain.core.orm import UTCDateTime
-from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
+from domain.core.repository import TenantRepository
 from domain.core.viewer import Viewer
 from domain.customers.models import (
     Customer,
@@ -109,31 +108,18 @@ def sort_value(customer: Customer, sort: CustomerSort) -> Any:
 
 
 class CustomerRepository(TenantRepository):
+    """Customers, tags, addresses and merges are the business's own records (the default
+    policy). There is no cross-business customer read, so a system actor without a
+    business is refused like a staff member who chose none."""
+
     def __init__(self, session: AsyncSession, viewer: Viewer) -> None:
         super().__init__(session, viewer)
         bind = session.bind
         self.dialect = bind.dialect.name if bind is not None else "postgresql"
 
-    def read_policy(self, model: Any) -> ColumnElement[bool]:
-        """Customers, tags, addresses and merges are the business's own records: anyone
-        acting for a business (staff, its API keys, a job or webhook acting for it) reads
-        that business's rows. There is no cross-business customer read, so a system actor
-        without a business is refused like a staff member who chose none."""
-        v = self.viewer
-        match v.kind:
-            case ViewerKind.STAFF | ViewerKind.API_KEY | ViewerKind.SYSTEM:
-                return self.business_rows(model)
-            case ViewerKind.PERSON:
-                return false()  # the portal issue: the customers linked to the person
-            case _:
-                raise unauthenticated(v)
-
     # -- single rows -------------------------------------------------------------
     async def get(self, customer_id: int, *, lock: bool = False) -> Customer | None:
-        stmt = self.readable(Customer).where(Customer.id == customer_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        return await self.s.scalar(stmt)
+        return await self.get_row(Customer, customer_id, lock=lock)
 
     async def get_many(self, ids: Sequence[int], *, lock: bool = False) -> Sequence[Customer]:
         """With lock, rows are locked in id order: two writers locking overlapping sets
@@ -176,10 +162,6 @@ class CustomerRepository(TenantRepository):
         )
         return (await self.s.scalars(stmt)).all()
 
-    async def add(self, row: object) -> None:
-        self.s.add(row)
-        await self.s.flush()
-
     def add_tags(self, customer: Customer) -> None:
         """A new customer's tag rows (it has none yet: nothing to delete)."""
         self.s.add_all(
@@ -203,10 +185,8 @@ class CustomerRepository(TenantRepository):
         """Get-or-create the network Person for a phone, safe under concurrent inserts.
         A Person is the network identity shared by every business (not business-owned):
         only its id is handed back, to link the viewer's customer to it."""
-        dialect = self.s.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = (
-            insert(Person)
+            conflict_insert(self.s, Person)
             .values(phone=phone, created_at=now)
             .on_conflict_do_nothing(index_elements=["phone"])
         )
@@ -220,20 +200,13 @@ class CustomerRepository(TenantRepository):
         if not phones:
             return {}
         unique = sorted(set(phones))
-        dialect = self.s.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         await self.s.execute(
-            insert(Person)
+            conflict_insert(self.s, Person)
             .values([{"phone": p, "created_at": now} for p in unique])
             .on_conflict_do_nothing(index_elements=["phone"])
         )
         rows = await self.s.execute(select(Person.phone, Person.id).where(Person.phone.in_(unique)))
         return {phone: int(pid) for phone, pid in rows.all()}
-
-    async def add_all(self, rows: Sequence[object]) -> None:
-        """Many new rows in one flush (batched INSERTs)."""
-        self.s.add_all(rows)
-        await self.s.flush()
 
     # -- summaries and export ---------------------------------------------------
     async def stats(self) -> dict[str, Any]:
@@ -305,9 +278,7 @@ class CustomerRepository(TenantRepository):
         return (await self.s.scalars(stmt)).all()
 
     async def address(self, address_id: int) -> CustomerAddress | None:
-        return await self.s.scalar(
-            self.readable(CustomerAddress).where(CustomerAddress.id == address_id)
-        )
+        return await self.get_row(CustomerAddress, address_id)
 
     async def clear_default(self, customer_id: int) -> None:
         await self.s.execute(
@@ -334,7 +305,7 @@ class CustomerRepository(TenantRepository):
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def merge(self, merge_id: int) -> CustomerMerge | None:
-        return await self.s.scalar(self.readable(CustomerMerge).where(CustomerMerge.id == merge_id))
+        return await self.get_row(CustomerMerge, merge_id)
 
     async def add_merge(self, merge: CustomerMerge) -> None:
         self.s.add(merge)

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts.models import Business
 from domain.core.money import quantize
-from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
+from domain.core.repository import TenantRepository
 from domain.customers.models import Activity, Customer, VipMode
 
 DEFAULT_LAPSE_DAYS = 90
@@ -153,16 +153,6 @@ def _local_midnight_utc(day: date, timezone: str) -> datetime:
 class StatusRepository(TenantRepository):
     """The set-based form of the rules, for one business: the daily job and a change of
     the threshold rewrite every customer whose state differs, in two UPDATEs."""
-
-    def read_policy(self, model: Any) -> Any:
-        v = self.viewer
-        match v.kind:
-            case ViewerKind.STAFF | ViewerKind.API_KEY | ViewerKind.SYSTEM:
-                return self.business_rows(model)
-            case ViewerKind.PERSON:
-                return false()
-            case _:
-                raise unauthenticated(v)
 
     def _lapsed(self, rules: StatusRules, now: datetime) -> Any:
         cutoff = rules.cutoff(now)

@@ -4,31 +4,16 @@ through `read_policy`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import ColumnElement, false
-
-from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
+from domain.core.repository import TenantRepository
 from domain.invoicing.models import InvoiceDraft, InvoiceDraftVersion, InvoiceTemplate
 
 
 class DraftRepository(TenantRepository):
-    def read_policy(self, model: Any) -> ColumnElement[bool]:
-        """Drafts, versions and templates are the business's own working papers."""
-        match self.viewer.kind:
-            case ViewerKind.STAFF | ViewerKind.API_KEY | ViewerKind.SYSTEM:
-                return self.business_rows(model)
-            case ViewerKind.PERSON:
-                return false()  # a portal person never sees a business's drafts
-            case _:
-                raise unauthenticated(self.viewer)
-
-    async def add(self, *rows: object) -> None:
-        self.s.add_all(rows)
-        await self.s.flush()
+    """Drafts, versions and templates are the business's own working papers."""
 
     async def draft(self, draft_id: int) -> InvoiceDraft | None:
-        return await self.s.scalar(self.readable(InvoiceDraft).where(InvoiceDraft.id == draft_id))
+        return await self.get_row(InvoiceDraft, draft_id)
 
     async def versions(self, draft_id: int) -> Sequence[InvoiceDraftVersion]:
         stmt = (

@@ -10,6 +10,7 @@ from domain.core.clock import Clock
 from domain.core.db import Database
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
+from domain.customers.models import Customer
 from domain.invoicing import events
 from domain.invoicing.overdue_repository import OverdueRepository
 from domain.invoicing.service import business_today, emit, load_business
@@ -52,7 +53,7 @@ async def _announce(db: Database, clock: Clock, business_id: int) -> int:
         today = business_today(await load_business(tx), tx.now())
         repo = OverdueRepository(session, viewer)
         invoices = await repo.announce_overdue(today)
-        customers = await repo.customers([i.customer_id for i in invoices])
+        customers = await repo.rows_by_id(Customer, [i.customer_id for i in invoices])
         for invoice in invoices:
             emit(tx, events.OVERDUE, invoice, customers.get(invoice.customer_id))
         return len(invoices)

@@ -10,7 +10,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts.models import Business
-from domain.customers.models import Customer
 from domain.invoicing.models import Invoice
 from domain.invoicing.repository import OPEN, InvoiceRepository
 
@@ -57,10 +56,3 @@ class OverdueRepository(InvoiceRepository):
             .execution_options(synchronize_session=False)
         )
         return (await self.s.scalars(stmt)).all()
-
-    async def customers(self, ids: Sequence[int]) -> dict[int, Customer]:
-        """The announced invoices' customers, for the event payloads (one query)."""
-        if not ids:
-            return {}
-        rows = await self.s.scalars(self.readable(Customer).where(Customer.id.in_(set(ids))))
-        return {c.id: c for c in rows}

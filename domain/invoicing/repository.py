@@ -16,15 +16,13 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    false,
     func,
     or_,
     select,
-    true,
     update,
 )
 
-from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
+from domain.core.repository import TenantRepository
 from domain.invoicing.models import (
     CreditNote,
     Invoice,
@@ -53,30 +51,14 @@ class InvoiceFilter:
 
 
 class InvoiceRepository(TenantRepository):
-    def read_policy(self, model: Any) -> ColumnElement[bool]:
-        """Invoices, lines, events, payments and credit notes this viewer may read."""
-        v = self.viewer
-        match v.kind:
-            case ViewerKind.STAFF | ViewerKind.API_KEY:
-                return self.business_rows(model)
-            case ViewerKind.SYSTEM:
-                # acting for a business: that business; otherwise a trusted server-side
-                # lookup (a verified webhook, a payment link) that finds its row first
-                return self.business_rows(model) if v.business_id is not None else true()
-            case ViewerKind.PERSON:
-                return false()  # the portal issue: rows linked to the person's identity
-            case _:
-                raise unauthenticated(v)
+    """Invoices, lines, events, payments and credit notes: the business's own. A system
+    actor with no business is a trusted server-side lookup (a verified webhook, a
+    payment link) that found its row first."""
 
-    async def add(self, *rows: object) -> None:
-        self.s.add_all(rows)
-        await self.s.flush()
+    system_reads_across = True
 
     async def get(self, invoice_id: int, *, lock: bool = False) -> Invoice | None:
-        stmt = self.readable(Invoice).where(Invoice.id == invoice_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        return await self.s.scalar(stmt)
+        return await self.get_row(Invoice, invoice_id, lock=lock)
 
     async def by_number(self, number: str) -> Invoice | None:
         return await self.s.scalar(self.readable(Invoice).where(Invoice.number == number))
@@ -283,13 +265,10 @@ class InvoiceRepository(TenantRepository):
         )
 
     async def credit_note(self, note_id: int) -> CreditNote | None:
-        return await self.s.scalar(self.readable(CreditNote).where(CreditNote.id == note_id))
+        return await self.get_row(CreditNote, note_id)
 
     async def payment(self, payment_id: int, *, lock: bool = False) -> Payment | None:
-        stmt = self.readable(Payment).where(Payment.id == payment_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        return await self.s.scalar(stmt)
+        return await self.get_row(Payment, payment_id, lock=lock)
 
     async def customers_totals(
         self,

@@ -58,7 +58,7 @@ class SendRepository(InvoiceRepository):
         return invoices, customers
 
     async def get_send(self, send_id: int) -> InvoiceSend | None:
-        return await self.s.scalar(self.readable(InvoiceSend).where(InvoiceSend.id == send_id))
+        return await self.get_row(InvoiceSend, send_id)
 
     async def cancel(self, send_id: int, now: datetime, actor: str) -> InvoiceSend | None:
         """Cancels a send still waiting; None when it is not (missing, started, cancelled)."""

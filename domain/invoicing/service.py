@@ -1,74 +1,51 @@
-"""Invoice rules: numbering, taxes through the tax engine, lifecycle transitions with a
-timeline, the customer's financial summary kept exact in the same transaction."""
+"""Invoice lifecycle: issue (numbered, taxed through the tax engine), void, send, status
+transitions, and the business's own today. The checks before an invoice is written are
+in `invoice_data`, the customer's summary in `customer_summary`, the timeline and outbox
+events in `timeline`."""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.accounts.models import Business
 from domain.accounts.repository import AccountsRepository
-from domain.core import outbox
 from domain.core.codes import CoreCode
 from domain.core.counters import format_number, next_value
-from domain.core.errors import (
-    Conflict,
-    ErrorCollector,
-    NotFound,
-    ValidationFailed,
-)
-from domain.core.gst import gst_state_code, gstin_state
-from domain.core.money import format_money, is_currency_code, quantize
+from domain.core.errors import Conflict, NotFound, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.customers.models import Customer, CustomerStatus, PaymentStatus
+from domain.customers.models import Customer
 from domain.customers.repository import CustomerRepository
 from domain.customers.status import StatusRules, refresh_status
-from domain.invoicing import events, tax
-from domain.invoicing.codes import InvoicingCode
-from domain.invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatus
+from domain.invoicing import events
+
+# The pieces of an invoice's rules live in their own modules; they stay importable from
+# here, the public path every context (orders, notifications, workers, bench) uses.
+from domain.invoicing.customer_summary import apply_summary as apply_summary
+from domain.invoicing.customer_summary import refresh_customer_summary as refresh_customer_summary
+from domain.invoicing.customer_summary import summary_values as summary_values
+from domain.invoicing.customer_summary import summary_with as summary_with
+from domain.invoicing.invoice_data import MAX_LINES as MAX_LINES
+from domain.invoicing.invoice_data import TERMS_DAYS as TERMS_DAYS
+from domain.invoicing.invoice_data import InvoiceData as InvoiceData
+from domain.invoicing.invoice_data import LineData as LineData
+from domain.invoicing.invoice_data import business_region as business_region
+from domain.invoicing.invoice_data import check_invoice as check_invoice
+from domain.invoicing.invoice_data import component_json as component_json
+from domain.invoicing.invoice_data import compute as compute
+from domain.invoicing.invoice_data import line_columns as line_columns
+from domain.invoicing.invoice_data import prepare
+from domain.invoicing.models import Invoice, InvoiceLine, InvoiceStatus
 from domain.invoicing.repository import InvoiceRepository
-
-TERMS_DAYS = {"due_on_receipt": 0, "net_15": 15, "net_30": 30, "net_60": 60}
-MAX_LINES = 200
-
-
-def channel_for(business_id: int) -> str:
-    return f"business:{business_id}:invoices"
-
-
-@dataclass
-class LineData:
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
-    unit: str | None = None
-    discount_percent: Decimal | None = None
-    discount_amount: Decimal | None = None
-    tax_rate: Decimal | None = None
-
-
-@dataclass
-class InvoiceData:
-    customer_id: int
-    lines: list[LineData]
-    currency: str | None = None
-    issue_date: date | None = None
-    due_date: date | None = None
-    prices_include_tax: bool = False
-    place_of_supply: str | None = None
-    discount_percent: Decimal | None = None
-    discount_amount: Decimal | None = None
-    notes: str | None = None
-    terms: str | None = None
-    template_id: int | None = None
-    draft_id: int | None = None
-    order_id: int | None = None  # the order this invoice bills (invoiceOrder)
-    extra_event: dict[str, Any] = field(default_factory=dict)
+from domain.invoicing.timeline import NOTIFIED as NOTIFIED
+from domain.invoicing.timeline import channel_for as channel_for
+from domain.invoicing.timeline import emit as emit
+from domain.invoicing.timeline import invoice_payload as invoice_payload
+from domain.invoicing.timeline import timeline as timeline
+from domain.invoicing.timeline import timeline_row as timeline_row
 
 
 async def load_business(tx: Tx) -> Business:
@@ -85,64 +62,6 @@ def local_today(tx: Tx, business: Business) -> date:
 def business_today(business: Business, now: datetime) -> date:
     """Issue dates, due dates and "overdue" are in the business's own time zone."""
     return now.astimezone(ZoneInfo(business.timezone)).date()
-
-
-def timeline(tx: Tx, invoice: Invoice, kind: str, **data: Any) -> None:
-    tx.session.add(InvoiceEvent(**timeline_row(tx, invoice, kind, **data)))
-
-
-def timeline_row(tx: Tx, invoice: Invoice, kind: str, **data: Any) -> dict[str, Any]:
-    """One timeline entry's columns."""
-    return {
-        "business_id": invoice.business_id,
-        "invoice_id": invoice.id,
-        "kind": kind,
-        "actor": tx.viewer.actor_label,
-        "data": data,
-        "created_at": tx.now(),
-    }
-
-
-def invoice_payload(
-    invoice: Invoice, customer: Customer | None = None, **extra: Any
-) -> dict[str, Any]:
-    """Enough to render a notification or a live update without another query."""
-    payload = {
-        "invoiceId": invoice.id,
-        "orderId": invoice.order_id,
-        "number": invoice.number,
-        "status": invoice.status,
-        "customerId": invoice.customer_id,
-        "currency": invoice.currency,
-        "total": format_money(invoice.total, invoice.currency),
-        "amountPaid": format_money(invoice.amount_paid, invoice.currency),
-        "balance": format_money(invoice.balance, invoice.currency),
-        "dueDate": invoice.due_date.isoformat(),
-        "issueDate": invoice.issue_date.isoformat(),
-    }
-    if customer is not None:  # no contact data: the notification job reads it by id
-        payload |= {"customerName": customer.name, "personId": customer.person_id}
-    return payload | extra
-
-
-# topics the notification pipeline turns into messages (a payment receipt), for a
-# customer it can reach
-NOTIFIED = {events.PAYMENT_RECEIVED}
-
-
-def emit(
-    tx: Tx, topic: str, invoice: Invoice, customer: Customer | None = None, **extra: Any
-) -> None:
-    payload = invoice_payload(invoice, customer, **extra)
-    reachable = customer is not None and bool(customer.phone or customer.email)
-    outbox.emit(
-        tx,
-        topic,
-        payload,
-        channels=[channel_for(invoice.business_id)],
-        job="send_notification" if topic in NOTIFIED and reachable else None,
-        snapshot=lambda: events.snapshot(invoice),
-    )
 
 
 def status_for(invoice: Invoice) -> str:
@@ -177,170 +96,6 @@ def set_status(
     return paid_before != (new == InvoiceStatus.PAID)
 
 
-async def refresh_customer_summary(
-    tx: Tx, customer: Customer, business: Business, *, paid_changed: bool = True
-) -> None:
-    """Recomputed from the rows in the same transaction: exact by construction. The
-    average days to pay reads every paid invoice of the customer, so it is left as it
-    is when no invoice became paid or stopped being paid (`paid_changed`)."""
-    totals = await InvoiceRepository(tx.session, tx.viewer).customers_totals(
-        [customer.id],
-        business.currency,
-        paid_rows_for=None if paid_changed else [],
-    )
-    apply_summary(tx, customer, business, totals[customer.id])
-    refresh_status(customer, StatusRules.of(business), tx.now())
-
-
-def apply_summary(tx: Tx, customer: Customer, business: Business, totals: dict[str, Any]) -> None:
-    """Sets the summary fields from `customers_totals`; a None `paid_rows` keeps the
-    average days to pay (no paid invoice of this customer changed)."""
-    for key, value in summary_values(tx, business, totals).items():
-        setattr(customer, key, value)
-
-
-def summary_values(tx: Tx, business: Business, totals: dict[str, Any]) -> dict[str, Any]:
-    """A customer's summary columns from its `customers_totals` entry."""
-    cur = business.currency
-    last, oldest_due = (
-        date.fromisoformat(d) if isinstance(d, str) else d  # SQLite's MIN/MAX give text
-        for d in (totals["last_issue"], totals["oldest_due"])
-    )
-    # OVERDUE is not stored: payment_status_on derives it from oldest_open_due.
-    if totals["count"] == 0:
-        status = PaymentStatus.NONE
-    elif totals["partial"]:
-        status = PaymentStatus.WARNING
-    else:
-        status = PaymentStatus.GOOD
-    values: dict[str, Any] = {
-        "total_billed": quantize(totals["billed"], cur),
-        "total_paid": quantize(totals["paid"], cur),
-        "outstanding": quantize(totals["outstanding"], cur),
-        "invoice_count": totals["count"],
-        "last_invoice_at": (
-            None if last is None else datetime(last.year, last.month, last.day, tzinfo=UTC)
-        ),
-        "payment_status": status,
-        "oldest_open_due": oldest_due,
-        "updated_at": tx.now(),
-    }
-    if totals["paid_rows"] is not None:
-        days = []
-        zone = ZoneInfo(business.timezone)
-        for issued, paid_at in totals["paid_rows"]:
-            if paid_at is not None:
-                issued_d = date.fromisoformat(issued) if isinstance(issued, str) else issued
-                paid_d = (
-                    paid_at.astimezone(zone).date() if isinstance(paid_at, datetime) else paid_at
-                )
-                days.append(max((paid_d - issued_d).days, 0))
-        values["avg_days_to_pay"] = (
-            quantize(Decimal(sum(days)) / len(days), "USD") if days else None
-        )
-    return values
-
-
-def _validate_lines(lines: list[LineData], errors: ErrorCollector) -> None:
-    if not lines:
-        errors.add("lines", "an invoice needs at least one line", CoreCode.REQUIRED)
-    if len(lines) > MAX_LINES:
-        errors.add("lines", f"at most {MAX_LINES} lines", CoreCode.TOO_MANY)
-    for i, line in enumerate(lines):
-        if not line.description.strip():
-            errors.add(f"lines.{i}.description", "is required", CoreCode.REQUIRED)
-        elif len(line.description) > 500:
-            errors.add(
-                f"lines.{i}.description", "must be at most 500 characters", CoreCode.TOO_LONG
-            )
-        if line.unit is not None and len(line.unit) > 20:
-            errors.add(f"lines.{i}.unit", "must be at most 20 characters", CoreCode.TOO_LONG)
-
-
-def compute(data: InvoiceData, business: Business, currency: str) -> tax.InvoiceTotals:
-    lines = [
-        tax.LineInput(
-            description=line.description.strip(),
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            unit=line.unit,
-            discount_percent=line.discount_percent,
-            discount_amount=line.discount_amount,
-            tax_rate=line.tax_rate,
-        )
-        for line in data.lines
-    ]
-    ctx = tax.TaxContext(
-        country=business.country,
-        currency=currency,
-        inclusive=data.prices_include_tax,
-        seller_region=business_region(business),
-        buyer_region=data.place_of_supply,
-    )
-    return tax.compute_invoice(
-        lines,
-        ctx,
-        invoice_discount_percent=data.discount_percent,
-        invoice_discount_amount=data.discount_amount,
-    )
-
-
-def business_region(business: Business) -> str | None:
-    """India GST: the seller's state is the first two digits of its GSTIN, else the state
-    set on the business (`stateCode`)."""
-    if business.country != "IN":
-        return None
-    return gstin_state(business.tax_id) or business.state_code
-
-
-def _prepare(
-    data: InvoiceData, customer: Customer | None, business: Business, today: date
-) -> tuple[str, date, date, tax.InvoiceTotals]:
-    """Everything checkable before writing: a bad item fails alone, with every bad field."""
-    if customer is None:
-        raise NotFound("customer", data.customer_id)
-    errors = ErrorCollector()
-    if customer.status != CustomerStatus.ACTIVE:
-        errors.add("customerId", f"customer is {customer.status}", InvoicingCode.CUSTOMER_INACTIVE)
-    currency = (data.currency or business.currency).upper()
-    if not is_currency_code(currency):
-        errors.add("currency", "is not an ISO 4217 code", CoreCode.INVALID_CURRENCY)
-    _validate_lines(data.lines, errors)
-    for name in ("notes", "terms"):
-        value = getattr(data, name)
-        if value and len(value) > 5000:
-            errors.add(name, "must be at most 5000 characters", CoreCode.TOO_LONG)
-    if data.place_of_supply is not None and not data.place_of_supply.strip():
-        data.place_of_supply = None
-    if data.place_of_supply is not None and business.country == "IN":
-        # Stored as the GST state code; a name that is no state is refused by the tax engine.
-        data.place_of_supply = gst_state_code(data.place_of_supply) or data.place_of_supply
-    if data.place_of_supply is not None and len(data.place_of_supply) > 10:
-        errors.add("placeOfSupply", "must be at most 10 characters", CoreCode.TOO_LONG)
-    issue = data.issue_date or today
-    due = data.due_date or issue + timedelta(days=TERMS_DAYS.get(customer.payment_terms, 0))
-    if due < issue:
-        errors.add("dueDate", "cannot be before the issue date", InvoicingCode.INVALID_DATE)
-    totals = None
-    try:
-        totals = compute(data, business, currency)
-    except ValidationFailed as exc:  # report every bad field at once, without repeats
-        seen = {e.field for e in errors.errors}
-        errors.errors.extend(e for e in exc.errors if e.field not in seen)
-    errors.raise_if_any()
-    assert totals is not None
-    return currency, issue, due, totals
-
-
-def check_invoice(
-    data: InvoiceData, customer: Customer | None, business: Business, today: date
-) -> tuple[str, tax.InvoiceTotals]:
-    """Every check `create_invoice` makes, without writing: the currency and totals the
-    invoice would get (a recurring schedule's template is checked when it is saved)."""
-    currency, _, _, totals = _prepare(data, customer, business, today)
-    return currency, totals
-
-
 async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
     """Issues one invoice: checks every field (all bad fields reported at once), computes
     the taxes, writes the invoice, its lines and timeline, adds it to the customer's
@@ -351,7 +106,7 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
     business_id = tx.viewer.require_business(Scope.INVOICES_WRITE)
     business = await load_business(tx)
     customer = await CustomerRepository(tx.session, tx.viewer).get(data.customer_id, lock=True)
-    currency, issue, due, totals = _prepare(data, customer, business, local_today(tx, business))
+    currency, issue, due, totals = prepare(data, customer, business, local_today(tx, business))
     assert customer is not None
     now = tx.now()
     paid = totals.total <= 0
@@ -390,8 +145,8 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
     )
     repo = InvoiceRepository(tx.session, tx.viewer)
     await repo.add(invoice)
-    await repo.add(
-        *(
+    await repo.add_all(
+        (
             InvoiceLine(
                 business_id=business_id,
                 invoice_id=invoice.id,
@@ -409,55 +164,6 @@ async def create_invoice(tx: Tx, data: InvoiceData) -> Invoice:
         refresh_status(customer, StatusRules.of(business), tx.now())
     emit(tx, events.ISSUED, invoice, customer)
     return invoice
-
-
-def summary_with(
-    tx: Tx, business: Business, customer: Customer, invoices: list[Invoice]
-) -> dict[str, Any]:
-    """The summary columns after adding new unpaid invoices (what summary_values would
-    give from the rows): money in the business's currency only, counts and dates of all."""
-    added = sum((i.total for i in invoices if i.currency == business.currency), Decimal(0))
-    last = max(i.issue_date for i in invoices)
-    last_at = datetime(last.year, last.month, last.day, tzinfo=UTC)
-    dues = [i.due_date for i in invoices]
-    if customer.oldest_open_due is not None:
-        dues.append(customer.oldest_open_due)
-    status = customer.payment_status
-    return {
-        "total_billed": quantize(customer.total_billed + added, business.currency),
-        "outstanding": quantize(customer.outstanding + added, business.currency),
-        "invoice_count": customer.invoice_count + len(invoices),
-        "last_invoice_at": max(last_at, customer.last_invoice_at or last_at),
-        "payment_status": PaymentStatus.GOOD if status == PaymentStatus.NONE else status,
-        "oldest_open_due": min(dues),
-        "updated_at": tx.now(),
-    }
-
-
-def component_json(c: Any) -> dict[str, str]:
-    """A tax component as invoices and orders store it."""
-    return {"name": c.name, "rate": str(c.rate), "taxable": str(c.taxable), "amount": str(c.amount)}
-
-
-def line_columns(position: int, src: LineData, lt: Any) -> dict[str, Any]:
-    """The columns an invoice line and an order line share: what was asked and what the
-    tax engine computed for it."""
-    return {
-        "position": position,
-        "description": src.description.strip(),
-        "quantity": src.quantity,
-        "unit": src.unit,
-        "unit_price": src.unit_price,
-        "discount_percent": src.discount_percent,
-        "discount_amount": src.discount_amount,
-        "tax_rate": lt.tax_rate,
-        "gross": lt.gross,
-        "discount": lt.discount,
-        "taxable": lt.taxable,
-        "tax": lt.tax,
-        "total": lt.total,
-        "tax_components": [component_json(c) for c in lt.components],
-    }
 
 
 async def get_invoice(tx: Tx, invoice_id: int, *, lock: bool = False) -> Invoice:

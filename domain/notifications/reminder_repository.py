@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts.models import Business
-from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
+from domain.core.db import conflict_insert
+from domain.core.repository import TenantRepository
 from domain.customers.models import Customer
 from domain.invoicing.models import Invoice
 from domain.invoicing.repository import OPEN
@@ -28,14 +28,8 @@ class Candidate:
 
 
 class ReminderRepository(TenantRepository):
-    def read_policy(self, model: Any) -> ColumnElement[bool]:
-        match self.viewer.kind:
-            case ViewerKind.STAFF | ViewerKind.API_KEY | ViewerKind.SYSTEM:
-                return self.business_rows(model)
-            case ViewerKind.PERSON:
-                return false()  # the portal shows no reminder bookkeeping
-            case _:
-                raise unauthenticated(self.viewer)
+    """Reminder bookkeeping is the business's own (the default policy); the portal shows
+    none."""
 
     @staticmethod
     async def businesses_after(
@@ -61,10 +55,6 @@ class ReminderRepository(TenantRepository):
 
     async def policy(self) -> ReminderPolicyRow | None:
         return await self.s.scalar(self.readable(ReminderPolicyRow))
-
-    async def add(self, *rows: object) -> None:
-        self.s.add_all(rows)
-        await self.s.flush()
 
     async def candidates(self, earliest_due: date, latest_due: date) -> list[Candidate]:
         """Owed invoices due in the window whose customer takes reminders, each with its
@@ -97,11 +87,9 @@ class ReminderRepository(TenantRepository):
         (or a concurrent run) recorded, and only the rows inserted here come back."""
         if not rows:
             return []
-        dialect = self.s.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         business_id = self.viewer.require_business()
         stmt = (
-            insert(InvoiceReminder)
+            conflict_insert(self.s, InvoiceReminder)
             .values([{**r, "business_id": business_id} for r in rows])
             .on_conflict_do_nothing(index_elements=["invoice_id", "scheduled_on"])
             .returning(InvoiceReminder)
@@ -118,12 +106,6 @@ class ReminderRepository(TenantRepository):
             .order_by(InvoiceReminder.invoice_id, InvoiceReminder.id)
         )
         return (await self.s.scalars(stmt)).all()
-
-    async def customers(self, ids: Sequence[int]) -> dict[int, Customer]:
-        if not ids:
-            return {}
-        rows = await self.s.scalars(self.readable(Customer).where(Customer.id.in_(set(ids))))
-        return {c.id: c for c in rows}
 
     async def by_ids(self, ids: Sequence[int]) -> Sequence[InvoiceReminder]:
         stmt = self.readable(InvoiceReminder).where(InvoiceReminder.id.in_(set(ids)))

@@ -135,7 +135,7 @@ async def remind_now(tx: Tx, invoice_id: int, public_url: str) -> InvoiceReminde
         created_at=tx.now(),
     )
     await repo.add(reminder)
-    customers = await repo.customers([invoice.customer_id])
+    customers = await repo.rows_by_id(Customer, [invoice.customer_id])
     policy = policy_of(await repo.policy())
     _emit(tx, invoice, customers.get(invoice.customer_id), reminder, policy.channels, public_url)
     return reminder
@@ -205,7 +205,9 @@ async def _remind_business(
                 if invoice_id in owing
             ]
         )
-        customers = await repo.customers([owing[r.invoice_id].customer_id for r in claimed])
+        customers = await repo.rows_by_id(
+            Customer, [owing[r.invoice_id].customer_id for r in claimed]
+        )
         for reminder in claimed:
             invoice = owing[reminder.invoice_id]
             customer = customers.get(invoice.customer_id)

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, false, func, select, true
+from sqlalchemy import ColumnElement, case, func, select
 
 from domain.core.outbox import OutboxEvent
-from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
+from domain.core.repository import TenantRepository
 from domain.notifications.models import (
     NotificationAttempt,
     NotificationLog,
@@ -22,20 +22,11 @@ from domain.notifications.models import (
 
 
 class NotificationRepository(TenantRepository):
-    def read_policy(self, model: Any) -> ColumnElement[bool]:
-        """Delivery jobs and provider webhooks run as a system actor with no business:
-        they are handed an outbox id, an attempt id or a provider message id and read
-        across businesses; anyone acting for a business reads its own ledger only."""
-        v = self.viewer
-        match v.kind:
-            case ViewerKind.SYSTEM if v.business_id is None:
-                return true()
-            case ViewerKind.STAFF | ViewerKind.API_KEY | ViewerKind.SYSTEM:
-                return self.business_rows(model)
-            case ViewerKind.PERSON:
-                return false()  # the portal issue: messages sent to the person
-            case _:
-                raise unauthenticated(v)
+    """Delivery jobs and provider webhooks run as a system actor with no business: they
+    are handed an outbox id, an attempt id or a provider message id and read across
+    businesses; anyone acting for a business reads its own ledger only."""
+
+    system_reads_across = True
 
     def _attempts(self) -> Any:
         """Attempts carry no business: they are readable through their ledger row."""
@@ -46,7 +37,7 @@ class NotificationRepository(TenantRepository):
         )
 
     async def event(self, outbox_id: str) -> OutboxEvent | None:
-        return await self.s.scalar(self.readable(OutboxEvent).where(OutboxEvent.id == outbox_id))
+        return await self.get_row(OutboxEvent, outbox_id)
 
     async def by_key(self, key: str) -> NotificationLog | None:
         return await self.s.scalar(
@@ -69,8 +60,7 @@ class NotificationRepository(TenantRepository):
         return list(found.all())
 
     async def entry(self, row_id: int, *, lock: bool = False) -> NotificationLog | None:
-        stmt = self.readable(NotificationLog).where(NotificationLog.id == row_id)
-        return await self.s.scalar(stmt.with_for_update() if lock else stmt)
+        return await self.get_row(NotificationLog, row_id, lock=lock)
 
     async def by_provider_id(self, provider: str, message_id: str) -> NotificationLog | None:
         return await self.s.scalar(
@@ -81,10 +71,6 @@ class NotificationRepository(TenantRepository):
             )
             .with_for_update()
         )
-
-    async def add(self, row: Any) -> None:
-        self.s.add(row)
-        await self.s.flush()
 
     async def attempt(self, attempt_id: str) -> NotificationAttempt | None:
         return await self.s.scalar(self._attempts().where(NotificationAttempt.id == attempt_id))

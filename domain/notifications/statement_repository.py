@@ -4,13 +4,12 @@ to the monthly statement, and the customers with activity in a period."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, union
+from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts.models import Business
-from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
+from domain.core.repository import TenantRepository
 from domain.invoicing.models import Invoice, Payment
 from domain.notifications.models import StatementSend
 from domain.notifications.template_models import NotificationSettings
@@ -18,19 +17,10 @@ from domain.purchases.models import Purchase
 
 
 class StatementSendRepository(TenantRepository):
-    def read_policy(self, model: Any) -> ColumnElement[bool]:
-        """Staff, keys and system actors acting for a business read its own rows."""
-        v = self.viewer
-        match v.kind:
-            case ViewerKind.STAFF | ViewerKind.API_KEY | ViewerKind.SYSTEM:
-                return self.business_rows(model)
-            case ViewerKind.PERSON:
-                return false()
-            case _:
-                raise unauthenticated(v)
+    """Statement sends are the business's own rows (the default policy)."""
 
     async def get(self, send_id: int) -> StatementSend | None:
-        return await self.s.scalar(self.readable(StatementSend).where(StatementSend.id == send_id))
+        return await self.get_row(StatementSend, send_id)
 
     async def occurred(self, occurrence: str) -> set[int]:
         """The customers whose statement of this occurrence was made already."""
@@ -40,10 +30,6 @@ class StatementSendRepository(TenantRepository):
             )
         )
         return set(rows.all())
-
-    async def add(self, row: StatementSend) -> None:
-        self.s.add(row)
-        await self.s.flush()
 
     async def active_customers(
         self, start: date, end: date, start_at: datetime, end_at: datetime

@@ -6,12 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, false
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-from domain.core.db import run_last
-from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
+from domain.core.db import conflict_insert, run_last
+from domain.core.repository import TenantRepository
 from domain.notifications.template_models import (
     NotificationPreference,
     NotificationSettings,
@@ -21,22 +17,9 @@ from domain.notifications.template_models import (
 
 
 class TemplateRepository(TenantRepository):
-    def read_policy(self, model: Any) -> ColumnElement[bool]:
-        """A business's message set-up is its own: staff, its keys and jobs acting for it
-        read its rows. A portal person will read the preferences of the customer rows
-        linked to them (the portal issue adds that branch here)."""
-        v = self.viewer
-        match v.kind:
-            case ViewerKind.STAFF | ViewerKind.API_KEY | ViewerKind.SYSTEM:
-                return self.business_rows(model)
-            case ViewerKind.PERSON:
-                return false()
-            case _:
-                raise unauthenticated(v)
-
-    async def add(self, *rows: object) -> None:
-        self.s.add_all(rows)
-        await self.s.flush()
+    """A business's message set-up is its own: staff, its keys and jobs acting for it
+    read its rows. A portal person will read the preferences of the customer rows linked
+    to them (the portal issue adds that branch here)."""
 
     async def delete(self, row: object) -> None:
         await self.s.delete(row)
@@ -44,9 +27,7 @@ class TemplateRepository(TenantRepository):
 
     # -- templates --------------------------------------------------------------------
     async def template(self, template_id: int) -> NotificationTemplate | None:
-        return await self.s.scalar(
-            self.readable(NotificationTemplate).where(NotificationTemplate.id == template_id)
-        )
+        return await self.get_row(NotificationTemplate, template_id)
 
     async def template_for(
         self, channel: str, event: str, languages: Sequence[str]
@@ -98,9 +79,7 @@ class TemplateRepository(TenantRepository):
             "segments": segments,
         }
         table: Any = SmsUsage.__table__
-        dialect = self.s.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(table).values(**values)
+        stmt = conflict_insert(self.s, table).values(**values)
         stmt = stmt.on_conflict_do_update(
             index_elements=["business_id", "month"],
             set_={

@@ -137,15 +137,8 @@ class OrderRepository(TenantRepository):
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def add(self, *rows: object) -> None:
-        self.s.add_all(rows)
-        await self.s.flush()
-
     async def get(self, order_id: int, *, lock: bool = False) -> Order | None:
-        stmt = self.readable(Order).where(Order.id == order_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        return await self.s.scalar(stmt)
+        return await self.get_row(Order, order_id, lock=lock)
 
     async def by_number(self, number: str) -> Order | None:
         return await self.s.scalar(self.readable(Order).where(Order.number == number))
@@ -246,7 +239,7 @@ class OrderRepository(TenantRepository):
 
     async def event(self, entry_id: int) -> OrderEvent | None:
         """One timeline entry (a live update names it by id)."""
-        return await self.s.scalar(self.readable(OrderEvent).where(OrderEvent.id == entry_id))
+        return await self.get_row(OrderEvent, entry_id)
 
     async def newest_per_customer(
         self, customer_ids: Sequence[int], per_customer: int

@@ -15,7 +15,6 @@ from sqlalchemy import (
     String,
     and_,
     case,
-    false,
     func,
     literal_column,
     null,
@@ -25,11 +24,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import type_coerce as typed
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.core.orm import MoneyColumn, UTCDateTime
-from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
-from domain.core.viewer import Viewer
+from domain.core.repository import TenantRepository
 from domain.customers.models import Customer
 from domain.invoicing.models import Invoice, Payment
 from domain.orders.models import Order
@@ -78,27 +75,12 @@ def before(key: TimelineKey, kind: int, at: Any, row_id: Any) -> ColumnElement[b
 
 
 class PurchaseRepository(TenantRepository):
-    def __init__(self, session: AsyncSession, viewer: Viewer) -> None:
-        super().__init__(session, viewer)
-
-    def read_policy(self, model: Any) -> ColumnElement[bool]:
-        """Purchases (and, for the timeline, invoices, payments and orders) are the business's
-        own records: staff, its API keys and jobs acting for it read that business's
-        rows. The portal issue adds the person's own purchases."""
-        v = self.viewer
-        match v.kind:
-            case ViewerKind.STAFF | ViewerKind.API_KEY | ViewerKind.SYSTEM:
-                return self.business_rows(model)
-            case ViewerKind.PERSON:
-                return false()
-            case _:
-                raise unauthenticated(v)
+    """Purchases (and, for the timeline, invoices, payments and orders) are the
+    business's own records (the default policy). The portal issue adds the person's own
+    purchases."""
 
     async def get(self, purchase_id: int, *, lock: bool = False) -> Purchase | None:
-        stmt = self.readable(Purchase).where(Purchase.id == purchase_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        return await self.s.scalar(stmt)
+        return await self.get_row(Purchase, purchase_id, lock=lock)
 
     async def get_many(self, ids: Sequence[int]) -> Sequence[Purchase]:
         return await self.rows_by_ids(Purchase, ids)
@@ -106,10 +88,6 @@ class PurchaseRepository(TenantRepository):
     async def rows_by_ids(self, model: Any, ids: Sequence[int]) -> Sequence[Any]:
         """Purchases, or the timeline's invoices, payments and orders, by id (loaders)."""
         return (await self.s.scalars(self.readable(model).where(model.id.in_(ids)))).all()
-
-    async def add(self, row: Purchase) -> None:
-        self.s.add(row)
-        await self.s.flush()
 
     async def delete(self, row: Purchase) -> None:
         await self.s.delete(row)

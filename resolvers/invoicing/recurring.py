@@ -4,6 +4,7 @@ optional idempotency key."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from domain.invoicing.recurring import queries, service, suggested
 from domain.invoicing.recurring.models import Frequency
 from domain.invoicing.recurring.models import RecurringSchedule as Row
 from resolvers.access import needs
-from resolvers.base import Info, mutate, reading
+from resolvers.base import Info, mutate_once, reading
 from resolvers.invoicing.views import _line
 from schema.errors import result
 from schema.relay import Edge, expect_id, page_info
@@ -136,7 +137,7 @@ class RecurringQueries:
             return RecurringSchedule.from_row(row)
 
 
-def _payload(outcome: idempotency.Outcome[Row]) -> RecurringSchedulePayload:
+async def _payload(tx: Tx, outcome: idempotency.Outcome[Row]) -> RecurringSchedulePayload:
     return RecurringSchedulePayload(
         schedule=RecurringSchedule.from_row(outcome.record), replayed=outcome.replayed
     )
@@ -152,20 +153,15 @@ class RecurringMutations:
     async def create_recurring_schedule(
         self, info: Info, input: CreateRecurringScheduleInput
     ) -> result("CreateRecurringScheduleResult", RecurringSchedulePayload):
-        async def run(tx: Tx) -> RecurringSchedulePayload:
-            data = _data(input)
-            return _payload(
-                await idempotency.once(
-                    tx,
-                    "createRecurringSchedule",
-                    input.idempotency_key,
-                    data,
-                    create=lambda: service.create_schedule(tx, data),
-                    load=lambda id: service.get_schedule(tx, id),
-                )
-            )
-
-        return await mutate(info, run)
+        return await mutate_once(
+            info,
+            "createRecurringSchedule",
+            input.idempotency_key,
+            request=lambda: _data(input),
+            create=service.create_schedule,
+            load=service.get_schedule,
+            payload=_payload,
+        )
 
     @strawberry.mutation(
         description="A schedule from a suggestInvoices pattern (its `key`): its lines at "
@@ -175,10 +171,9 @@ class RecurringMutations:
     async def create_recurring_schedule_from_suggestion(
         self, info: Info, input: CreateRecurringScheduleFromSuggestionInput
     ) -> result("CreateRecurringScheduleFromSuggestionResult", RecurringSchedulePayload):
-        async def run(tx: Tx) -> RecurringSchedulePayload:
-            customer_id = expect_id(input.customer_id, "Customer", "customerId")
-            request = {
-                "customer": customer_id,
+        def request() -> dict[str, Any]:
+            return {
+                "customer": expect_id(input.customer_id, "Customer", "customerId"),
                 "key": input.suggestion_key,
                 "start": input.start_date,
                 "end": input.end_date,
@@ -188,31 +183,21 @@ class RecurringMutations:
                 "channels": list(input.send_channels),
             }
 
-            async def create() -> Row:
-                data = await suggested.prefilled(
-                    tx, customer_id, input.suggestion_key, input.start_date
-                )
-                data.end_date, data.count, data.due_in_days = (
-                    input.end_date,
-                    input.count,
-                    input.due_in_days,
-                )
-                data.send_on_create = input.send_on_create
-                data.send_channels = list(input.send_channels)
-                return await service.create_schedule(tx, data)
+        async def create(tx: Tx, r: dict[str, Any]) -> Row:
+            data = await suggested.prefilled(tx, r["customer"], r["key"], r["start"])
+            data.end_date, data.count, data.due_in_days = r["end"], r["count"], r["due"]
+            data.send_on_create, data.send_channels = r["send"], r["channels"]
+            return await service.create_schedule(tx, data)
 
-            return _payload(
-                await idempotency.once(
-                    tx,
-                    "createRecurringScheduleFromSuggestion",
-                    input.idempotency_key,
-                    request,
-                    create=create,
-                    load=lambda id: service.get_schedule(tx, id),
-                )
-            )
-
-        return await mutate(info, run)
+        return await mutate_once(
+            info,
+            "createRecurringScheduleFromSuggestion",
+            input.idempotency_key,
+            request=request,
+            create=create,
+            load=service.get_schedule,
+            payload=_payload,
+        )
 
     @strawberry.mutation(
         description="Changes the rule or template; the next date is worked out again "
@@ -222,21 +207,19 @@ class RecurringMutations:
     async def update_recurring_schedule(
         self, info: Info, input: UpdateRecurringScheduleInput
     ) -> result("UpdateRecurringScheduleResult", RecurringSchedulePayload):
-        async def run(tx: Tx) -> RecurringSchedulePayload:
-            schedule_id = expect_id(input.id, KIND)
-            changes = _changes(input)
-            return _payload(
-                await idempotency.once(
-                    tx,
-                    "updateRecurringSchedule",
-                    input.idempotency_key,
-                    {"id": schedule_id, **changes},
-                    create=lambda: service.update_schedule(tx, schedule_id, dict(changes)),
-                    load=lambda id: service.get_schedule(tx, id),
-                )
-            )
+        async def update(tx: Tx, r: dict[str, Any]) -> Row:
+            changes = {k: v for k, v in r.items() if k != "id"}
+            return await service.update_schedule(tx, r["id"], changes)
 
-        return await mutate(info, run)
+        return await mutate_once(
+            info,
+            "updateRecurringSchedule",
+            input.idempotency_key,
+            request=lambda: {"id": expect_id(input.id, KIND), **_changes(input)},
+            create=update,
+            load=service.get_schedule,
+            payload=_payload,
+        )
 
     @strawberry.mutation(
         description="No invoices until resumed.", extensions=[needs(Scope.INVOICES_WRITE)]
@@ -262,41 +245,39 @@ class RecurringMutations:
     async def delete_recurring_schedule(
         self, info: Info, input: RecurringScheduleActionInput
     ) -> result("DeleteRecurringScheduleResult", DeleteRecurringSchedulePayload):
-        async def run(tx: Tx) -> DeleteRecurringSchedulePayload:
-            schedule_id = expect_id(input.id, KIND)
+        async def delete(tx: Tx, r: dict[str, int]) -> _Gone:
+            await service.delete_schedule(tx, r["id"])
+            return _Gone(r["id"])
 
-            async def delete() -> Any:
-                await service.delete_schedule(tx, schedule_id)
-                return _Gone(schedule_id)
+        async def gone(tx: Tx, schedule_id: int) -> _Gone:
+            return _Gone(schedule_id)
 
-            async def gone(id: int) -> Any:
-                return _Gone(id)
-
-            outcome = await idempotency.once(
-                tx,
-                "deleteRecurringSchedule",
-                input.idempotency_key,
-                {"id": schedule_id},
-                create=delete,
-                load=gone,
-            )
+        async def payload(tx: Tx, outcome: idempotency.Outcome[_Gone]) -> Any:
             return DeleteRecurringSchedulePayload(deleted_id=input.id, replayed=outcome.replayed)
 
-        return await mutate(info, run)
-
-
-async def _action(info: Info, input: RecurringScheduleActionInput, name: str, act: Any) -> Any:
-    async def run(tx: Tx) -> RecurringSchedulePayload:
-        schedule_id = expect_id(input.id, KIND)
-        return _payload(
-            await idempotency.once(
-                tx,
-                name,
-                input.idempotency_key,
-                {"id": schedule_id},
-                create=lambda: act(tx, schedule_id),
-                load=lambda id: service.get_schedule(tx, id),
-            )
+        return await mutate_once(
+            info,
+            "deleteRecurringSchedule",
+            input.idempotency_key,
+            request=lambda: {"id": expect_id(input.id, KIND)},
+            create=delete,
+            load=gone,
+            payload=payload,
         )
 
-    return await mutate(info, run)
+
+async def _action(
+    info: Info,
+    input: RecurringScheduleActionInput,
+    name: str,
+    act: Callable[[Tx, int], Awaitable[Row]],
+) -> Any:
+    return await mutate_once(
+        info,
+        name,
+        input.idempotency_key,
+        request=lambda: {"id": expect_id(input.id, KIND)},
+        create=lambda tx, r: act(tx, r["id"]),
+        load=service.get_schedule,
+        payload=_payload,
+    )

@@ -1,16 +1,16 @@
-"""Helpers of the recurring invoice tests: a business in a chosen time zone, schedule
-mutations and reads, and moving a frozen clock to a moment."""
+"""Helpers of the recurring invoice tests: an owner and customer in a chosen time zone at
+a chosen moment, schedule mutations and reads, and moving a frozen clock to a moment."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from domain.core.clock import FrozenClock
-from tests.conftest import SIGN_UP, Actor, gql
+from tests.conftest import Actor, sign_up
+from tests.invoicing.helpers import customer_id
 
 SCHEDULE_FIELDS = """id customerId frequency interval weekday dayOfMonth startDate endDate
   count createdCount nextDate lastDate status sendOnCreate sendChannels lastError
@@ -39,26 +39,23 @@ READ = f"""query($id: ID!) {{ recurringSchedule(id: $id) {{ {SCHEDULE_FIELDS} }}
 LINES = [{"description": "Monthly service", "quantity": "2", "unitPrice": "1250.50"}]
 
 
-async def sign_up_in(client: httpx.AsyncClient, country: str, timezone: str) -> Actor:
-    """An owner whose business is in `timezone`."""
-    email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
-    password = "correct horse battery"
-    business = {"name": f"Shop {uuid.uuid4().hex[:6]}", "country": country, "timezone": timezone}
-    body = await gql(
-        client,
-        SIGN_UP,
-        {"input": {"email": email, "password": password, "name": "Owner", "business": business}},
-    )
-    result = body["data"]["signUp"]
-    assert result["__typename"] == "SignUpPayload", result
-    return Actor(
-        result["auth"]["token"],
-        result["business"]["id"],
-        result["auth"]["user"]["id"],
-        email,
-        password,
-        client,
-    )
+Clocked = tuple[httpx.AsyncClient, FrozenClock]
+
+
+def at(text: str) -> datetime:
+    """A UTC moment from its ISO text without a zone."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+async def owner_on(
+    clocked: Clocked, when: str, country: str = "IN", timezone: str = "Asia/Kolkata"
+) -> tuple[Actor, str]:
+    """The clock moved to `when` (UTC), then a new owner whose business is in `timezone`
+    and one customer of theirs (its id): every schedule test starts so."""
+    client, clock = clocked
+    move_to(clock, at(when))
+    owner = await sign_up(client, country, timezone=timezone)
+    return owner, await customer_id(owner)
 
 
 def move_to(clock: FrozenClock, at: datetime) -> None:

@@ -5,44 +5,35 @@ embedded timer run issues due occurrences."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import httpx
-
-from domain.core.clock import FrozenClock
 from domain.invoicing.recurring.scan import issue_due
 from khata.composition import build_runtime
 from khata.runtime import Runtime
+from tests.conftest import sign_up
 from tests.invoicing.helpers import customer_id
 from tests.invoicing.recurring_helpers import (
     RESUME,
     UPDATE,
+    Clocked,
     act,
+    at,
     created,
     move_to,
+    owner_on,
     read,
-    sign_up_in,
 )
 from workers.tasks import issue_recurring_invoices
 
-Clocked = tuple[httpx.AsyncClient, FrozenClock]
 DEACTIVATE = "mutation($id: ID!) { deactivateCustomer(input: { id: $id }) { __typename } }"
 REACTIVATE = "mutation($id: ID!) { reactivateCustomer(input: { id: $id }) { __typename } }"
 MERGE = """mutation($s: ID!, $t: ID!) { mergeCustomers(input: {sourceId: $s, targetId: $t}) {
   __typename ... on MergePayload { merge { counts } } } }"""
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
 async def test_a_refused_occurrence_pauses_the_schedule_with_its_reason(
     clocked: Clocked, runtime: Runtime
 ) -> None:
-    client, clock = clocked
-    move_to(clock, at("2028-01-01T06:00:00"))
-    owner = await sign_up_in(client, "IN", "Asia/Kolkata")
-    cid = await customer_id(owner)
+    clock = clocked[1]
+    owner, cid = await owner_on(clocked, "2028-01-01T06:00:00")
     s = await created(owner, customerId=cid, frequency="WEEKLY", startDate="2028-01-03")
     deactivated = await owner.gql(DEACTIVATE, {"id": cid})
     assert deactivated["data"]["deactivateCustomer"]["__typename"] == "CustomerPayload"
@@ -69,7 +60,7 @@ async def test_a_merge_moves_schedules_to_the_surviving_customer(
 ) -> None:
     client, clock = clocked
     move_to(clock, at("2028-02-01T06:00:00"))
-    owner = await sign_up_in(client, "IN", "Asia/Kolkata")
+    owner = await sign_up(client, "IN", timezone="Asia/Kolkata")
     source = await customer_id(owner, name="Old Record")
     target = await customer_id(owner, name="Kept Record")
     s = await created(owner, customerId=source, frequency="MONTHLY", startDate="2028-02-02")
@@ -84,10 +75,7 @@ async def test_a_merge_moves_schedules_to_the_surviving_customer(
 
 
 async def test_changing_the_rule_moves_the_next_date(clocked: Clocked) -> None:
-    client, clock = clocked
-    move_to(clock, at("2028-03-01T06:00:00"))
-    owner = await sign_up_in(client, "IN", "Asia/Kolkata")
-    cid = await customer_id(owner)
+    owner, cid = await owner_on(clocked, "2028-03-01T06:00:00")
     s = await created(owner, customerId=cid, frequency="MONTHLY", startDate="2028-03-10")
     assert s["nextDate"] == "2028-03-10"
     moved = await act(owner, UPDATE, id=s["id"], dayOfMonth=31)
@@ -107,10 +95,8 @@ async def test_changing_the_rule_moves_the_next_date(clocked: Clocked) -> None:
 
 async def test_the_scheduled_job_issues_due_occurrences(clocked: Clocked, runtime: Runtime) -> None:
     """`issue_recurring_invoices` is what arq's cron and the embedded timer run."""
-    client, clock = clocked
-    move_to(clock, at("2028-04-01T06:00:00"))
-    owner = await sign_up_in(client, "IN", "Asia/Kolkata")
-    cid = await customer_id(owner)
+    clock = clocked[1]
+    owner, cid = await owner_on(clocked, "2028-04-01T06:00:00")
     s = await created(owner, customerId=cid, frequency="WEEKLY", startDate="2028-04-03")
     move_to(clock, at("2028-04-03T06:00:00"))
     worker_rt = build_runtime(runtime.settings, clock=clock)

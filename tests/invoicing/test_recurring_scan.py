@@ -7,34 +7,27 @@ schedule issues nothing and resumes from today."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
-
-import httpx
 
 from domain.core.clock import FrozenClock
 from domain.core.db import Database
 from domain.invoicing.recurring.scan import issue_due
 from khata.runtime import Runtime
-from tests.conftest import Actor, create_customer, run_jobs
-from tests.invoicing.helpers import customer_id, invoice
+from tests.conftest import Actor, create_customer, run_jobs, sign_up
+from tests.invoicing.helpers import invoice
 from tests.invoicing.recurring_helpers import (
     LINES,
     PAUSE,
     RESUME,
+    Clocked,
     act,
+    at,
     created,
     move_to,
+    owner_on,
     read,
-    sign_up_in,
 )
 from tests.notifications.helpers import UPDATE_PREFERENCES
-
-Clocked = tuple[httpx.AsyncClient, FrozenClock]
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 async def scan(rt: Runtime, clock: FrozenClock) -> None:
@@ -53,10 +46,8 @@ async def state(owner: Actor, schedule_id: str) -> dict[str, Any]:
 async def test_monthly_on_the_31st_over_month_ends_with_createinvoice_totals(
     clocked: Clocked, runtime: Runtime
 ) -> None:
-    client, clock = clocked
-    move_to(clock, at("2027-01-20T06:00:00"))
-    owner = await sign_up_in(client, "IN", "Asia/Kolkata")
-    cid = await customer_id(owner)
+    clock = clocked[1]
+    owner, cid = await owner_on(clocked, "2027-01-20T06:00:00")
     schedule = await created(
         owner,
         customerId=cid,
@@ -99,10 +90,8 @@ async def test_dst_change_the_occurrence_is_on_the_local_date(
 ) -> None:
     """New York moves from EST (UTC-5) to EDT (UTC-4) on 2027-03-14. A weekly Sunday
     schedule is due at local midnight on either side of the change."""
-    client, clock = clocked
-    move_to(clock, at("2027-03-10T15:00:00"))
-    owner = await sign_up_in(client, "KE", "America/New_York")
-    cid = await customer_id(owner)
+    clock = clocked[1]
+    owner, cid = await owner_on(clocked, "2027-03-10T15:00:00", "KE", "America/New_York")
     schedule = await created(
         owner, customerId=cid, frequency="WEEKLY", weekday="SUNDAY", startDate="2027-03-10"
     )
@@ -125,10 +114,8 @@ async def test_dst_change_the_occurrence_is_on_the_local_date(
 
 
 async def test_count_and_end_date_end_the_schedule(clocked: Clocked, runtime: Runtime) -> None:
-    client, clock = clocked
-    move_to(clock, at("2027-05-01T06:00:00"))
-    owner = await sign_up_in(client, "IN", "Asia/Kolkata")
-    cid = await customer_id(owner)
+    clock = clocked[1]
+    owner, cid = await owner_on(clocked, "2027-05-01T06:00:00")
     by_count = await created(
         owner, customerId=cid, frequency="WEEKLY", startDate="2027-05-03", count=2
     )
@@ -155,10 +142,8 @@ async def test_count_and_end_date_end_the_schedule(clocked: Clocked, runtime: Ru
 
 
 async def test_two_scans_at_once_and_a_rerun_issue_once(clocked: Clocked, runtime: Runtime) -> None:
-    client, clock = clocked
-    move_to(clock, at("2027-06-01T06:00:00"))
-    owner = await sign_up_in(client, "IN", "Asia/Kolkata")
-    cid = await customer_id(owner)
+    clock = clocked[1]
+    owner, cid = await owner_on(clocked, "2027-06-01T06:00:00")
     schedules = [
         await created(owner, customerId=cid, frequency="MONTHLY", startDate="2027-06-02")
         for _ in range(3)
@@ -185,10 +170,8 @@ async def test_two_scans_at_once_and_a_rerun_issue_once(clocked: Clocked, runtim
 async def test_missed_occurrences_are_caught_up_once_each(
     clocked: Clocked, runtime: Runtime
 ) -> None:
-    client, clock = clocked
-    move_to(clock, at("2027-07-01T06:00:00"))
-    owner = await sign_up_in(client, "IN", "Asia/Kolkata")
-    cid = await customer_id(owner)
+    clock = clocked[1]
+    owner, cid = await owner_on(clocked, "2027-07-01T06:00:00")
     schedule = await created(
         owner, customerId=cid, frequency="WEEKLY", weekday="FRIDAY", startDate="2027-07-01"
     )
@@ -207,10 +190,8 @@ async def test_missed_occurrences_are_caught_up_once_each(
 async def test_paused_issues_nothing_and_resume_continues_from_today(
     clocked: Clocked, runtime: Runtime
 ) -> None:
-    client, clock = clocked
-    move_to(clock, at("2027-08-01T06:00:00"))
-    owner = await sign_up_in(client, "IN", "Asia/Kolkata")
-    cid = await customer_id(owner)
+    clock = clocked[1]
+    owner, cid = await owner_on(clocked, "2027-08-01T06:00:00")
     schedule = await created(
         owner, customerId=cid, frequency="MONTHLY", dayOfMonth=10, startDate="2027-08-01"
     )
@@ -237,7 +218,7 @@ async def test_send_when_created_goes_through_send_invoice(
 ) -> None:
     client, clock = clocked
     move_to(clock, at("2027-11-01T06:00:00"))
-    owner = await sign_up_in(client, "KE", "Africa/Nairobi")
+    owner = await sign_up(client, "KE", timezone="Africa/Nairobi")
     customer = await create_customer(owner, name="Wanjiru", phone="+254712345699")
     cid = customer["customer"]["id"]
     always = {"customerId": cid, "quietHours": {"start": "00:00", "end": "00:00"}}

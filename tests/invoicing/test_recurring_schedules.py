@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
-from domain.core.clock import FrozenClock
 from tests.conftest import Actor, sign_up
 from tests.invoicing.helpers import customer_id
 from tests.invoicing.recurring_helpers import (
@@ -17,6 +16,7 @@ from tests.invoicing.recurring_helpers import (
     PAUSE,
     RESUME,
     UPDATE,
+    Clocked,
     act,
     create,
     created,
@@ -24,7 +24,6 @@ from tests.invoicing.recurring_helpers import (
     read,
 )
 
-Clocked = tuple[httpx.AsyncClient, FrozenClock]
 KOLKATA = timedelta(hours=5, minutes=30)
 LIST = """query($first: Int, $after: String, $c: ID) {
   recurringSchedules(first: $first, after: $after, customerId: $c) {

@@ -22,10 +22,10 @@ from tests.notifications.reminder_helpers import (
     REMIND,
     VOID,
     issue,
-    move_ahead,
     read,
     recorded,
     shop,
+    shop_ahead,
     today,
 )
 
@@ -42,8 +42,7 @@ async def _day(desk: Desk, days: int) -> None:
 
 
 async def test_before_on_and_after_the_due_date_once_each(desk: Desk) -> None:
-    move_ahead(desk)
-    owner, cid = await shop(desk)
+    owner, cid = await shop_ahead(desk)
     due = today(desk) + timedelta(days=3)
     inv = await issue(owner, cid, due)
     view = await read(owner, inv)
@@ -81,8 +80,7 @@ async def test_before_on_and_after_the_due_date_once_each(desk: Desk) -> None:
 
 
 async def test_at_most_k_then_nothing(desk: Desk) -> None:
-    move_ahead(desk)
-    owner, cid = await shop(desk)
+    owner, cid = await shop_ahead(desk)
     changed = await owner.gql(
         POLICY, {"input": {"daysBefore": 0, "everyDaysAfter": 1, "maxReminders": 2}}
     )
@@ -98,8 +96,7 @@ async def test_at_most_k_then_nothing(desk: Desk) -> None:
 
 
 async def test_stops_once_paid_or_void(desk: Desk) -> None:
-    move_ahead(desk)
-    owner, cid = await shop(desk)
+    owner, cid = await shop_ahead(desk)
     due = today(desk)
     paid, void, partly = [await issue(owner, cid, due) for _ in range(3)]
     await _run(desk)  # on the due date: each gets one
@@ -124,8 +121,7 @@ async def test_stops_once_paid_or_void(desk: Desk) -> None:
 
 
 async def test_a_reminder_held_by_quiet_hours_is_not_sent_once_paid(desk: Desk) -> None:
-    move_ahead(desk)
-    owner, cid = await shop(desk)
+    owner, cid = await shop_ahead(desk)
     # 06:00 UTC is 09:00 in Nairobi: inside these quiet hours, so the reminder waits
     quiet = {"customerId": cid, "quietHours": {"start": "08:00", "end": "10:00"}}
     await owner.gql(UPDATE_PREFERENCES, {"input": quiet})
@@ -146,8 +142,7 @@ async def test_a_reminder_held_by_quiet_hours_is_not_sent_once_paid(desk: Desk) 
 
 
 async def test_two_workers_at_once_record_each_reminder_once(desk: Desk) -> None:
-    move_ahead(desk)
-    owner, cid = await shop(desk)
+    owner, cid = await shop_ahead(desk)
     invoices = [await issue(owner, cid, today(desk)) for _ in range(4)]
     other = build_runtime(desk.rt.settings, clock=desk.clock)  # a second pool: a second worker
     try:
@@ -165,8 +160,7 @@ async def test_two_workers_at_once_record_each_reminder_once(desk: Desk) -> None
 
 
 async def test_remind_now_refusals_tenancy_and_replay(desk: Desk) -> None:
-    move_ahead(desk)
-    owner, cid = await shop(desk)
+    owner, cid = await shop_ahead(desk)
     inv = await issue(owner, cid, today(desk) + timedelta(days=30))
     key = {"invoiceId": inv, "idempotencyKey": "remind-1"}
     first = (await owner.gql(REMIND, {"input": key}))["data"]["remindNow"]
@@ -216,8 +210,7 @@ async def test_policy_defaults_update_and_validation(desk: Desk) -> None:
 
 
 async def test_a_customer_without_reminders_gets_none(desk: Desk) -> None:
-    move_ahead(desk)
-    owner, _ = await shop(desk)
+    owner, _ = await shop_ahead(desk)
     quiet_one = await customer(owner, name="Ravi", phone="+254712345622", remindersEnabled=False)
     inv = await issue(owner, quiet_one, today(desk))
     await _run(desk)

@@ -15,7 +15,7 @@ from khata.composition import build_runtime
 from tests.conftest import Actor, count_statements, run_jobs, sign_up
 from tests.notifications.conftest import Desk
 from tests.notifications.ledger_helpers import ledger
-from tests.notifications.reminder_helpers import issue, move_ahead, read, shop, today
+from tests.notifications.reminder_helpers import issue, read, shop, shop_ahead, today
 
 SEND = """mutation($input: SendInvoiceInput!) { sendInvoice(input: $input) { __typename
   ... on SendInvoicePayload { requestId replayed send { id status sendAt } invoice { status } }
@@ -42,8 +42,7 @@ async def _schedule(owner: Actor, invoice_id: str, at: Any, **extra: Any) -> dic
 
 
 async def test_fires_at_its_time_and_not_before(desk: Desk) -> None:
-    move_ahead(desk)
-    owner, cid = await shop(desk)
+    owner, cid = await shop_ahead(desk)
     inv = await issue(owner, cid, today(desk) + timedelta(days=10))
     at = desk.clock.now() + timedelta(hours=2)
     made = await _schedule(owner, inv, at)
@@ -67,8 +66,7 @@ async def test_fires_at_its_time_and_not_before(desk: Desk) -> None:
 
 
 async def test_cancel_before_start_and_refused_after(desk: Desk) -> None:
-    move_ahead(desk)
-    owner, cid = await shop(desk)
+    owner, cid = await shop_ahead(desk)
     inv = await issue(owner, cid, today(desk) + timedelta(days=10))
     first = await _schedule(owner, inv, desk.clock.now() + timedelta(hours=1))
     second = await _schedule(owner, inv, desk.clock.now() + timedelta(hours=1))
@@ -94,8 +92,7 @@ async def test_cancel_before_start_and_refused_after(desk: Desk) -> None:
 
 
 async def test_two_scans_at_once_start_each_send_once(desk: Desk) -> None:
-    move_ahead(desk)
-    owner, cid = await shop(desk)
+    owner, cid = await shop_ahead(desk)
     inv = await issue(owner, cid, today(desk) + timedelta(days=10))
     made = [await _schedule(owner, inv, desk.clock.now() + timedelta(minutes=5)) for _ in range(3)]
     desk.clock.advance(minutes=5)
@@ -115,8 +112,7 @@ async def test_two_scans_at_once_start_each_send_once(desk: Desk) -> None:
 
 
 async def test_idempotent_send_and_schedule_replay(desk: Desk) -> None:
-    move_ahead(desk)
-    owner, cid = await shop(desk)
+    owner, cid = await shop_ahead(desk)
     inv = await issue(owner, cid, today(desk) + timedelta(days=10))
     at = desk.clock.now() + timedelta(hours=3)
     first = await _schedule(owner, inv, at, idempotencyKey="send-1")
@@ -136,8 +132,7 @@ async def test_idempotent_send_and_schedule_replay(desk: Desk) -> None:
 
 
 async def test_a_voided_invoice_send_ends_cancelled(desk: Desk) -> None:
-    move_ahead(desk)
-    owner, cid = await shop(desk)
+    owner, cid = await shop_ahead(desk)
     inv = await issue(owner, cid, today(desk) + timedelta(days=10))
     made = await _schedule(owner, inv, desk.clock.now() + timedelta(minutes=30))
     void = (

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts.models import Business
-from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
+from domain.core.db import conflict_insert
+from domain.core.repository import TenantRepository
 from domain.invoicing.models import Invoice
 from domain.invoicing.recurring.models import (
     RecurringOccurrence,
@@ -21,29 +20,10 @@ from domain.invoicing.recurring.models import (
 
 
 class RecurringRepository(TenantRepository):
-    def read_policy(self, model: Any) -> ColumnElement[bool]:
-        """Staff and API keys: their business; the due scan acts for one business at a
-        time; portal persons see no schedules."""
-        v = self.viewer
-        match v.kind:
-            case ViewerKind.STAFF | ViewerKind.API_KEY:
-                return self.business_rows(model)
-            case ViewerKind.SYSTEM:
-                return self.business_rows(model) if v.business_id is not None else true()
-            case ViewerKind.PERSON:
-                return false()
-            case _:
-                raise unauthenticated(v)
+    """Schedules and occurrences are the business's own; the due scan (a system actor
+    with no business) finds a schedule by id across businesses."""
 
-    async def add(self, *rows: object) -> None:
-        self.s.add_all(rows)
-        await self.s.flush()
-
-    async def get(self, schedule_id: int, *, lock: bool = False) -> RecurringSchedule | None:
-        stmt = self.readable(RecurringSchedule).where(RecurringSchedule.id == schedule_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        return await self.s.scalar(stmt)
+    system_reads_across = True
 
     async def page(
         self,
@@ -91,10 +71,8 @@ class RecurringRepository(TenantRepository):
     ) -> int | None:
         """Insert the (schedule, date) row; None when it exists already (an earlier run, or
         a concurrent one whose transaction has committed)."""
-        dialect = self.s.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = (
-            insert(RecurringOccurrence)
+            conflict_insert(self.s, RecurringOccurrence)
             .values(
                 business_id=schedule.business_id,
                 schedule_id=schedule.id,

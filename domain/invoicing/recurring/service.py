@@ -192,8 +192,7 @@ async def _apply(tx: Tx, s: RecurringSchedule, d: ScheduleData, start_changed: b
     try:
         currency, totals = invoicing.check_invoice(sample, customer, business, today)
     except ValidationFailed as exc:
-        seen = {e.field for e in errors.errors}
-        errors.errors.extend(e for e in exc.errors if e.field not in seen)
+        errors.merge(exc)
     errors.raise_if_any()
     d.place_of_supply = sample.place_of_supply  # as the tax engine normalised it
     for key, value in {
@@ -268,7 +267,9 @@ async def create_schedule(tx: Tx, d: ScheduleData) -> RecurringSchedule:
 
 async def get_schedule(tx: Tx, schedule_id: int, *, lock: bool = False) -> RecurringSchedule:
     tx.viewer.require_business(Scope.INVOICES_READ)
-    s = await RecurringRepository(tx.session, tx.viewer).get(schedule_id, lock=lock)
+    s = await RecurringRepository(tx.session, tx.viewer).get_row(
+        RecurringSchedule, schedule_id, lock=lock
+    )
     if s is None:
         raise NotFound("recurring schedule", schedule_id)
     return s
@@ -331,7 +332,7 @@ async def issue_next(tx: Tx, schedule_id: int, public_url: str) -> Issued | None
     transaction. None when nothing is due. The schedule row is locked first, so a
     concurrent scan waits here and then sees the moved schedule."""
     repo = RecurringRepository(tx.session, tx.viewer)
-    s = await repo.get(schedule_id, lock=True)
+    s = await repo.get_row(RecurringSchedule, schedule_id, lock=True)
     if s is None or s.status != ScheduleStatus.ACTIVE or s.next_date is None:
         return None
     today = invoicing.business_today(await invoicing.load_business(tx), tx.now())
@@ -363,7 +364,9 @@ async def issue_next(tx: Tx, schedule_id: int, public_url: str) -> Issued | None
 async def stop_on_error(tx: Tx, schedule_id: int, message: str) -> None:
     """An occurrence the invoicing service refused (say the customer was archived):
     the schedule pauses with the reason, for the owner to fix and resume."""
-    s = await RecurringRepository(tx.session, tx.viewer).get(schedule_id, lock=True)
+    s = await RecurringRepository(tx.session, tx.viewer).get_row(
+        RecurringSchedule, schedule_id, lock=True
+    )
     if s is not None and s.status == ScheduleStatus.ACTIVE:
         s.status, s.last_error, s.updated_at = ScheduleStatus.PAUSED, message[:500], tx.now()
 
