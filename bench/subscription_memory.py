@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -55,6 +56,11 @@ def serve(port: int, snapshots: Path) -> None:
         nonlocal taken
         gc.collect()
         path = snapshots / f"{taken}.bin"
+        tasks: dict[str, int] = {}
+        for task in asyncio.all_tasks():
+            name = task.get_coro().__qualname__  # type: ignore[union-attr]
+            tasks[name] = tasks.get(name, 0) + 1
+        (snapshots / f"{taken}.tasks.json").write_text(json.dumps(tasks))
         if not tracemalloc.is_tracing():
             tracemalloc.start(8)
             path.write_bytes(b"")
@@ -148,7 +154,10 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
         rss0 = rss_kib(pid)
         more = await open_clients(base, token, business, docs("m", args.subscriptions))
         await reach_all(http, first + more, "measured")
-        after = tracemalloc.Snapshot.load(str(await signal_child(pid, folder, 1)))
+        snapshot = await signal_child(pid, folder, 1)
+        after = tracemalloc.Snapshot.load(str(snapshot))
+        if args.keep:
+            shutil.copyfile(snapshot, args.keep)
         rss1 = rss_kib(pid)
     n = args.subscriptions
     growth = sum(s.size for s in after.statistics("filename"))
@@ -156,6 +165,12 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
         f"{n} subscriptions ({args.shape}): RSS {(rss1 - rss0) / n:.1f} KiB each, "
         f"traced heap {growth / n / 1024:.1f} KiB each"
     )
+    tasks0, tasks1 = (json.loads((folder / f"{i}.tasks.json").read_text()) for i in (0, 1))
+    grown = {name: tasks1[name] - tasks0.get(name, 0) for name in tasks1}
+    print(f"\nasyncio tasks per subscription: {sum(grown.values()) / n:.2f}")
+    for name, count in sorted(grown.items(), key=lambda kv: -kv[1]):
+        if count:
+            print(f"  {count / n:6.2f}  {name}")
     for key in ("filename", "lineno"):
         print(f"\ntop growth by {key} (bytes per subscription, blocks per subscription):")
         for stat in after.statistics(key)[: args.top]:
@@ -181,6 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warm", type=int, default=50)
     parser.add_argument("--shape", choices=["groups", "shared"], default="groups")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--keep", help="copy the tracemalloc snapshot to this file")
     parser.add_argument("--port", type=int)
     parser.add_argument("--snapshots")
     args = parser.parse_args(argv)

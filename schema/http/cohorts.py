@@ -97,14 +97,15 @@ BEHIND = Ending(
 
 class Member:
     """One subscriber's place in a group: its bounded buffer of payload texts, ended by
-    an `Ending`. A deque, and a future only while the member waits: an asyncio.Queue is
-    four deques and an Event per subscriber (bench/subscription_memory.py)."""
+    an `Ending`. A deque only while it holds something (an empty deque keeps a 64-slot
+    block), and a future only while the member waits: an asyncio.Queue is four deques
+    and an Event per subscriber (bench/subscription_memory.py)."""
 
     __slots__ = ("_waiter", "ended", "frames", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.frames: deque[str | Ending] = deque()  # bounded by `offer`
+        self.frames: deque[str | Ending] | None = None  # bounded by `offer`
         self.ended = False
         self._waiter: asyncio.Future[None] | None = None
 
@@ -116,12 +117,15 @@ class Member:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self.frames.popleft()
+        item = self.frames.popleft()
+        if not self.frames:
+            self.frames = None
+        return item
 
     def offer(self, payload: str) -> bool:
         """False when the member is full: it is told it fell behind and leaves."""
-        if len(self.frames) >= self.limit:
-            self.frames.clear()
+        if self.frames is not None and len(self.frames) >= self.limit:
+            self.frames = None
             self.end(BEHIND)
             return False
         self._push(payload)
@@ -133,6 +137,8 @@ class Member:
             self._push(ending)
 
     def _push(self, item: str | Ending) -> None:
+        if self.frames is None:
+            self.frames = deque()
         self.frames.append(item)
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
