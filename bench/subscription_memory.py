@@ -9,7 +9,11 @@ reach every one, has the child dump a snapshot (SIGUSR1 again): what is still al
 what was allocated since tracing began, per subscription, by file and by line, plus the
 RSS growth. (Tracing from the start would make the child too slow to start.) Shapes: `groups` (each
 subscription its own group, as in the many-tenants scenario where filters and businesses
-differ) and `shared` (one document: every subscription joins one group).
+differ, here by a different document text each), `resumed` (one document text, each
+subscription its own group because it resumes `after` the warm-up's cursor: the
+many-tenants shape, where one document runs with different variables and audiences, so
+the parsed document is shared) and `shared` (one document: every subscription joins one
+group).
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from bench.subscriptions_soak import rss_kib, sign_up
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = "subscription { # %s\n customerEvents { cursor topic customerId name } }"
+RESUMED = """subscription($after: String) {
+ customerEvents(after: $after) { cursor topic customerId name } }"""
 CREATE = """mutation($input: CreateCustomerInput!) { createCustomer(input: $input) {
   __typename } }"""
 
@@ -85,17 +91,23 @@ class Client:
     def __init__(self, ws: Any) -> None:
         self.ws = ws
         self.names: set[str] = set()
+        self.cursor: str | None = None
         self.task = asyncio.create_task(self.listen())
 
     async def listen(self) -> None:
         async for raw in self.ws:
             message = json.loads(raw)
             if message["type"] == "next":
-                self.names.add(message["payload"]["data"]["customerEvents"]["name"])
+                event = message["payload"]["data"]["customerEvents"]
+                self.names.add(event["name"])
+                self.cursor = event["cursor"]
 
 
-async def open_clients(base: str, token: str, business: str, docs: list[str]) -> list[Client]:
+async def open_clients(
+    base: str, token: str, business: str, docs: list[str], after: str | None = None
+) -> list[Client]:
     url = base.replace("http://", "ws://") + "/graphql"
+    variables = {"after": after} if after is not None else None
 
     async def one(doc: str) -> Client:
         ws = await websockets.connect(  # a traced server is slow: wait for it
@@ -107,7 +119,8 @@ async def open_clients(base: str, token: str, business: str, docs: list[str]) ->
         init = {"authorization": f"Bearer {token}", "business": business}
         await ws.send(json.dumps({"type": "connection_init", "payload": init}))
         assert json.loads(await ws.recv())["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": doc}}))
+        payload = {"query": doc, "variables": variables}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
         return Client(ws)
 
     out: list[Client] = []
@@ -145,6 +158,8 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
     def docs(prefix: str, count: int) -> list[str]:
         if args.shape == "shared":
             return [DOCUMENT % "shared"] * count
+        if args.shape == "resumed":
+            return [RESUMED] * count
         return [DOCUMENT % f"{prefix}{i}" for i in range(count)]
 
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
@@ -152,7 +167,8 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
         await reach_all(http, first, "warm")
         await signal_child(pid, folder, 0)
         rss0 = rss_kib(pid)
-        more = await open_clients(base, token, business, docs("m", args.subscriptions))
+        cursor = first[0].cursor if args.shape == "resumed" else None
+        more = await open_clients(base, token, business, docs("m", args.subscriptions), cursor)
         await reach_all(http, first + more, "measured")
         snapshot = await signal_child(pid, folder, 1)
         after = tracemalloc.Snapshot.load(str(snapshot))
@@ -194,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("command", nargs="?", default="run", choices=["run", "serve"])
     parser.add_argument("--subscriptions", type=int, default=400)
     parser.add_argument("--warm", type=int, default=50)
-    parser.add_argument("--shape", choices=["groups", "shared"], default="groups")
+    parser.add_argument("--shape", choices=["groups", "resumed", "shared"], default="groups")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--keep", help="copy the tracemalloc snapshot to this file")
     parser.add_argument("--port", type=int)

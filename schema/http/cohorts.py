@@ -117,6 +117,11 @@ class Member:
                 await self._waiter
             finally:
                 self._waiter = None
+        return self.take()
+
+    def take(self) -> str | Ending:
+        """The next item it holds (there must be one)."""
+        assert self.frames
         item = self.frames.popleft()
         if not self.frames:
             self.frames = None
@@ -140,6 +145,11 @@ class Member:
         if self.frames is None:
             self.frames = deque()
         self.frames.append(item)
+        self.wake()
+
+    def wake(self) -> None:
+        """It holds something now: a waiting `next()` returns it. A subclass that writes
+        its frames itself (schema/http/ws_handler.py) starts writing here instead."""
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
@@ -272,10 +282,12 @@ class Cohorts:
         self.groups: dict[GroupKey, Group] = {}
         self._changed = asyncio.Event()
 
-    def join(self, key: GroupKey, context: Callable[[], StreamContext]) -> tuple[Group, Member]:
-        """The member joins the key's running group (only later events reach it), or
-        starts one executing with `context()`."""
-        member = Member(self.member_buffer)
+    def join(
+        self, key: GroupKey, context: Callable[[], StreamContext], member: Member | None = None
+    ) -> tuple[Group, Member]:
+        """The member (by default a new one) joins the key's running group (only later
+        events reach it), or starts one executing with `context()`."""
+        member = Member(self.member_buffer) if member is None else member
         group = self.groups.get(key)
         if group is None:
             group = Group(self, key, context())
