@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import graphql
@@ -194,12 +195,14 @@ class Limits(SchemaExtension):
         self.max_tokens = max_tokens
         self.rules = rules
 
-    def on_parse(self) -> None:
+    def on_parse(self) -> Iterator[None]:
         self.execution_context.parse_options["max_tokens"] = self.max_tokens
+        yield
 
-    def on_validate(self) -> None:
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         context.validation_rules = context.validation_rules + self.rules
+        yield
 
 
 PARSE_CACHE_SIZE = VALIDATION_CACHE_SIZE = 512  # distinct query texts kept (bounded memory)

@@ -12,11 +12,13 @@ from domain.core.live import LiveConnections
 
 
 def _expirers() -> int:
-    return sum(
-        1
-        for task in asyncio.all_tasks()
-        if task.get_coro().__qualname__ == "LiveConnections._expire"  # type: ignore[union-attr]
-        and not task.cancelling()
+    return len(
+        [
+            task
+            for task in asyncio.all_tasks()
+            if task.get_coro().__qualname__ == "LiveConnections._expire"  # type: ignore[union-attr]
+            and not task.cancelling()
+        ]
     )
 
 

@@ -23,10 +23,12 @@ OPENED = 3
 
 def server_tasks() -> int:
     """Tasks of this process other than the test's websockets clients."""
-    return sum(
-        1
-        for task in asyncio.all_tasks()
-        if "site-packages/websockets/" not in task.get_coro().cr_code.co_filename  # type: ignore[union-attr]
+    return len(
+        [
+            task
+            for task in asyncio.all_tasks()
+            if "site-packages/websockets/" not in task.get_coro().cr_code.co_filename  # type: ignore[union-attr]
+        ]
     )
 
 
