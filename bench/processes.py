@@ -48,7 +48,7 @@ def server_process(
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 300  # a loaded shared host imports slowly
             while True:
                 if proc.poll() is not None:
                     raise SystemExit(f"{name} exited; see {log_path}")

@@ -9,7 +9,11 @@ reach every one, has the child dump a snapshot (SIGUSR1 again): what is still al
 what was allocated since tracing began, per subscription, by file and by line, plus the
 RSS growth. (Tracing from the start would make the child too slow to start.) Shapes: `groups` (each
 subscription its own group, as in the many-tenants scenario where filters and businesses
-differ) and `shared` (one document: every subscription joins one group).
+differ, here by a different document text each), `resumed` (one document text, each
+subscription its own group because it resumes `after` the warm-up's cursor: the
+many-tenants shape, where one document runs with different variables and audiences, so
+the parsed document is shared) and `shared` (one document: every subscription joins one
+group).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -36,6 +41,8 @@ from bench.subscriptions_soak import rss_kib, sign_up
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = "subscription { # %s\n customerEvents { cursor topic customerId name } }"
+RESUMED = """subscription($after: String) {
+ customerEvents(after: $after) { cursor topic customerId name } }"""
 CREATE = """mutation($input: CreateCustomerInput!) { createCustomer(input: $input) {
   __typename } }"""
 
@@ -55,6 +62,11 @@ def serve(port: int, snapshots: Path) -> None:
         nonlocal taken
         gc.collect()
         path = snapshots / f"{taken}.bin"
+        tasks: dict[str, int] = {}
+        for task in asyncio.all_tasks():
+            name = task.get_coro().__qualname__  # type: ignore[union-attr]
+            tasks[name] = tasks.get(name, 0) + 1
+        (snapshots / f"{taken}.tasks.json").write_text(json.dumps(tasks))
         if not tracemalloc.is_tracing():
             tracemalloc.start(8)
             path.write_bytes(b"")
@@ -79,17 +91,23 @@ class Client:
     def __init__(self, ws: Any) -> None:
         self.ws = ws
         self.names: set[str] = set()
+        self.cursor: str | None = None
         self.task = asyncio.create_task(self.listen())
 
     async def listen(self) -> None:
         async for raw in self.ws:
             message = json.loads(raw)
             if message["type"] == "next":
-                self.names.add(message["payload"]["data"]["customerEvents"]["name"])
+                event = message["payload"]["data"]["customerEvents"]
+                self.names.add(event["name"])
+                self.cursor = event["cursor"]
 
 
-async def open_clients(base: str, token: str, business: str, docs: list[str]) -> list[Client]:
+async def open_clients(
+    base: str, token: str, business: str, docs: list[str], after: str | None = None
+) -> list[Client]:
     url = base.replace("http://", "ws://") + "/graphql"
+    variables = {"after": after} if after is not None else None
 
     async def one(doc: str) -> Client:
         ws = await websockets.connect(  # a traced server is slow: wait for it
@@ -101,7 +119,8 @@ async def open_clients(base: str, token: str, business: str, docs: list[str]) ->
         init = {"authorization": f"Bearer {token}", "business": business}
         await ws.send(json.dumps({"type": "connection_init", "payload": init}))
         assert json.loads(await ws.recv())["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": doc}}))
+        payload = {"query": doc, "variables": variables}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
         return Client(ws)
 
     out: list[Client] = []
@@ -139,6 +158,8 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
     def docs(prefix: str, count: int) -> list[str]:
         if args.shape == "shared":
             return [DOCUMENT % "shared"] * count
+        if args.shape == "resumed":
+            return [RESUMED] * count
         return [DOCUMENT % f"{prefix}{i}" for i in range(count)]
 
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
@@ -146,9 +167,13 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
         await reach_all(http, first, "warm")
         await signal_child(pid, folder, 0)
         rss0 = rss_kib(pid)
-        more = await open_clients(base, token, business, docs("m", args.subscriptions))
+        cursor = first[0].cursor if args.shape == "resumed" else None
+        more = await open_clients(base, token, business, docs("m", args.subscriptions), cursor)
         await reach_all(http, first + more, "measured")
-        after = tracemalloc.Snapshot.load(str(await signal_child(pid, folder, 1)))
+        snapshot = await signal_child(pid, folder, 1)
+        after = tracemalloc.Snapshot.load(str(snapshot))
+        if args.keep:
+            shutil.copyfile(snapshot, args.keep)
         rss1 = rss_kib(pid)
     n = args.subscriptions
     growth = sum(s.size for s in after.statistics("filename"))
@@ -156,6 +181,12 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
         f"{n} subscriptions ({args.shape}): RSS {(rss1 - rss0) / n:.1f} KiB each, "
         f"traced heap {growth / n / 1024:.1f} KiB each"
     )
+    tasks0, tasks1 = (json.loads((folder / f"{i}.tasks.json").read_text()) for i in (0, 1))
+    grown = {name: tasks1[name] - tasks0.get(name, 0) for name in tasks1}
+    print(f"\nasyncio tasks per subscription: {sum(grown.values()) / n:.2f}")
+    for name, count in sorted(grown.items(), key=lambda kv: -kv[1]):
+        if count:
+            print(f"  {count / n:6.2f}  {name}")
     for key in ("filename", "lineno"):
         print(f"\ntop growth by {key} (bytes per subscription, blocks per subscription):")
         for stat in after.statistics(key)[: args.top]:
@@ -179,8 +210,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("command", nargs="?", default="run", choices=["run", "serve"])
     parser.add_argument("--subscriptions", type=int, default=400)
     parser.add_argument("--warm", type=int, default=50)
-    parser.add_argument("--shape", choices=["groups", "shared"], default="groups")
+    parser.add_argument("--shape", choices=["groups", "resumed", "shared"], default="groups")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--keep", help="copy the tracemalloc snapshot to this file")
     parser.add_argument("--port", type=int)
     parser.add_argument("--snapshots")
     args = parser.parse_args(argv)

@@ -45,17 +45,27 @@ def stream_owner(viewer: Viewer) -> tuple[str, int | None]:
 async def live_updates(
     info: Info, scope: Scope, after: str | None, build: Build[T]
 ) -> AsyncGenerator[T, None]:
-    """The business's stream after `after` (or from now), built and filtered by `build`."""
+    """The business's stream after `after` (or from now), built and filtered by `build`.
+    The connection's DataLoaders are renewed per event (nested fields read what is
+    committed now, not what an earlier event cached). One generator over `follow`, not
+    a chain of them: each suspended generator is kept for the subscription's life."""
     ctx = info.context
     viewer = await ctx.require_viewer()
     business_id = viewer.require_business(scope)
-    if ctx.shared:  # a subscription group: each member's limits are held per member
-        async for item in _follow(ctx, business_id, after, build):
-            yield item
-        return
-    with holding(ctx, stream_owner(viewer)):
-        async for item in _follow(ctx, business_id, after, build):
-            yield item
+    # a subscription group's members hold their limits themselves (the WebSocket layer)
+    held = None if ctx.shared else holding(ctx, stream_owner(viewer))
+    if held is not None:
+        held.__enter__()
+    try:
+        async for event in follow(ctx.rt.hub, ctx.rt.db, [business_id], after):
+            ctx.renew_loaders()  # the event's objects as they are now, not cached
+            item = await build(event)
+            if item is not None:
+                ctx.stream_cursor = event.cursor
+                yield item
+    finally:
+        if held is not None:
+            held.__exit__(None, None, None)
 
 
 def can_open(ctx: Context, owner: Hashable) -> bool:
@@ -92,14 +102,3 @@ class Holding:
 def holding(ctx: Context, owner: Hashable) -> Holding:
     """Raises SUBSCRIPTION_LIMIT on entry past either limit."""
     return Holding(ctx, owner)
-
-
-async def _follow(
-    ctx: Context, business_id: int, after: str | None, build: Build[T]
-) -> AsyncGenerator[T, None]:
-    async for event in follow(ctx.rt.hub, ctx.rt.db, [business_id], after):
-        ctx.renew_loaders()  # the event's objects as they are now, not cached
-        item = await build(event)
-        if item is not None:
-            ctx.stream_cursor = event.cursor
-            yield item

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import graphql
@@ -11,12 +12,11 @@ import strawberry
 from graphql.error import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
-    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -184,6 +184,27 @@ def _needs_rewrite(error: GraphQLError) -> bool:
     return True
 
 
+class Limits(SchemaExtension):
+    """The token limit and the validation rules (depth, aliases, introspection), set as
+    parsing and validation begin: what MaxTokensLimiter and AddValidationRules set in
+    `on_operation`, whose hooks Strawberry holds open for an operation's whole life (a
+    subscription's: hours; bench/subscription_memory.py). Listed before the parser and
+    validation caches, which parse and validate in their own hooks."""
+
+    def __init__(self, max_tokens: int, rules: tuple[type[Any], ...]) -> None:
+        self.max_tokens = max_tokens
+        self.rules = rules
+
+    def on_parse(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = self.max_tokens
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        context.validation_rules = context.validation_rules + self.rules
+        yield
+
+
 PARSE_CACHE_SIZE = VALIDATION_CACHE_SIZE = 512  # distinct query texts kept (bounded memory)
 
 
@@ -192,17 +213,16 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     s = settings
     # The limits are validation rules. Strawberry's limiter extensions make new rule
     # classes per instance, and the validation cache is keyed by the rules, so the rule
-    # classes are made once here and added to every request by AddValidationRules.
-    rules = [
+    # classes are made once here and added to every request by Limits.
+    rules: tuple[type[Any], ...] = (
         *QueryDepthLimiter(max_depth=s.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=s.max_aliases).validation_rules,
-    ]
+    )
     if not settings.introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
+        rules += (NoSchemaIntrospectionCustomRule,)
     extensions: list[Any] = [
         OperationMetrics,  # first: its timing covers the others
-        lambda: MaxTokensLimiter(max_token_count=s.max_tokens),
-        lambda: AddValidationRules(rules),
+        lambda: Limits(s.max_tokens, rules),  # before the caches: they parse and validate
         lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
         lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
         lambda: QueryCostLimit(lambda: estimator, limit=s.max_query_cost),

@@ -52,7 +52,8 @@ class Context:
     shared: bool = False
     # a viewer known up front (a group's audience) instead of one read from credentials
     preset_viewer: Viewer | None = None
-    _viewer: asyncio.Future[Viewer] | None = field(default=None, repr=False)
+    _viewer: asyncio.Future[Viewer] | None = field(default=None, repr=False)  # while resolving
+    _resolved: Viewer | None = field(default=None, repr=False)  # then only the result
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @classmethod
@@ -86,9 +87,13 @@ class Context:
         """Resolved on first use; concurrent resolvers of one request share the lookup.
         A connection outlives no credentials: once they are revoked or expired, every
         further use answers the reason."""
-        if self._viewer is None:
-            self._viewer = asyncio.ensure_future(self._resolve())
-        viewer = await asyncio.shield(self._viewer)
+        viewer = self._resolved
+        if viewer is None:
+            if self._viewer is None:
+                self._viewer = asyncio.ensure_future(self._resolve())
+            viewer = await asyncio.shield(self._viewer)
+            # a connection lives for hours: it keeps the viewer, not the finished task
+            self._resolved, self._viewer = viewer, None
         if self.live is not None and self.live.ended is not None:
             ended = self.live.ended
             error = PermissionDenied if ended.code == PermissionDenied.code else Unauthenticated

@@ -45,23 +45,42 @@ _BEHIND = object()
 
 
 class _Inbox:
-    """One subscriber's bounded buffer: a deque, and a future only while it waits (an
-    asyncio.Queue is four deques and an Event per subscriber; bench/subscription_memory.py)."""
+    """One subscriber's bounded buffer: a deque only while it holds something (an empty
+    deque still keeps a 64-slot block) and a future only while it waits (an asyncio.Queue
+    is four deques and an Event per subscriber; bench/subscription_memory.py)."""
 
     __slots__ = ("_waiter", "items", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.items: deque[Any] = deque()
+        self.items: deque[Any] | None = None
         self._waiter: asyncio.Future[None] | None = None
 
     def full(self) -> bool:
-        return len(self.items) >= self.limit
+        return self.items is not None and len(self.items) >= self.limit
 
     def put(self, item: Any) -> None:
+        if self.items is None:
+            self.items = deque()
         self.items.append(item)
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+    def put_back(self, item: Any) -> None:
+        """`item` is the next one `get` returns."""
+        if self.items is None:
+            self.items = deque()
+        self.items.appendleft(item)
+
+    def drop_oldest(self) -> None:
+        if self.items:
+            self.items.popleft()
+
+    def clear(self) -> int:
+        """Drops what it holds; returns how many."""
+        dropped = len(self.items) if self.items is not None else 0
+        self.items = None
+        return dropped
 
     async def get(self) -> Any:
         while not self.items:
@@ -70,7 +89,10 @@ class _Inbox:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self.items.popleft()
+        item = self.items.popleft()
+        if not self.items:
+            self.items = None
+        return item
 
 
 class Subscription:
@@ -111,7 +133,7 @@ class Subscription:
     async def __anext__(self) -> dict[str, Any]:
         item = await self.inbox.get()
         if item is _CLOSED or item is _BEHIND:
-            self.inbox.items.appendleft(item)  # the end stays the end
+            self.inbox.put_back(item)  # the end stays the end
         if item is _CLOSED:
             raise SubscriptionClosed("event stream interrupted; resubscribe")
         if item is _BEHIND:
@@ -234,7 +256,7 @@ class EventHub:
                             self._fall_behind(state, queue)
                             continue
                         if queue.full():
-                            queue.items.popleft()
+                            queue.drop_oldest()
                             self.dropped += 1
                         queue.put(message)
                         self.delivered += 1
@@ -249,8 +271,7 @@ class EventHub:
 
     def _fall_behind(self, state: _Channel, queue: _Inbox) -> None:
         """Drop what the client has not taken (it resumes from its cursor) and end it."""
-        self.dropped += len(queue.items)
-        queue.items.clear()
+        self.dropped += queue.clear()
         queue.put(_BEHIND)
         state.queues.discard(queue)
         state.strict.discard(queue)
@@ -260,5 +281,5 @@ class EventHub:
     @staticmethod
     def _close(queue: _Inbox) -> None:
         if queue.full():
-            queue.items.popleft()
+            queue.drop_oldest()
         queue.put(_CLOSED)

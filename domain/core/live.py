@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -48,7 +50,8 @@ class LiveConnection:
     close: Closer
     expires_at: datetime | None = None
     ended: Ending | None = None
-    timer: asyncio.Task[None] | None = field(default=None, repr=False)
+    # its entry in the process's expiry heap: [at, order, connection or None once gone]
+    expiry: list[Any] | None = field(default=None, repr=False)
 
 
 Recheck = Callable[[set[Key]], Awaitable[dict[Key, "Ending"]]]
@@ -64,6 +67,14 @@ class LiveConnections:
         self._by_key: dict[Key, set[LiveConnection]] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Task[None] | None = None
+        # Expiring sessions: one heap and one timer task for the process, not a sleeping
+        # task per connection (bench/subscription_memory.py); a forgotten connection's
+        # entry is emptied in place and skipped (the heapq documentation's recipe).
+        self._expiries: list[list[Any]] = []
+        self._order = itertools.count()
+        self._expirer: asyncio.Task[None] | None = None
+        self._expirer_at: datetime | None = None
+        self._gone = 0  # emptied entries still in the heap
         self.listening = asyncio.Event()
         self.ended = 0  # connections ended by a revocation or an expiry (metrics, tests)
 
@@ -82,6 +93,11 @@ class LiveConnections:
             self._listener = None
         for connection in [c for group in self._by_key.values() for c in group]:
             self.forget(connection)
+        if self._expirer is not None:
+            self._expirer.cancel()
+            self._expirer = None
+        self._expiries.clear()
+        self._gone = 0
 
     async def _listen(self) -> None:
         interrupted = False
@@ -129,7 +145,10 @@ class LiveConnections:
         for key in connection.keys:
             self._by_key.setdefault(key, set()).add(connection)
         if expires_at is not None:
-            connection.timer = asyncio.create_task(self._expire(connection, expires_at))
+            connection.expiry = [expires_at, next(self._order), connection]
+            heapq.heappush(self._expiries, connection.expiry)
+            if self._expirer_at is None or expires_at < self._expirer_at:
+                self._wake_expirer()
         return connection
 
     def forget(self, connection: LiveConnection) -> None:
@@ -140,8 +159,14 @@ class LiveConnections:
                 group.discard(connection)
                 if not group:
                     del self._by_key[key]
-        if connection.timer is not None and connection.timer is not asyncio.current_task():
-            connection.timer.cancel()
+        if connection.expiry is not None:
+            connection.expiry[2] = None  # skipped when its time comes
+            connection.expiry = None
+            self._gone += 1
+            if self._gone > 64 and self._gone * 2 > len(self._expiries):  # keep it small
+                self._expiries[:] = [e for e in self._expiries if e[2] is not None]
+                heapq.heapify(self._expiries)
+                self._gone = 0
 
     def count(self) -> int:
         return len({c for group in self._by_key.values() for c in group})
@@ -157,9 +182,29 @@ class LiveConnections:
         for connection in {c for group in self._by_key.values() for c in group}:
             self._end(connection, ending)
 
-    async def _expire(self, connection: LiveConnection, at: datetime) -> None:
-        await self.clock.sleep_until(at)
-        self._end(connection, EXPIRED)
+    def _wake_expirer(self) -> None:
+        """(Re)starts the timer for the earliest expiry."""
+        if self._expirer is not None and self._expirer is not asyncio.current_task():
+            self._expirer.cancel()
+        self._expirer_at = self._expiries[0][0]
+        self._expirer = asyncio.create_task(self._expire())
+
+    async def _expire(self) -> None:
+        """Ends each connection at its expiry, earliest first, until none is left."""
+        heap = self._expiries
+        while heap:
+            at = heap[0][0]
+            self._expirer_at = at
+            await self.clock.sleep_until(at)
+            now = self.clock.now()
+            while heap and heap[0][0] <= now:
+                connection = heapq.heappop(heap)[2]
+                if connection is None:
+                    self._gone -= 1
+                else:
+                    connection.expiry = None  # out of the heap already
+                    self._end(connection, EXPIRED)
+        self._expirer, self._expirer_at = None, None
 
     def _end(self, connection: LiveConnection, ending: Ending) -> None:
         if connection.ended is not None:

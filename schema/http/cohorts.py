@@ -103,14 +103,15 @@ BEHIND = Ending(
 
 class Member:
     """One subscriber's place in a group: its bounded buffer of payload texts, ended by
-    an `Ending`. A deque, and a future only while the member waits: an asyncio.Queue is
-    four deques and an Event per subscriber (bench/subscription_memory.py)."""
+    an `Ending`. A deque only while it holds something (an empty deque keeps a 64-slot
+    block), and a future only while the member waits: an asyncio.Queue is four deques
+    and an Event per subscriber (bench/subscription_memory.py)."""
 
     __slots__ = ("_waiter", "ended", "frames", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.frames: deque[str | Ending] = deque()  # bounded by `offer`
+        self.frames: deque[str | Ending] | None = None  # bounded by `offer`
         self.ended = False
         self._waiter: asyncio.Future[None] | None = None
 
@@ -122,12 +123,20 @@ class Member:
                 await self._waiter
             finally:
                 self._waiter = None
-        return self.frames.popleft()
+        return self.take()
+
+    def take(self) -> str | Ending:
+        """The next item it holds (there must be one)."""
+        assert self.frames
+        item = self.frames.popleft()
+        if not self.frames:
+            self.frames = None
+        return item
 
     def offer(self, payload: str) -> bool:
         """False when the member is full: it is told it fell behind and leaves."""
-        if len(self.frames) >= self.limit:
-            self.frames.clear()
+        if self.frames is not None and len(self.frames) >= self.limit:
+            self.frames = None
             self.end(BEHIND)
             return False
         self._push(payload)
@@ -139,7 +148,14 @@ class Member:
             self._push(ending)
 
     def _push(self, item: str | Ending) -> None:
+        if self.frames is None:
+            self.frames = deque()
         self.frames.append(item)
+        self.wake()
+
+    def wake(self) -> None:
+        """It holds something now: a waiting `next()` returns it. A subclass that writes
+        its frames itself (schema/http/ws_handler.py) starts writing here instead."""
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
@@ -281,12 +297,17 @@ class Cohorts:
         self._changed = asyncio.Event()
 
     def join(
-        self, key: GroupKey, context: Callable[[], StreamContext], *, resumes: bool = False
+        self,
+        key: GroupKey,
+        context: Callable[[], StreamContext],
+        member: Member | None = None,
+        *,
+        resumes: bool = False,
     ) -> tuple[Group, Member]:
-        """The member joins the key's running group (only later events reach it; a
-        resumer first gets what the group published), or starts one executing with
-        `context()`."""
-        member = Member(self.member_buffer)
+        """The member (by default a new one) joins the key's running group (only later
+        events reach it; a resumer first gets what the group published), or starts one
+        executing with `context()`."""
+        member = Member(self.member_buffer) if member is None else member
         group = self.groups.get(key)
         if group is not None and resumes and group.history is None:
             group = None  # replayed too much already: this resumer's own group

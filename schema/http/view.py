@@ -85,6 +85,9 @@ class KhataGraphQL(GraphQL):
         except DomainError as exc:
             context.request.scope[WS_REJECTION] = exc.message
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
+        # the rows read to authenticate served connection_init; a connection lives for
+        # hours, and each later operation reads what is committed then
+        context.business_cache.clear()
         keys = revocation.keys_of(viewer)
         if self.rt.live is not None and (keys or context.expires_at is not None):
             websocket = context.request

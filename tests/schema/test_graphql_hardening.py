@@ -497,12 +497,9 @@ async def test_every_request_brings_the_same_validation_rules() -> None:
     """The validation cache is keyed by schema, document and rules: if each request
     brought new rule classes (what the limiter extensions make per instance), it could
     never hit. The limits, token cap, parse and validation caches are all in place."""
-    from strawberry.extensions import (
-        AddValidationRules,
-        MaxTokensLimiter,
-        ParserCache,
-        ValidationCache,
-    )
+    from strawberry.extensions import ParserCache, ValidationCache
+
+    from schema.build import Limits
 
     schema = build_schema(Settings())
     first, second = ([make() for make in schema.extensions] for _ in range(2))
@@ -511,10 +508,12 @@ async def test_every_request_brings_the_same_validation_rules() -> None:
         return [
             rule
             for extension in extensions
-            if isinstance(extension, AddValidationRules)
-            for rule in extension.validation_rules
+            if isinstance(extension, Limits)
+            for rule in extension.rules
         ]
 
     assert len(rules(first)) >= 2 and rules(first) == rules(second)
-    kinds = {type(extension) for extension in first}
-    assert {MaxTokensLimiter, ParserCache, ValidationCache} <= kinds
+    kinds = [type(extension) for extension in first]
+    assert {Limits, ParserCache, ValidationCache} <= set(kinds)
+    # the limits are set before the caches parse and validate (in their own hooks)
+    assert kinds.index(Limits) < kinds.index(ParserCache) < kinds.index(ValidationCache)
