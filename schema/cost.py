@@ -9,8 +9,9 @@ bound). Variables are known by then, so `first: $n` counts as sent.
 An operation over `KHATA_MAX_QUERY_COST` is refused before any resolver runs, with a
 `QUERY_TOO_COSTLY` error that says the cost and the limit. Built on public hooks: a
 SchemaExtension's `on_execute` sets the result, which Strawberry then returns instead of
-executing (as its documented caching example does); the types come from the committed
-SDL of the same schema, parsed once.
+executing (as its documented caching example does); a subscription's stream ignores such a
+result, so for a subscription the hook raises the error, which the stream answers instead
+of subscribing. The types come from the committed SDL of the same schema, parsed once.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from graphql import (
     VariableNode,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType as StrawberryOperation
 
 LIST_ITEMS = 10  # items assumed in a list field that takes no size argument
 
@@ -173,18 +175,14 @@ class QueryCostLimit(SchemaExtension):
                 document.definitions, context.operation_name, context.variables
             )
             if cost > self.limit:
-                context.result = ExecutionResult(
-                    data=None,
-                    errors=[
-                        GraphQLError(
-                            f"query cost {cost:,} exceeds the limit of {self.limit:,}: "
-                            "ask for fewer items (`first`) or fewer nested lists",
-                            extensions={
-                                "code": "QUERY_TOO_COSTLY",
-                                "cost": cost,
-                                "limit": self.limit,
-                            },
-                        )
-                    ],
+                error = GraphQLError(
+                    f"query cost {cost:,} exceeds the limit of {self.limit:,}: "
+                    "ask for fewer items (`first`) or fewer nested lists",
+                    extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": self.limit},
                 )
+                if context.operation_type is StrawberryOperation.SUBSCRIPTION:
+                    # Strawberry's stream does not look at a result set here: it answers
+                    # an exception raised by this hook with its error, and never subscribes
+                    raise error
+                context.result = ExecutionResult(data=None, errors=[error])
         yield

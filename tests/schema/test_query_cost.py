@@ -8,11 +8,14 @@ from typing import Any
 import graphql
 import pytest
 
+from domain.core.outbox import stream_channel
 from domain.core.settings import Settings
 from khata.runtime import Runtime
 from schema.build import build_schema
 from schema.cost import LIST_ITEMS, CostEstimator
+from schema.relay import parse_global_id
 from tests.conftest import Actor, count_statements, create_customer
+from tests.realtime import connect, error_code, subscribe
 
 SETTINGS = Settings()
 
@@ -90,3 +93,23 @@ async def test_front_end_queries_stay_under_the_default(owner: Actor, document: 
     assert cost(document) <= SETTINGS.max_query_cost
     body = await owner.gql(document)
     assert "errors" not in body
+
+
+COSTLY_SUBSCRIPTION = """subscription { invoiceUpdates { invoice { customer {
+  invoices(first: 100) { customer { invoices(first: 100) { id lines { description } } } } } } } }"""
+
+
+async def test_a_costly_subscription_is_refused_before_it_subscribes(
+    owner: Actor, server: str, runtime: Runtime
+) -> None:
+    """Strawberry's subscription stream ignores a result set by an `on_execute` hook: the
+    limit raises instead, so the costly stream never starts."""
+    assert cost(COSTLY_SUBSCRIPTION) > runtime.settings.max_query_cost
+    ws = await connect(server, owner)
+    try:
+        await subscribe(ws, runtime, owner, COSTLY_SUBSCRIPTION, wait=False)
+        assert await error_code(ws) == "QUERY_TOO_COSTLY"
+        business_id = parse_global_id(owner.business_id)[1]
+        assert runtime.hub.subscriber_count(stream_channel(business_id)) == 0
+    finally:
+        await ws.close()
