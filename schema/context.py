@@ -121,7 +121,7 @@ class Context:
         business_id = expect_id(business, "Business", "business") if business else None
         viewer = Viewer.anonymous(ip=self.ip, request_id=self.request_id)
         if bearer:
-            async with self.rt.db.read() as session:
+            async with self.rt.db.lookup() as session:  # identify reads with one statement
                 identity = await identify(
                     Tx(session, viewer, self.rt.clock), bearer=bearer, business_id=business_id
                 )

@@ -135,8 +135,9 @@ async def resolve_viewer(tx: Tx, *, bearer: str | None, business_id: int | None)
 async def identify(tx: Tx, *, bearer: str | None, business_id: int | None) -> Identity:
     """Turn a bearer secret (session token or API key) and the chosen business into a
     Viewer. Unknown, expired or revoked secrets are Unauthenticated; a business the user
-    does not belong to is PermissionDenied. Reads only: the caller records a due API key
-    use in a write transaction of its own (`record_key_use`)."""
+    does not belong to is PermissionDenied. Reads only, with one statement (the edge runs
+    it outside a transaction, `Database.lookup`): the caller records a due API key use in
+    a write transaction of its own (`record_key_use`)."""
     base = tx.viewer
     if not bearer:
         return Identity(base)

@@ -144,6 +144,16 @@ class Database:
             ping_when_idle(self.write_engine)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        # one-statement reads (`lookup`): on PostgreSQL without a transaction around them,
+        # the same pool (SQLite keeps its reader: its BEGIN costs no round trip)
+        self._lookup = (
+            self._reader
+            if self.is_sqlite
+            else async_sessionmaker(
+                self.read_engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
+        )
         self.after_commit: AfterCommit | None = None
 
     @property
@@ -173,6 +183,16 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._reader() as session:
+            yield session
+
+    @asynccontextmanager
+    async def lookup(self) -> AsyncIterator[AsyncSession]:
+        """A read session for one statement (who a bearer token is, on every request).
+        Under READ COMMITTED a transaction gives a single statement nothing it does not
+        already have (its own snapshot) and costs two round trips on asyncpg, BEGIN and
+        ROLLBACK; in autocommit the statement is the only one sent. Never write through
+        it, and read with one statement only: two would each see their own snapshot."""
+        async with self._lookup() as session:
             yield session
 
     async def dispose(self) -> None:

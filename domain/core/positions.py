@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,27 +39,47 @@ _c = _t.c
 _table: Any = _t  # a Table: the dialect inserts want one
 
 
-def _reserve(dialect: str, business_id: int, count: int) -> Any:
+def _reserve(dialect: str) -> Any:
     """One statement: create the counter on a business's first event, else add `count`;
-    returns the last position reserved."""
+    returns the last position reserved. Its parameters are `business_id` and `count`."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(_table).values(business_id=business_id, last_position=count, pruned_through=0)
+    count = bindparam("count", type_=BigInteger())
+    stmt = insert(_table).values(
+        business_id=bindparam("business_id"), last_position=count, pruned_through=0
+    )
     return stmt.on_conflict_do_update(
         index_elements=[_c.business_id],
         set_={"last_position": _c.last_position + count},
     ).returning(_c.last_position)
 
 
+# built once: the statement is the same for every transaction, only its parameters vary
+RESERVE = {dialect: _reserve(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 async def assign(session: AsyncSession, rows: Sequence[Any]) -> None:
     """Give the session's outbox rows their positions: the last writes before commit.
-    Businesses in id order, so two transactions touching the same two never deadlock."""
+    Businesses in id order, so two transactions touching the same two never deadlock.
+
+    Rows not yet inserted are held back from the flush before the reservation and
+    inserted after it, position included: one INSERT each instead of an INSERT with no
+    position and an UPDATE that sets it. Everything else is flushed first, so the counter
+    row is still locked only for those inserts and the commit."""
     by_business: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         if row.business_id is not None and row.position is None:
             by_business[row.business_id].append(row)
+    if not by_business:
+        return
+    unsent = [row for row in rows if row in session.new]
+    for row in unsent:
+        session.expunge(row)
+    await session.flush()
     dialect = session.get_bind().dialect.name
     for business_id in sorted(by_business):
         group = by_business[business_id]
-        last = (await session.execute(_reserve(dialect, business_id, len(group)))).scalar_one()
+        params = {"business_id": business_id, "count": len(group)}
+        last = (await session.execute(RESERVE[dialect], params)).scalar_one()
         for offset, row in enumerate(group):
             row.position = int(last) - len(group) + 1 + offset
+    session.add_all(unsent)
