@@ -60,10 +60,6 @@ async def assign(session: AsyncSession, rows: Sequence[Any]) -> None:
     dialect = session.get_bind().dialect.name
     for business_id in sorted(by_business):
         group = by_business[business_id]
-        # no autoflush: rows not yet written go in at commit with their position, not as
-        # an INSERT now and an UPDATE of the position after (one round trip fewer)
-        with session.no_autoflush:
-            reserved = await session.execute(_reserve(dialect, business_id, len(group)))
-        last = reserved.scalar_one()
+        last = (await session.execute(_reserve(dialect, business_id, len(group)))).scalar_one()
         for offset, row in enumerate(group):
             row.position = int(last) - len(group) + 1 + offset

@@ -1,6 +1,7 @@
 """The ledger steps of a delivery. Each takes a Tx and never commits; the pipeline
-(domain/notifications/pipeline.py) runs each in its own short transaction and calls the
-provider between them, outside any transaction.
+(domain/notifications/pipeline.py) runs each in its own short transaction (the rules and
+the attempt of a row share one: `next_step(start=True)`) and calls the provider between
+them, outside any transaction.
 
 The rule for a provider call whose outcome we never learned (the worker died between the
 provider's accept and our commit, or the call timed out): its attempt row was committed
@@ -120,15 +121,9 @@ async def plan(
     if existing:
         return [Planned(*found) for found in existing]
     drafts = await compose(tx, event, public_url)
+    key, business = f"{outbox_id}:", event.business_id
     rows = [
-        _new_row(
-            tx,
-            f"{outbox_id}:{d.channel}",
-            d,
-            providers.of(d.channel).name,
-            event.business_id,
-        )
-        for d in drafts
+        _new_row(tx, key + d.channel, d, providers.of(d.channel).name, business) for d in drafts
     ]
     tx.session.add_all(rows)
     await tx.session.flush()  # one INSERT for the rows (their ids), one for the statuses
@@ -355,10 +350,7 @@ async def _accept(
     if first:
         from domain.notifications.effects import after_accept
 
-        # its reads (the business, the invoice) need nothing written yet: the ledger's
-        # writes and events go in at commit, each event with its position (no UPDATE)
-        with tx.session.no_autoflush:
-            await after_accept(tx, row)
+        await after_accept(tx, row)
 
 
 async def adopt(tx: Tx, repo: NotificationRepository, row: NotificationLog, d: Delivery) -> None:
