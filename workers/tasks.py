@@ -3,6 +3,7 @@ each is idempotent because arq may run a job more than once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,8 @@ def _runtime(ctx: dict[str, Any]) -> Runtime:
     return ctx["runtime"]  # type: ignore[no-any-return]
 
 
+# seconds one try of a send may take: under arq's job_timeout (workers/arq_worker.py)
+SEND_BUDGET = 25.0
 SEND_TRIES = 8  # arq's tries of a send (func(..., max_tries)); the in-process runner's own
 
 
@@ -60,10 +63,19 @@ async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
     message in the customer's quiet hours is held on the ledger and the periodic sweep
     (relay_outbox, or the embedded sweeper) runs the job again when they end. On the last
     try a temporary failure settles the messages `failed` with the reason: the runner
-    will not call the task again, so nothing else would."""
+    will not call the task again, so nothing else would.
+
+    A try that runs past SEND_BUDGET (a lock or a connection waited on under load) is
+    stopped here and retried like a temporary failure: arq's own job_timeout would end
+    the job as failed, never to run again, and a message whose provider call went
+    through before its outcome was committed would stay `sending` for good."""
     pipeline = delivery_pipeline(_runtime(ctx))
     try:
-        return await pipeline.deliver(outbox_id)
+        try:
+            async with asyncio.timeout(SEND_BUDGET):
+                return await pipeline.deliver(outbox_id)
+        except TimeoutError as late:
+            raise TemporaryFailure(f"the try took over {SEND_BUDGET:.0f} s") from late
     except TemporaryFailure as exc:
         job_try = int(ctx.get("job_try") or 1)
         tries = int(ctx.get("max_tries") or SEND_TRIES)
