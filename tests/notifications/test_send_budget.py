@@ -5,9 +5,11 @@ and a message whose provider call had gone through would stay `sending` for good
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from arq import Retry
+from sqlalchemy.exc import OperationalError
 
 from domain.notifications.pipeline import Pipeline
 from khata.runtime import Runtime
@@ -29,3 +31,29 @@ async def test_a_try_past_its_budget_is_retried(
     with pytest.raises(Retry):
         # bounded here too: without the budget the task would wait forever
         await asyncio.wait_for(tasks.send_notification(ctx, "no-such-event"), 10)
+
+
+async def test_a_busy_database_is_retried_not_failed(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's lock timeout (1,000 embedded sends at once) or a pool timeout: the step
+    rolled back, so the send retries instead of ending failed with its message unsent."""
+
+    async def locked(self: Pipeline, outbox_id: str) -> str:
+        orig = sqlite3.OperationalError("database is locked")
+        raise OperationalError("BEGIN IMMEDIATE", {}, orig)
+
+    monkeypatch.setattr(Pipeline, "deliver", locked)
+    ctx = {"runtime": runtime, "job_try": 1, "max_tries": tasks.SEND_TRIES}
+    with pytest.raises(Retry):
+        await tasks.send_notification(ctx, "no-such-event")
+
+
+async def test_other_errors_still_fail(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(self: Pipeline, outbox_id: str) -> str:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(Pipeline, "deliver", broken)
+    ctx = {"runtime": runtime, "job_try": 1, "max_tries": tasks.SEND_TRIES}
+    with pytest.raises(ValueError):
+        await tasks.send_notification(ctx, "no-such-event")
