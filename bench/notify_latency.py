@@ -3,15 +3,18 @@
     .venv/bin/python -m bench.notify_latency [--singles 200] [--burst 1000] [--workers 2]
         [--rows arq,embedded]
 
-Rows: `arq` is PostgreSQL (`khata_bench_multiproc`, dropped and migrated) + the bench's
-own redis-server, one `khata serve` and `--workers` `khata worker` (arq) processes;
-`embedded` is `khata serve` on a fresh SQLite file without Redis (jobs run in the API
-process). Providers are the real Twilio and SendGrid SDKs against the fakes of tests/fakes,
-served in this process, which stamp each send request's arrival (bench/notify_fakes.py).
+Rows: `arq` is PostgreSQL (`--database`, default `khata_bench_notify`, dropped and created
+through the `test` database, then migrated) + the bench's own redis-server, one `khata
+serve` and `--workers` `khata worker` (arq) processes; `embedded` is `khata serve` on a
+fresh SQLite file without Redis (jobs run in the API process). Providers are the real
+Twilio and SendGrid SDKs against the fakes of tests/fakes, served in this process, which
+stamp each send request's arrival (bench/notify_fakes.py).
 
 Set-up goes through the API in this process (dev providers: nothing reaches the fakes):
 a Kenyan business (+254 numbers need no DLT) with one customer per invoice, so a send is
-counted at the fake by its recipient. Then, against the server:
+counted at the fake by its recipient; each customer has no quiet hours (the bench runs at
+any hour) and payment reminders are off (they would add messages of their own). Then,
+against the server:
 
 - singles: `sendInvoice` (SMS + email; the email carries the PDF, the API's default), one
   at a time, each awaited at both fakes before the next, while a background client
@@ -20,6 +23,10 @@ counted at the fake by its recipient. Then, against the server:
   the mutation) and from its response arriving (lower bound: the commit came before);
 - burst: `--burst` SMS `sendInvoice` requests at once (20 in flight): every message
   counted at the fake (lost, duplicated), time from the first request to the last arrival.
+
+CPU ms per send: the job processes' CPU time (/proc) over the singles, divided by the sends
+(arq: the workers only; embedded: the API process, which also runs the mutations and the
+background load). Steadier than wall time on a shared host.
 
 Results: bench/results/notifications.md. Rates are raised (1,000/s per provider) so the
 limiter is not what the burst measures."""
@@ -38,7 +45,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -55,7 +61,7 @@ from bench.processes import (
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "notifications.md"
 DATA = ROOT / "bench" / ".data"
-PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/khata_bench_multiproc"
+PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 TARGET_P95_MS = 100.0
 CONNECTIONS = 20  # the burst's requests in flight; the rest wait in the client
 PASSWORD = "notify horse battery"
@@ -67,6 +73,10 @@ INVOICE = """mutation($input: CreateInvoiceInput!) { createInvoice(input: $input
   ... on InvoicePayload { invoice { id number } } ... on UserError { code message } } }"""
 SEND = """mutation($input: SendInvoiceInput!) { sendInvoice(input: $input) { __typename
   ... on SendInvoicePayload { requestId } ... on UserError { code message } } }"""
+PREFERENCES = """mutation($input: UpdateNotificationPreferencesInput!) {
+  updateNotificationPreferences(input: $input) { __typename } }"""
+NO_REMINDERS = """mutation($input: UpdateReminderPolicyInput!) {
+  updateReminderPolicy(input: $input) { __typename } }"""
 LINE = {"description": "Maize flour 2kg", "quantity": "1", "unitPrice": "250", "taxRate": "0"}
 
 
@@ -112,11 +122,16 @@ async def prepare(database_url: str, count: int) -> tuple[Business, Business]:
     load's business."""
     async with app_client(database_url) as client:
         shop, background = await sign_up(client, "shop"), await sign_up(client, "load")
+        for business in (shop, background):  # invoices due today would get reminders
+            off = {"input": {"enabled": False}}
+            await gql(client, NO_REMINDERS, off, headers=business.headers)
         for i in range(count):
             phone, email = f"+2547{i:08d}", f"customer{i}@bench.example"
             customer = {"name": f"Customer {i}", "phone": phone, "email": email}
             made = await gql(client, CUSTOMER, {"input": customer}, headers=shop.headers)
             cid = made["customer"]["id"]
+            always = {"customerId": cid, "quietHours": {"start": "00:00", "end": "00:00"}}
+            await gql(client, PREFERENCES, {"input": always}, headers=shop.headers)
             line = {"customerId": cid, "lines": [LINE]}
             invoice = (await gql(client, INVOICE, {"input": line}, headers=shop.headers))["invoice"]
             shop.targets.append(Target(invoice["id"], invoice["number"], phone, email))
@@ -148,17 +163,32 @@ def server_env(database_url: str, redis_url: str | None, twilio: Any, sendgrid: 
 @contextlib.asynccontextmanager
 async def deployment(
     row: str, database_url: str, redis_url: str | None, workers: int, env: dict[str, str]
-) -> AsyncIterator[str]:
-    """`khata serve` (and arq workers): the API's base URL."""
+) -> AsyncIterator[tuple[str, list[int]]]:
+    """`khata serve` (and arq workers): the API's base URL and the job processes' pids."""
     khata = str(Path(sys.executable).with_name("khata"))
     with contextlib.ExitStack() as stack:
         port = free_port()
         log = DATA / f"notify_{row}_api.log"
         argv = [khata, "serve", "--port", str(port)]
-        base, _ = stack.enter_context(server_process(argv, port, env, ROOT, log, "khata serve"))
-        for i in range(workers if redis_url else 0):
-            stack.enter_context(worker_process(khata, env, DATA / f"notify_{row}_worker{i}.log"))
-        yield base
+        base, pid = stack.enter_context(server_process(argv, port, env, ROOT, log, "khata serve"))
+        jobs = [pid]  # the processes that run the jobs: the API itself when embedded
+        if redis_url:
+            jobs = [
+                stack.enter_context(
+                    worker_process(khata, env, DATA / f"notify_{row}_worker{i}.log")
+                ).pid
+                for i in range(workers)
+            ]
+        yield base, jobs
+
+
+def cpu_ms(pids: list[int]) -> float:
+    """User + system CPU time of the processes so far (Linux /proc), ms."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager
@@ -271,8 +301,8 @@ async def burst(base: str, shop: Business, targets: list[Target], arrivals: Arri
 async def run_row(row: str, args: argparse.Namespace) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
         if row == "arq":
-            database_url = PG_URL
-            await fresh_postgres(database_url, admin_db="postgres")
+            database_url = f"{PG_SERVER}/{args.database}"
+            await fresh_postgres(database_url)
             redis_url: str | None = stack.enter_context(OwnRedis()).url
         else:
             folder = stack.enter_context(tempfile.TemporaryDirectory())
@@ -288,19 +318,119 @@ async def run_row(row: str, args: argparse.Namespace) -> dict[str, Any]:
             env = server_env(
                 database_url, redis_url, (twilio, twilio_url), (sendgrid, sendgrid_url)
             )
-            async with deployment(row, database_url, redis_url, args.workers, env) as base:
+            deployed = deployment(row, database_url, redis_url, args.workers, env)
+            async with deployed as (base, pids):
                 print(f"[{row}] singles", flush=True)
                 stop = asyncio.Event()
                 load = asyncio.create_task(background_load(base, background, stop))
                 first = args.warm + args.singles
-                lat = await singles(base, shop, shop.targets[:first], twilio.arrivals, args.warm)
+                warm = await singles(base, shop, shop.targets[: args.warm], twilio.arrivals, 0)
+                del warm  # the workers' first jobs (imports, connections) are not counted
+                cpu0 = cpu_ms(pids)
+                lat = await singles(base, shop, shop.targets[args.warm : first], twilio.arrivals, 0)
+                cpu = (cpu_ms(pids) - cpu0) / max(1, args.singles)
                 stop.set()
                 loaded = await load
-                partial = {"row": row, "latency": lat, "background_ops": loaded, "burst": None}
+                partial = {
+                    "row": row,
+                    "latency": lat,
+                    "background_ops": loaded,
+                    "burst": None,
+                    "cpu_ms": cpu,
+                    "spans": await breakdown(database_url, redis_url, args.warm),
+                }
                 args.on_singles(partial)  # written before the burst, which may not finish
                 print(f"[{row}] burst of {args.burst}", flush=True)
                 big = await burst(base, shop, shop.targets[first:], twilio.arrivals)
-    return {"row": row, "latency": lat, "background_ops": loaded, "burst": big}
+    return {**partial, "burst": big}
+
+
+async def breakdown(database_url: str, redis_url: str | None, warm: int) -> dict[str, Any]:
+    """From the database, per counted single send (SMS + email events, oldest `warm`
+    left out), ms from the `invoice.send_requested` row's `created_at` (inside the
+    mutation's transaction, so a little before its commit): to the job's ledger rows
+    (`job`: relay -> queue -> job start -> the rows' transaction) and to each channel's
+    first attempt (recorded just before the provider call)."""
+    from sqlalchemy import func, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from domain.core.outbox import OutboxEvent
+    from domain.notifications.models import NotificationAttempt, NotificationLog
+
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                select(
+                    OutboxEvent.id,
+                    OutboxEvent.created_at,
+                    NotificationLog.channel,
+                    NotificationLog.created_at,
+                    func.min(NotificationAttempt.started_at),
+                )
+                .join(
+                    NotificationLog,
+                    NotificationLog.idempotency_key
+                    == OutboxEvent.id + ":" + NotificationLog.channel,
+                )
+                .join(
+                    NotificationAttempt, NotificationAttempt.notification_id == NotificationLog.id
+                )
+                .where(OutboxEvent.topic == "invoice.send_requested")
+                .group_by(OutboxEvent.id, NotificationLog.id)
+            )
+            rows = list(found.all())
+    finally:
+        await engine.dispose()
+    spans = _spans(rows, warm)
+    if redis_url:
+        spans |= await _queue_spans(redis_url, spans.pop("ids"))
+    else:
+        spans.pop("ids")
+    return spans
+
+
+async def _queue_spans(redis_url: str, ids: list[str]) -> dict[str, list[float]]:
+    """arq keeps each job's result with its enqueue and start times (the job id is the
+    outbox id): the relay's enqueue -> the job's start, ms."""
+    from arq import create_pool
+    from arq.connections import RedisSettings
+    from arq.jobs import Job
+
+    pool = await create_pool(RedisSettings.from_dsn(redis_url))
+    waits: list[float] = []
+    try:
+        for job_id in ids:
+            info = await Job(job_id, pool).result_info()
+            if info is not None:
+                waits.append((info.start_time - info.enqueue_time).total_seconds() * 1000)
+    finally:
+        await pool.aclose()
+    return {"queue": waits}
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _spans(rows: list[Any], warm: int) -> dict[str, Any]:
+    events: dict[str, dict[str, Any]] = {}
+    for event_id, created, channel, made, attempt in rows:
+        e = events.setdefault(event_id, {"at": _aware(created), "id": event_id})
+        e["made"] = min(e.get("made", _aware(made)), _aware(made))
+        e[channel] = _aware(attempt)
+    singles = sorted(
+        (e for e in events.values() if "sms" in e and "email" in e), key=lambda e: e["at"]
+    )
+    out: dict[str, Any] = {"job": [], "sms": [], "email": [], "ids": []}
+    for e in singles[warm:]:
+        out["ids"].append(e["id"])
+        out["job"].append((e["made"] - e["at"]).total_seconds() * 1000)
+        out["sms"].append((e["sms"] - e["at"]).total_seconds() * 1000)
+        out["email"].append((e["email"] - e["at"]).total_seconds() * 1000)
+    return out
 
 
 def load_avg() -> str:
@@ -315,9 +445,6 @@ def report(args: argparse.Namespace, rows: list[dict[str, Any]], loads: list[str
 
 async def main(args: argparse.Namespace) -> None:
     DATA.mkdir(parents=True, exist_ok=True)
-    nairobi = datetime.now(UTC).astimezone(ZoneInfo("Africa/Nairobi"))
-    if not 8 <= nairobi.hour < 20:
-        raise SystemExit("run between 08:00 and 20:00 Nairobi time (quiet hours 21:00-08:00)")
     loads = [f"start {load_avg()}"]
     rows: list[dict[str, Any]] = []
 
@@ -340,6 +467,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rows", default="arq,embedded")
+    parser.add_argument(
+        "--database",
+        default="khata_bench_notify",
+        help="the arq row's PostgreSQL database (dropped and created afresh)",
+    )
     return parser.parse_args(argv)
 
 

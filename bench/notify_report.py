@@ -26,8 +26,8 @@ def render(
         f"--workers {args.workers} --rows {args.rows}`.",
         "",
         f"Host: {platform.platform()}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} cores. **Shared host**: five other agents were building and "
-        "testing on the same two cores during the run; load average (1/5/15 min) "
+        f"{os.cpu_count()} cores. **Shared host**: other agents were building and "
+        "testing on the same cores during the run; load average (1/5/15 min) "
         + "; ".join(loads)
         + ". Numbers are therefore pessimistic and noisy; compare rows of one run.",
         "",
@@ -57,6 +57,35 @@ def render(
         "another business about every 200 ms ("
         + ", ".join(f"{r['row']}: {r['background_ops']} operations" for r in rows)
         + ").",
+        "",
+        "CPU per single send (SMS + email with PDF), from /proc over the counted sends: "
+        + ", ".join(f"{r['row']} {r.get('cpu_ms', 0):.0f} ms" for r in rows)
+        + " (arq: the worker processes, the job alone; embedded: the API process, which "
+        "also ran the mutation and the background load).",
+        "",
+        "From the database (single sends after the warm-up): ms from the "
+        "`invoice.send_requested` row's `created_at` (in the mutation's transaction, just "
+        "before its commit) to the job's ledger rows (relay -> queue -> job start -> its "
+        "first transaction) and to each channel's first attempt (recorded just before the "
+        "provider call).",
+        "",
+        "| row | span | sends | p50 | p95 | max |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        for span, label in (
+            ("queue", "arq enqueue -> job start (arq's own times)"),
+            ("job", "event -> job's rows"),
+            ("sms", "event -> SMS attempt"),
+            ("email", "event -> email attempt"),
+        ):
+            values = (row.get("spans") or {}).get(span) or []
+            if values:
+                out.append(
+                    f"| {row['row']} | {label} | {len(values)} | {pct(values, 50):.1f} | "
+                    f"{pct(values, 95):.1f} | {max(values):.1f} |"
+                )
+    out += [
         "",
         f"Burst: {args.burst} `sendInvoice` (SMS) requests issued at once (20 in flight over "
         "20 connections, the rest queued in the client), each to its own recipient; counted "

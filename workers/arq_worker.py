@@ -141,6 +141,8 @@ class WorkerSettings:
     # on the pool past arq's job_timeout (200 jobs on 10 connections did: 79 sends
     # cancelled mid-attempt, bench/results/notifications.md)
     max_jobs = get_settings().db_pool_size
-    job_timeout = 30  # a killed worker's send is retried after this, not after 300 s
+    # a killed worker's send is retried after this, not after 300 s; a send stops its own
+    # try earlier (SEND_BUDGET) and retries, since a timed-out arq job never runs again
+    job_timeout = 30
     max_tries = 8
     keep_result = 3600

@@ -3,6 +3,7 @@ each is idempotent because arq may run a job more than once."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -12,7 +13,12 @@ from arq import Retry
 
 from domain.campaigns import sending as campaign_sending
 from domain.campaigns.sending import Sender
-from domain.core.failures import log_failure
+from domain.core.failures import (
+    BUSY_RETRY_SECONDS,
+    is_connection_lost,
+    is_pool_exhausted,
+    log_failure,
+)
 from domain.core.outbox import get_event
 from domain.core.tx import Tx
 from domain.customers import csv_io
@@ -33,6 +39,8 @@ def _runtime(ctx: dict[str, Any]) -> Runtime:
     return ctx["runtime"]  # type: ignore[no-any-return]
 
 
+# seconds one try of a send may take: under arq's job_timeout (workers/arq_worker.py)
+SEND_BUDGET = 25.0
 SEND_TRIES = 8  # arq's tries of a send (func(..., max_tries)); the in-process runner's own
 
 
@@ -54,16 +62,39 @@ def delivery_pipeline(rt: Runtime) -> Pipeline:
     )
 
 
+def database_busy(exc: BaseException) -> bool:
+    """This try found the database busy or gone (pool checkout timeout, a lost connection,
+    SQLite's lock timeout): the step it was in rolled back whole, so the send retries like
+    after a killed worker instead of failing for good (1,000 embedded sends at once: 28
+    jobs failed so, 16 messages never sent; bench/results/notifications.md)."""
+    return is_pool_exhausted(exc) or is_connection_lost(exc) or "database is locked" in str(exc)
+
+
 async def send_notification(ctx: dict[str, Any], outbox_id: str) -> str:
     """Idempotent: every step is recorded on the ledger before and after the provider
     call (domain/notifications/pipeline.py); temporary failures retry through arq; a
     message in the customer's quiet hours is held on the ledger and the periodic sweep
     (relay_outbox, or the embedded sweeper) runs the job again when they end. On the last
     try a temporary failure settles the messages `failed` with the reason: the runner
-    will not call the task again, so nothing else would."""
+    will not call the task again, so nothing else would.
+
+    A try that runs past SEND_BUDGET (a lock or a connection waited on under load) is
+    stopped here and retried like a temporary failure: arq's own job_timeout would end
+    the job as failed, never to run again, and a message whose provider call went
+    through before its outcome was committed would stay `sending` for good."""
     pipeline = delivery_pipeline(_runtime(ctx))
     try:
-        return await pipeline.deliver(outbox_id)
+        try:
+            async with asyncio.timeout(SEND_BUDGET):
+                return await pipeline.deliver(outbox_id)
+        except TimeoutError as late:
+            raise TemporaryFailure(f"the try took over {SEND_BUDGET:.0f} s") from late
+        except TemporaryFailure:
+            raise
+        except Exception as exc:
+            if not database_busy(exc):
+                raise
+            raise TemporaryFailure("the database was busy", BUSY_RETRY_SECONDS) from exc
     except TemporaryFailure as exc:
         job_try = int(ctx.get("job_try") or 1)
         tries = int(ctx.get("max_tries") or SEND_TRIES)

@@ -1,7 +1,9 @@
-"""One delivery job: outbox event -> ledger rows -> (look-up of an unresolved attempt) ->
-rate limiter -> attempt committed -> provider call -> outcome committed. Each arrow is its
-own short transaction; no transaction is open during a provider call. An email that
-carries the invoice PDF has it rendered (in a thread) before its attempt is recorded."""
+"""One delivery job: outbox event -> ledger rows -> per row, concurrently: (look-up of an
+unresolved attempt) -> rate limiter -> rules and attempt committed -> provider call ->
+outcome committed. Each arrow is its own short transaction; no transaction is open during
+a provider call. A row without an attachment passes its rules and records its attempt in
+one transaction; an email that carries a PDF has it rendered (in a thread) between the
+two, so an SMS never waits for its email's PDF."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from domain.core.clock import Clock
 from domain.core.db import Database
 from domain.core.tx import Tx
 from domain.notifications import attachments, service
-from domain.notifications.port import Attachment, PermanentFailure, TemporaryFailure
+from domain.notifications.port import Attachment, Outgoing, PermanentFailure, TemporaryFailure
 from domain.notifications.ratelimit import Limiter
 from domain.notifications.rules import Deferral
 from domain.notifications.service import JOB, Providers
@@ -37,23 +39,27 @@ class Pipeline:
         `sent` (every message settled); raises the TemporaryFailure (longest
         Retry-After) when one must be tried later."""
         async with self.db.unit_of_work() as session:
-            rows = await service.prepare(
-                self.tx(session), self.providers, outbox_id, self.public_url
-            )
+            rows = await service.plan(self.tx(session), self.providers, outbox_id, self.public_url)
         if isinstance(rows, str):
             return rows
+        outcomes = await asyncio.gather(
+            *(self.deliver_row(r.row_id, r.channel, r.attachment is not None) for r in rows),
+            return_exceptions=True,
+        )
         later: TemporaryFailure | None = None
         waiting: Deferral | None = None
         worked = False
-        for row_id in rows:
-            try:
-                worked = await self.deliver_row(row_id) or worked
-            except TemporaryFailure as exc:
-                if later is None or (exc.retry_after or 0) > (later.retry_after or 0):
-                    later = exc
-            except Deferral as exc:
-                if waiting is None or exc.until < waiting.until:
-                    waiting = exc
+        for outcome in outcomes:
+            if isinstance(outcome, TemporaryFailure):
+                if later is None or (outcome.retry_after or 0) > (later.retry_after or 0):
+                    later = outcome
+            elif isinstance(outcome, Deferral):
+                if waiting is None or outcome.until < waiting.until:
+                    waiting = outcome
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                worked = outcome or worked
         if later is not None:
             raise later
         if waiting is not None:
@@ -70,34 +76,58 @@ class Pipeline:
             if isinstance(rows, list):
                 await service.give_up(tx, rows, reason, self.lease_seconds)
 
-    async def deliver_row(self, row_id: int) -> bool:
-        """False when the row was settled already (a rerun of a finished job)."""
+    async def deliver_row(
+        self, row_id: int, channel: str | None = None, attachment: bool = True
+    ) -> bool:
+        """False when the row was settled already (a rerun of a finished job). With its
+        `channel` known (and no `attachment`), the limiter is passed first and the rules
+        and the attempt share one transaction (service.next_step's `start`)."""
+        early = channel is not None and not attachment
+        if early:
+            await self.limiter.acquire(self.limiter_key(str(channel)))
         try:
             async with self.db.unit_of_work() as session:
-                step = await service.next_step(self.tx(session), row_id, self.lease_seconds)
+                step = await service.next_step(
+                    self.tx(session), row_id, self.lease_seconds, start=early
+                )
         except Deferral as held:
             async with self.db.unit_of_work() as session:
                 await service.held(self.tx(session), row_id, held.until)
             raise
         if step.action in ("done", "skipped"):
             return step.action == "skipped"
+        message = step.message if step.action == "send" else None
         if step.action == "reconcile" and step.message and step.since:
             found = await self.providers.of(step.channel).lookup(step.message, step.since)
             async with self.db.unit_of_work() as session:
                 step = await service.reconciled(self.tx(session), step.message.attempt_id, found)
         if step.action != "send":
             return True
-        files = await self.attachments(row_id) if step.channel == "email" else ()
-        provider = self.providers.of(step.channel)
-        await self.limiter.acquire(f"{step.channel}:{provider.name}")
+        if message is None:
+            message = await self.start(row_id, step.channel, passed=early)
+            if message is None:
+                return True
+        return await self.call(step.channel, message)
+
+    def limiter_key(self, channel: str) -> str:
+        return f"{channel}:{self.providers.of(channel).name}"
+
+    async def start(self, row_id: int, channel: str, *, passed: bool) -> Outgoing | None:
+        """The attempt of a row that needed its own start: an email's PDF rendered first,
+        the limiter (unless `passed` already), then the attempt committed."""
+        files = await self.attachments(row_id) if channel == "email" else ()
+        if not passed:
+            await self.limiter.acquire(self.limiter_key(channel))
         async with self.db.unit_of_work() as session:
             message = await service.start_attempt(self.tx(session), row_id)
-        if message is None:
-            return True
-        if files:
+        if message is not None and files:
             message = dataclasses.replace(message, attachments=files)
+        return message
+
+    async def call(self, channel: str, message: Outgoing) -> bool:
+        """The provider call of a committed attempt, then its outcome committed."""
         try:
-            if step.channel == "sms":
+            if channel == "sms":
                 delivery = await self.providers.sms.send_sms(message)
             else:
                 delivery = await self.providers.email.send_email(message)

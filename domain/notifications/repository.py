@@ -59,6 +59,20 @@ class NotificationRepository(TenantRepository):
         )
         return list(found.all())
 
+    async def plan_of(self, outbox_id: str) -> list[tuple[int, str, str | None]]:
+        """(id, channel, attachment) of the ledger rows already made for an outbox event."""
+        found = await self.s.execute(
+            self.readable(
+                NotificationLog,
+                NotificationLog.id,
+                NotificationLog.channel,
+                NotificationLog.attachment,
+            )
+            .where(NotificationLog.idempotency_key.startswith(f"{outbox_id}:"))
+            .order_by(NotificationLog.id)
+        )
+        return [(r[0], r[1], r[2]) for r in found.all()]
+
     async def entry(self, row_id: int, *, lock: bool = False) -> NotificationLog | None:
         return await self.get_row(NotificationLog, row_id, lock=lock)
 

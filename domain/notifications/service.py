@@ -1,6 +1,7 @@
 """The ledger steps of a delivery. Each takes a Tx and never commits; the pipeline
-(domain/notifications/pipeline.py) runs each in its own short transaction and calls the
-provider between them, outside any transaction.
+(domain/notifications/pipeline.py) runs each in its own short transaction (the rules and
+the attempt of a row share one: `next_step(start=True)`) and calls the provider between
+them, outside any transaction.
 
 The rule for a provider call whose outcome we never learned (the worker died between the
 provider's accept and our commit, or the call timed out): its attempt row was committed
@@ -95,24 +96,55 @@ def _new_row(
     )
 
 
-async def prepare(
+@dataclass(frozen=True)
+class Planned:
+    """A ledger row of an event, with what the pipeline needs before reading it again:
+    its channel (the rate limiter's key) and whether an attachment must be rendered."""
+
+    row_id: int
+    channel: str
+    attachment: str | None = None
+
+
+async def plan(
     tx: Tx, providers: Providers, outbox_id: str, public_url: str = ""
-) -> list[int] | str:
+) -> list[Planned] | str:
     """The ledger rows of an outbox event, one per message (customer and channel), created
     on first sight (a rerun finds them and composes nothing again); "missing" when the
-    event is gone. A draft that must not go out is recorded failed with its reason."""
+    event is gone. A draft that must not go out is recorded failed with its reason. New
+    rows and their first status entries are written in one batch each."""
     repo = NotificationRepository(tx.session, tx.viewer)
     event = await repo.event(outbox_id)
     if event is None:
         return "missing"
-    existing = await repo.rows_of(outbox_id)
+    existing = await repo.plan_of(outbox_id)
     if existing:
-        return existing
-    rows: list[int] = []
-    for draft in await compose(tx, event, public_url):
-        row = await record(tx, providers, f"{outbox_id}:{draft.channel}", draft, event.business_id)
-        rows.append(row.id)
-    return rows
+        return [Planned(*found) for found in existing]
+    drafts = await compose(tx, event, public_url)
+    key, business = f"{outbox_id}:", event.business_id
+    rows = [
+        _new_row(tx, key + d.channel, d, providers.of(d.channel).name, business) for d in drafts
+    ]
+    tx.session.add_all(rows)
+    await tx.session.flush()  # one INSERT for the rows (their ids), one for the statuses
+    tx.session.add_all(
+        NotificationStatus(notification_id=r.id, status="pending", at=tx.now(), source="job")
+        for r in rows
+    )
+    for row, draft in zip(rows, drafts, strict=True):
+        if draft.failure is not None:
+            row.error = draft.failure[1]
+            await _settle(tx, repo, row, "failed", draft.failure[0])
+    await tx.session.flush()
+    return [Planned(r.id, r.channel, r.attachment) for r in rows]
+
+
+async def prepare(
+    tx: Tx, providers: Providers, outbox_id: str, public_url: str = ""
+) -> list[int] | str:
+    """The ids of `plan`'s rows."""
+    planned = await plan(tx, providers, outbox_id, public_url)
+    return planned if isinstance(planned, str) else [p.row_id for p in planned]
 
 
 async def record(
@@ -163,10 +195,15 @@ def outgoing(row: NotificationLog, attempt_id: str) -> Outgoing:
     )
 
 
-async def next_step(tx: Tx, row_id: int, lease_seconds: float = 15.0) -> Step:
+async def next_step(
+    tx: Tx, row_id: int, lease_seconds: float = 15.0, *, start: bool = False
+) -> Step:
     """An attempt without an outcome younger than `lease_seconds` (longer than a provider
     call may take) may still be running in another worker: the job comes back later
-    rather than racing it."""
+    rather than racing it. `start`: a row that passes the rules and has no attachment to
+    render gets its attempt recorded in this same transaction (under the row lock taken
+    here), returned as the step's `message`: one transaction instead of two before the
+    provider call, and the attempt is still committed before it."""
     repo = NotificationRepository(tx.session, tx.viewer)
     row = await repo.entry(row_id, lock=True)
     if row is None or row.status in SETTLED:
@@ -192,6 +229,8 @@ async def next_step(tx: Tx, row_id: int, lease_seconds: float = 15.0) -> Step:
         row.error = refusal.reason
         await _settle(tx, repo, row, refusal.status, refusal.code)
         return Step("skipped", row.id)
+    if start and row.attachment is None:
+        return Step("send", row.id, row.channel, await _start(tx, repo, row))
     return Step("send", row.id, row.channel)
 
 
@@ -278,10 +317,18 @@ async def start_attempt(tx: Tx, row_id: int) -> Outgoing | None:
         return None
     if await repo.unresolved_attempt(row.id) is not None:
         raise TemporaryFailure("another attempt of this message is in flight", 15.0)
+    return await _start(tx, repo, row)
+
+
+async def _start(tx: Tx, repo: NotificationRepository, row: NotificationLog) -> Outgoing:
+    """The attempt row and the `sending` status, written at commit in one flush."""
     attempt = NotificationAttempt(id=uuid.uuid4().hex, notification_id=row.id, started_at=tx.now())
-    await repo.add(attempt)
+    tx.session.add(attempt)
     row.attempts += 1
-    await _settle(tx, repo, row, "sending", None)
+    entry = advance(row, "sending", tx.now(), source="job")
+    if entry is not None:
+        tx.session.add(entry)
+        status_changed(tx, row)
     return outgoing(row, attempt.id)
 
 
