@@ -115,13 +115,15 @@ def app(runtime: Runtime) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
+async def serving(app: Any, backlog: int = 16) -> AsyncIterator[str]:
     """The app on a real uvicorn server on a free loopback port ("127.0.0.1:<port>"), for
-    tests that need real sockets (WebSockets, browsers, dropped connections)."""
+    tests that need real sockets (WebSockets, browsers, dropped connections). A benchmark
+    that opens many connections at once passes a deeper `backlog`: past it, connection
+    attempts are dropped and retried by TCP after a second or more."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    sock.listen(16)  # connections queue in the backlog until the server accepts them
+    sock.listen(backlog)  # connections queue in the backlog until the server accepts them
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan="off", log_level="warning", ws_per_message_deflate=False)
     server = uvicorn.Server(config)

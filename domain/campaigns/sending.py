@@ -62,7 +62,7 @@ def ledger_key(campaign_id: int, recipient_id: int) -> str:
     return f"campaign:{campaign_id}:{recipient_id}"
 
 
-def _as_business(business_id: int) -> Viewer:
+def business_viewer(business_id: int) -> Viewer:
     return Viewer.system_actor("job:campaigns", business_id=business_id)
 
 
@@ -89,7 +89,7 @@ class Sender:
             return "missing"
         campaign_id = int(event.payload["campaignId"])
         async with self.db.unit_of_work() as session:
-            tx = self.tx(session, _as_business(event.business_id))
+            tx = self.tx(session, business_viewer(event.business_id))
             c = await CampaignRepository(tx.session, tx.viewer).campaign(campaign_id, lock=True)
             if c is None or c.status != "sending":
                 return "not sending"
@@ -104,7 +104,7 @@ class Sender:
             c = await CampaignRepository(session, SCANNER).campaign(campaign_id)
         if c is None or c.status != "sending" or c.frozen_at is None:
             return "idle"
-        viewer = _as_business(c.business_id)
+        viewer = business_viewer(c.business_id)
         token = uuid.uuid4().hex
         while True:
             async with self.db.unit_of_work() as session:
@@ -311,7 +311,7 @@ async def scan(
             c = await r.campaign(campaign_id)
             assert c is not None
             outbox.emit(
-                Tx(session, _as_business(c.business_id), clock),
+                Tx(session, business_viewer(c.business_id), clock),
                 events.STARTED,
                 {"campaignId": c.id, "status": "sending"},
                 job="send_campaign",
@@ -337,7 +337,7 @@ async def _resume(
         c = await CampaignRepository(session, SCANNER).campaign(campaign_id, lock=True)
         if c is None or c.status != "sending":
             return
-        await freeze(Tx(session, _as_business(c.business_id), clock), c)
+        await freeze(Tx(session, business_viewer(c.business_id), clock), c)
     await enqueue_lanes(jobs, campaign_id, generation)
 
 

@@ -18,7 +18,10 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
 
 from domain.core.tx import Tx
 from domain.customers.models import Customer
@@ -64,9 +67,19 @@ class Entries:
             await effects.after_failure(self.tx, row)
 
     async def flush(self) -> None:
-        self.tx.session.add_all(self.rows)
-        self.rows = []
+        """The session's changes, then the history rows in one multi-row INSERT (the
+        ORM inserts rows that need their ids back one by one on SQLite)."""
         await self.tx.session.flush()
+        if self.rows:
+            values = [_values(entry) for entry in self.rows]
+            await self.tx.session.execute(insert(NotificationStatus), values)
+        self.rows = []
+
+
+def _values(obj: object) -> dict[str, Any]:
+    """A new ORM object's columns as insert values, its id left to the database."""
+    table = getattr(type(obj), "__table__")  # noqa: B009 - a mapped class's table
+    return {c.key: getattr(obj, c.key) for c in table.columns if c.key != "id"}
 
 
 async def record_many(
@@ -89,8 +102,9 @@ async def record_many(
             rows[key] = row
     if not made:
         return rows
-    tx.session.add_all([row for row, _ in made])
-    await tx.session.flush()
+    await tx.session.execute(insert(NotificationLog), [_values(row) for row, _ in made])
+    rows = {r.idempotency_key: r for r in await repo.by_keys(keys)}
+    made = [(rows[row.idempotency_key], draft) for row, draft in made]
     entries = Entries(tx)
     for row, draft in made:
         entries.rows.append(

@@ -23,7 +23,7 @@ from tests.conftest import BACKEND, REDIS_URL, Actor
 from tests.fakes.control import HOLD
 from tests.fakes.twilio_server import FakeTwilio
 from tests.notifications.ledger_helpers import attempts
-from tests.notifications.test_worker_kill import _worker, until
+from tests.worker_processes import arq_worker, until
 
 
 async def _campaign(rt: Runtime, row_id: int) -> Campaign:
@@ -49,7 +49,7 @@ async def test_a_campaign_survives_its_worker_being_killed(
     queue = f"{namespace}:arq:queue"
     fake.control.next_sends(HOLD)  # the first send is taken and its answer held
     pool = await create_pool(RedisSettings.from_dsn(REDIS_URL))
-    first = _worker(runtime, fake, url, namespace)
+    first = arq_worker(runtime, fake, url, namespace)
     try:
         await pool.enqueue_job(
             "send_campaign_lane", campaign_id=row_id, _job_id=f"lane-{uuid.uuid4().hex}",
@@ -65,7 +65,7 @@ async def test_a_campaign_survives_its_worker_being_killed(
                 )
             ).all()
         assert "claimed" in states  # the held one at least: the dead worker's claim
-        second = _worker(runtime, fake, url, namespace)
+        second = arq_worker(runtime, fake, url, namespace)
         try:
             await pool.enqueue_job(
                 "send_campaign_lane", campaign_id=row_id, _job_id=f"lane-{uuid.uuid4().hex}",
