@@ -196,9 +196,11 @@ async def main(args: argparse.Namespace) -> None:
     )
     fake = FakeTwilio()
     results = []
-    # a lane's group of calls opens its connections at once: a 16-deep backlog dropped
-    # some, and their sends timed out (uncertain, so never resent: lost)
-    async with serving(fake.app, backlog=1024) as address:
+    # A lane's group of calls opens its connections at once (a 16-deep backlog dropped
+    # some) and reuses them after a pause between batches: with uvicorn's 5 s keep-alive
+    # a whole group met connections the fake was closing. Either way the sends failed
+    # uncertain, so were never resent: lost. Twilio keeps connections open far longer.
+    async with serving(fake.app, backlog=1024, keep_alive=120) as address:
         url = f"http://{address}"
         rt = build_runtime(settings)
         await rt.start(sweep=False, live=False)
