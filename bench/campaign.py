@@ -27,10 +27,12 @@ import sys
 import time
 import uuid
 from collections import Counter
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import insert, select
 
 from bench.processes import fresh_postgres
 from domain.core.settings import Settings
@@ -38,6 +40,8 @@ from domain.core.tx import Tx
 from domain.core.viewer import Viewer
 from domain.customers import service as customers
 from domain.customers.fields import CustomerInput
+from domain.customers.models import Customer
+from domain.notifications.template_models import NotificationPreference
 from khata.composition import build_runtime, create_app
 from schema.relay import expect_id
 from tests.conftest import serving
@@ -102,7 +106,24 @@ async def add_customers(rt: Any, business_id: int, n: int, prefix: str) -> list[
                     tx, CustomerInput(name=f"Customer {phone[-6:]}", phone=phone),
                     allow_duplicate_phone=True,
                 )  # fmt: skip
+    await without_quiet_hours(rt, business_id)
     return phones
+
+
+async def without_quiet_hours(rt: Any, business_id: int) -> None:
+    """Every customer of the business accepts messages at any hour: the run must not
+    depend on the time of day (from 21:00 in Nairobi a campaign waits for the morning)."""
+    async with rt.db.unit_of_work() as session:
+        ids = (
+            await session.scalars(select(Customer.id).where(Customer.business_id == business_id))
+        ).all()
+        now, midnight = rt.clock.now(), dt_time(0)
+        rows = [
+            {"customer_id": i, "business_id": business_id, "quiet_start": midnight,
+             "quiet_end": midnight, "updated_by": "bench", "source": "staff", "updated_at": now}
+            for i in ids
+        ]  # fmt: skip
+        await session.execute(insert(NotificationPreference), rows)
 
 
 SIGN_UP = """mutation($input: SignUpInput!) { signUp(input: $input) { __typename

@@ -198,10 +198,25 @@ class CampaignRepository(TenantRepository):
     async def renew_claims(self, token: str, now: datetime) -> int:
         """A lane still at work on its batch: its claims stay younger than the lease, so
         no other lane (nor the scan) takes them while they wait in the rate limiter or
-        for a connection."""
+        for a connection. Rows the lane's own batch transactions hold are passed over, not
+        waited for (they are being settled; two multi-row lockers in different orders
+        could deadlock), and renewed at the next beat if still claimed."""
+        ids = list(
+            await self.s.scalars(
+                select(CampaignRecipient.id)
+                .where(CampaignRecipient.claim == token, CampaignRecipient.state == "claimed")
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not ids:
+            return 0
         done = await self.s.execute(
             sql_update(CampaignRecipient)
-            .where(CampaignRecipient.claim == token, CampaignRecipient.state == "claimed")
+            .where(
+                CampaignRecipient.id.in_(ids),
+                CampaignRecipient.claim == token,
+                CampaignRecipient.state == "claimed",
+            )
             .values(claimed_at=now)
             .execution_options(synchronize_session=False)
         )

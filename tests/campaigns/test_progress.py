@@ -10,7 +10,7 @@ import pytest
 
 from khata.composition import create_app
 from khata.runtime import Runtime
-from tests.campaigns.helpers import created, customers, kenyan, send
+from tests.campaigns.helpers import at_any_hour, created, customers, kenyan, send
 from tests.conftest import run_jobs, serving, sign_up
 from tests.realtime import connect, error_code, subscribe, update
 
@@ -37,7 +37,7 @@ async def test_progress_arrives_live_until_sent(
     rt = real_providers
     owner, other_owner = await sign_up(on_live, "KE"), await sign_up(on_live, "KE")
     phones = kenyan(3, prefix="+2547190")
-    await customers(owner, phones)
+    await at_any_hour(owner, await customers(owner, phones))
     cid = await created(owner)
     ws = await connect(live, owner)
     await subscribe(ws, rt, owner, PROGRESS, id=cid)

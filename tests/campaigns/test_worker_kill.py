@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from domain.campaigns.models import Campaign, CampaignRecipient
 from khata.runtime import Runtime
-from tests.campaigns.helpers import created, customers, kenyan, stats
+from tests.campaigns.helpers import at_any_hour, created, customers, kenyan, stats
 from tests.campaigns.test_resume import frozen_without_a_sender
 from tests.conftest import BACKEND, REDIS_URL, Actor
 from tests.fakes.control import HOLD
@@ -42,7 +42,7 @@ async def test_a_campaign_survives_its_worker_being_killed(
     fake, url = fake_twilio
     monkeypatch.setenv("KHATA_CAMPAIGN_CLAIM_LEASE_SECONDS", "2")  # the workers' env
     phones = kenyan(8, prefix="+2547191")
-    await customers(owner, phones)
+    await at_any_hour(owner, await customers(owner, phones))
     cid = await created(owner)
     row_id, _ = await frozen_without_a_sender(runtime, runtime.clock, cid)
     namespace = f"ckill{uuid.uuid4().hex[:8]}"
