@@ -186,7 +186,9 @@ async def _preferences(
     customers: Mapping[int, Customer],
     business_timezone: str,
 ) -> dict[int, policy.Preferences]:
-    wanted = sorted({int(r.customer_id) for r in rows if r.customer_id in customers})
+    wanted = sorted(
+        {r.customer_id for r in rows if r.customer_id is not None and r.customer_id in customers}
+    )
     saved = {p.customer_id: p for p in await repo.preferences_of(wanted)}
     return {c: preferences.effective(customers[c], saved.get(c), business_timezone) for c in wanted}
 
