@@ -115,15 +115,25 @@ def app(runtime: Runtime) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
+async def serving(app: Any, backlog: int = 16, keep_alive: int = 5) -> AsyncIterator[str]:
     """The app on a real uvicorn server on a free loopback port ("127.0.0.1:<port>"), for
-    tests that need real sockets (WebSockets, browsers, dropped connections)."""
+    tests that need real sockets (WebSockets, browsers, dropped connections). A benchmark
+    that opens many connections at once passes a deeper `backlog` (past it, connection
+    attempts are dropped and retried by TCP after a second or more) and may keep idle
+    connections open longer than uvicorn's 5 s (`keep_alive`), as a provider's API does: a
+    client that reuses a connection the server is closing gets a disconnect, not an answer."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    sock.listen(16)  # connections queue in the backlog until the server accepts them
+    sock.listen(backlog)  # connections queue in the backlog until the server accepts them
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", ws_per_message_deflate=False)
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level="warning",
+        ws_per_message_deflate=False,
+        timeout_keep_alive=keep_alive,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

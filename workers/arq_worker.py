@@ -137,7 +137,8 @@ class WorkerSettings:
     queue_name = get_settings().arq_queue_name
     poll_delay = 0.05  # arq's 0.5 s default adds ~250 ms between enqueue and start
     # at most one job per pooled connection: a job holds one connection at a time (a
-    # campaign lane up to its batch, served by the pool's overflow), so jobs never queue
+    # campaign lane up to three: a group's attempts, another's outcomes and its claim
+    # renewal, served by the pool's overflow), so jobs never queue
     # on the pool past arq's job_timeout (200 jobs on 10 connections did: 79 sends
     # cancelled mid-attempt, bench/results/notifications.md)
     max_jobs = get_settings().db_pool_size

@@ -204,8 +204,12 @@ async def import_customers(ctx: dict[str, Any], outbox_id: str) -> str:
 
 
 def campaign_sender(rt: Runtime) -> Sender:
-    lease = rt.settings.campaign_claim_lease_seconds
-    return Sender(rt.db, rt.clock, delivery_pipeline(rt), rt.jobs, lease_seconds=lease)
+    """A lane's batch is at most what the SMS rate sends in a third of the claim lease,
+    so a batch waiting its turn in the limiter never outlives its claims."""
+    s = rt.settings
+    lease = s.campaign_claim_lease_seconds
+    batch = min(s.campaign_batch_size, max(1, int(s.sms_rate_per_second * lease / 3)))
+    return Sender(rt.db, rt.clock, delivery_pipeline(rt), rt.jobs, lease_seconds=lease, batch=batch)
 
 
 async def send_campaign(ctx: dict[str, Any], outbox_id: str) -> str:

@@ -113,6 +113,15 @@ class CampaignRepository(TenantRepository):
             select(Customer).where(self.business_rows(Customer), Customer.id == customer_id)
         )
 
+    async def customers(self, ids: Sequence[int]) -> list[Customer]:
+        """A batch's customers in one statement."""
+        if not ids:
+            return []
+        found = await self.s.scalars(
+            select(Customer).where(self.business_rows(Customer), Customer.id.in_(ids))
+        )
+        return list(found.all())
+
     async def foreign_ids(self, ids: Sequence[int]) -> list[int]:
         """The ids among `ids` that are not customers of this business."""
         own = await self.s.scalars(
@@ -189,14 +198,64 @@ class CampaignRepository(TenantRepository):
     async def renew_claims(self, token: str, now: datetime) -> int:
         """A lane still at work on its batch: its claims stay younger than the lease, so
         no other lane (nor the scan) takes them while they wait in the rate limiter or
-        for a connection."""
+        for a connection. Rows the lane's own batch transactions hold are passed over, not
+        waited for (they are being settled; two multi-row lockers in different orders
+        could deadlock), and renewed at the next beat if still claimed."""
+        ids = list(
+            await self.s.scalars(
+                select(CampaignRecipient.id)
+                .where(CampaignRecipient.claim == token, CampaignRecipient.state == "claimed")
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not ids:
+            return 0
         done = await self.s.execute(
             sql_update(CampaignRecipient)
-            .where(CampaignRecipient.claim == token, CampaignRecipient.state == "claimed")
+            .where(
+                CampaignRecipient.id.in_(ids),
+                CampaignRecipient.claim == token,
+                CampaignRecipient.state == "claimed",
+            )
             .values(claimed_at=now)
             .execution_options(synchronize_session=False)
         )
         return int(getattr(done, "rowcount", 0) or 0)
+
+    async def claimed_batch(self, ids: Sequence[int], token: str) -> list[CampaignRecipient]:
+        """The recipients among `ids` still claimed by `token`, locked, in id order."""
+        if not ids:
+            return []
+        stmt = (
+            self.readable(CampaignRecipient)
+            .where(
+                CampaignRecipient.id.in_(ids),
+                CampaignRecipient.claim == token,
+                CampaignRecipient.state == "claimed",
+            )
+            .order_by(CampaignRecipient.id)
+            .with_for_update()
+        )
+        return list((await self.s.scalars(stmt)).all())
+
+    async def release(
+        self, ids: Sequence[int], token: str, state: str, due_at: datetime | None = None
+    ) -> int:
+        """Recipients among `ids` still claimed by `token` move to `state` (done,
+        waiting until `due_at`, cancelled) in one UPDATE."""
+        if not ids:
+            return 0
+        done = await self.s.execute(
+            sql_update(CampaignRecipient)
+            .where(
+                CampaignRecipient.id.in_(ids),
+                CampaignRecipient.claim == token,
+                CampaignRecipient.state == "claimed",
+            )
+            .values(state=state, due_at=due_at)
+            .execution_options(synchronize_session=False)
+        )
+        return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
     async def recipient(self, recipient_id: int, *, lock: bool = False) -> CampaignRecipient | None:
         stmt = self.readable(CampaignRecipient).where(CampaignRecipient.id == recipient_id)

@@ -4,12 +4,15 @@
    list is frozen once (INSERT ... SELECT under the campaign's row lock; a unique key
    campaign + customer), then `LANES` lane jobs are enqueued (two workers share them).
 2. A lane claims a batch of recipients with one conditional UPDATE (pending ones, or
-   claimed ones whose claimer went silent for `lease` seconds: a crashed worker), and for
-   each: creates its ledger row under the key `campaign:<campaign>:<recipient>` (a rerun
-   finds it), then runs the notification pipeline's `deliver_row` on it: opt-out and
-   consent, the marketing cap, quiet hours, the SMS quota, the shared rate limiter, the
-   attempt recorded before the provider call, and after a crash the look-up at the
-   provider (a marketing message the provider cannot account for is never resent).
+   claimed ones whose claimer went silent for `lease` seconds: a crashed worker) and
+   sends it with a fixed number of transactions (domain/campaigns/batch_send.py): the
+   ledger rows under `campaign:<campaign>:<recipient>` and the rules (opt-out and
+   consent, the marketing cap, quiet hours, the SMS quota) in one, then the attempts of
+   each group of messages committed before its provider calls, paced by the shared rate
+   limiter, and the outcomes of each group in one. A row left with an unresolved
+   attempt by a crash goes through the pipeline's per-row `deliver_row`: the look-up at
+   the provider first (a marketing message the provider cannot account for is never
+   resent).
 3. A recipient held by quiet hours or a provider's busy signal waits (`due_at`); the scan
    (`scan`, run by the embedded timer and arq cron) releases it, starts due scheduled
    campaigns (a conditional UPDATE: exactly once) and re-enqueues lanes for work nobody
@@ -22,11 +25,11 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from domain.accounts import queries as accounts
 from domain.accounts.models import Business
-from domain.campaigns import events, message, service
+from domain.campaigns import batch_send, events, message, service
 from domain.campaigns.models import Campaign, CampaignRecipient
 from domain.campaigns.repository import OPEN_STATES, CampaignRepository
 from domain.core import outbox
@@ -47,7 +50,8 @@ from domain.notifications.template_codes import TemplatesCode
 log = logging.getLogger("khata.campaigns")
 SCANNER = Viewer.system_actor("job:campaigns")  # reads every business's campaigns by id
 LANES = 2
-BATCH = 10  # recipients a lane claims at once (and sends concurrently)
+BATCH = 100  # recipients a lane claims at once (KHATA_CAMPAIGN_BATCH_SIZE)
+GROUP = 25  # messages whose attempts (and then outcomes) are written in one transaction
 LEASE_SECONDS = 30.0  # a claim older than this belongs to a worker that went silent
 # (KHATA_CAMPAIGN_CLAIM_LEASE_SECONDS; longer than a batch takes at the provider's rate)
 BUSY_RETRY_SECONDS = 5.0
@@ -58,7 +62,7 @@ def ledger_key(campaign_id: int, recipient_id: int) -> str:
     return f"campaign:{campaign_id}:{recipient_id}"
 
 
-def _as_business(business_id: int) -> Viewer:
+def business_viewer(business_id: int) -> Viewer:
     return Viewer.system_actor("job:campaigns", business_id=business_id)
 
 
@@ -70,6 +74,9 @@ class Sender:
     jobs: JobQueue
     lease_seconds: float = LEASE_SECONDS
     batch: int = BATCH
+    group: int = GROUP
+    busy_seconds: float = BUSY_RETRY_SECONDS
+    quota_codes: frozenset[str] = frozenset(QUOTA_CODES)
     businesses: dict[int, Business] = field(default_factory=dict)  # this job's, not global
 
     def tx(self, session: object, viewer: Viewer = SCANNER) -> Tx:
@@ -82,7 +89,7 @@ class Sender:
             return "missing"
         campaign_id = int(event.payload["campaignId"])
         async with self.db.unit_of_work() as session:
-            tx = self.tx(session, _as_business(event.business_id))
+            tx = self.tx(session, business_viewer(event.business_id))
             c = await CampaignRepository(tx.session, tx.viewer).campaign(campaign_id, lock=True)
             if c is None or c.status != "sending":
                 return "not sending"
@@ -97,7 +104,7 @@ class Sender:
             c = await CampaignRepository(session, SCANNER).campaign(campaign_id)
         if c is None or c.status != "sending" or c.frozen_at is None:
             return "idle"
-        viewer = _as_business(c.business_id)
+        viewer = business_viewer(c.business_id)
         token = uuid.uuid4().hex
         while True:
             async with self.db.unit_of_work() as session:
@@ -110,7 +117,7 @@ class Sender:
                 break
             renewing = asyncio.create_task(self.keep_claims(viewer, token))
             try:
-                await asyncio.gather(*(self.one(viewer, token, rid) for rid in claimed))
+                await self.send_batch(viewer, token, claimed)
             finally:
                 renewing.cancel()
         return await self.finish(campaign_id, viewer)
@@ -132,11 +139,27 @@ class Sender:
         async with self.db.unit_of_work() as session:
             return await CampaignRepository(session, viewer).renew_claims(token, self.clock.now())
 
-    async def one(self, viewer: Viewer, token: str, recipient_id: int) -> None:
+    async def send_batch(self, viewer: Viewer, token: str, ids: list[int]) -> None:
+        """A claimed batch (batch_send.py); whatever fails stays claimed, goes stale and
+        is resumed by another lane."""
         try:
-            notification_id = await self.ledger_row(viewer, token, recipient_id)
-            if notification_id is None:
-                return
+            prepared = await batch_send.prepare(self, viewer, token, ids)
+            singles = (
+                self.deliver_one(viewer, token, i.recipient_id, i.row_id) for i in prepared.single
+            )
+            await asyncio.gather(batch_send.send(self, viewer, token, prepared), *singles)
+        except Exception as exc:
+            log_failure(log, "campaign batch of %s recipients failed", exc, len(ids))
+
+    async def one(self, viewer: Viewer, token: str, recipient_id: int) -> None:
+        """One claimed recipient: a batch of one."""
+        await self.send_batch(viewer, token, [recipient_id])
+
+    async def deliver_one(
+        self, viewer: Viewer, token: str, recipient_id: int, notification_id: int
+    ) -> None:
+        """The per-row pipeline, for a row a crashed run left with an unresolved attempt."""
+        try:
             try:
                 await self.pipeline.deliver_row(notification_id)
             except TemporaryFailure as exc:
@@ -148,6 +171,17 @@ class Sender:
             await self.done(viewer, token, recipient_id, notification_id)
         except Exception as exc:  # the claim goes stale and another lane resumes it
             log_failure(log, "campaign recipient %s failed", exc, recipient_id)
+
+    def key(self, campaign_id: int, recipient_id: int) -> str:
+        return ledger_key(campaign_id, recipient_id)
+
+    async def business(self, tx: Tx, business_id: int) -> Business:
+        business = self.businesses.get(business_id)
+        if business is None:
+            business = await accounts.viewer_business(tx)
+            assert business is not None
+            self.businesses[business_id] = business
+        return business
 
     async def ledger_row(self, viewer: Viewer, token: str, recipient_id: int) -> int | None:
         """The recipient's ledger row, made once; None when it is no longer ours to send
@@ -173,20 +207,20 @@ class Sender:
     async def draft(
         self, tx: Tx, r: CampaignRepository, c: Campaign, rec: CampaignRecipient
     ) -> Draft:
-        business = self.businesses.get(c.business_id)
-        if business is None:
-            business = await accounts.viewer_business(tx)
-            assert business is not None
-            self.businesses[c.business_id] = business
+        business = await self.business(tx, c.business_id)
         customer = await r.customer(rec.customer_id)
         name = customer.name if customer is not None else ""
+        return self.compose(c, business, rec, name, service.today_of(tx, business))
+
+    def compose(
+        self, c: Campaign, business: Business, rec: CampaignRecipient, name: str, today: date
+    ) -> Draft:
         common = {
             "customer_id": rec.customer_id,
             "campaign_id": c.id,
             "event": message.EVENT,
             "kind": "marketing",
         }
-        today = service.today_of(tx, business)
         try:
             text = message.render(c, business, name, rec.phone, today, self.pipeline.public_url)
         except ValidationFailed as exc:
@@ -224,11 +258,15 @@ class Sender:
             rec.state = "done"
             code = await r.ledger_error(notification_id)
             if code in QUOTA_CODES:
-                c = await r.campaign(rec.campaign_id, lock=True)
-                if c is not None and c.stop_reason is None:
-                    c.stop_reason = code
-                    c.updated_at = tx.now()
-                    await r.close_open(c.id, "stopped")
+                await self.stop(tx, r, rec.campaign_id, code)
+
+    async def stop(self, tx: Tx, r: CampaignRepository, campaign_id: int, code: str) -> None:
+        """An SMS quota refusal: the recipients not yet claimed end `stopped`."""
+        c = await r.campaign(campaign_id, lock=True)
+        if c is not None and c.stop_reason is None:
+            c.stop_reason = code
+            c.updated_at = tx.now()
+            await r.close_open(c.id, "stopped")
 
     async def finish(self, campaign_id: int, viewer: Viewer) -> str:
         async with self.db.unit_of_work() as session:
@@ -273,7 +311,7 @@ async def scan(
             c = await r.campaign(campaign_id)
             assert c is not None
             outbox.emit(
-                Tx(session, _as_business(c.business_id), clock),
+                Tx(session, business_viewer(c.business_id), clock),
                 events.STARTED,
                 {"campaignId": c.id, "status": "sending"},
                 job="send_campaign",
@@ -299,7 +337,7 @@ async def _resume(
         c = await CampaignRepository(session, SCANNER).campaign(campaign_id, lock=True)
         if c is None or c.status != "sending":
             return
-        await freeze(Tx(session, _as_business(c.business_id), clock), c)
+        await freeze(Tx(session, business_viewer(c.business_id), clock), c)
     await enqueue_lanes(jobs, campaign_id, generation)
 
 

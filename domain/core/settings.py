@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     email_rate_per_second: float = Field(default=50.0, gt=0)
     # A campaign recipient claimed this long ago by a worker that went silent is taken again.
     campaign_claim_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Recipients a campaign lane claims and sends as one batch (fewer at a low rate: a
+    # batch is at most what the rate sends in a third of the lease).
+    campaign_batch_size: int = Field(default=100, ge=1, le=1000)
     # A SendGrid event older than this (by its signed timestamp) is refused as stale.
     webhook_max_age_seconds: int = Field(default=300, ge=10)
 

@@ -392,3 +392,10 @@ async def refused(tx: Tx, attempt_id: str, exc: TemporaryFailure | PermanentFail
         await _settle(tx, repo, row, "failed", exc.code)
         return
     attempt.outcome = "uncertain" if exc.uncertain else "refused"
+
+
+def new_row(
+    tx: Tx, key: str, draft: Draft, provider: str, business_id: int | None
+) -> NotificationLog:
+    """A ledger row for `draft`, not yet added: batch.py adds a batch's rows at once."""
+    return _new_row(tx, key, draft, provider, business_id)

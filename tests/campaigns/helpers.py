@@ -72,6 +72,18 @@ async def customers(actor: Actor, phones: list[str]) -> list[str]:
     return [await customer(actor, name=f"Customer {p[-3:]}", phone=p) for p in phones]
 
 
+async def at_any_hour(actor: Actor, customer_ids: list[str]) -> None:
+    """No quiet hours for these customers: tests on the real clock (worker processes, live
+    subscriptions) must not depend on the time of day, as campaign messages wait for the
+    end of the customer's quiet hours (21:00-08:00 by default)."""
+    from tests.notifications.helpers import UPDATE_PREFERENCES
+
+    for cid in customer_ids:
+        change = {"customerId": cid, "quietHours": {"start": "00:00", "end": "00:00"}}
+        done = await actor.gql(UPDATE_PREFERENCES, {"input": change})
+        assert done["data"]["updateNotificationPreferences"]["__typename"].endswith("Payload")
+
+
 def kenyan(n: int, start: int = 0, prefix: str = "+2547120") -> list[str]:
     """`n` distinct Kenyan mobile numbers."""
     return [f"{prefix}{start + i:05d}" for i in range(n)]

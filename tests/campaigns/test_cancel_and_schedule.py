@@ -59,7 +59,7 @@ async def test_cancel_while_sending_stops_the_rest(desk: Desk) -> None:
     await customers(owner, phones)
     cid = await created(owner)
     row_id, business_id = await frozen_without_a_sender(desk.rt, desk.clock, cid)
-    viewer = sending._as_business(business_id)
+    viewer = sending.business_viewer(business_id)
     lane = campaign_sender(desk.rt)
     async with desk.rt.db.unit_of_work() as session:
         claimed = await CampaignRepository(session, viewer).claim(

@@ -13,7 +13,7 @@ from domain.notifications.providers.twilio_sms import TwilioSms
 from domain.notifications.service import Providers
 from khata.composition import build_runtime, create_app
 from khata.runtime import Runtime
-from tests.campaigns.helpers import created, customers, kenyan, send
+from tests.campaigns.helpers import at_any_hour, created, customers, kenyan, send
 from tests.conftest import run_jobs, serving, sign_up
 from tests.notifications.conftest import DaytimeClock
 from tests.realtime import connect, error_code, subscribe, update
@@ -56,7 +56,7 @@ async def test_progress_arrives_live_until_sent(
     rt = real_providers
     owner, other_owner = await sign_up(on_live, "KE"), await sign_up(on_live, "KE")
     phones = kenyan(3, prefix="+2547190")
-    await customers(owner, phones)
+    await at_any_hour(owner, await customers(owner, phones))
     cid = await created(owner)
     ws = await connect(live, owner)
     await subscribe(ws, rt, owner, PROGRESS, id=cid)

@@ -37,7 +37,7 @@ async def frozen_without_a_sender(rt: Runtime, clock: Clock, campaign_id: str) -
         c = await session.get(Campaign, row_id)
         assert c is not None
         c.status, c.started_at = "sending", clock.now()
-        await sending.freeze(Tx(session, sending._as_business(c.business_id), clock), c)
+        await sending.freeze(Tx(session, sending.business_viewer(c.business_id), clock), c)
         assert c.frozen_at is not None
         return row_id, c.business_id
 
@@ -48,7 +48,7 @@ async def test_a_crashed_lane_is_resumed_without_duplicates(desk: Desk) -> None:
     await customers(owner, phones)
     cid = await created(owner)
     row_id, business_id = await frozen_without_a_sender(desk.rt, desk.clock, cid)
-    viewer = sending._as_business(business_id)
+    viewer = sending.business_viewer(business_id)
     dead = campaign_sender(desk.rt)
 
     # the lane that dies: claims three, gets one to Twilio, one to an attempt, one no further

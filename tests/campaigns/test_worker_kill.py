@@ -17,13 +17,13 @@ from sqlalchemy import select
 
 from domain.campaigns.models import Campaign, CampaignRecipient
 from khata.runtime import Runtime
-from tests.campaigns.helpers import created, customers, kenyan, stats
+from tests.campaigns.helpers import at_any_hour, created, customers, kenyan, stats
 from tests.campaigns.test_resume import frozen_without_a_sender
 from tests.conftest import BACKEND, REDIS_URL, Actor
 from tests.fakes.control import HOLD
 from tests.fakes.twilio_server import FakeTwilio
 from tests.notifications.ledger_helpers import attempts
-from tests.notifications.test_worker_kill import _worker, until
+from tests.worker_processes import arq_worker, until
 
 
 async def _campaign(rt: Runtime, row_id: int) -> Campaign:
@@ -42,14 +42,14 @@ async def test_a_campaign_survives_its_worker_being_killed(
     fake, url = fake_twilio
     monkeypatch.setenv("KHATA_CAMPAIGN_CLAIM_LEASE_SECONDS", "2")  # the workers' env
     phones = kenyan(8, prefix="+2547191")
-    await customers(owner, phones)
+    await at_any_hour(owner, await customers(owner, phones))
     cid = await created(owner)
     row_id, _ = await frozen_without_a_sender(runtime, runtime.clock, cid)
     namespace = f"ckill{uuid.uuid4().hex[:8]}"
     queue = f"{namespace}:arq:queue"
     fake.control.next_sends(HOLD)  # the first send is taken and its answer held
     pool = await create_pool(RedisSettings.from_dsn(REDIS_URL))
-    first = _worker(runtime, fake, url, namespace)
+    first = arq_worker(runtime, fake, url, namespace)
     try:
         await pool.enqueue_job(
             "send_campaign_lane", campaign_id=row_id, _job_id=f"lane-{uuid.uuid4().hex}",
@@ -65,7 +65,7 @@ async def test_a_campaign_survives_its_worker_being_killed(
                 )
             ).all()
         assert "claimed" in states  # the held one at least: the dead worker's claim
-        second = _worker(runtime, fake, url, namespace)
+        second = arq_worker(runtime, fake, url, namespace)
         try:
             await pool.enqueue_job(
                 "send_campaign_lane", campaign_id=row_id, _job_id=f"lane-{uuid.uuid4().hex}",

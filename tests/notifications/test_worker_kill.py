@@ -11,11 +11,7 @@ up, then adopted or resent once) runs on both backends in test_ledger.py."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import uuid
-from collections.abc import Awaitable, Callable
 
 import pytest
 from arq.connections import RedisSettings, create_pool
@@ -25,36 +21,9 @@ from khata.runtime import Runtime
 from tests.conftest import BACKEND, REDIS_URL
 from tests.fakes.control import HOLD
 from tests.fakes.twilio_server import FakeTwilio
-from tests.notifications.conftest import SENDER
 from tests.notifications.ledger_helpers import attempts, ledger, queue_message
 from tests.notifications.test_ledger import PHONE
-
-
-async def until(check: Callable[[], Awaitable[bool]], within: float = 60.0) -> None:
-    """Waits for a condition, polling, up to a deadline."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
-
-
-def _worker(rt: Runtime, fake: FakeTwilio, url: str, namespace: str) -> subprocess.Popen[bytes]:
-    env = os.environ | {
-        "KHATA_ENV": "test",
-        "KHATA_LOG_LEVEL": "WARNING",
-        "DATABASE_URL": rt.settings.database_url,
-        "REDIS_URL": REDIS_URL,
-        "KHATA_REDIS_NAMESPACE": namespace,
-        "KHATA_SMS_PROVIDER": "twilio",
-        "KHATA_TWILIO_ACCOUNT_SID": fake.account_sid,
-        "KHATA_TWILIO_AUTH_TOKEN": fake.auth_token,
-        "KHATA_TWILIO_FROM": SENDER,
-        "KHATA_TWILIO_API_BASE_URL": url,
-        "KHATA_PROVIDER_TIMEOUT_SECONDS": "1",  # the in-flight lease: timeout + 5 s
-    }
-    return subprocess.Popen(  # our own interpreter and module
-        [sys.executable, "-m", "arq", "workers.arq_worker.WorkerSettings"], env=env
-    )
+from tests.worker_processes import arq_worker, until
 
 
 @pytest.mark.parametrize(
@@ -82,7 +51,7 @@ async def test_a_worker_killed_after_the_accept(
         runtime, owner_business, channel="sms", to=PHONE, body=body, kind=kind
     )
     pool = await create_pool(RedisSettings.from_dsn(REDIS_URL))
-    first = _worker(runtime, fake, url, namespace)
+    first = arq_worker(runtime, fake, url, namespace)
     try:
         await pool.enqueue_job(
             "send_notification", oid, _job_id=oid, _queue_name=f"{namespace}:arq:queue"
@@ -96,7 +65,7 @@ async def test_a_worker_killed_after_the_accept(
         fake.control.blind = blind
         # the killed job's in-progress key would block it for job_timeout; expire it now
         await pool.delete(in_progress_key_prefix + oid)
-        second = _worker(runtime, fake, url, namespace)
+        second = arq_worker(runtime, fake, url, namespace)
         try:
 
             async def settled() -> bool:
