@@ -8,33 +8,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from domain.notifications.providers.sendgrid_email import SendGridEmail
-from domain.notifications.providers.twilio_sms import TwilioSms
-from domain.notifications.service import Providers
-from khata.composition import build_runtime, create_app
+from khata.composition import create_app
 from khata.runtime import Runtime
 from tests.campaigns.helpers import at_any_hour, created, customers, kenyan, send
 from tests.conftest import run_jobs, serving, sign_up
-from tests.notifications.conftest import DaytimeClock
 from tests.realtime import connect, error_code, subscribe, update
 
 PROGRESS = """subscription($id: ID!, $after: String) { campaignProgress(id: $id, after: $after) {
   cursor campaign { id status recipientCount } stats { recipients queued sent optedOut } } }"""
-
-
-@pytest.fixture
-async def real_providers(
-    runtime: Runtime, twilio_sms: TwilioSms, sendgrid_email: SendGridEmail
-) -> AsyncIterator[Runtime]:
-    """The notifications' `real_providers` on real time moved into the day: marketing
-    messages are held in the customers' quiet hours, and this test runs on real time."""
-    providers = Providers(sms=twilio_sms, email=sendgrid_email)
-    rt = build_runtime(runtime.settings, providers=providers, clock=DaytimeClock())
-    await rt.start(sweep=False)
-    try:
-        yield rt
-    finally:
-        await rt.stop()
 
 
 @pytest.fixture

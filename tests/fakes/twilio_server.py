@@ -91,7 +91,7 @@ class FakeTwilio:
         if request.method == "GET":
             return self.listing(request)
         form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
-        behaviour = self.control.take()
+        behaviour = self.control.take(f"{form.get('To', '')} {form.get('Body', '')}")
         if isinstance(behaviour, Busy):
             body = orjson.dumps({"code": 20429, "message": "Too Many Requests", "status": 429})
             return self.control.busy(behaviour, body)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
-from domain.core.clock import FrozenClock, SystemClock
+from domain.core.clock import FrozenClock
 from domain.notifications.providers.sendgrid_email import SendGridEmail
 from domain.notifications.providers.twilio_sms import TwilioSms
 from domain.notifications.service import Providers
@@ -62,28 +62,6 @@ async def twilio_sms(fake_twilio: tuple[FakeTwilio, str]) -> AsyncIterator[Twili
 def sendgrid_email(fake_sendgrid: tuple[FakeSendGrid, str]) -> SendGridEmail:
     fake, url = fake_sendgrid
     return SendGridEmail(fake.api_key, "billing@khata.test", host=url, timeout=TIMEOUT)
-
-
-class DaytimeClock(SystemClock):
-    """The system's time, moved (by less than the 12 h of a session token) into the hours
-    when India and Kenya are both outside the default quiet hours (05:30-15:00 UTC), so a
-    test on real time never sees its messages held for the night. Time still runs."""
-
-    def __init__(self) -> None:
-        now = datetime.now(UTC)
-        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        opens, closes = day + timedelta(hours=5, minutes=30), day + timedelta(hours=15)
-        if opens <= now <= closes:
-            self.offset = timedelta(0)
-        else:
-            earlier = (
-                closes - timedelta(hours=1) - (now if now > closes else now + timedelta(days=1))
-            )
-            later = (opens if now < opens else opens + timedelta(days=1)) + timedelta(hours=1) - now
-            self.offset = min(earlier, later, key=abs)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @pytest.fixture
