@@ -151,7 +151,8 @@ async def server(app: Any) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def http(server: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=f"http://{server}") as c:
+    # generous: the suite measures behaviour, not latency, and CI runs both backends at once
+    async with httpx.AsyncClient(base_url=f"http://{server}", timeout=30) as c:
         yield c
 
 

@@ -25,9 +25,11 @@ async def until(check: Callable[[], Awaitable[bool]], within: float = 60.0) -> N
         await asyncio.sleep(0.05)
 
 
-def arq_worker(rt: Runtime, fake: FakeTwilio, url: str, namespace: str) -> subprocess.Popen[bytes]:
+def arq_worker(
+    rt: Runtime, fake: FakeTwilio, url: str, namespace: str, provider_timeout: float = 1.0
+) -> subprocess.Popen[bytes]:
     """A worker sending through the Twilio SDK to the fake; the in-flight lease of an
-    attempt is its provider timeout + 5 s, so 6 s here."""
+    attempt is its provider timeout + 5 s (6 s by default)."""
     env = os.environ | {
         "KHATA_ENV": "test",
         "KHATA_LOG_LEVEL": "WARNING",
@@ -39,7 +41,7 @@ def arq_worker(rt: Runtime, fake: FakeTwilio, url: str, namespace: str) -> subpr
         "KHATA_TWILIO_AUTH_TOKEN": fake.auth_token,
         "KHATA_TWILIO_FROM": SENDER,
         "KHATA_TWILIO_API_BASE_URL": url,
-        "KHATA_PROVIDER_TIMEOUT_SECONDS": "1",
+        "KHATA_PROVIDER_TIMEOUT_SECONDS": str(provider_timeout),
     }
     return subprocess.Popen(  # our own interpreter and module
         [sys.executable, "-m", "arq", "workers.arq_worker.WorkerSettings"], env=env
