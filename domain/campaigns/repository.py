@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, false, func, insert, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, false, func, insert, literal, or_, select
 from sqlalchemy import update as sql_update
 
 from domain.campaigns.audience import Audience, AudienceKind
 from domain.campaigns.models import Campaign, CampaignRecipient
-from domain.core.repository import TenantRepository, ViewerKind, unauthenticated
+from domain.core.repository import TenantRepository
 from domain.customers.models import Customer, CustomerStatus, CustomerTag
 from domain.notifications.models import NotificationLog
 
@@ -24,24 +24,9 @@ OPEN_STATES = ("pending", "claimed", "waiting")
 
 
 class CampaignRepository(TenantRepository):
-    def read_policy(self, model: Any) -> ColumnElement[bool]:
-        """The sender's scans (due schedules, stuck campaigns) run as a system actor with
-        no business and read every business's campaigns by id; anyone acting for a
-        business reads its own; portal persons none."""
-        v = self.viewer
-        match v.kind:
-            case ViewerKind.SYSTEM if v.business_id is None:
-                return true()
-            case ViewerKind.STAFF | ViewerKind.API_KEY | ViewerKind.SYSTEM:
-                return self.business_rows(model)
-            case ViewerKind.PERSON:
-                return false()
-            case _:
-                raise unauthenticated(v)
-
-    async def add(self, row: Any) -> None:
-        self.s.add(row)
-        await self.s.flush()
+    # the sender's scans (due schedules, stuck campaigns) run as a system actor with no
+    # business and read every business's campaigns by id
+    system_reads_across = True
 
     async def campaign(self, campaign_id: int, *, lock: bool = False) -> Campaign | None:
         stmt = self.readable(Campaign).where(Campaign.id == campaign_id)
