@@ -86,7 +86,8 @@ def build_runtime(
     elif settings.uses_arq:
         rt.jobs = ArqQueue(settings.redis_url or "", settings.arq_queue_name)
     else:
-        rt.jobs = InProcessRunner(TASKS, {"runtime": rt})
+        # as many jobs at once as an arq worker runs (WorkerSettings.max_jobs)
+        rt.jobs = InProcessRunner(TASKS, {"runtime": rt}, max_jobs=settings.db_pool_size)
     rt.relay = OutboxRelay(db, rt.jobs, hub, clock)
     rates = {"sms": settings.sms_rate_per_second, "email": settings.email_rate_per_second}
     rt.limiter = (
