@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape as html_escape
 
+from domain.core.outbox import OutboxEvent
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
 from domain.notifications import rules
@@ -107,21 +108,39 @@ class Planned:
 
 
 async def plan(
-    tx: Tx, providers: Providers, outbox_id: str, public_url: str = ""
+    tx: Tx, providers: Providers, outbox_id: str, public_url: str = "", *, looked: bool = False
 ) -> list[Planned] | str:
     """The ledger rows of an outbox event, one per message (customer and channel), created
     on first sight (a rerun finds them and composes nothing again); "missing" when the
-    event is gone. A draft that must not go out is recorded failed with its reason. New
-    rows and their first status entries are written in one batch each."""
+    event is gone. `looked`: the caller has just found none (`planned`), so they are not
+    read again here."""
     repo = NotificationRepository(tx.session, tx.viewer)
     event = await repo.event(outbox_id)
     if event is None:
         return "missing"
-    existing = await repo.plan_of(outbox_id)
+    existing = [] if looked else await repo.plan_of(outbox_id)
     if existing:
         return [Planned(*found) for found in existing]
+    return await compose_rows(tx, providers, event, public_url)
+
+
+async def planned(tx: Tx, outbox_id: str) -> list[Planned]:
+    """The ledger rows already made for an event (one statement; none yet: empty)."""
+    repo = NotificationRepository(tx.session, tx.viewer)
+    return [Planned(*found) for found in await repo.plan_of(outbox_id)]
+
+
+async def compose_rows(
+    tx: Tx, providers: Providers, event: OutboxEvent, public_url: str = ""
+) -> list[Planned]:
+    """The event's messages composed and recorded `pending` (a draft that must not go out
+    is recorded failed with its reason), in the caller's transaction. The delivery job
+    does this on first sight of an event; `sendInvoice` does it in its own transaction
+    (domain/notifications/upfront.py), so its job starts at the rules and the attempt. New rows and
+    their first status entries are written in one batch each."""
+    repo = NotificationRepository(tx.session, tx.viewer)
     drafts = await compose(tx, event, public_url)
-    key, business = f"{outbox_id}:", event.business_id
+    key, business = f"{event.id}:", event.business_id
     rows = [
         _new_row(tx, key + d.channel, d, providers.of(d.channel).name, business) for d in drafts
     ]
