@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from domain.core.clock import Clock
 from domain.core.db import Database
 from domain.core.tx import Tx
-from domain.notifications import attachments, service
+from domain.notifications import attachments, resend_rule, service
 from domain.notifications.port import Attachment, Outgoing, PermanentFailure, TemporaryFailure
 from domain.notifications.ratelimit import Limiter
 from domain.notifications.rules import Deferral
@@ -107,7 +107,9 @@ class Pipeline:
         if step.action == "reconcile" and step.message and step.since:
             found = await self.providers.of(step.channel).lookup(step.message, step.since)
             async with self.db.unit_of_work() as session:
-                step = await service.reconciled(self.tx(session), step.message.attempt_id, found)
+                step = await resend_rule.reconciled(
+                    self.tx(session), step.message.attempt_id, found
+                )
         if step.action != "send":
             return True
         if message is None:
