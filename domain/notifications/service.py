@@ -220,7 +220,9 @@ async def next_step(
     row = await repo.entry(row_id, lock=True)
     if row is None or row.status in SETTLED:
         return Step("done", row_id)
-    unresolved = await repo.unresolved_attempt(row.id)
+    # an attempt row is written with `attempts += 1` (_start, batch.start_many): a row
+    # never tried has none to look for
+    unresolved = await repo.unresolved_attempt(row.id) if row.attempts else None
     if unresolved is not None and unresolved.outcome is None:
         age = (tx.now() - unresolved.started_at).total_seconds()
         if age < lease_seconds:
