@@ -348,8 +348,8 @@ async def run_row(row: str, args: argparse.Namespace) -> dict[str, Any]:
 async def breakdown(database_url: str, redis_url: str | None, warm: int) -> dict[str, Any]:
     """From the database, per counted single send (SMS + email events, oldest `warm`
     left out), ms from the `invoice.send_requested` row's `created_at` (inside the
-    mutation's transaction, so a little before its commit): to the job's ledger rows
-    (`job`: relay -> queue -> job start -> the rows' transaction) and to each channel's
+    mutation's transaction, so a little before its commit): to the ledger rows (`job`:
+    made by sendInvoice itself since 2026-12-07 23:40, by the job before) and to each channel's
     first attempt (recorded just before the provider call)."""
     from sqlalchemy import func, select
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -383,30 +383,34 @@ async def breakdown(database_url: str, redis_url: str | None, warm: int) -> dict
     finally:
         await engine.dispose()
     spans = _spans(rows, warm)
+    events = spans.pop("events")
     if redis_url:
-        spans |= await _queue_spans(redis_url, spans.pop("ids"))
-    else:
-        spans.pop("ids")
+        spans |= await _queue_spans(redis_url, events)
     return spans
 
 
-async def _queue_spans(redis_url: str, ids: list[str]) -> dict[str, list[float]]:
+async def _queue_spans(redis_url: str, events: list[dict[str, Any]]) -> dict[str, list[float]]:
     """arq keeps each job's result with its enqueue and start times (the job id is the
-    outbox id): the relay's enqueue -> the job's start, ms."""
+    outbox id), ms: the event row -> the relay's enqueue (the rest of the mutation, its
+    commit, the relay), the enqueue -> the job's start (arq's poll), the job's start ->
+    the SMS attempt (the job's steps before the provider call)."""
     from arq import create_pool
     from arq.connections import RedisSettings
     from arq.jobs import Job
 
     pool = await create_pool(RedisSettings.from_dsn(redis_url))
-    waits: list[float] = []
+    out: dict[str, list[float]] = {"relay": [], "queue": [], "start_sms": []}
     try:
-        for job_id in ids:
-            info = await Job(job_id, pool).result_info()
-            if info is not None:
-                waits.append((info.start_time - info.enqueue_time).total_seconds() * 1000)
+        for e in events:
+            info = await Job(e["id"], pool).result_info()
+            if info is None:
+                continue
+            out["relay"].append((_aware(info.enqueue_time) - e["at"]).total_seconds() * 1000)
+            out["queue"].append((info.start_time - info.enqueue_time).total_seconds() * 1000)
+            out["start_sms"].append((e["sms"] - _aware(info.start_time)).total_seconds() * 1000)
     finally:
         await pool.aclose()
-    return {"queue": waits}
+    return out
 
 
 def _aware(value: Any) -> datetime:
@@ -424,9 +428,9 @@ def _spans(rows: list[Any], warm: int) -> dict[str, Any]:
     singles = sorted(
         (e for e in events.values() if "sms" in e and "email" in e), key=lambda e: e["at"]
     )
-    out: dict[str, Any] = {"job": [], "sms": [], "email": [], "ids": []}
+    out: dict[str, Any] = {"job": [], "sms": [], "email": [], "events": []}
     for e in singles[warm:]:
-        out["ids"].append(e["id"])
+        out["events"].append(e)
         out["job"].append((e["made"] - e["at"]).total_seconds() * 1000)
         out["sms"].append((e["sms"] - e["at"]).total_seconds() * 1000)
         out["email"].append((e["email"] - e["at"]).total_seconds() * 1000)

@@ -65,17 +65,19 @@ def render(
         "",
         "From the database (single sends after the warm-up): ms from the "
         "`invoice.send_requested` row's `created_at` (in the mutation's transaction, just "
-        "before its commit) to the job's ledger rows (relay -> queue -> job start -> its "
-        "first transaction) and to each channel's first attempt (recorded just before the "
-        "provider call).",
+        "before its commit) to each stage: arq's enqueue and start of the job (arq's own "
+        "times), the ledger rows, and each channel's first attempt (recorded just before "
+        "the provider call).",
         "",
         "| row | span | sends | p50 | p95 | max |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for row in rows:
         for span, label in (
+            ("relay", "event -> arq enqueue (mutation's end, commit, relay)"),
             ("queue", "arq enqueue -> job start (arq's own times)"),
-            ("job", "event -> job's rows"),
+            ("start_sms", "job start -> SMS attempt (the job's steps before the call)"),
+            ("job", "event -> ledger rows (made by sendInvoice, or by the job before)"),
             ("sms", "event -> SMS attempt"),
             ("email", "event -> email attempt"),
         ):

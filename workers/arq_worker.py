@@ -135,7 +135,12 @@ class WorkerSettings:
     on_shutdown = shutdown
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379")
     queue_name = get_settings().arq_queue_name
-    poll_delay = 0.05  # arq's 0.5 s default adds ~250 ms between enqueue and start
+    # A job waits half of poll_delay on average before it starts (arq's 0.5 s default:
+    # ~250 ms). 0.02 s: 10 ms on average, 20 at most. What an idle worker pays for it
+    # (`python -m bench.arq_poll_cost`, 2026-12-07 on the shared 2-core host, load ~10):
+    # one ZRANGEBYSCORE per poll, 44 Redis commands/s and 21 ms CPU/s (2 % of a core)
+    # per worker; 0.05 s was 19/s and 9 ms/s, 0.01 s would be 82/s and 37 ms/s.
+    poll_delay = 0.02
     # at most one job per pooled connection: a job holds one connection at a time (a
     # campaign lane up to three: a group's attempts, another's outcomes and its claim
     # renewal, served by the pool's overflow), so jobs never queue

@@ -74,6 +74,14 @@ def emit(
     return row
 
 
+def emitted(tx: Tx, event_id: str) -> OutboxEvent | None:
+    """The event this transaction emitted with that id, not yet committed (None if none)."""
+    for row in tx.session.info.get("outbox", []):
+        if row.id == event_id:
+            return row  # type: ignore[no-any-return]
+    return None
+
+
 async def get_event(db: Database, outbox_id: str) -> OutboxEvent | None:
     """The row a job was enqueued for (jobs receive only its id)."""
     async with db.read() as session:

@@ -25,15 +25,15 @@ from sqlalchemy import insert
 
 from domain.core.tx import Tx
 from domain.customers.models import Customer
-from domain.notifications import effects, messages, policy, preferences, quota
+from domain.notifications import messages, policy, preferences, quota
 from domain.notifications.batch_repository import LedgerBatchRepository
 from domain.notifications.compose import Draft
-from domain.notifications.live import status_changed
 from domain.notifications.models import NotificationAttempt, NotificationLog, NotificationStatus
+from domain.notifications.outcomes import accept, settle
 from domain.notifications.policy import Allowed, Blocked, Deferred
 from domain.notifications.port import Delivery, Outgoing, PermanentFailure, TemporaryFailure
 from domain.notifications.service import Providers, new_row, outgoing
-from domain.notifications.statuses import FAILED, RANK, SETTLED, advance
+from domain.notifications.statuses import SETTLED
 from domain.notifications.vocabulary import Channel, MessageKind
 
 Outcome = Delivery | TemporaryFailure | PermanentFailure
@@ -57,14 +57,8 @@ class Entries:
         self.rows: list[NotificationStatus] = []
 
     async def settle(self, row: NotificationLog, status: str, code: str | None) -> None:
-        """service._settle, with the history row kept for one flush."""
-        entry = advance(row, status, self.tx.now(), source="job", error_code=code)
-        if entry is None:
-            return
-        self.rows.append(entry)
-        status_changed(self.tx, row)
-        if status in FAILED or status == "opted_out":
-            await effects.after_failure(self.tx, row)
+        """outcomes.settle, with the history row kept for this batch's one flush."""
+        await settle(self.tx, row, status, code, history=self.rows)
 
     async def flush(self) -> None:
         """The session's changes, then the history rows in one multi-row INSERT (the
@@ -262,7 +256,7 @@ async def start_many(tx: Tx, row_ids: Sequence[int]) -> dict[int, Outgoing]:
 
 async def finish_many(tx: Tx, outcomes: Sequence[tuple[str, Outcome]]) -> None:
     """service.accepted / service.refused for many attempts; the SMS usage of the
-    accepted ones is counted once per business."""
+    accepted ones is counted once per business (outcomes.accept leaves it to us)."""
     repo = LedgerBatchRepository(tx.session, tx.viewer)
     attempts = {a.id: a for a in await repo.attempts_of([a for a, _ in outcomes])}
     rows = {
@@ -279,7 +273,10 @@ async def finish_many(tx: Tx, outcomes: Sequence[tuple[str, Outcome]]) -> None:
         if isinstance(result, Delivery):
             attempt.outcome = "accepted"
             attempt.provider_message_id = result.message_id
-            if await _accept(tx, row, result, entries) and row.channel == "sms":
+            first = await accept(
+                tx, row, result, source="api", history=entries.rows, count_usage=False
+            )
+            if first and row.channel == "sms":
                 counted = usage[int(row.business_id or 0)]
                 counted[0] += 1
                 counted[1] += row.segments or 1
@@ -296,22 +293,3 @@ async def finish_many(tx: Tx, outcomes: Sequence[tuple[str, Outcome]]) -> None:
     for business_id, (sent, segments) in usage.items():
         if business_id:
             await quota.record(messages.as_business(tx, business_id), segments, sent)
-
-
-async def _accept(tx: Tx, row: NotificationLog, d: Delivery, entries: Entries) -> bool:
-    """service._accept, the usage left to the caller; True on the row's first accept."""
-    first = row.sent_at is None  # a callback may have adopted the message before us
-    row.provider = d.provider
-    row.provider_message_id = d.message_id
-    row.sent_at = row.sent_at or tx.now()
-    row.error = None
-    row.error_code = None
-    row.due_at = None
-    status = d.status if RANK.get(d.status, 0) >= RANK["accepted"] else "accepted"
-    entry = advance(row, status, tx.now(), source="api")
-    if entry is not None:
-        entries.rows.append(entry)
-        status_changed(tx, row)
-    if first and row.invoice_id is not None:
-        await messages.accepted(tx, row)
-    return first

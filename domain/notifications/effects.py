@@ -10,12 +10,13 @@ from domain.notifications import quota
 from domain.notifications.models import NotificationLog
 
 
-async def after_accept(tx: Tx, row: NotificationLog) -> None:
+async def after_accept(tx: Tx, row: NotificationLog, *, count_usage: bool = True) -> None:
+    """`count_usage=False`: the caller counts a batch's SMS usage at once (batch.py)."""
     from domain.notifications import messages
 
     if row.business_id is None:
         return
-    if row.channel == "sms":
+    if row.channel == "sms" and count_usage:
         await quota.record(messages.as_business(tx, row.business_id), row.segments or 1)
     if row.invoice_id is not None:
         await messages.accepted(tx, row)

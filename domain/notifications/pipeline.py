@@ -1,4 +1,5 @@
-"""One delivery job: outbox event -> ledger rows -> per row, concurrently: (look-up of an
+"""One delivery job: outbox event -> ledger rows (composed by the job, or found made up
+front by the request: upfront.py) -> per row, concurrently: (look-up of an
 unresolved attempt) -> rate limiter -> rules and attempt committed -> provider call ->
 outcome committed. Each arrow is its own short transaction; no transaction is open during
 a provider call. A row without an attachment passes its rules and records its attempt in
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from domain.core.clock import Clock
 from domain.core.db import Database
 from domain.core.tx import Tx
-from domain.notifications import attachments, service
+from domain.notifications import attachments, resend_rule, service
 from domain.notifications.port import Attachment, Outgoing, PermanentFailure, TemporaryFailure
 from domain.notifications.ratelimit import Limiter
 from domain.notifications.rules import Deferral
@@ -38,8 +39,14 @@ class Pipeline:
         the end of the customer's quiet hours: domain/notifications/deferrals.py) or
         `sent` (every message settled); raises the TemporaryFailure (longest
         Retry-After) when one must be tried later."""
-        async with self.db.unit_of_work() as session:
-            rows = await service.plan(self.tx(session), self.providers, outbox_id, self.public_url)
+        async with self.db.lookup() as session:  # made up front (upfront.py) or by a rerun
+            rows: list[service.Planned] | str = await service.planned(self.tx(session), outbox_id)
+        if not rows:
+            async with self.db.unit_of_work() as session:
+                tx = self.tx(session)
+                rows = await service.plan(
+                    tx, self.providers, outbox_id, self.public_url, looked=True
+                )
         if isinstance(rows, str):
             return rows
         outcomes = await asyncio.gather(
@@ -100,7 +107,9 @@ class Pipeline:
         if step.action == "reconcile" and step.message and step.since:
             found = await self.providers.of(step.channel).lookup(step.message, step.since)
             async with self.db.unit_of_work() as session:
-                step = await service.reconciled(self.tx(session), step.message.attempt_id, found)
+                step = await resend_rule.reconciled(
+                    self.tx(session), step.message.attempt_id, found
+                )
         if step.action != "send":
             return True
         if message is None:

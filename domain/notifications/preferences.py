@@ -141,11 +141,15 @@ async def _business_timezone(tx: Tx) -> str:
     return business.timezone
 
 
-async def get_preferences(tx: Tx, customer_id: int) -> CustomerPreferences:
+async def get_preferences(
+    tx: Tx, customer_id: int, business_timezone: str | None = None
+) -> CustomerPreferences:
+    """`business_timezone`: the caller has the business already (the send rules), so it
+    is not read again."""
     tx.viewer.require_business(Scope.NOTIFICATIONS_READ)
     customer = await customers.get_customer(tx, customer_id)
     row = await TemplateRepository(tx.session, tx.viewer).preference(customer_id)
-    prefs = effective(customer, row, await _business_timezone(tx))
+    prefs = effective(customer, row, business_timezone or await _business_timezone(tx))
     return CustomerPreferences(customer, prefs, customer.timezone is None, row)
 
 

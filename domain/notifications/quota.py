@@ -121,10 +121,12 @@ def limits_of(row: NotificationSettings | None) -> Limits:
     return Limits(row.sms_monthly_quota, row.sms_spend_cap, row.sms_segment_price)
 
 
-async def current_usage(tx: Tx) -> Usage:
-    """This month's SMS usage of the viewer's business, with its limits."""
+async def current_usage(tx: Tx, timezone: str | None = None) -> Usage:
+    """This month's SMS usage of the viewer's business, with its limits. `timezone`: the
+    business's, when the caller has read it already (the send rules)."""
     tx.viewer.require_business(Scope.NOTIFICATIONS_READ)
-    timezone, _ = await _business(tx)
+    if timezone is None:
+        timezone, _ = await _business(tx)
     repo = TemplateRepository(tx.session, tx.viewer)
     month = month_of(tx.now(), timezone)
     row = await repo.usage(month)
@@ -134,9 +136,9 @@ async def current_usage(tx: Tx) -> Usage:
     return Usage(month, row.messages, row.segments, limits)
 
 
-async def check_send(tx: Tx, segments: int) -> Usage:
+async def check_send(tx: Tx, segments: int, timezone: str | None = None) -> Usage:
     """Before a send: the usage it would bring, or QuotaExceeded."""
-    return check(await current_usage(tx), segments)
+    return check(await current_usage(tx, timezone), segments)
 
 
 async def record(tx: Tx, segments: int, messages: int = 1) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from domain.accounts import queries as accounts
 from domain.core.errors import NotFound
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
@@ -56,23 +57,33 @@ async def check(tx: Tx, repo: NotificationRepository, row: NotificationLog) -> R
         return Refusal(
             "failed", "INVOICE_SETTLED", "the invoice was paid or voided before the reminder"
         )
+    if row.customer_id is None and channel is not Channel.SMS:
+        return None
+    timezone = await _timezone(btx)  # read once for the preferences and the quota
     if row.customer_id is not None:
-        refusal = await _policy(btx, repo, row, channel)
+        refusal = await _policy(btx, repo, row, channel, timezone)
         if refusal is not None:
             return refusal
     if channel is Channel.SMS:
         try:
-            await quota.check_send(btx, row.segments or 1)
+            await quota.check_send(btx, row.segments or 1, timezone)
         except quota.QuotaExceeded as exc:
             return Refusal("failed", str(exc.code), exc.message)
     return None
 
 
+async def _timezone(btx: Tx) -> str:
+    business = await accounts.viewer_business(btx)
+    if business is None:
+        raise NotFound("business")
+    return business.timezone
+
+
 async def _policy(
-    btx: Tx, repo: NotificationRepository, row: NotificationLog, channel: Channel
+    btx: Tx, repo: NotificationRepository, row: NotificationLog, channel: Channel, timezone: str
 ) -> Refusal | None:
     try:
-        found = await preferences.get_preferences(btx, int(row.customer_id or 0))
+        found = await preferences.get_preferences(btx, int(row.customer_id or 0), timezone)
     except NotFound:
         return None  # the customer is gone: the message was addressed when it was made
     kind = MessageKind(row.kind)

@@ -3,15 +3,9 @@
 the attempt of a row share one: `next_step(start=True)`) and calls the provider between
 them, outside any transaction.
 
-The rule for a provider call whose outcome we never learned (the worker died between the
-provider's accept and our commit, or the call timed out): its attempt row was committed
-before the call, so the next run finds it and asks the provider (look-up by the attempt's
-id or recipient and text). Found: adopted, nothing is sent again. Not found — the provider
-cannot tell — a transactional message is sent once more (at most once per message: a
-customer may rarely get an invoice SMS twice, never miss it), a marketing message is never
-resent (it ends `failed` with error code `UNCERTAIN`). A 5xx is not such a case: the provider
-answered, so after the look-up (a 5xx may still have been taken) it is an ordinary retry
-and spends nothing.
+An attempt found without an outcome (the worker died, the call timed out) is looked up
+at the provider and adopted or resent by the rule of domain/notifications/resend_rule.py.
+The outcome of a step is written by domain/notifications/outcomes.py (`settle`, `accept`).
 
 Before any send, the row passes the rules (`rules.check`): the customer's consent (the
 preferences and the STOP list), the marketing frequency cap, quiet hours (the job is
@@ -24,12 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape as html_escape
 
+from domain.core.outbox import OutboxEvent
 from domain.core.tx import Tx
 from domain.core.viewer import Viewer
 from domain.notifications import rules
 from domain.notifications.compose import Draft, compose
 from domain.notifications.live import status_changed
 from domain.notifications.models import NotificationAttempt, NotificationLog, NotificationStatus
+from domain.notifications.outcomes import accept, settle
 from domain.notifications.port import (
     Delivery,
     EmailSender,
@@ -39,10 +35,9 @@ from domain.notifications.port import (
     TemporaryFailure,
 )
 from domain.notifications.repository import NotificationRepository
-from domain.notifications.statuses import FAILED, RANK, SETTLED, advance
+from domain.notifications.statuses import SETTLED, advance
 
 JOB = Viewer.system_actor("job:deliver")  # a delivery job reads across businesses
-UNCERTAIN = "UNCERTAIN"
 RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
 
 
@@ -107,21 +102,38 @@ class Planned:
 
 
 async def plan(
-    tx: Tx, providers: Providers, outbox_id: str, public_url: str = ""
+    tx: Tx, providers: Providers, outbox_id: str, public_url: str = "", *, looked: bool = False
 ) -> list[Planned] | str:
     """The ledger rows of an outbox event, one per message (customer and channel), created
     on first sight (a rerun finds them and composes nothing again); "missing" when the
-    event is gone. A draft that must not go out is recorded failed with its reason. New
-    rows and their first status entries are written in one batch each."""
+    event is gone. `looked`: the caller has just found none (`planned`), so they are not
+    read again here."""
     repo = NotificationRepository(tx.session, tx.viewer)
     event = await repo.event(outbox_id)
     if event is None:
         return "missing"
-    existing = await repo.plan_of(outbox_id)
+    existing = [] if looked else await repo.plan_of(outbox_id)
     if existing:
         return [Planned(*found) for found in existing]
+    return await compose_rows(tx, providers, event, public_url)
+
+
+async def planned(tx: Tx, outbox_id: str) -> list[Planned]:
+    """The ledger rows already made for an event (one statement; none yet: empty)."""
+    repo = NotificationRepository(tx.session, tx.viewer)
+    return [Planned(*found) for found in await repo.plan_of(outbox_id)]
+
+
+async def compose_rows(
+    tx: Tx, providers: Providers, event: OutboxEvent, public_url: str = ""
+) -> list[Planned]:
+    """The event's messages composed and recorded `pending` (a draft that must not go out
+    is recorded failed with its reason), in the caller's transaction. The delivery job
+    does this on first sight of an event; `sendInvoice` does it in its own transaction
+    (domain/notifications/upfront.py), so its job starts at the rules and the attempt. New rows and
+    their first status entries are written in one batch each."""
     drafts = await compose(tx, event, public_url)
-    key, business = f"{outbox_id}:", event.business_id
+    key, business = f"{event.id}:", event.business_id
     rows = [
         _new_row(tx, key + d.channel, d, providers.of(d.channel).name, business) for d in drafts
     ]
@@ -134,7 +146,7 @@ async def plan(
     for row, draft in zip(rows, drafts, strict=True):
         if draft.failure is not None:
             row.error = draft.failure[1]
-            await _settle(tx, repo, row, "failed", draft.failure[0])
+            await settle(tx, row, "failed", draft.failure[0])
     await tx.session.flush()
     return [Planned(r.id, r.channel, r.attachment) for r in rows]
 
@@ -163,7 +175,7 @@ async def record(
     )
     if draft.failure is not None:
         row.error = draft.failure[1]
-        await _settle(tx, repo, row, "failed", draft.failure[0])
+        await settle(tx, row, "failed", draft.failure[0])
     return row
 
 
@@ -208,7 +220,9 @@ async def next_step(
     row = await repo.entry(row_id, lock=True)
     if row is None or row.status in SETTLED:
         return Step("done", row_id)
-    unresolved = await repo.unresolved_attempt(row.id)
+    # an attempt row is written with `attempts += 1` (_start, batch.start_many): a row
+    # never tried has none to look for
+    unresolved = await repo.unresolved_attempt(row.id) if row.attempts else None
     if unresolved is not None and unresolved.outcome is None:
         age = (tx.now() - unresolved.started_at).total_seconds()
         if age < lease_seconds:
@@ -222,29 +236,16 @@ async def next_step(
             unresolved.started_at,
         )
     if row.channel == "sms" and await repo.opted_out(row.business_id, row.recipient):
-        await _settle(tx, repo, row, "opted_out", "OPTED_OUT")
+        await settle(tx, row, "opted_out", "OPTED_OUT")
         return Step("skipped", row.id)
     refusal = await rules.check(tx, repo, row)  # raises Deferral in quiet hours
     if refusal is not None:
         row.error = refusal.reason
-        await _settle(tx, repo, row, refusal.status, refusal.code)
+        await settle(tx, row, refusal.status, refusal.code)
         return Step("skipped", row.id)
     if start and row.attachment is None:
         return Step("send", row.id, row.channel, await _start(tx, repo, row))
     return Step("send", row.id, row.channel)
-
-
-async def _settle(
-    tx: Tx, repo: NotificationRepository, row: NotificationLog, status: str, code: str | None
-) -> None:
-    entry = advance(row, status, tx.now(), source="job", error_code=code)
-    if entry is not None:
-        await repo.add(entry)
-        status_changed(tx, row)
-        if status in FAILED or status == "opted_out":
-            from domain.notifications.effects import after_failure
-
-            await after_failure(tx, row)
 
 
 async def give_up(tx: Tx, row_ids: list[int], reason: str, lease_seconds: float = 15.0) -> None:
@@ -261,7 +262,7 @@ async def give_up(tx: Tx, row_ids: list[int], reason: str, lease_seconds: float 
             continue
         row.error = reason
         row.due_at = None
-        await _settle(tx, repo, row, "failed", RETRIES_EXHAUSTED)
+        await settle(tx, row, "failed", RETRIES_EXHAUSTED)
 
 
 async def _in_flight(
@@ -272,38 +273,6 @@ async def _in_flight(
     if attempt is None or attempt.outcome is not None:
         return False
     return (tx.now() - attempt.started_at).total_seconds() < lease_seconds
-
-
-def answered(attempt: NotificationAttempt) -> bool:
-    """The provider answered the call with an error status (a 5xx: code "500"...), so
-    the outcome was known when it ended; only a call that never got an answer (the worker
-    died, or it timed out) leaves it unknown and may spend the resend-once budget."""
-    return bool(attempt.error_code and attempt.error_code.isdigit())
-
-
-async def reconciled(tx: Tx, attempt_id: str, found: Delivery | None) -> Step:
-    """The look-up's answer for an unresolved attempt: adopt what the provider has, else
-    apply the resend rule (module docstring)."""
-    repo = NotificationRepository(tx.session, tx.viewer)
-    attempt = await repo.attempt(attempt_id)
-    row = await repo.entry(attempt.notification_id, lock=True) if attempt else None
-    if attempt is None or row is None or attempt.outcome not in (None, "uncertain"):
-        return Step("done", row.id if row else 0)
-    attempt.finished_at = tx.now()
-    if found is not None:
-        attempt.outcome = "found"
-        attempt.provider_message_id = found.message_id
-        await _accept(tx, repo, row, found, source="lookup")
-        return Step("done", row.id)
-    attempt.outcome = "lost"
-    if answered(attempt):  # a clean 5xx, not taken: an ordinary retry, no budget spent
-        return Step("send", row.id, row.channel)
-    if row.kind == "transactional" and row.resends == 0:
-        row.resends += 1
-        return Step("send", row.id, row.channel)
-    row.error = "the provider could not tell whether it took the message; not resent"
-    await _settle(tx, repo, row, "failed", UNCERTAIN)
-    return Step("done", row.id)
 
 
 async def start_attempt(tx: Tx, row_id: int) -> Outgoing | None:
@@ -332,27 +301,6 @@ async def _start(tx: Tx, repo: NotificationRepository, row: NotificationLog) -> 
     return outgoing(row, attempt.id)
 
 
-async def _accept(
-    tx: Tx, repo: NotificationRepository, row: NotificationLog, d: Delivery, *, source: str
-) -> None:
-    first = row.sent_at is None  # a callback may have adopted the message before us
-    row.provider = d.provider
-    row.provider_message_id = d.message_id
-    row.sent_at = row.sent_at or tx.now()
-    row.error = None
-    row.error_code = None
-    row.due_at = None
-    status = d.status if RANK.get(d.status, 0) >= RANK["accepted"] else "accepted"
-    entry = advance(row, status, tx.now(), source=source)
-    if entry is not None:
-        await repo.add(entry)
-        status_changed(tx, row)
-    if first:
-        from domain.notifications.effects import after_accept
-
-        await after_accept(tx, row)
-
-
 async def adopt(tx: Tx, repo: NotificationRepository, row: NotificationLog, d: Delivery) -> None:
     """A status callback for an attempt whose accept we never committed (the worker died
     after the provider took it, or the callback beat our commit): the message is accepted
@@ -360,7 +308,7 @@ async def adopt(tx: Tx, repo: NotificationRepository, row: NotificationLog, d: D
     if row.status in SETTLED:
         row.provider, row.provider_message_id = d.provider, d.message_id
         return
-    await _accept(tx, repo, row, d, source="webhook")
+    await accept(tx, row, d, source="webhook")
 
 
 async def accepted(tx: Tx, attempt_id: str, delivery: Delivery) -> None:
@@ -372,7 +320,7 @@ async def accepted(tx: Tx, attempt_id: str, delivery: Delivery) -> None:
     attempt.outcome = "accepted"
     attempt.finished_at = tx.now()
     attempt.provider_message_id = delivery.message_id
-    await _accept(tx, repo, row, delivery, source="api")
+    await accept(tx, row, delivery, source="api")
 
 
 async def refused(tx: Tx, attempt_id: str, exc: TemporaryFailure | PermanentFailure) -> None:
@@ -389,7 +337,7 @@ async def refused(tx: Tx, attempt_id: str, exc: TemporaryFailure | PermanentFail
     row.error_code = exc.code
     if isinstance(exc, PermanentFailure):
         attempt.outcome = "rejected"
-        await _settle(tx, repo, row, "failed", exc.code)
+        await settle(tx, row, "failed", exc.code)
         return
     attempt.outcome = "uncertain" if exc.uncertain else "refused"
 

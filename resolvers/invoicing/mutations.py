@@ -8,6 +8,7 @@ from domain.core import idempotency
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.invoicing import payments, sending, service
+from domain.notifications.upfront import compose_upfront
 from resolvers.access import needs
 from resolvers.base import Info, mutate
 from resolvers.invoicing.views import _line, _view
@@ -199,6 +200,10 @@ class InvoiceMutations:
                 load=lambda id: sending.get_send(tx, id),
             )
             send = outcome.record
+            if not outcome.replayed and send.request_id:
+                rt = info.context.rt  # the messages now, so the job starts at the attempt
+                public_url = rt.settings.public_url.rstrip("/")
+                await compose_upfront(tx, rt.providers, send.request_id, public_url)
             invoice = await service.get_invoice(tx, send.invoice_id)
             return SendInvoicePayload(
                 invoice=await _view(info, tx, invoice),
