@@ -5,15 +5,15 @@
 The API runs as a child process (SQLite, in-memory broadcast). The parent opens a first
 wave of subscriptions (start-up costs, first imports), makes one event reach all of them,
 has the child start tracemalloc (SIGUSR1), opens `--subscriptions` more, makes one event
-(`--events` events) reach every one, has the child dump a snapshot (SIGUSR1 again): what is still allocated of
-what was allocated since tracing began, per subscription, by file and by line, plus the
-RSS growth. (Tracing from the start would make the child too slow to start.) Shapes: `groups` (each
+(`--events` events) reach every one, has the child dump a snapshot (SIGUSR1 again): what
+is still allocated of what was allocated since tracing began, per subscription, by file
+and by line, plus the RSS growth, and the cyclic garbage the collector found. (Tracing
+from the start would make the child too slow to start.) Shapes: `groups` (each
 subscription its own group, as in the many-tenants scenario where filters and businesses
 differ, here by a different document text each), `resumed` (one document text, each
-subscription its own group because it resumes `after` the warm-up's cursor: the
-many-tenants shape, where one document runs with different variables and audiences, so
-the parsed document is shared) and `shared` (one document: every subscription joins one
-group).
+subscription resuming `after` the warm-up's cursor: since resumers of one cursor share a
+group, schema/http/cohorts.py, they all join one) and `shared` (one document: every
+subscription joins one group).
 """
 
 from __future__ import annotations
@@ -198,7 +198,8 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
     n = args.subscriptions
     growth = sum(s.size for s in after.statistics("filename"))
     print(
-        f"{n} subscriptions ({args.shape}, {args.events} events): RSS {(rss1 - rss0) / n:.1f} KiB each, "
+        f"{n} subscriptions ({args.shape}, {args.events} events): "
+        f"RSS {(rss1 - rss0) / n:.1f} KiB each, "
         f"traced heap {growth / n / 1024:.1f} KiB each"
     )
     tasks0, tasks1 = (json.loads((folder / f"{i}.tasks.json").read_text()) for i in (0, 1))
