@@ -12,9 +12,10 @@ Strawberry's `execution_context_class` (a Schema parameter) and graphql-core's
 `executor_class` are the documented seams for the executor; `build_per_event_executor` is
 a public method of it (documented, with its own doctest). Here it builds the per-event
 executor with the public constructor from the same validated arguments (the document,
-its fragments, the coerced variables, the resolvers, the context), so each event starts
-with empty memos that go when its result is out: what the stock copy computes, without
-keeping it. Within one event the memo still serves lists of items. The group's renewal
+its fragments, the coerced variables, the resolvers, the context) and shares the same
+execution state as the stock copy, so each event starts with empty memos that go with
+its executor once its result is out: what the stock copy computes, without keeping it.
+Within one event the memo still serves lists of items. The group's renewal
 (schema/http/cohorts.py) stays: it also bounds what a stream's resolvers hold.
 `tests/schema/test_executor.py` pins the argument list against the pinned version.
 """
@@ -28,7 +29,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 class PerEventExecutor(StrawberryGraphQLCoreExecutionContext):
     def build_per_event_executor(self, payload: Any) -> PerEventExecutor:
-        return type(self)(
+        executor = type(self)(
             self.schema,
             self.fragment_definitions,
             self.fragments,
@@ -48,3 +49,11 @@ class PerEventExecutor(StrawberryGraphQLCoreExecutionContext):
             self.hooks,
             operation_extensions=self.operation_extensions,
         )
+        # the execution state the stock copy shares with the subscription's executor,
+        # shared the same way (the helpers are bound to it: a fresh pair would make each
+        # event's executor a reference cycle, left for the collector)
+        executor.async_helpers = self.async_helpers
+        executor.pending_incremental_futures = self.pending_incremental_futures
+        executor.background_futures = self.background_futures
+        executor.async_work_finished_hook_task = self.async_work_finished_hook_task
+        return executor

@@ -20,19 +20,10 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from schema.build import build_schema
 from schema.executor import PerEventExecutor
 
-# what the stock copy gives each event of its own (per-execution state and its helpers);
-# every other attribute must be the subscription executor's, as in the stock copy
-PER_EXECUTION = {
-    "collected_errors",
-    "async_helpers",
-    "pending_incremental_futures",
-    "background_futures",
-    "async_work_finished_hook_task",
-    "defer_usage_set",
-    "groups",
-    "tasks",
-    "streams",
-}
+# what each event has of its own (the stock copy: its errors; the incremental work lists,
+# unused by subscriptions); every other public attribute must be the subscription
+# executor's, as in the stock copy
+PER_EXECUTION = {"collected_errors", "defer_usage_set", "groups", "tasks", "streams"}
 
 
 @strawberry.type
