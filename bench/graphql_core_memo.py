@@ -12,7 +12,8 @@ grow with every event until the subscription ends.
 Part 2 runs Khata's subscription group (schema/http/cohorts.py) over a Strawberry stream
 that follows the INTERFACES §1 contract (it sets `context.stream_cursor` before each
 event and resumes after `after`), once never renewed and once renewed every `--renew`
-events: tracemalloc and RSS after the same number of events. Results:
+events, and once on the schema's executor (schema/executor.py: each event on an executor
+of its own), never renewed: tracemalloc and RSS after the same number of events. Results:
 bench/results/graphql_core_memo.md.
 """
 
@@ -42,6 +43,7 @@ from graphql import (
     subscribe,
 )
 
+from schema.executor import PerEventExecutor
 from schema.http.cohorts import Cohorts, group_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,8 +133,10 @@ class Subscription:
             yield Tick(n=n, name=f"event {n}")
 
 
-async def group_run(events: int, renew: int) -> dict[str, float]:
-    schema = strawberry.Schema(query=Query, subscription=Subscription)
+async def group_run(events: int, renew: int, executor: type | None = None) -> dict[str, float]:
+    schema = strawberry.Schema(
+        query=Query, subscription=Subscription, execution_context_class=executor
+    )
     cohorts = Cohorts(
         schema, lambda d: orjson.dumps(d).decode(), member_buffer=events + 1, renew_after=renew
     )
@@ -163,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
     plain = asyncio.run(plain_graphql_core(args.events))
     never = asyncio.run(group_run(args.events, 0))
     renewed = asyncio.run(group_run(args.events, args.renew))
+    ours = asyncio.run(group_run(args.events, 0, PerEventExecutor))
     lines = [
         "# graphql-core memo growth (`python -m bench.graphql_core_memo`)",
         "",
@@ -180,6 +185,7 @@ def main(argv: list[str] | None = None) -> None:
         ("graphql-core `subscribe()` alone", plain),
         ("Khata group, never renewed", never),
         (f"Khata group, renewed every {args.renew:,} events", renewed),
+        ("Khata group on the schema's executor (schema/executor.py), never renewed", ours),
     ):
         lines.append(
             f"| {label} | {r['first_kib']:,.0f} | {r['end_kib']:,.0f} | "

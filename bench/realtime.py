@@ -270,6 +270,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--businesses", type=int, default=2000)
     parser.add_argument("--customers", type=int, default=2, help="customers per business")
     parser.add_argument("--subscriptions", type=int, default=10_000)
+    parser.add_argument(
+        "--per-socket",
+        type=int,
+        choices=[1, 2, 3],
+        default=1,
+        help="tenants: subscriptions per API socket, the measured one plus the business's "
+        "other staff streams (a staff app multiplexes them); an additional memory figure",
+    )
     parser.add_argument("--rate", type=float, default=200.0, help="events committed per second")
     parser.add_argument("--seconds", type=float, default=30.0, help="measured window (tenants)")
     parser.add_argument(

@@ -25,8 +25,14 @@ CURSOR = re.compile(rb'"cursor":\s*"1\.([A-Za-z0-9_-]+)"')
 
 
 class GraphQLClient(WsClient):
+    others = 0  # frames of the socket's other subscriptions (`--per-socket`): not recorded
+
     def ignore(self, payload: bytes) -> bool:
-        """Keep-alive pings are answered and not recorded (graphql-transport-ws)."""
+        """Keep-alive pings are answered and not recorded (graphql-transport-ws); nor are
+        the frames of operations other than "1", the measured one."""
+        if payload.startswith(b'{"id":"') and not payload.startswith(b'{"id":"1"'):
+            self.others += 1
+            return True
         if len(payload) < 64 and b'"ping"' in payload:
             self.send_text(b'{"type":"pong"}')
             return True
@@ -94,7 +100,10 @@ async def open_api(
     sub: Sub,
     customer_gid: str | None,
     after: str | None = None,
+    extra: Sequence[str] = (),
 ) -> None:
+    """Opens a socket with the kind's subscription as operation "1" and, after it, the
+    `extra` documents (staff streams, `after` null) as operations "2", "3", …"""
     client = await open_ws(base, "/graphql", "graphql-transport-ws", GraphQLClient)
     init = {"authorization": f"Bearer {token}", "business": business_gid}
     client.send_text(orjson.dumps({"type": "connection_init", "payload": init}))
@@ -108,6 +117,9 @@ async def open_api(
     payload = {"query": kind.document, "variables": variables}
     message = {"id": "1", "type": "subscribe", "payload": payload}
     client.send_text(orjson.dumps(message))
+    for n, document in enumerate(extra, start=2):
+        other = {"query": document, "variables": {"after": None}}
+        client.send_text(orjson.dumps({"id": str(n), "type": "subscribe", "payload": other}))
     sub.client, sub.first = client, 1
 
 

@@ -43,6 +43,7 @@ def tenants(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
     p99 = ratio(api.pct(99), floor.pct(99))
     per_sub = {k: v / max(1, r["measured_subs"]) for k, v in r["rss_kib"].items()}
     at_open = {k: v / max(1, r["measured_subs"]) for k, v in r["rss_open_kib"].items()}
+    k = r.get("per_socket", 1)
     cpu = {
         "api": r["cpu_s"]["api"] * 1000 / max(1, api.delivered),
         "floor": r["cpu_s"]["floor"] * 1000 / max(1, floor.delivered),
@@ -74,7 +75,22 @@ def tenants(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
         f"target ≤ {TARGET_KIB_PER_SUB:g} KB): {verdict(per_sub['api'] <= TARGET_KIB_PER_SUB)}; "
         f"right after opening, before the phase: API {at_open['api']:.1f} KiB, floor "
         f"{at_open['floor']:.1f} KiB",
+        *(multiplexed(r, per_sub["api"], at_open["api"]) if k > 1 else []),
         "",
+    ]
+
+
+def multiplexed(r: dict[str, Any], per_socket: float, at_open: float) -> list[str]:
+    """`--per-socket` > 1: the figures above are per API socket (its measured subscription
+    and the others); per subscription they are divided by the subscriptions per socket."""
+    k = r["per_socket"]
+    return [
+        f"- with {k} subscriptions per API socket (the measured one and {k - 1} other staff "
+        f"stream(s) of the business; {r['other_frames']} frames reached those in the run), "
+        f"the API figures above are per socket; per subscription: {at_open / k:.1f} KiB "
+        f"right after opening, {per_socket / k:.1f} KiB after the phase (target ≤ "
+        f"{TARGET_KIB_PER_SUB:g} KB: {verdict(per_socket / k <= TARGET_KIB_PER_SUB)}); the "
+        "floor has one stream per socket"
     ]
 
 

@@ -30,7 +30,7 @@ from bench.realtime_clients import (
     open_floor,
     settle,
 )
-from bench.realtime_events import Target, order_pools, plan_json
+from bench.realtime_events import KINDS, Target, order_pools, plan_json
 
 if TYPE_CHECKING:
     from bench.realtime import Cluster
@@ -147,7 +147,9 @@ def twins(c: Cluster, plan: Sequence[tuple[int, int | None]]) -> tuple[list[Sub]
     return api, floor
 
 
-def openers(c: Cluster, subs: Sequence[Sub]) -> list[Callable[[], Awaitable[bool]]]:
+def openers(
+    c: Cluster, subs: Sequence[Sub], extra: Sequence[str] = ()
+) -> list[Callable[[], Awaitable[bool]]]:
     gid = {t.business: t.business_gid for t in c.targets}
     token = {t.business: t.token for t in c.targets}
     customer_gid = {t.customer: t.customer_gid for t in c.targets}
@@ -159,6 +161,7 @@ def openers(c: Cluster, subs: Sequence[Sub]) -> list[Callable[[], Awaitable[bool
             opener = partial(
                 open_api, base, token[sub.business], gid[sub.business], c.kind, sub, cgid
             )
+            opener = partial(opener, extra=extra) if extra else opener
         else:
             opener = partial(open_floor, c.floor[sub.proc][0], sub)
         jobs.append(partial(guarded, sub, opener))
@@ -197,15 +200,17 @@ async def tenants(c: Cluster) -> dict[str, Any]:
         filtered = c.kind.filters_customer and slot % 5 >= 3
         plan.append((b, per[b][slot % len(per[b])].customer if filtered else None))
     api, floor = twins(c, plan)
+    # `--per-socket`: each API socket also carries the business's other staff streams
+    extra = [k.document for k in KINDS.values() if k is not c.kind][: args.per_socket - 1]
     first = max(1, min(len(plan) // 2, max(20, len(plan) // 50)))
     t0 = time.perf_counter()
-    await in_waves(openers(c, api[:first] + floor[:first]))
+    await in_waves(openers(c, api[:first], extra) + openers(c, floor[:first]))
     first_businesses = {b for b, _ in plan[:first]}
     await warm(
         c, api[:first] + floor[:first], [t for t in c.targets if t.business in first_businesses]
     )
     rss0 = {"api": c.rss("api"), "floor": c.rss("floor")}
-    await in_waves(openers(c, api[first:] + floor[first:]))
+    await in_waves(openers(c, api[first:], extra) + openers(c, floor[first:]))
     opened_s = time.perf_counter() - t0
     await asyncio.sleep(args.settle)  # the last subscribe messages are being handled
     rss_open = {"api": c.rss("api"), "floor": c.rss("floor")}
@@ -234,6 +239,8 @@ async def tenants(c: Cluster) -> dict[str, Any]:
         "rss_kib": {k: rss1[k] - rss0[k] for k in rss0},
         "rss_open_kib": {k: rss_open[k] - rss0[k] for k in rss0},
         "measured_subs": len(plan) - first,
+        "per_socket": 1 + len(extra),
+        "other_frames": sum(getattr(s.client, "others", 0) for s in api),
     }
     close_all(api + floor)
     return result

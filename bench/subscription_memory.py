@@ -5,15 +5,15 @@
 The API runs as a child process (SQLite, in-memory broadcast). The parent opens a first
 wave of subscriptions (start-up costs, first imports), makes one event reach all of them,
 has the child start tracemalloc (SIGUSR1), opens `--subscriptions` more, makes one event
-reach every one, has the child dump a snapshot (SIGUSR1 again): what is still allocated of
-what was allocated since tracing began, per subscription, by file and by line, plus the
-RSS growth. (Tracing from the start would make the child too slow to start.) Shapes: `groups` (each
+(`--events` events) reach every one, has the child dump a snapshot (SIGUSR1 again): what
+is still allocated of what was allocated since tracing began, per subscription, by file
+and by line, plus the RSS growth, and the cyclic garbage the collector found. (Tracing
+from the start would make the child too slow to start.) Shapes: `groups` (each
 subscription its own group, as in the many-tenants scenario where filters and businesses
 differ, here by a different document text each), `resumed` (one document text, each
-subscription its own group because it resumes `after` the warm-up's cursor: the
-many-tenants shape, where one document runs with different variables and audiences, so
-the parsed document is shared) and `shared` (one document: every subscription joins one
-group).
+subscription resuming `after` the warm-up's cursor: since resumers of one cursor share a
+group, schema/http/cohorts.py, they all join one) and `shared` (one document: every
+subscription joins one group).
 """
 
 from __future__ import annotations
@@ -57,10 +57,29 @@ def serve(port: int, snapshots: Path) -> None:
     from khata.composition import create_app
 
     taken = 0
+    collected = [0, 0, 0]  # objects the collector freed, by generation, since tracing began
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and tracemalloc.is_tracing():
+            collected[info["generation"]] += info["collected"]
+
+    gc.callbacks.append(count)
 
     def dump(*_: Any) -> None:
         nonlocal taken
+        # cyclic garbage still waiting for a full collection, by type: in a large heap
+        # the collector's full passes are rare, and this is memory until one runs
+        freed = list(collected)
+        gc.set_debug(gc.DEBUG_SAVEALL)
         gc.collect()
+        garbage: dict[str, int] = {}
+        for obj in gc.garbage:
+            name = type(obj).__qualname__
+            garbage[name] = garbage.get(name, 0) + 1
+        gc.garbage.clear()
+        gc.set_debug(0)
+        stats = {"waiting": garbage, "collected": freed}
+        (snapshots / f"{taken}.garbage.json").write_text(json.dumps(stats))
         path = snapshots / f"{taken}.bin"
         tasks: dict[str, int] = {}
         for task in asyncio.all_tasks():
@@ -169,7 +188,8 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
         rss0 = rss_kib(pid)
         cursor = first[0].cursor if args.shape == "resumed" else None
         more = await open_clients(base, token, business, docs("m", args.subscriptions), cursor)
-        await reach_all(http, first + more, "measured")
+        for i in range(args.events):  # what each further event leaves behind shows too
+            await reach_all(http, first + more, f"measured {i}")
         snapshot = await signal_child(pid, folder, 1)
         after = tracemalloc.Snapshot.load(str(snapshot))
         if args.keep:
@@ -178,7 +198,8 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
     n = args.subscriptions
     growth = sum(s.size for s in after.statistics("filename"))
     print(
-        f"{n} subscriptions ({args.shape}): RSS {(rss1 - rss0) / n:.1f} KiB each, "
+        f"{n} subscriptions ({args.shape}, {args.events} events): "
+        f"RSS {(rss1 - rss0) / n:.1f} KiB each, "
         f"traced heap {growth / n / 1024:.1f} KiB each"
     )
     tasks0, tasks1 = (json.loads((folder / f"{i}.tasks.json").read_text()) for i in (0, 1))
@@ -187,6 +208,14 @@ async def measure(base: str, pid: int, folder: Path, args: argparse.Namespace) -
     for name, count in sorted(grown.items(), key=lambda kv: -kv[1]):
         if count:
             print(f"  {count / n:6.2f}  {name}")
+    stats = json.loads((folder / "1.garbage.json").read_text())
+    print(
+        f"\nobjects the collector freed per subscription, by generation: "
+        f"{[round(c / n, 1) for c in stats['collected']]}"
+    )
+    print("cyclic garbage waiting for a full collection at the end, objects per subscription:")
+    for name, count in sorted(stats["waiting"].items(), key=lambda kv: -kv[1])[: args.top]:
+        print(f"  {count / n:8.2f}  {name}")
     for key in ("filename", "lineno"):
         print(f"\ntop growth by {key} (bytes per subscription, blocks per subscription):")
         for stat in after.statistics(key)[: args.top]:
@@ -211,6 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--subscriptions", type=int, default=400)
     parser.add_argument("--warm", type=int, default=50)
     parser.add_argument("--shape", choices=["groups", "resumed", "shared"], default="groups")
+    parser.add_argument("--events", type=int, default=1, help="events reaching every one")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--keep", help="copy the tracemalloc snapshot to this file")
     parser.add_argument("--port", type=int)

@@ -56,6 +56,7 @@ from resolvers.purchases.mutations import PurchaseMutations
 from resolvers.purchases.queries import PurchaseQueries
 from schema import types as _types  # noqa: F401
 from schema.cost import CostEstimator, QueryCostLimit
+from schema.executor import PerEventExecutor
 from schema.guard import guard_root_fields
 from schema.metrics import OperationMetrics
 from schema.types.accounts.objects import Business
@@ -235,6 +236,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         types=[Customer, Business],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
+        execution_context_class=PerEventExecutor,  # subscription events keep no memo
     )
     # the cost estimate reads field types from the schema's own SDL, parsed once here
     estimator = CostEstimator(graphql.build_schema(schema.as_str()), page_cap=s.max_page_size)
