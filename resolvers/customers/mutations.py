@@ -7,7 +7,7 @@ import strawberry
 from domain.core import idempotency
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.customers import addresses, csv_io, merge, registration, service
+from domain.customers import addresses, import_rows, imports, merge, registration, service
 from resolvers.access import needs
 from resolvers.base import Info, business_currency, mutate
 from resolvers.customers.queries import _merge_record
@@ -258,8 +258,8 @@ class CustomerMutations:
         "ImportCustomersResult", ImportPayload
     ):
         async def run(tx: Tx) -> ImportPayload:
-            imp = await csv_io.start_import(
-                tx, input.csv, csv_io.OnDuplicate(input.on_duplicate.value)
+            imp = await imports.start_import(
+                tx, input.csv, import_rows.OnDuplicate(input.on_duplicate.value)
             )
             return ImportPayload(customer_import=CustomerImport.from_row(imp))
 

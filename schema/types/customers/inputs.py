@@ -9,9 +9,9 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from domain.customers.csv_io import OnDuplicate as DomainOnDuplicate
 from domain.customers.fields import AddressInput as DomainAddress
 from domain.customers.fields import CustomerInput as DomainCustomer
+from domain.customers.import_rows import OnDuplicate as DomainOnDuplicate
 from domain.customers.repository import CustomerFilter
 from schema.types.common import (
     AddressKind,
