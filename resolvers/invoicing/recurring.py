@@ -15,6 +15,7 @@ from domain.core.errors import NotFound
 from domain.core.pagination import clamp_first, decode_cursor, encode_cursor
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
+from domain.invoicing.invoice_data import invoice_options
 from domain.invoicing.recurring import queries, service, suggested
 from domain.invoicing.recurring.models import Frequency
 from domain.invoicing.recurring.models import RecurringSchedule as Row
@@ -50,13 +51,7 @@ def _data(input: CreateRecurringScheduleInput) -> service.ScheduleData:
         day_of_month=input.day_of_month,
         end_date=input.end_date,
         count=input.count,
-        currency=input.currency,
-        prices_include_tax=input.prices_include_tax,
-        place_of_supply=input.place_of_supply,
-        discount_percent=input.discount_percent,
-        discount_amount=input.discount_amount,
-        notes=input.notes,
-        terms=input.terms,
+        **invoice_options(input),
         due_in_days=input.due_in_days,
         send_on_create=input.send_on_create,
         send_channels=list(input.send_channels),
