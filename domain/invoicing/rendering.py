@@ -17,6 +17,8 @@ from domain.invoicing.documents import (
     StatementEntry,
     TaxLine,
     TemplateOptions,
+    stored_lines,
+    stored_taxes,
 )
 from domain.invoicing.draft_repository import DraftRepository
 from domain.invoicing.models import InvoiceTemplate
@@ -80,25 +82,10 @@ async def invoice_document(tx: Tx, invoice_id: int, public_url: str) -> InvoiceD
         locale=LOCALES.get(business.country, "en"),
         business=_business_block(business),
         customer=_customer_block(customer),
-        lines=[
-            DocumentLine(
-                line.description,
-                line.quantity,
-                line.unit,
-                line.unit_price,
-                line.discount,
-                line.tax_rate,
-                line.tax,
-                line.total,
-            )
-            for line in lines
-        ],
+        lines=stored_lines(lines),
         subtotal=invoice.subtotal,
         discount_total=invoice.discount_total,
-        taxes=[
-            TaxLine(c["name"], Decimal(c["rate"]), Decimal(c["amount"]))
-            for c in invoice.tax_components
-        ],
+        taxes=stored_taxes(invoice.tax_components),
         total=invoice.total,
         amount_paid=invoice.amount_paid + invoice.amount_credited,
         balance_due=invoice.balance,
