@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
 
 from domain.core import idempotency
@@ -62,6 +65,20 @@ def _refused(exc: IllegalTransition | StaleVersion) -> IllegalTransitionError | 
     )
 
 
+async def _step(info: Info, act: Callable[[Tx], Awaitable[service.Change]]) -> Any:
+    """One workflow step in its own transaction: the order and its timeline entry, or
+    the workflow's refusal as a typed error."""
+
+    async def run(tx: Tx) -> OrderPayload | IllegalTransitionError | OrderConflictError:
+        try:
+            change = await act(tx)
+        except (IllegalTransition, StaleVersion) as exc:
+            return _refused(exc)
+        return await _changed(info, tx, change)
+
+    return await mutate(info, run)
+
+
 @strawberry.type
 class OrderMutations:
     @strawberry.mutation(extensions=[needs(Scope.ORDERS_WRITE)])
@@ -112,22 +129,18 @@ class OrderMutations:
     async def change_order_status(self, info: Info, input: ChangeOrderStatusInput) -> result(
         "ChangeOrderStatusResult", OrderPayload, *StatusErrors
     ):
-        async def run(tx: Tx) -> OrderPayload | IllegalTransitionError | OrderConflictError:
-            try:
-                change = await service.change_status(
-                    tx,
-                    expect_id(input.order_id, "Order", "orderId"),
-                    OrderStatus(input.status.value),
-                    input.expected_version,
-                    note=input.note,
-                    expected_delivery=input.expected_delivery_date,
-                    reason=input.reason,
-                )
-            except (IllegalTransition, StaleVersion) as exc:
-                return _refused(exc)
-            return await _changed(info, tx, change)
-
-        return await mutate(info, run)
+        return await _step(
+            info,
+            lambda tx: service.change_status(
+                tx,
+                expect_id(input.order_id, "Order", "orderId"),
+                OrderStatus(input.status.value),
+                input.expected_version,
+                note=input.note,
+                expected_delivery=input.expected_delivery_date,
+                reason=input.reason,
+            ),
+        )
 
     @strawberry.mutation(
         description="Cancel an order not yet delivered; the reason is required.",
@@ -136,20 +149,16 @@ class OrderMutations:
     async def cancel_order(self, info: Info, input: CancelOrderInput) -> result(
         "CancelOrderResult", OrderPayload, *StatusErrors
     ):
-        async def run(tx: Tx) -> OrderPayload | IllegalTransitionError | OrderConflictError:
-            try:
-                change = await service.change_status(
-                    tx,
-                    expect_id(input.order_id, "Order", "orderId"),
-                    OrderStatus.CANCELLED,
-                    input.expected_version,
-                    reason=input.reason,
-                )
-            except (IllegalTransition, StaleVersion) as exc:
-                return _refused(exc)
-            return await _changed(info, tx, change)
-
-        return await mutate(info, run)
+        return await _step(
+            info,
+            lambda tx: service.change_status(
+                tx,
+                expect_id(input.order_id, "Order", "orderId"),
+                OrderStatus.CANCELLED,
+                input.expected_version,
+                reason=input.reason,
+            ),
+        )
 
     @strawberry.mutation(
         description="A new expected delivery date, without a status change.",
@@ -158,20 +167,16 @@ class OrderMutations:
     async def reschedule_order_delivery(
         self, info: Info, input: RescheduleOrderDeliveryInput
     ) -> result("RescheduleOrderDeliveryResult", OrderPayload, *StatusErrors):
-        async def run(tx: Tx) -> OrderPayload | IllegalTransitionError | OrderConflictError:
-            try:
-                change = await service.reschedule_delivery(
-                    tx,
-                    expect_id(input.order_id, "Order", "orderId"),
-                    input.expected_version,
-                    input.expected_delivery_date,
-                    input.note,
-                )
-            except (IllegalTransition, StaleVersion) as exc:
-                return _refused(exc)
-            return await _changed(info, tx, change)
-
-        return await mutate(info, run)
+        return await _step(
+            info,
+            lambda tx: service.reschedule_delivery(
+                tx,
+                expect_id(input.order_id, "Order", "orderId"),
+                input.expected_version,
+                input.expected_delivery_date,
+                input.note,
+            ),
+        )
 
     @strawberry.mutation(
         description="Invoice a CONFIRMED (or later, not cancelled) order through the invoicing "
