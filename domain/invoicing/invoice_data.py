@@ -34,6 +34,12 @@ class LineData:
     tax_rate: Decimal | None = None
 
 
+def line_data(source: Any) -> LineData:
+    """The line of anything that holds a line's fields by the same names (a GraphQL line
+    input, a stored order line)."""
+    return LineData(**{f.name: getattr(source, f.name) for f in fields(LineData)})
+
+
 @dataclass(kw_only=True)
 class InvoiceOptions:
     """An invoice's options beside its customer, lines and dates, as createInvoice takes

@@ -10,13 +10,14 @@ import strawberry
 from domain.core import idempotency
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
+from domain.invoicing.invoice_data import line_data
 from domain.invoicing.service import get_invoice
 from domain.orders import invoices, service
 from domain.orders.models import OrderStatus
 from domain.orders.workflow import IllegalTransition, StaleVersion
 from resolvers.access import needs
 from resolvers.base import Info, mutate
-from resolvers.invoicing.views import _line, _view
+from resolvers.invoicing.views import _view
 from resolvers.orders.views import order_view
 from schema.errors import result
 from schema.relay import expect_id
@@ -88,7 +89,7 @@ class OrderMutations:
         async def run(tx: Tx) -> OrderPayload:
             data = service.OrderData(
                 customer_id=expect_id(input.customer_id, "Customer", "customerId"),
-                lines=[_line(line) for line in input.lines],
+                lines=[line_data(line) for line in input.lines],
                 currency=input.currency,
                 prices_include_tax=input.prices_include_tax,
                 place_of_supply=input.place_of_supply,
