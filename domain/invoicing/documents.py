@@ -8,7 +8,7 @@ document's currency; rates are percentages (``Decimal("18")`` is 18 %).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -102,6 +102,10 @@ class PaymentDetails:
             ("UPI ID", self.upi_id),
         ]
         return [(label, value) for label, value in pairs if value]
+
+
+# the keys a template's payment details may hold: the fields above
+PAYMENT_DETAIL_KEYS = frozenset(f.name for f in fields(PaymentDetails))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from domain.core.tx import Tx
 from domain.customers.models import Customer
 from domain.customers.repository import CustomerRepository
 from domain.invoicing.documents import (
+    PAYMENT_DETAIL_KEYS,
     DocumentLine,
     InvoiceDocument,
     PartyBlock,
@@ -60,20 +61,7 @@ async def invoice_document(tx: Tx, invoice_id: int, public_url: str) -> InvoiceD
         )
         if template.payment_details:
             d = template.payment_details
-            payment = PaymentDetails(
-                **{
-                    k: d.get(k)
-                    for k in (
-                        "bank_name",
-                        "account_name",
-                        "account_number",
-                        "ifsc_or_branch",
-                        "mpesa_paybill",
-                        "mpesa_account",
-                        "upi_id",
-                    )
-                }
-            )
+            payment = PaymentDetails(**{k: d.get(k) for k in PAYMENT_DETAIL_KEYS})
     return InvoiceDocument(
         number=invoice.number,
         issue_date=invoice.issue_date,
