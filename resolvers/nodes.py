@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from domain.accounts import service as accounts
 from domain.core.errors import DomainError, ValidationFailed
 from domain.core.tx import Tx
-from domain.customers import addresses, csv_io
+from domain.customers import addresses, imports
 from domain.customers import service as customers
 from domain.invoicing import drafts, payments
 from domain.invoicing import service as invoicing
@@ -44,7 +44,7 @@ async def _address(info: Info, tx: Tx, row_id: int) -> Node:
 
 
 async def _import(info: Info, tx: Tx, row_id: int) -> Node:
-    return CustomerImport.from_row(await csv_io.get_import(tx, row_id))
+    return CustomerImport.from_row(await imports.get_import(tx, row_id))
 
 
 async def _merge(info: Info, tx: Tx, row_id: int) -> Node:

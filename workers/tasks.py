@@ -21,7 +21,7 @@ from domain.core.failures import (
 )
 from domain.core.outbox import get_event
 from domain.core.tx import Tx
-from domain.customers import csv_io
+from domain.customers import imports
 from domain.invoicing import overdue
 from domain.notifications import statement_mail
 from domain.notifications.deferrals import release_due
@@ -179,22 +179,22 @@ async def import_customers(ctx: dict[str, Any], outbox_id: str) -> str:
     if event is None or event.business_id is None:
         return "missing"
     import_id = int(event.payload["importId"])
-    viewer = csv_io.import_viewer(event.business_id, import_id)
+    viewer = imports.import_viewer(event.business_id, import_id)
     try:
         async with rt.db.read() as session:
-            rows = await csv_io.pending_rows(Tx(session, viewer, rt.clock), import_id)
+            rows = await imports.pending_rows(Tx(session, viewer, rt.clock), import_id)
         if rows is None:
             return "done"
         done = False
         while not done:
             async with rt.db.unit_of_work() as session:
-                done = await csv_io.import_chunk(
+                done = await imports.import_chunk(
                     Tx(session, viewer, rt.clock), import_id, rows, IMPORT_CHUNK_ROWS
                 )
     except Exception as exc:
         log_failure(log, "customer import %s failed", exc, import_id)
         async with rt.db.unit_of_work() as session:
-            await csv_io.fail_import(
+            await imports.fail_import(
                 Tx(session, viewer, rt.clock),
                 import_id,
                 "the import stopped on an unexpected error",

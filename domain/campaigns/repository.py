@@ -193,19 +193,7 @@ class CampaignRepository(TenantRepository):
                 .with_for_update(skip_locked=True)
             )
         )
-        if not ids:
-            return 0
-        done = await self.s.execute(
-            sql_update(CampaignRecipient)
-            .where(
-                CampaignRecipient.id.in_(ids),
-                CampaignRecipient.claim == token,
-                CampaignRecipient.state == "claimed",
-            )
-            .values(claimed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return int(getattr(done, "rowcount", 0) or 0)
+        return await self._update_held(ids, token, claimed_at=now)
 
     async def claimed_batch(self, ids: Sequence[int], token: str) -> list[CampaignRecipient]:
         """The recipients among `ids` still claimed by `token`, locked, in id order."""
@@ -213,11 +201,7 @@ class CampaignRepository(TenantRepository):
             return []
         stmt = (
             self.readable(CampaignRecipient)
-            .where(
-                CampaignRecipient.id.in_(ids),
-                CampaignRecipient.claim == token,
-                CampaignRecipient.state == "claimed",
-            )
+            .where(_held(ids, token))
             .order_by(CampaignRecipient.id)
             .with_for_update()
         )
@@ -228,19 +212,21 @@ class CampaignRepository(TenantRepository):
     ) -> int:
         """Recipients among `ids` still claimed by `token` move to `state` (done,
         waiting until `due_at`, cancelled) in one UPDATE."""
+        return await self._update_held(ids, token, state=state, due_at=due_at)
+
+    async def _update_held(self, ids: Sequence[int], token: str, **values: Any) -> int:
+        """Sets `values` on the recipients among `ids` that `token` still holds, in one
+        UPDATE whose condition re-checks the claim (a lane that lost it changes nothing);
+        how many changed."""
         if not ids:
             return 0
         done = await self.s.execute(
             sql_update(CampaignRecipient)
-            .where(
-                CampaignRecipient.id.in_(ids),
-                CampaignRecipient.claim == token,
-                CampaignRecipient.state == "claimed",
-            )
-            .values(state=state, due_at=due_at)
+            .where(_held(ids, token))
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return int(done.rowcount or 0)  # type: ignore[attr-defined]
+        return int(getattr(done, "rowcount", 0) or 0)
 
     async def recipient(self, recipient_id: int, *, lock: bool = False) -> CampaignRecipient | None:
         stmt = self.readable(CampaignRecipient).where(CampaignRecipient.id == recipient_id)
@@ -378,3 +364,12 @@ def _cutoff(now: datetime, timezone: str, days: int) -> date:
     from datetime import timedelta
 
     return now.astimezone(ZoneInfo(timezone)).date() - timedelta(days=days)
+
+
+def _held(ids: Sequence[int], token: str) -> ColumnElement[bool]:
+    """The recipients among `ids` still claimed by `token`."""
+    return and_(
+        CampaignRecipient.id.in_(ids),
+        CampaignRecipient.claim == token,
+        CampaignRecipient.state == "claimed",
+    )

@@ -6,7 +6,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, Numeric, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    TypeDecorator,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -58,3 +68,15 @@ class Base(DeclarativeBase):
 
 def id_column() -> Mapped[int]:
     return mapped_column(IdType, primary_key=True, autoincrement=True)
+
+
+def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index over only the rows matching `where`, partial on both engines (PostgreSQL
+    and SQLite take the same clause); with `unique`, at most one such row per key."""
+    return Index(
+        name,
+        *columns,
+        unique=unique,
+        postgresql_where=text(where),
+        sqlite_where=text(where),
+    )

@@ -7,10 +7,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.core.orm import Base, IdType, MoneyColumn, id_column
+from domain.core.orm import Base, IdType, MoneyColumn, id_column, partial_index
 
 
 class ProfileType(StrEnum):
@@ -118,19 +118,17 @@ class Customer(Base):
         ),
         # Exact phone/email matches also look at the secondary contacts; without these
         # an `email = x OR email_secondary = x` scans every row of the business.
-        Index(
+        partial_index(
             "ix_customers_business_phone_secondary",
             "business_id",
             "phone_secondary",
-            postgresql_where=text("phone_secondary IS NOT NULL"),
-            sqlite_where=text("phone_secondary IS NOT NULL"),
+            where="phone_secondary IS NOT NULL",
         ),
-        Index(
+        partial_index(
             "ix_customers_business_email_secondary",
             "business_id",
             "email_secondary",
-            postgresql_where=text("email_secondary IS NOT NULL"),
-            sqlite_where=text("email_secondary IS NOT NULL"),
+            where="email_secondary IS NOT NULL",
         ),
         # Name order for keyset pages; status and merged_into_id ride along so a name
         # search walks (or counts) this index alone, never the table (index-only scans).
@@ -146,12 +144,11 @@ class Customer(Base):
         Index("ix_customers_business_last_invoice", "business_id", "last_invoice_at", "id"),
         Index("ix_customers_business_activity", "business_id", "activity", "is_vip"),
         # one walk-in guest per business
-        Index(
+        partial_index(
             "uq_customers_one_walk_in",
             "business_id",
+            where="is_walk_in",
             unique=True,
-            postgresql_where=text("is_walk_in"),
-            sqlite_where=text("is_walk_in"),
         ),
         # PostgreSQL only: the trigram index leads with business_id (btree_gin), so a short
         # fragment reads this business's postings, not every tenant's.
@@ -283,12 +280,11 @@ class CustomerAddress(Base):
     __tablename__ = "customer_addresses"
     __table_args__ = (
         # At most one default per customer, enforced by the database on both engines.
-        Index(
+        partial_index(
             "uq_customer_addresses_one_default",
             "customer_id",
+            where="is_default",
             unique=True,
-            postgresql_where=text("is_default"),
-            sqlite_where=text("is_default"),
         ),
     )
 

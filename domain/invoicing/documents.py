@@ -7,10 +7,11 @@ document's currency; rates are percentages (``Decimal("18")`` is 18 %).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 ColumnName = Literal["description", "quantity", "unit", "unit_price", "discount", "tax", "total"]
 ALL_COLUMNS: tuple[ColumnName, ...] = (
@@ -57,6 +58,28 @@ class TaxLine:
     amount: Decimal
 
 
+def stored_lines(lines: Iterable[Any]) -> list[DocumentLine]:
+    """The document lines of stored invoice or order lines (both keep these columns)."""
+    return [
+        DocumentLine(
+            line.description,
+            line.quantity,
+            line.unit,
+            line.unit_price,
+            line.discount,
+            line.tax_rate,
+            line.tax,
+            line.total,
+        )
+        for line in lines
+    ]
+
+
+def stored_taxes(components: Iterable[dict[str, str]]) -> list[TaxLine]:
+    """The tax lines of an invoice's or order's stored tax components."""
+    return [TaxLine(c["name"], Decimal(c["rate"]), Decimal(c["amount"])) for c in components]
+
+
 @dataclass(frozen=True)
 class PaymentDetails:
     bank_name: str | None = None
@@ -79,6 +102,10 @@ class PaymentDetails:
             ("UPI ID", self.upi_id),
         ]
         return [(label, value) for label, value in pairs if value]
+
+
+# the keys a template's payment details may hold: the fields above
+PAYMENT_DETAIL_KEYS = frozenset(f.name for f in fields(PaymentDetails))
 
 
 @dataclass(frozen=True)

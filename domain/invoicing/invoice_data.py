@@ -5,7 +5,7 @@ same rules as createInvoice."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -34,19 +34,43 @@ class LineData:
     tax_rate: Decimal | None = None
 
 
-@dataclass
-class InvoiceData:
-    customer_id: int
-    lines: list[LineData]
+def line_data(source: Any) -> LineData:
+    """The line of anything that holds a line's fields by the same names (a GraphQL line
+    input, a stored order line)."""
+    return LineData(**{f.name: getattr(source, f.name) for f in fields(LineData)})
+
+
+@dataclass(kw_only=True)
+class InvoiceOptions:
+    """An invoice's options beside its customer, lines and dates, as createInvoice takes
+    them: defined once for the invoice, a recurring schedule's template (which stores
+    them for every occurrence) and the schedule's GraphQL input. Keyword-only, so a class
+    built on it keeps its own positional fields first."""
+
     currency: str | None = None
-    issue_date: date | None = None
-    due_date: date | None = None
     prices_include_tax: bool = False
     place_of_supply: str | None = None
     discount_percent: Decimal | None = None
     discount_amount: Decimal | None = None
     notes: str | None = None
     terms: str | None = None
+
+
+OPTION_NAMES = tuple(f.name for f in fields(InvoiceOptions))
+
+
+def invoice_options(source: Any) -> dict[str, Any]:
+    """The `InvoiceOptions` fields of `source` by name, to pass on to another class
+    built on it (a schedule's template to its invoices, an input to the domain)."""
+    return {name: getattr(source, name) for name in OPTION_NAMES}
+
+
+@dataclass
+class InvoiceData(InvoiceOptions):
+    customer_id: int
+    lines: list[LineData]
+    issue_date: date | None = None
+    due_date: date | None = None
     template_id: int | None = None
     draft_id: int | None = None
     order_id: int | None = None  # the order this invoice bills (invoiceOrder)

@@ -7,10 +7,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.core.orm import Base, IdType, MoneyColumn, id_column
+from domain.core.orm import Base, IdType, MoneyColumn, id_column, partial_index
 
 
 class InvoiceStatus(StrEnum):
@@ -130,14 +130,13 @@ class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
         UniqueConstraint("business_id", "idempotency_key"),
-        Index(
+        partial_index(
             "uq_payments_provider_payment",
             "business_id",
             "provider",
             "provider_payment_id",
+            where="provider_payment_id IS NOT NULL",
             unique=True,
-            postgresql_where=text("provider_payment_id IS NOT NULL"),
-            sqlite_where=text("provider_payment_id IS NOT NULL"),
         ),
         Index(
             "ix_payments_business_customer_received", "business_id", "customer_id", "received_at"
@@ -183,12 +182,11 @@ class CreditNote(Base):
 class InvoiceTemplate(Base):
     __tablename__ = "invoice_templates"
     __table_args__ = (
-        Index(
+        partial_index(
             "uq_invoice_templates_one_default",
             "business_id",
+            where="is_default",
             unique=True,
-            postgresql_where=text("is_default"),
-            sqlite_where=text("is_default"),
         ),
     )
 

@@ -9,6 +9,7 @@ from domain.core.tx import Tx
 from domain.customers.models import Customer
 from domain.customers.repository import CustomerRepository
 from domain.invoicing.documents import (
+    PAYMENT_DETAIL_KEYS,
     DocumentLine,
     InvoiceDocument,
     PartyBlock,
@@ -17,6 +18,8 @@ from domain.invoicing.documents import (
     StatementEntry,
     TaxLine,
     TemplateOptions,
+    stored_lines,
+    stored_taxes,
 )
 from domain.invoicing.draft_repository import DraftRepository
 from domain.invoicing.models import InvoiceTemplate
@@ -58,20 +61,7 @@ async def invoice_document(tx: Tx, invoice_id: int, public_url: str) -> InvoiceD
         )
         if template.payment_details:
             d = template.payment_details
-            payment = PaymentDetails(
-                **{
-                    k: d.get(k)
-                    for k in (
-                        "bank_name",
-                        "account_name",
-                        "account_number",
-                        "ifsc_or_branch",
-                        "mpesa_paybill",
-                        "mpesa_account",
-                        "upi_id",
-                    )
-                }
-            )
+            payment = PaymentDetails(**{k: d.get(k) for k in PAYMENT_DETAIL_KEYS})
     return InvoiceDocument(
         number=invoice.number,
         issue_date=invoice.issue_date,
@@ -80,25 +70,10 @@ async def invoice_document(tx: Tx, invoice_id: int, public_url: str) -> InvoiceD
         locale=LOCALES.get(business.country, "en"),
         business=_business_block(business),
         customer=_customer_block(customer),
-        lines=[
-            DocumentLine(
-                line.description,
-                line.quantity,
-                line.unit,
-                line.unit_price,
-                line.discount,
-                line.tax_rate,
-                line.tax,
-                line.total,
-            )
-            for line in lines
-        ],
+        lines=stored_lines(lines),
         subtotal=invoice.subtotal,
         discount_total=invoice.discount_total,
-        taxes=[
-            TaxLine(c["name"], Decimal(c["rate"]), Decimal(c["amount"]))
-            for c in invoice.tax_components
-        ],
+        taxes=stored_taxes(invoice.tax_components),
         total=invoice.total,
         amount_paid=invoice.amount_paid + invoice.amount_credited,
         balance_due=invoice.balance,

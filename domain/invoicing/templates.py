@@ -7,6 +7,7 @@ from domain.core.codes import CoreCode
 from domain.core.errors import ErrorCollector, NotFound
 from domain.core.tx import Tx
 from domain.core.viewer import Role, Scope
+from domain.invoicing.documents import PAYMENT_DETAIL_KEYS
 from domain.invoicing.draft_repository import DraftRepository
 from domain.invoicing.models import InvoiceTemplate
 
@@ -61,19 +62,6 @@ async def get_template(tx: Tx, template_id: int) -> InvoiceTemplate:
 async def templates(tx: Tx) -> list[InvoiceTemplate]:
     tx.viewer.require_business(Scope.INVOICES_READ)
     return list(await DraftRepository(tx.session, tx.viewer).templates())
-
-
-PAYMENT_DETAIL_KEYS = frozenset(
-    {
-        "bank_name",
-        "account_name",
-        "account_number",
-        "ifsc_or_branch",
-        "mpesa_paybill",
-        "mpesa_account",
-        "upi_id",
-    }
-)
 
 
 def _check_template(

@@ -10,11 +10,11 @@ from typing import Any
 from domain.core.tx import Tx
 from domain.customers.repository import CustomerRepository
 from domain.invoicing.documents import (
-    DocumentLine,
     InvoiceDocument,
     PartyBlock,
-    TaxLine,
     TemplateOptions,
+    stored_lines,
+    stored_taxes,
 )
 from domain.invoicing.draft_repository import DraftRepository
 from domain.invoicing.rendering import LOCALES
@@ -70,25 +70,10 @@ async def order_document(tx: Tx, order_id: int) -> InvoiceDocument:
             customer.phone,
             customer.email,
         ),
-        lines=[
-            DocumentLine(
-                line.description,
-                line.quantity,
-                line.unit,
-                line.unit_price,
-                line.discount,
-                line.tax_rate,
-                line.tax,
-                line.total,
-            )
-            for line in lines
-        ],
+        lines=stored_lines(lines),
         subtotal=order.subtotal,
         discount_total=order.discount_total,
-        taxes=[
-            TaxLine(c["name"], Decimal(c["rate"]), Decimal(c["amount"]))
-            for c in order.tax_components
-        ],
+        taxes=stored_taxes(order.tax_components),
         total=order.total,
         amount_paid=paid,
         balance_due=order.total - paid,

@@ -9,6 +9,7 @@ from domain.core.errors import Conflict, ValidationFailed
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.invoicing import service as invoicing
+from domain.invoicing.invoice_data import line_data
 from domain.invoicing.models import Invoice, InvoiceStatus
 from domain.invoicing.repository import InvoiceRepository
 from domain.orders.codes import OrdersCode
@@ -53,18 +54,7 @@ async def invoice_order(
         tx,
         invoicing.InvoiceData(
             customer_id=order.customer_id,
-            lines=[
-                invoicing.LineData(
-                    description=line.description,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    unit=line.unit,
-                    discount_percent=line.discount_percent,
-                    discount_amount=line.discount_amount,
-                    tax_rate=line.tax_rate,
-                )
-                for line in lines
-            ],
+            lines=[line_data(line) for line in lines],
             currency=order.currency,
             due_date=due_date,
             prices_include_tax=order.prices_include_tax,

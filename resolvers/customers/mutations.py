@@ -7,7 +7,8 @@ import strawberry
 from domain.core import idempotency
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.customers import addresses, csv_io, merge, registration, service
+from domain.customers import addresses, import_rows, imports, merge, registration, service
+from domain.customers.models import CustomerAddress
 from resolvers.access import needs
 from resolvers.base import Info, business_currency, mutate
 from resolvers.customers.queries import _merge_record
@@ -44,6 +45,15 @@ from schema.types.customers.payloads import (
 
 async def _customer_payload(info: Info, tx: Tx, row: object) -> CustomerPayload:
     return CustomerPayload(customer=Customer.from_row(row, await business_currency(info, tx)))  # type: ignore[arg-type]
+
+
+async def _address_payload(info: Info, tx: Tx, row: CustomerAddress) -> AddressPayload:
+    """The address as written and its customer as it is now (its default may have moved)."""
+    customer = await service.get_customer(tx, row.customer_id)
+    return AddressPayload(
+        address=Address.from_row(row),
+        customer=Customer.from_row(customer, await business_currency(info, tx)),
+    )
 
 
 @strawberry.type
@@ -147,11 +157,7 @@ class CustomerMutations:
         async def run(tx: Tx) -> AddressPayload:
             cid = expect_id(customer_id, "Customer", "customerId")
             row = await addresses.add_address(tx, cid, address.to_domain())
-            customer = await service.get_customer(tx, cid)
-            return AddressPayload(
-                address=Address.from_row(row),
-                customer=Customer.from_row(customer, await business_currency(info, tx)),
-            )
+            return await _address_payload(info, tx, row)
 
         return await mutate(info, run)
 
@@ -163,11 +169,7 @@ class CustomerMutations:
 
         async def run(tx: Tx) -> AddressPayload:
             row = await addresses.update_address(tx, expect_id(id, "Address"), address.to_domain())
-            customer = await service.get_customer(tx, row.customer_id)
-            return AddressPayload(
-                address=Address.from_row(row),
-                customer=Customer.from_row(customer, await business_currency(info, tx)),
-            )
+            return await _address_payload(info, tx, row)
 
         return await mutate(info, run)
 
@@ -194,11 +196,7 @@ class CustomerMutations:
 
         async def run(tx: Tx) -> AddressPayload:
             row = await addresses.set_default_address(tx, expect_id(id, "Address"))
-            customer = await service.get_customer(tx, row.customer_id)
-            return AddressPayload(
-                address=Address.from_row(row),
-                customer=Customer.from_row(customer, await business_currency(info, tx)),
-            )
+            return await _address_payload(info, tx, row)
 
         return await mutate(info, run)
 
@@ -258,8 +256,8 @@ class CustomerMutations:
         "ImportCustomersResult", ImportPayload
     ):
         async def run(tx: Tx) -> ImportPayload:
-            imp = await csv_io.start_import(
-                tx, input.csv, csv_io.OnDuplicate(input.on_duplicate.value)
+            imp = await imports.start_import(
+                tx, input.csv, import_rows.OnDuplicate(input.on_duplicate.value)
             )
             return ImportPayload(customer_import=CustomerImport.from_row(imp))
 

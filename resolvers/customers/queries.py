@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from domain.core.errors import NotFound
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
-from domain.customers import csv_io, queries, service
+from domain.customers import imports, queries, service
 from domain.customers.models import CustomerMerge
 from domain.customers.repository import CustomerFilter, CustomerSort
 from resolvers.access import needs
@@ -57,7 +57,7 @@ class CustomerQueries:
     async def customer_import(self, info: Info, id: strawberry.ID) -> CustomerImport | None:
         async with reading(info) as tx:
             try:
-                row = await csv_io.get_import(tx, expect_id(id, "CustomerImport"))
+                row = await imports.get_import(tx, expect_id(id, "CustomerImport"))
             except NotFound:
                 return None
             return CustomerImport.from_row(row)

@@ -8,10 +8,11 @@ from domain.core import idempotency
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
 from domain.invoicing import payments, sending, service
+from domain.invoicing.invoice_data import line_data
 from domain.notifications.upfront import compose_upfront
 from resolvers.access import needs
 from resolvers.base import Info, mutate
-from resolvers.invoicing.views import _line, _view
+from resolvers.invoicing.views import _view
 from schema.errors import result
 from schema.relay import expect_id
 from schema.types.invoicing.inputs import (
@@ -46,7 +47,7 @@ class InvoiceMutations:
         async def run(tx: Tx) -> InvoicePayload:
             data = service.InvoiceData(
                 customer_id=expect_id(input.customer_id, "Customer", "customerId"),
-                lines=[_line(line) for line in input.lines],
+                lines=[line_data(line) for line in input.lines],
                 currency=input.currency,
                 issue_date=input.issue_date,
                 due_date=input.due_date,

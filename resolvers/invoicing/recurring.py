@@ -15,12 +15,12 @@ from domain.core.errors import NotFound
 from domain.core.pagination import clamp_first, decode_cursor, encode_cursor
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
+from domain.invoicing.invoice_data import invoice_options, line_data
 from domain.invoicing.recurring import queries, service, suggested
 from domain.invoicing.recurring.models import Frequency
 from domain.invoicing.recurring.models import RecurringSchedule as Row
 from resolvers.access import needs
 from resolvers.base import Info, mutate_once, reading
-from resolvers.invoicing.views import _line
 from schema.errors import result
 from schema.relay import Edge, expect_id, page_info
 from schema.types.invoicing.recurring import (
@@ -44,19 +44,13 @@ def _data(input: CreateRecurringScheduleInput) -> service.ScheduleData:
         customer_id=expect_id(input.customer_id, "Customer", "customerId"),
         frequency=Frequency(input.frequency.value),
         start_date=input.start_date,
-        lines=[_line(line) for line in input.lines],
+        lines=[line_data(line) for line in input.lines],
         interval=input.interval,
         weekday=input.weekday.value if input.weekday is not None else None,
         day_of_month=input.day_of_month,
         end_date=input.end_date,
         count=input.count,
-        currency=input.currency,
-        prices_include_tax=input.prices_include_tax,
-        place_of_supply=input.place_of_supply,
-        discount_percent=input.discount_percent,
-        discount_amount=input.discount_amount,
-        notes=input.notes,
-        terms=input.terms,
+        **invoice_options(input),
         due_in_days=input.due_in_days,
         send_on_create=input.send_on_create,
         send_channels=list(input.send_channels),
@@ -79,7 +73,7 @@ def _changes(input: UpdateRecurringScheduleInput) -> dict[str, Any]:
         elif name == "weekday" and value is not None:
             value = value.value
         elif name == "lines":
-            value = [_line(line) for line in value]
+            value = [line_data(line) for line in value]
         elif name == "send_channels":
             value = list(value)
         changes[name] = value

@@ -13,7 +13,6 @@ from domain.invoicing import service, statements
 from domain.invoicing.models import Invoice as InvoiceRow
 from resolvers.base import Info
 from schema.types.common import Money
-from schema.types.invoicing.inputs import InvoiceLineInput
 from schema.types.invoicing.objects import (
     Invoice,
 )
@@ -29,18 +28,6 @@ async def _today(info: Info, tx: Tx) -> date:
 
 async def _view(info: Info, tx: Tx, row: InvoiceRow) -> Invoice:
     return Invoice.from_row(row, await _today(info, tx), info.context.rt.settings.public_url)
-
-
-def _line(line: InvoiceLineInput) -> service.LineData:
-    return service.LineData(
-        description=line.description,
-        quantity=line.quantity,
-        unit_price=line.unit_price,
-        unit=line.unit,
-        discount_percent=line.discount_percent,
-        discount_amount=line.discount_amount,
-        tax_rate=line.tax_rate,
-    )
 
 
 def _money_map(s: statements.Statement) -> Statement:

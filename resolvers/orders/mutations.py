@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
 
 from domain.core import idempotency
 from domain.core.tx import Tx
 from domain.core.viewer import Scope
+from domain.invoicing.invoice_data import line_data
 from domain.invoicing.service import get_invoice
 from domain.orders import invoices, service
 from domain.orders.models import OrderStatus
 from domain.orders.workflow import IllegalTransition, StaleVersion
 from resolvers.access import needs
 from resolvers.base import Info, mutate
-from resolvers.invoicing.views import _line, _view
+from resolvers.invoicing.views import _view
 from resolvers.orders.views import order_view
 from schema.errors import result
 from schema.relay import expect_id
@@ -62,6 +66,20 @@ def _refused(exc: IllegalTransition | StaleVersion) -> IllegalTransitionError | 
     )
 
 
+async def _step(info: Info, act: Callable[[Tx], Awaitable[service.Change]]) -> Any:
+    """One workflow step in its own transaction: the order and its timeline entry, or
+    the workflow's refusal as a typed error."""
+
+    async def run(tx: Tx) -> OrderPayload | IllegalTransitionError | OrderConflictError:
+        try:
+            change = await act(tx)
+        except (IllegalTransition, StaleVersion) as exc:
+            return _refused(exc)
+        return await _changed(info, tx, change)
+
+    return await mutate(info, run)
+
+
 @strawberry.type
 class OrderMutations:
     @strawberry.mutation(extensions=[needs(Scope.ORDERS_WRITE)])
@@ -71,7 +89,7 @@ class OrderMutations:
         async def run(tx: Tx) -> OrderPayload:
             data = service.OrderData(
                 customer_id=expect_id(input.customer_id, "Customer", "customerId"),
-                lines=[_line(line) for line in input.lines],
+                lines=[line_data(line) for line in input.lines],
                 currency=input.currency,
                 prices_include_tax=input.prices_include_tax,
                 place_of_supply=input.place_of_supply,
@@ -112,22 +130,18 @@ class OrderMutations:
     async def change_order_status(self, info: Info, input: ChangeOrderStatusInput) -> result(
         "ChangeOrderStatusResult", OrderPayload, *StatusErrors
     ):
-        async def run(tx: Tx) -> OrderPayload | IllegalTransitionError | OrderConflictError:
-            try:
-                change = await service.change_status(
-                    tx,
-                    expect_id(input.order_id, "Order", "orderId"),
-                    OrderStatus(input.status.value),
-                    input.expected_version,
-                    note=input.note,
-                    expected_delivery=input.expected_delivery_date,
-                    reason=input.reason,
-                )
-            except (IllegalTransition, StaleVersion) as exc:
-                return _refused(exc)
-            return await _changed(info, tx, change)
-
-        return await mutate(info, run)
+        return await _step(
+            info,
+            lambda tx: service.change_status(
+                tx,
+                expect_id(input.order_id, "Order", "orderId"),
+                OrderStatus(input.status.value),
+                input.expected_version,
+                note=input.note,
+                expected_delivery=input.expected_delivery_date,
+                reason=input.reason,
+            ),
+        )
 
     @strawberry.mutation(
         description="Cancel an order not yet delivered; the reason is required.",
@@ -136,20 +150,16 @@ class OrderMutations:
     async def cancel_order(self, info: Info, input: CancelOrderInput) -> result(
         "CancelOrderResult", OrderPayload, *StatusErrors
     ):
-        async def run(tx: Tx) -> OrderPayload | IllegalTransitionError | OrderConflictError:
-            try:
-                change = await service.change_status(
-                    tx,
-                    expect_id(input.order_id, "Order", "orderId"),
-                    OrderStatus.CANCELLED,
-                    input.expected_version,
-                    reason=input.reason,
-                )
-            except (IllegalTransition, StaleVersion) as exc:
-                return _refused(exc)
-            return await _changed(info, tx, change)
-
-        return await mutate(info, run)
+        return await _step(
+            info,
+            lambda tx: service.change_status(
+                tx,
+                expect_id(input.order_id, "Order", "orderId"),
+                OrderStatus.CANCELLED,
+                input.expected_version,
+                reason=input.reason,
+            ),
+        )
 
     @strawberry.mutation(
         description="A new expected delivery date, without a status change.",
@@ -158,20 +168,16 @@ class OrderMutations:
     async def reschedule_order_delivery(
         self, info: Info, input: RescheduleOrderDeliveryInput
     ) -> result("RescheduleOrderDeliveryResult", OrderPayload, *StatusErrors):
-        async def run(tx: Tx) -> OrderPayload | IllegalTransitionError | OrderConflictError:
-            try:
-                change = await service.reschedule_delivery(
-                    tx,
-                    expect_id(input.order_id, "Order", "orderId"),
-                    input.expected_version,
-                    input.expected_delivery_date,
-                    input.note,
-                )
-            except (IllegalTransition, StaleVersion) as exc:
-                return _refused(exc)
-            return await _changed(info, tx, change)
-
-        return await mutate(info, run)
+        return await _step(
+            info,
+            lambda tx: service.reschedule_delivery(
+                tx,
+                expect_id(input.order_id, "Order", "orderId"),
+                input.expected_version,
+                input.expected_delivery_date,
+                input.note,
+            ),
+        )
 
     @strawberry.mutation(
         description="Invoice a CONFIRMED (or later, not cancelled) order through the invoicing "

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from domain.core import audit
 from domain.core.errors import DomainError
 from domain.core.tx import Tx
-from domain.customers.csv_io import export_customers
+from domain.customers.csv_export import export_customers
 from schema.http.view import request_context
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -49,6 +50,17 @@ __all__ = [
     "Role",
     "SortDirection",
 ]
+
+
+def idempotency_field(again: str = "creating again") -> Any:
+    """The optional `idempotencyKey` of an input that creates something, described the
+    same way on every such input (`again`: what a retry does not do twice)."""
+    return strawberry.field(
+        default=None,
+        description="Optional (1-120 characters): a retry with the same key returns the first "
+        f"result (replayed: true) instead of {again}; the same key with a different input is "
+        "a ConflictError. Scoped to the business and the caller, kept 24 hours.",
+    )
 
 
 @strawberry.enum

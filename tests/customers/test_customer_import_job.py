@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from domain.core.outbox import OutboxEvent
-from domain.customers.csv_io import MAX_BYTES, MAX_ROWS
+from domain.customers.csv_rows import MAX_BYTES, MAX_ROWS
 from khata.runtime import Runtime
 from schema.relay import expect_id
 from tests.conftest import Actor, run_jobs

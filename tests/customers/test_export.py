@@ -9,7 +9,8 @@ from decimal import Decimal
 import httpx
 
 from domain.core.viewer import STAFF_SCOPES, Role, Viewer, ViewerKind
-from domain.customers.csv_io import COLUMNS, export_customers
+from domain.customers.csv_export import export_customers
+from domain.customers.csv_rows import COLUMNS
 from khata.runtime import Runtime
 from tests.conftest import Actor, sign_up
 from tests.customers.merge_import_helpers import (

@@ -10,6 +10,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -51,6 +52,23 @@ def payload_text(frame: str, op: str) -> str:
     head = f'{{"id":"{op}","type":"next","payload":'
     assert frame.startswith(head) and frame.endswith("}"), frame
     return frame[len(head) : -1]
+
+
+@asynccontextmanager
+async def second_process(
+    runtime: Runtime, **changes: Any
+) -> AsyncIterator[tuple[str, Runtime, Any]]:
+    """A second API process on the same database and hub, with these settings changed:
+    its address, runtime and app, served until the block ends."""
+    settings: Settings = runtime.settings.model_copy(update=changes)
+    rt = build_runtime(settings)
+    await rt.start(sweep=False)
+    app = create_app(settings, runtime=rt)
+    try:
+        async with serving(app) as address:
+            yield address, rt, app
+    finally:
+        await rt.stop()
 
 
 async def test_members_of_one_group_share_one_execution_and_identical_frames(
@@ -125,15 +143,8 @@ async def test_clients_resuming_from_one_cursor_each_get_the_whole_backlog(
 @pytest.fixture
 async def short_replay(runtime: Runtime) -> AsyncIterator[tuple[str, Runtime, Any]]:
     """A second API process whose members buffer (and groups replay) at most 3 frames."""
-    settings: Settings = runtime.settings.model_copy(update={"ws_member_buffer": 3})
-    rt = build_runtime(settings)
-    await rt.start(sweep=False)
-    app = create_app(settings, runtime=rt)
-    try:
-        async with serving(app) as address:
-            yield address, rt, app
-    finally:
-        await rt.stop()
+    async with second_process(runtime, ws_member_buffer=3) as process:
+        yield process
 
 
 async def test_a_resumer_after_a_long_replay_runs_a_group_of_its_own(
@@ -200,15 +211,8 @@ async def test_other_variables_or_audiences_get_their_own_group(
 async def small_buffers(runtime: Runtime) -> AsyncIterator[tuple[str, Runtime, Any]]:
     """A second API process (same database and hub settings) whose members buffer 16
     frames."""
-    settings: Settings = runtime.settings.model_copy(update={"ws_member_buffer": 16})
-    rt = build_runtime(settings)
-    await rt.start(sweep=False)
-    app = create_app(settings, runtime=rt)
-    try:
-        async with serving(app) as address:
-            yield address, rt, app
-    finally:
-        await rt.stop()
+    async with second_process(runtime, ws_member_buffer=16) as process:
+        yield process
 
 
 async def test_a_slow_member_never_stalls_its_group_and_is_told_it_fell_behind(
@@ -287,15 +291,8 @@ async def test_revoking_the_first_member_closes_it_and_the_group_goes_on(
 @pytest.fixture
 async def renewing(runtime: Runtime) -> AsyncIterator[tuple[str, Runtime, Any]]:
     """A second API process whose groups renew their stream every 3 events."""
-    settings: Settings = runtime.settings.model_copy(update={"subscription_renew_events": 3})
-    rt = build_runtime(settings)
-    await rt.start(sweep=False)
-    app = create_app(settings, runtime=rt)
-    try:
-        async with serving(app) as address:
-            yield address, rt, app
-    finally:
-        await rt.stop()
+    async with second_process(runtime, subscription_renew_events=3) as process:
+        yield process
 
 
 async def test_renewal_keeps_delivery_gapless(renewing: tuple[str, Runtime, Any]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from domain.core.codes import CoreCode
@@ -23,10 +22,12 @@ from domain.customers.repository import CustomerRepository
 from domain.invoicing import sending
 from domain.invoicing import service as invoicing
 from domain.invoicing.codes import InvoicingCode
+from domain.invoicing.invoice_data import InvoiceOptions, invoice_options
 from domain.invoicing.models import Invoice
 from domain.invoicing.recurring.calendar import Rule
 from domain.invoicing.recurring.models import Frequency, RecurringSchedule, ScheduleStatus
 from domain.invoicing.recurring.repository import RecurringRepository
+from domain.invoicing.recurring.template import stored_template, template_lines, template_options
 
 MAX_INTERVAL = {Frequency.WEEKLY: 52, Frequency.MONTHLY: 24}
 MAX_COUNT = 1000
@@ -35,7 +36,7 @@ CHANNELS = {"sms", "email"}
 
 
 @dataclass
-class ScheduleData:
+class ScheduleData(InvoiceOptions):
     """A schedule's rule and template (the invoice lines and options, as createInvoice
     takes them)."""
 
@@ -48,13 +49,6 @@ class ScheduleData:
     day_of_month: int | None = None  # 1-31; default: the start date's
     end_date: date | None = None
     count: int | None = None
-    currency: str | None = None
-    prices_include_tax: bool = False
-    place_of_supply: str | None = None
-    discount_percent: Decimal | None = None
-    discount_amount: Decimal | None = None
-    notes: str | None = None
-    terms: str | None = None
     due_in_days: int | None = None  # default: the customer's payment terms
     send_on_create: bool = False
     send_channels: list[str] = field(default_factory=lambda: ["sms"])
@@ -62,14 +56,6 @@ class ScheduleData:
 
 def rule_of(s: RecurringSchedule) -> Rule:
     return Rule(Frequency(s.frequency), s.interval, s.start_date, s.weekday, s.day_of_month)
-
-
-def _dec(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def schedule_data(s: RecurringSchedule) -> ScheduleData:
@@ -84,25 +70,8 @@ def schedule_data(s: RecurringSchedule) -> ScheduleData:
         day_of_month=s.day_of_month,
         end_date=s.end_date,
         count=s.max_count,
-        lines=[
-            invoicing.LineData(
-                description=line["description"],
-                quantity=Decimal(line["quantity"]),
-                unit_price=Decimal(line["unit_price"]),
-                unit=line.get("unit"),
-                discount_percent=_dec(line.get("discount_percent")),
-                discount_amount=_dec(line.get("discount_amount")),
-                tax_rate=_dec(line.get("tax_rate")),
-            )
-            for line in t["lines"]
-        ],
-        currency=t.get("currency"),
-        prices_include_tax=bool(t.get("prices_include_tax")),
-        place_of_supply=t.get("place_of_supply"),
-        discount_percent=_dec(t.get("discount_percent")),
-        discount_amount=_dec(t.get("discount_amount")),
-        notes=t.get("notes"),
-        terms=t.get("terms"),
+        lines=template_lines(t),
+        **template_options(t),
         due_in_days=t.get("due_in_days"),
         send_on_create=s.send_on_create,
         send_channels=list(s.send_channels),
@@ -116,42 +85,11 @@ def invoice_data(s: RecurringSchedule, on: date) -> invoicing.InvoiceData:
     return invoicing.InvoiceData(
         customer_id=s.customer_id,
         lines=d.lines,
-        currency=d.currency,
         issue_date=on,
         due_date=on + timedelta(days=d.due_in_days) if d.due_in_days is not None else None,
-        prices_include_tax=d.prices_include_tax,
-        place_of_supply=d.place_of_supply,
-        discount_percent=d.discount_percent,
-        discount_amount=d.discount_amount,
-        notes=d.notes,
-        terms=d.terms,
+        **invoice_options(d),
         extra_event={"recurringScheduleId": s.id, "occurrenceDate": on.isoformat()},
     )
-
-
-def _template(d: ScheduleData) -> dict[str, Any]:
-    return {
-        "lines": [
-            {
-                "description": line.description.strip(),
-                "quantity": str(line.quantity),
-                "unit_price": str(line.unit_price),
-                "unit": line.unit,
-                "discount_percent": _text(line.discount_percent),
-                "discount_amount": _text(line.discount_amount),
-                "tax_rate": _text(line.tax_rate),
-            }
-            for line in d.lines
-        ],
-        "currency": d.currency,
-        "prices_include_tax": d.prices_include_tax,
-        "place_of_supply": d.place_of_supply,
-        "discount_percent": _text(d.discount_percent),
-        "discount_amount": _text(d.discount_amount),
-        "notes": d.notes,
-        "terms": d.terms,
-        "due_in_days": d.due_in_days,
-    }
 
 
 def _check_rule(d: ScheduleData, today: date, start_changed: bool) -> ErrorCollector:
@@ -204,7 +142,7 @@ async def _apply(tx: Tx, s: RecurringSchedule, d: ScheduleData, start_changed: b
         "start_date": d.start_date,
         "end_date": d.end_date,
         "max_count": d.count,
-        "template": _template(d),
+        "template": stored_template(d.lines, d, d.due_in_days),
         "estimated_total": totals.total,
         "currency": currency,
         "send_on_create": d.send_on_create,
@@ -223,17 +161,7 @@ async def _apply(tx: Tx, s: RecurringSchedule, d: ScheduleData, start_changed: b
 
 
 def schedule_as_invoice(d: ScheduleData) -> invoicing.InvoiceData:
-    return invoicing.InvoiceData(
-        customer_id=d.customer_id,
-        lines=d.lines,
-        currency=d.currency,
-        prices_include_tax=d.prices_include_tax,
-        place_of_supply=d.place_of_supply,
-        discount_percent=d.discount_percent,
-        discount_amount=d.discount_amount,
-        notes=d.notes,
-        terms=d.terms,
-    )
+    return invoicing.InvoiceData(customer_id=d.customer_id, lines=d.lines, **invoice_options(d))
 
 
 def _settle(s: RecurringSchedule, candidate: date) -> None:

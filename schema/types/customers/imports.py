@@ -9,7 +9,7 @@ import strawberry
 
 from domain.core.pagination import clamp_first, decode_cursor, encode_cursor
 from domain.core.tx import Tx
-from domain.customers import csv_io, models
+from domain.customers import imports, models
 from schema.errors import FieldProblem
 from schema.relay import Node, PageInfo, page_info, to_global_id
 from schema.types.customers.inputs import OnDuplicate
@@ -94,7 +94,7 @@ class CustomerImport(Node):
         after_id = decode_cursor(after, "error")[1] if after else None
         viewer = await info.context.require_viewer()
         async with info.context.rt.db.read() as session:
-            rows = await csv_io.import_errors(
+            rows = await imports.import_errors(
                 Tx(session, viewer, info.context.rt.clock), self.row_id, limit, after_id
             )
         more = len(rows) > limit

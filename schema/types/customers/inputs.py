@@ -9,9 +9,9 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from domain.customers.csv_io import OnDuplicate as DomainOnDuplicate
 from domain.customers.fields import AddressInput as DomainAddress
 from domain.customers.fields import CustomerInput as DomainCustomer
+from domain.customers.import_rows import OnDuplicate as DomainOnDuplicate
 from domain.customers.repository import CustomerFilter
 from schema.types.common import (
     AddressKind,
@@ -21,6 +21,7 @@ from schema.types.common import (
     PaymentTerms,
     ProfileType,
     SortDirection,
+    idempotency_field,
 )
 from schema.types.customers.status import Activity as CustomerActivity
 from schema.types.customers.status import VipMode
@@ -100,12 +101,7 @@ class CreateCustomerInput:
         description="Create even when another customer of the business has this phone "
         "(otherwise a DuplicateCustomerError lists them).",
     )
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Optional (1-120 characters): a retry with the same key returns the first "
-        "result (replayed: true) instead of creating again; the same key with a different "
-        "input is a ConflictError. Scoped to the business and the caller, kept 24 hours.",
-    )
+    idempotency_key: str | None = idempotency_field()
 
     def to_domain(self) -> DomainCustomer:
         return DomainCustomer(

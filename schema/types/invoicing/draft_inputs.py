@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from domain.invoicing import drafts
 from domain.invoicing import templates as invoice_templates
+from schema.types.common import idempotency_field
 
 
 @strawberry.input
@@ -40,12 +41,7 @@ class CreateDraftInput:
     discount_percent: Decimal | None = None
     prices_include_tax: bool = False
     currency: str | None = None
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Optional (1-120 characters): a retry with the same key returns the first "
-        "result (replayed: true) instead of creating again; the same key with a different "
-        "input is a ConflictError. Scoped to the business and the caller, kept 24 hours.",
-    )
+    idempotency_key: str | None = idempotency_field()
 
 
 @strawberry.input

@@ -8,7 +8,7 @@ from enum import Enum
 
 import strawberry
 
-from schema.types.common import SortDirection
+from schema.types.common import SortDirection, idempotency_field
 from schema.types.invoicing.objects import (
     InvoiceStatus,
     PaymentMethodKind,
@@ -54,12 +54,7 @@ class CreateInvoiceInput:
     discount_amount: Decimal | None = None
     notes: str | None = None
     terms: str | None = None
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Optional (1-120 characters): a retry with the same key returns the first "
-        "result (replayed: true) instead of creating again; the same key with a different "
-        "input is a ConflictError. Scoped to the business and the caller, kept 24 hours.",
-    )
+    idempotency_key: str | None = idempotency_field()
 
 
 @strawberry.input

@@ -82,7 +82,10 @@ def lazy_view(base: type[T], getters: dict[str, Callable[..., Any]]) -> Callable
 
 
 @strawberry.type
-class InvoiceLine:
+class LineFields:
+    """What an invoice line and an order line show (both store the same columns); a base
+    of InvoiceLine and OrderLine, not itself in the schema."""
+
     position: int
     description: str
     quantity: Decimal
@@ -97,9 +100,17 @@ class InvoiceLine:
     total: Money
     taxes: list[TaxComponent]
 
+
+def line_fields(r: Any, currency: str) -> dict[str, Any]:
+    """The LineFields values of a stored invoice or order line."""
+    return {name: get(r, currency) for name, get in _LINE_FIELDS.items()}
+
+
+@strawberry.type
+class InvoiceLine(LineFields):
     @classmethod
     def from_row(cls, r: models.InvoiceLine, currency: str) -> InvoiceLine:
-        return cls(**{name: get(r, currency) for name, get in _LINE_FIELDS.items()})
+        return cls(**line_fields(r, currency))
 
     @classmethod
     def view(cls, r: models.InvoiceLine | Row[Any], currency: str) -> InvoiceLine:
@@ -107,7 +118,8 @@ class InvoiceLine:
         return _InvoiceLineView(r, currency)
 
 
-_LINE_FIELDS: dict[str, Callable[[models.InvoiceLine, str], Any]] = {
+# invoice and order lines alike (the same columns)
+_LINE_FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "position": lambda r, c: r.position,
     "description": lambda r, c: r.description,
     "quantity": lambda r, c: plain(r.quantity),

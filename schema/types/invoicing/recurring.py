@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from domain.invoicing.invoice_data import InvoiceOptions
 from domain.invoicing.recurring import models
+from domain.invoicing.recurring.template import template_lines, template_options
 from schema.relay import Edge, Node, PageInfo, to_global_id
 from schema.types.common import Money
 from schema.types.invoicing.inputs import InvoiceLineInput
@@ -71,10 +74,6 @@ class RecurringTemplate:
     due_in_days: int | None = strawberry.field(
         description="Days from issue to due; null: the customer's payment terms."
     )
-
-
-def _dec(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
 
 
 @strawberry.type(
@@ -153,25 +152,9 @@ class RecurringSchedule(Node):
             send_channels=list(s.send_channels),
             last_error=s.last_error,
             template=RecurringTemplate(
-                lines=[
-                    RecurringLine(
-                        description=line["description"],
-                        quantity=Decimal(line["quantity"]),
-                        unit_price=Decimal(line["unit_price"]),
-                        unit=line.get("unit"),
-                        discount_percent=_dec(line.get("discount_percent")),
-                        discount_amount=_dec(line.get("discount_amount")),
-                        tax_rate=_dec(line.get("tax_rate")),
-                    )
-                    for line in t["lines"]
-                ],
-                currency=s.currency,
-                prices_include_tax=bool(t.get("prices_include_tax")),
-                place_of_supply=t.get("place_of_supply"),
-                discount_percent=_dec(t.get("discount_percent")),
-                discount_amount=_dec(t.get("discount_amount")),
-                notes=t.get("notes"),
-                terms=t.get("terms"),
+                lines=[RecurringLine(**asdict(line)) for line in template_lines(t)],
+                # the saved currency: the business's when the template names none
+                **(template_options(t) | {"currency": s.currency}),
                 due_in_days=t.get("due_in_days"),
             ),
             estimated_total=Money.of(s.estimated_total, s.currency),
@@ -193,7 +176,7 @@ IDEMPOTENCY = (
 
 
 @strawberry.input
-class CreateRecurringScheduleInput:
+class CreateRecurringScheduleInput(InvoiceOptions):
     customer_id: strawberry.ID
     frequency: RecurringFrequency
     start_date: date = strawberry.field(description="The business's date; not in the past.")
@@ -209,13 +192,6 @@ class CreateRecurringScheduleInput:
     )
     end_date: date | None = None
     count: int | None = None
-    currency: str | None = None
-    prices_include_tax: bool = False
-    place_of_supply: str | None = None
-    discount_percent: Decimal | None = None
-    discount_amount: Decimal | None = None
-    notes: str | None = None
-    terms: str | None = None
     due_in_days: int | None = None
     send_on_create: bool = False
     send_channels: list[str] = strawberry.field(default_factory=lambda: ["sms"])

@@ -7,16 +7,10 @@ from enum import Enum
 
 import strawberry
 
-from schema.types.common import SortDirection
+from schema.types.common import SortDirection, idempotency_field
 from schema.types.customers.inputs import AddressInput
 from schema.types.invoicing.inputs import InvoiceLineInput
 from schema.types.orders.objects import OrderChannel, OrderStatus
-
-IDEMPOTENCY = (
-    "Optional (1-120 characters): a retry with the same key returns the first result "
-    "(replayed: true) instead of creating again; the same key with a different input is a "
-    "ConflictError. Scoped to the business and the caller, kept 24 hours."
-)
 
 
 @strawberry.input
@@ -42,7 +36,7 @@ class CreateOrderInput:
         default=None, description="Default: INTEGRATION for API keys, COUNTER for staff."
     )
     draft: bool = strawberry.field(default=False, description="Start as DRAFT instead of PENDING.")
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY)
+    idempotency_key: str | None = idempotency_field()
 
 
 @strawberry.input
@@ -82,7 +76,7 @@ class InvoiceOrderInput:
     )
     notes: str | None = strawberry.field(default=None, description="Default: the order number.")
     terms: str | None = None
-    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY)
+    idempotency_key: str | None = idempotency_field()
 
 
 @strawberry.enum

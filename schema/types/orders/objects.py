@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from enum import Enum
 from importlib import import_module
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from domain.core.money import money_amount, plain
 from domain.orders import models
 from domain.orders.workflow import AWAITING_DELIVERY, allowed_from
 from schema.relay import Edge, Node, PageInfo, to_global_id
 from schema.types.common import Money
-from schema.types.invoicing.objects import TaxComponent, components
+from schema.types.invoicing.objects import LineFields, TaxComponent, components, line_fields
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -62,38 +60,10 @@ class DeliveryAddress:
 
 
 @strawberry.type
-class OrderLine:
-    position: int
-    description: str
-    quantity: Decimal
-    unit: str | None
-    unit_price: Money
-    discount_percent: Decimal | None
-    tax_rate: Decimal
-    gross: Money
-    discount: Money
-    taxable: Money
-    tax: Money
-    total: Money
-    taxes: list[TaxComponent]
-
+class OrderLine(LineFields):
     @classmethod
     def from_row(cls, r: models.OrderLine, c: str) -> OrderLine:
-        return cls(
-            position=r.position,
-            description=r.description,
-            quantity=plain(r.quantity),
-            unit=r.unit,
-            unit_price=Money(amount=money_amount(r.unit_price, c), currency=c),
-            discount_percent=r.discount_percent,
-            tax_rate=plain(r.tax_rate),
-            gross=Money.of(r.gross, c),
-            discount=Money.of(r.discount, c),
-            taxable=Money.of(r.taxable, c),
-            tax=Money.of(r.tax, c),
-            total=Money.of(r.total, c),
-            taxes=components(r.tax_components, c),
-        )
+        return cls(**line_fields(r, c))
 
 
 @strawberry.enum

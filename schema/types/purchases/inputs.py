@@ -8,7 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from domain.purchases.service import ItemData
-from schema.types.common import PaymentMethod
+from schema.types.common import PaymentMethod, idempotency_field
 from schema.types.customers.status import VipMode
 
 
@@ -36,12 +36,7 @@ class RecordPurchaseInput:
         default=None, description="ISO 4217; the business's by default."
     )
     notes: str | None = None
-    idempotency_key: str | None = strawberry.field(
-        default=None,
-        description="Optional (1-120 characters): a retry with the same key returns the first "
-        "result (replayed: true) instead of recording again; the same key with a different "
-        "input is a ConflictError. Scoped to the business and the caller, kept 24 hours.",
-    )
+    idempotency_key: str | None = idempotency_field("recording again")
 
 
 @strawberry.input
