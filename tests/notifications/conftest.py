@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -109,8 +109,14 @@ class Desk:
     sendgrid: FakeSendGrid
 
 
-# 06:00 UTC: 11:30 in India, 09:00 in Nairobi, outside the default quiet hours
-MORNING = datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
+# 06:00 UTC: 11:30 in India, 09:00 in Nairobi, outside the default quiet hours; the last
+# one before now, never ahead of the fakes' wall clock (a provider look-up finds messages
+# created since the attempt started: between 00:00 and 06:00 UTC today's 06:00 lay in the
+# fake's future and a message Twilio took was never found)
+_NOW = datetime.now(UTC)
+MORNING = _NOW.replace(hour=6, minute=0, second=0, microsecond=0) - timedelta(
+    days=1 if _NOW.hour < 6 else 0
+)
 
 
 # short: a link in a DLT-registered SMS is one variable, at most 30 characters
