@@ -122,3 +122,35 @@ def families(pauses: GcPauses, lag: LoopLag) -> Iterator[Metric]:
         buckets=lag.lag.buckets(),
         sum_value=lag.lag.sum,
     )
+
+
+FULL_EVERY = 100  # young (generation 1) collections between two full ones, at least
+
+
+def settle_collector() -> None:
+    """Fewer and shorter full collections for a long-running server process; called once by
+    the serve entry point after start-up has built the app (imports, schema, tables).
+
+    Measured (issue 18 §4, bench/results/realtime.md): at 1,500 subscriptions per process a
+    full pass cost 0.2-0.6 s of CPU (seconds of wall time on a busy host) and ran every
+    10-20 s, because CPython runs one whenever the objects promoted to the oldest
+    generation since the last pass exceed a quarter of it, and a busy server promotes
+    tens of thousands of short-lived ones (in flight across a young collection) per
+    minute. Two documented remedies (the `gc` module's reference):
+
+    - `gc.freeze()`: start-up's ~250,000 objects (modules, the GraphQL schema, the
+      tables) live as long as the process; frozen, no pass walks them again.
+    - `gc.set_threshold(t0, t1, FULL_EVERY)`: a full pass at most once per FULL_EVERY
+      generation-1 passes instead of 10 (the quarter rule still applies on top).
+
+    Trade-offs: a frozen object is never collected (start-up's objects are not garbage, so
+    nothing is lost); cyclic garbage that reaches the oldest generation waits longer for a
+    full pass, so memory holds more of it between passes (about one pass's worth: tens of
+    thousands of objects, a few MB per process at the measured rates). Each full pass
+    still walks every live subscription's objects: fewer objects per subscription is what
+    makes the remaining passes short.
+    """
+    gc.collect()  # what start-up already dropped is not frozen
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_EVERY)

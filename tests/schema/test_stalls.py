@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import subprocess
+import sys
 import time
 
 import httpx
 
 from khata.runtime import Runtime
-from schema.stalls import PAUSE_BUCKETS, Durations, LoopLag
+from schema.stalls import FULL_EVERY, PAUSE_BUCKETS, Durations, LoopLag
 from tests.conftest import TEST_IP
 from tests.schema.test_metrics import metrics_app, scrape
 
@@ -64,3 +67,23 @@ def test_buckets_are_cumulative() -> None:
     assert buckets["5.0"] == 3
     assert buckets["+Inf"] == 4
     assert abs(d.sum - 7.0065) < 1e-9
+
+
+def test_settle_collector_freezes_start_up_and_spaces_full_passes() -> None:
+    # process-wide collector settings: in a process of its own, not the suite's
+    code = (
+        "import gc, json\n"
+        "from schema.stalls import settle_collector\n"
+        "import khata.composition\n"
+        "before = gc.get_freeze_count()\n"
+        "settle_collector()\n"
+        "print(json.dumps([before, gc.get_freeze_count(), gc.get_threshold()]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    before, frozen, threshold = json.loads(out.stdout)
+    assert before == 0
+    assert frozen > 10_000  # the imported modules, at least
+    assert threshold[2] == FULL_EVERY
+    assert threshold[:2] == list(gc.get_threshold()[:2])  # the young generations as they were
