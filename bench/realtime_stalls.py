@@ -56,13 +56,18 @@ def line(d: dict[str, Any]) -> str:
         for k, v in d.items()
         if k.startswith("gc2_le_") and k != "gc2_le_+Inf"
     )
-    longest = next((b for b, v in bounds if v >= full), None) if full else 0.0
-    longest_text = f"≤ {longest:g} s" if longest is not None else f"> {bounds[-1][0]:g} s"
+    full_text = "no full collection"
+    if full:
+        longest = next((b for b, v in bounds if v >= full), None)
+        within = f"≤ {longest:g} s" if longest is not None else f"> {bounds[-1][0]:g} s"
+        full_text = (
+            f"{full} full collections holding the loop {d.get('gc2_s', 0.0):.2f} s "
+            f"(longest {within})"
+        )
     young = d.get("gc0_s", 0.0) + d.get("gc1_s", 0.0)
     late = int(d.get("lag_count", 0) - d.get("lag_on_time", 0))
     return (
-        f"- server stalls over the phase (API processes together): {full} full collections "
-        f"holding the loop {d.get('gc2_s', 0.0):.2f} s (longest {longest_text}), young "
+        f"- server stalls over the phase (API processes together): {full_text}, young "
         f"collections {young:.2f} s; event-loop wake-ups more than {LATE} s late: {late} "
         f"(lag {d.get('lag_s', 0.0):.1f} s in all)"
     )
