@@ -29,7 +29,11 @@ system time of the API processes (/proc/<pid>/stat) over the phase, including th
 divided by the events they delivered. Memory per open subscription = growth of the API
 processes' resident memory from after a first wave of subscriptions (2 %, at least 20,
 each having received an event: start-up costs excluded) to after all of them have
-received one, divided by the subscriptions opened in between.
+received one, divided by the subscriptions opened in between. Server stalls over the
+phase (full collections and how long they held the loop, event-loop wake-ups more than
+0.25 s late) are read from the API processes' /metrics (bench/realtime_stalls.py,
+schema/stalls.py); `--collector default` runs the API processes without
+`settle_collector()`, for before/after runs.
 
 Scenarios: `tenants` (N subscriptions over the businesses, 3 of 5 staff streams and 2 of 5
 filtered by customer where the kind filters, events at `--rate` spread at random over
@@ -69,6 +73,7 @@ from bench.processes import (
     server_process,
 )
 from bench.realtime_events import DEFAULT_KINDS, KINDS, Kind, Target, Tenants
+from bench.realtime_stalls import METRICS_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / ".data"
@@ -123,9 +128,15 @@ def serve_api(args: argparse.Namespace) -> None:
         # one owner holds every business of the benchmark (set-up speed); the per-user
         # cap is a guard against one runaway client, not part of the per-event path
         max_subscriptions_per_user=1_000_000,
+        metrics_token=METRICS_TOKEN,  # the report's server-side stalls (bench/realtime_stalls.py)
     )
+    app = create_app(settings)
+    if args.collector == "settled":  # as `khata serve` does (schema/stalls.py)
+        from schema.stalls import settle_collector
+
+        settle_collector()
     uvicorn.run(
-        create_app(settings),
+        app,
         host="127.0.0.1",
         port=args.port,
         log_level="warning",
@@ -231,7 +242,7 @@ def cluster(args: argparse.Namespace) -> Iterator[Cluster]:
             port = free_port()
             argv = [sys.executable, "-m", "bench.realtime", "serve-api", "--port", str(port)]
             argv += ["--database-url", url, "--redis-url", redis.url, "--namespace", namespace]
-            argv += ["--pool", str(args.pool)]
+            argv += ["--pool", str(args.pool), "--collector", args.collector]
             log = DATA_DIR / f"realtime_api{i}.log"
             c.api.append(stack.enter_context(server_process(argv, port, env, ROOT, log, "API")))
         for i in range(args.api_processes):
@@ -306,6 +317,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         choices=["emit", "service"],
         default="emit",
         help="emit: the event the service emits, for an unchanged invoice; service: the change",
+    )
+    parser.add_argument(
+        "--collector",
+        choices=["settled", "default"],
+        default="settled",
+        help="settled: the API processes settle the collector as `khata serve` does "
+        "(schema/stalls.py); default: CPython's settings (before/after runs)",
     )
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results")
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

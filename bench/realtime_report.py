@@ -10,6 +10,8 @@ import subprocess
 from datetime import UTC, datetime
 from typing import Any
 
+from bench import realtime_stalls
+
 TARGET_RATIO = 1.5
 TARGET_KIB_PER_SUB = 32.0
 TARGET_P95_MS = 50.0
@@ -69,6 +71,7 @@ def tenants(r: dict[str, Any], args: argparse.Namespace) -> list[str]:
         f"- server CPU per delivered event: API {cpu['api']:.3f} ms, floor "
         f"{cpu['floor']:.3f} ms ({r['cpu_s']['api']:.1f} s and {r['cpu_s']['floor']:.1f} s "
         "of CPU over the phase)",
+        *([realtime_stalls.line(r["stalls"])] if "stalls" in r else []),
         f"- memory per open subscription: API {per_sub['api']:.1f} KiB, floor "
         f"{per_sub['floor']:.1f} KiB (RSS growth over {r['measured_subs']} subscriptions, "
         "from after a first wave had received events to after the phase; "
@@ -220,6 +223,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"cores shared by the servers, PostgreSQL, Redis and the clients; Python "
         f"{platform.python_version()}; load average {os.getloadavg()[0]:.1f} at the end",
         f"- {backend}, pool {args.pool} per process; the benchmark's own redis-server; "
+        f"collector {getattr(args, 'collector', 'default')} (schema/stalls.py); "
         f"kind per section; method: bench/realtime.py's docstring",
         "",
     ]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from bench import realtime_stalls
 from bench.http_client import closed_loop, open_loop, percentile
 from bench.realtime_clients import (
     NotAcknowledged,
@@ -218,12 +219,14 @@ async def tenants(c: Cluster) -> dict[str, Any]:
     rng = random.Random(18)
     count = int(args.rate * args.seconds)
     order = [rng.randrange(len(c.targets)) for _ in range(count)]
+    stalls0 = await realtime_stalls.read([base for base, _ in c.api])
     cpu0 = {"api": c.cpu("api"), "floor": c.cpu("floor")}
     stamps, wall = await write(c, c.targets, order, args.rate)
     api_side = tally(api, stamps)
     await settle(api + floor, 2 * api_side.expected, quiet=2.0, limit=120)
     cpu1 = {"api": c.cpu("api"), "floor": c.cpu("floor")}
     rss1 = {"api": c.rss("api"), "floor": c.rss("floor")}
+    stalls = realtime_stalls.delta(stalls0, await realtime_stalls.read([b for b, _ in c.api]))
     api_side, floor_side = tally(api, stamps), tally(floor, stamps)
     result = {
         "subscriptions": len(plan),
@@ -241,6 +244,7 @@ async def tenants(c: Cluster) -> dict[str, Any]:
         "measured_subs": len(plan) - first,
         "per_socket": 1 + len(extra),
         "other_frames": sum(getattr(s.client, "others", 0) for s in api),
+        "stalls": stalls,
     }
     close_all(api + floor)
     return result

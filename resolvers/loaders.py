@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
@@ -66,47 +67,104 @@ def _grouped(rows: Sequence[Any], keys: Sequence[int], attr: str) -> list[list[A
 
 
 class Loaders:
+    """The request's DataLoaders, each made on first use: a subscription's event renews
+    them (resolvers/stream.py) and most events use one or two, so an unused loader is never
+    built (a DataLoader, its cache and the bound method tie a cycle to the Loaders that only
+    the collector frees: issue 18 §4, bench/results/realtime.md)."""
+
     def __init__(self, ctx: RequestScope) -> None:
         self.ctx = ctx
-        self.addresses: DataLoader[int, list[CustomerAddress]] = DataLoader(self._addresses)
-        self.customers: DataLoader[int, Customer | None] = DataLoader(self._customers)
-        self.invoice_lines: DataLoader[int, list[InvoiceLine]] = DataLoader(self._lines)
-        self.invoice_payments: DataLoader[int, list[Payment]] = DataLoader(self._payments)
-        self.invoice_credit_notes: DataLoader[int, list[CreditNote]] = DataLoader(self._notes)
-        self.invoice_events: DataLoader[int, list[InvoiceEvent]] = DataLoader(self._events)
-        self.invoice_sends: DataLoader[int, list[InvoiceSend]] = DataLoader(self._sends)
-        self.invoice_reminders: DataLoader[int, list[InvoiceReminder]] = DataLoader(self._reminders)
-        # one key (the viewer's business): concurrent fields share one read
-        self.reminder_policies: DataLoader[int, ReminderPolicy] = DataLoader(self._policies)
-        self.customer_invoices: DataLoader[tuple[int, int], list[Invoice]] = DataLoader(
-            self._customer_invoices
-        )
-        self.other_currency_totals: DataLoader[int, list[Any]] = DataLoader(
-            self._other_currency_totals
-        )
-        self.order_lines: DataLoader[int, list[OrderLine]] = DataLoader(self._order_lines)
-        self.order_events: DataLoader[int, list[OrderEvent]] = DataLoader(self._order_events)
-        self.order_invoices: DataLoader[int, list[Invoice]] = DataLoader(self._order_invoices)
-        self.invoice_orders: DataLoader[int, Order | None] = DataLoader(self._orders)
-        self.customer_orders: DataLoader[tuple[int, int], list[Order]] = DataLoader(
-            self._customer_orders
-        )
-        # the customer timeline's objects, by id (domain.purchases.queries)
-        self.purchases: DataLoader[int, Any] = DataLoader(
-            self._by_ids(purchase_queries.purchases_by_ids)
-        )
-        self.invoices: DataLoader[int, Any] = DataLoader(
-            self._by_ids(purchase_queries.invoices_by_ids)
-        )
-        self.payments: DataLoader[int, Any] = DataLoader(
-            self._by_ids(purchase_queries.payments_by_ids)
-        )
-        self.orders: DataLoader[int, Any] = DataLoader(self._by_ids(purchase_queries.orders_by_ids))
-        # recurring invoices: a customer's schedules, a schedule's invoices (newest first)
-        self.customer_schedules: DataLoader[int, list[RecurringSchedule]] = DataLoader(
-            self._customer_schedules
-        )
-        self.schedule_invoices: DataLoader[int, list[Invoice]] = DataLoader(self._schedule_invoices)
+
+    @cached_property
+    def addresses(self) -> DataLoader[int, list[CustomerAddress]]:
+        return DataLoader(self._addresses)
+
+    @cached_property
+    def customers(self) -> DataLoader[int, Customer | None]:
+        return DataLoader(self._customers)
+
+    @cached_property
+    def invoice_lines(self) -> DataLoader[int, list[InvoiceLine]]:
+        return DataLoader(self._lines)
+
+    @cached_property
+    def invoice_payments(self) -> DataLoader[int, list[Payment]]:
+        return DataLoader(self._payments)
+
+    @cached_property
+    def invoice_credit_notes(self) -> DataLoader[int, list[CreditNote]]:
+        return DataLoader(self._notes)
+
+    @cached_property
+    def invoice_events(self) -> DataLoader[int, list[InvoiceEvent]]:
+        return DataLoader(self._events)
+
+    @cached_property
+    def invoice_sends(self) -> DataLoader[int, list[InvoiceSend]]:
+        return DataLoader(self._sends)
+
+    @cached_property
+    def invoice_reminders(self) -> DataLoader[int, list[InvoiceReminder]]:
+        return DataLoader(self._reminders)
+
+    # one key (the viewer's business): concurrent fields share one read
+    @cached_property
+    def reminder_policies(self) -> DataLoader[int, ReminderPolicy]:
+        return DataLoader(self._policies)
+
+    @cached_property
+    def customer_invoices(self) -> DataLoader[tuple[int, int], list[Invoice]]:
+        return DataLoader(self._customer_invoices)
+
+    @cached_property
+    def other_currency_totals(self) -> DataLoader[int, list[Any]]:
+        return DataLoader(self._other_currency_totals)
+
+    @cached_property
+    def order_lines(self) -> DataLoader[int, list[OrderLine]]:
+        return DataLoader(self._order_lines)
+
+    @cached_property
+    def order_events(self) -> DataLoader[int, list[OrderEvent]]:
+        return DataLoader(self._order_events)
+
+    @cached_property
+    def order_invoices(self) -> DataLoader[int, list[Invoice]]:
+        return DataLoader(self._order_invoices)
+
+    @cached_property
+    def invoice_orders(self) -> DataLoader[int, Order | None]:
+        return DataLoader(self._orders)
+
+    @cached_property
+    def customer_orders(self) -> DataLoader[tuple[int, int], list[Order]]:
+        return DataLoader(self._customer_orders)
+
+    # the customer timeline's objects, by id (domain.purchases.queries)
+    @cached_property
+    def purchases(self) -> DataLoader[int, Any]:
+        return DataLoader(self._by_ids(purchase_queries.purchases_by_ids))
+
+    @cached_property
+    def invoices(self) -> DataLoader[int, Any]:
+        return DataLoader(self._by_ids(purchase_queries.invoices_by_ids))
+
+    @cached_property
+    def payments(self) -> DataLoader[int, Any]:
+        return DataLoader(self._by_ids(purchase_queries.payments_by_ids))
+
+    @cached_property
+    def orders(self) -> DataLoader[int, Any]:
+        return DataLoader(self._by_ids(purchase_queries.orders_by_ids))
+
+    # recurring invoices: a customer's schedules, a schedule's invoices (newest first)
+    @cached_property
+    def customer_schedules(self) -> DataLoader[int, list[RecurringSchedule]]:
+        return DataLoader(self._customer_schedules)
+
+    @cached_property
+    def schedule_invoices(self) -> DataLoader[int, list[Invoice]]:
+        return DataLoader(self._schedule_invoices)
 
     def _by_ids(
         self, fetch: Callable[[Tx, Sequence[int]], Awaitable[Sequence[Any]]]

@@ -66,15 +66,17 @@ def lifespan(rt: Runtime, *, owns_runtime: bool) -> Callable[[Starlette], Any]:
     first and stops it last."""
 
     @contextlib.asynccontextmanager
-    async def run(_: Starlette) -> AsyncIterator[None]:
+    async def run(app: Starlette) -> AsyncIterator[None]:
         if owns_runtime and rt.settings.should_auto_migrate:
             from domain.migrations.run import upgrade
 
             await upgrade(rt.settings.database_url)
         await rt.start()
+        app.state.metrics.loop_lag.start()
         try:
             yield
         finally:
+            await app.state.metrics.loop_lag.stop()
             if owns_runtime:
                 await rt.stop()
 

@@ -15,6 +15,8 @@ Off unless `KHATA_METRICS_TOKEN` is set; then a scrape must send `Authorization:
 - `khata_jobs_queued` (arq: the Redis queue's length), `khata_jobs_running` and
   `khata_jobs_failed_total` (the in-process runner; arq workers run elsewhere).
 - `khata_db_pool_checked_out`, `khata_db_pool_size`, `khata_db_pool_overflow` per engine.
+- `khata_gc_pause_seconds{generation}`, `khata_event_loop_lag_seconds`: stalls of the
+  event loop (schema/stalls.py); the lag probe runs while the app's lifespan does.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from strawberry.extensions import SchemaExtension
 
 from domain.core import outbox
 from domain.core.settings import Settings
+from schema.stalls import GcPauses, LoopLag, gc_pauses
+from schema.stalls import families as stall_families
 
 if TYPE_CHECKING:
     from khata.runtime import Runtime
@@ -71,6 +75,8 @@ class Metrics:
         self.outbox_oldest_age = 0.0
         self.jobs_queued = 0
         self._names: set[str] = set()
+        self.gc_pauses: GcPauses = gc_pauses()
+        self.loop_lag = LoopLag()  # started and stopped by the app's lifespan
         self.registry.register(_Live(self))
 
     def operation_label(self, name: str | None) -> str:
@@ -152,6 +158,7 @@ class _Live(Collector):
                 if callable(read):
                     family.add_metric([label], float(read()))
         yield from families.values()
+        yield from stall_families(m.gc_pauses, m.loop_lag)
 
 
 class OperationMetrics(SchemaExtension):
