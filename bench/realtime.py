@@ -51,6 +51,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import os
+import signal
 import sys
 import tempfile
 import uuid
@@ -135,6 +138,15 @@ def serve_api(args: argparse.Namespace) -> None:
         from schema.stalls import settle_collector
 
         settle_collector()
+    # BENCH_API_PROFILE=<directory>: cProfile of this process over the measured phase (the
+    # scenario sends SIGUSR1 as it starts and SIGUSR2 as it ends), written at exit
+    profile = os.environ.get("BENCH_API_PROFILE")
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        signal.signal(signal.SIGUSR1, lambda *_: profiler.enable())
+        signal.signal(signal.SIGUSR2, lambda *_: profiler.disable())
+        # uvicorn re-raises the SIGTERM it caught once it has shut down: let it return
+        signal.signal(signal.SIGTERM, lambda *_: None)
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -145,6 +157,8 @@ def serve_api(args: argparse.Namespace) -> None:
         backlog=4096,
         lifespan="on",
     )
+    if profiler is not None and profile:
+        profiler.dump_stats(Path(profile) / f"api-{os.getpid()}.prof")
 
 
 async def prepare(args: argparse.Namespace) -> Tenants:
