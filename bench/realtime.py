@@ -33,7 +33,9 @@ received one, divided by the subscriptions opened in between. Server stalls over
 phase (full collections and how long they held the loop, event-loop wake-ups more than
 0.25 s late) are read from the API processes' /metrics (bench/realtime_stalls.py,
 schema/stalls.py); `--collector default` runs the API processes without
-`settle_collector()`, for before/after runs.
+`settle_collector()`, for before/after runs. `BENCH_API_PROFILE=<directory>` (environment)
+makes each API process cProfile the `tenants` phase and write `api-<pid>.prof` there at exit
+(a sampling profiler such as py-spy on the API pid distorts less; cProfile counts calls).
 
 Scenarios: `tenants` (N subscriptions over the businesses, 3 of 5 staff streams and 2 of 5
 filtered by customer where the kind filters, events at `--rate` spread at random over
