@@ -33,7 +33,9 @@ received one, divided by the subscriptions opened in between. Server stalls over
 phase (full collections and how long they held the loop, event-loop wake-ups more than
 0.25 s late) are read from the API processes' /metrics (bench/realtime_stalls.py,
 schema/stalls.py); `--collector default` runs the API processes without
-`settle_collector()`, for before/after runs.
+`settle_collector()`, for before/after runs. `BENCH_API_PROFILE=<directory>` (environment)
+makes each API process cProfile the `tenants` phase and write `api-<pid>.prof` there at exit
+(a sampling profiler such as py-spy on the API pid distorts less; cProfile counts calls).
 
 Scenarios: `tenants` (N subscriptions over the businesses, 3 of 5 staff streams and 2 of 5
 filtered by customer where the kind filters, events at `--rate` spread at random over
@@ -51,6 +53,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import os
+import signal
 import sys
 import tempfile
 import uuid
@@ -135,6 +140,15 @@ def serve_api(args: argparse.Namespace) -> None:
         from schema.stalls import settle_collector
 
         settle_collector()
+    # BENCH_API_PROFILE=<directory>: cProfile of this process over the measured phase (the
+    # scenario sends SIGUSR1 as it starts and SIGUSR2 as it ends), written at exit
+    profile = os.environ.get("BENCH_API_PROFILE")
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        signal.signal(signal.SIGUSR1, lambda *_: profiler.enable())
+        signal.signal(signal.SIGUSR2, lambda *_: profiler.disable())
+        # uvicorn re-raises the SIGTERM it caught once it has shut down: let it return
+        signal.signal(signal.SIGTERM, lambda *_: None)
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -145,6 +159,8 @@ def serve_api(args: argparse.Namespace) -> None:
         backlog=4096,
         lifespan="on",
     )
+    if profiler is not None and profile:
+        profiler.dump_stats(Path(profile) / f"api-{os.getpid()}.prof")
 
 
 async def prepare(args: argparse.Namespace) -> Tenants:

@@ -5,8 +5,10 @@ what arrived once the phase is over."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import re
+import signal
 import sys
 import time
 import uuid
@@ -189,6 +191,14 @@ def reset(subs: Sequence[Sub]) -> None:
             s.first = len(s.client.messages)
 
 
+def profile(c: Cluster, sig: signal.Signals) -> None:
+    """With BENCH_API_PROFILE set, starts (SIGUSR1) or stops (SIGUSR2) the API processes'
+    profilers (bench/realtime.py serve_api): the measured phase only."""
+    if os.environ.get("BENCH_API_PROFILE"):
+        for pid in c.pids("api"):
+            os.kill(pid, sig)
+
+
 # ---- scenarios ------------------------------------------------------------------------------
 async def tenants(c: Cluster) -> dict[str, Any]:
     args = c.args
@@ -220,11 +230,13 @@ async def tenants(c: Cluster) -> dict[str, Any]:
     count = int(args.rate * args.seconds)
     order = [rng.randrange(len(c.targets)) for _ in range(count)]
     stalls0 = await realtime_stalls.read([base for base, _ in c.api])
+    profile(c, signal.SIGUSR1)
     cpu0 = {"api": c.cpu("api"), "floor": c.cpu("floor")}
     stamps, wall = await write(c, c.targets, order, args.rate)
     api_side = tally(api, stamps)
     await settle(api + floor, 2 * api_side.expected, quiet=2.0, limit=120)
     cpu1 = {"api": c.cpu("api"), "floor": c.cpu("floor")}
+    profile(c, signal.SIGUSR2)
     rss1 = {"api": c.rss("api"), "floor": c.rss("floor")}
     stalls = realtime_stalls.delta(stalls0, await realtime_stalls.read([b for b, _ in c.api]))
     api_side, floor_side = tally(api, stamps), tally(floor, stamps)
