@@ -3,9 +3,9 @@ front by the request: upfront.py) -> per row, concurrently: (look-up of an
 unresolved attempt) -> rate limiter -> rules and attempt committed -> provider call ->
 outcome committed. Each arrow is its own short transaction; no transaction is open during
 a provider call. A row passes its rules and records its attempt in one transaction; an
-email that carries a PDF has it rendered (in a thread) just before that transaction, so
-the attempt is still committed right before the call and an SMS never waits for its
-email's PDF."""
+email that carries a PDF also reads the PDF's data in it, and has the PDF rendered (in a
+thread) after the commit, before the call: an SMS never waits for its email's PDF, and the
+render no longer competes with the SMS's transaction for the interpreter."""
 
 from __future__ import annotations
 
@@ -89,14 +89,12 @@ class Pipeline:
     ) -> bool:
         """False when the row was settled already (a rerun of a finished job). With its
         `channel` known, the limiter is passed first and the rules and the attempt share
-        one transaction (service.next_step's `start`); an email's `attachment` is rendered
-        before both (measured: a transaction of its own for the attempt cost the email
-        ~14 ms, bench/results/notifications.md). The price: a rerun of a settled row, or
-        one its rules defer, renders a PDF it does not send."""
-        files: tuple[Attachment, ...] | None = None
-        if attachment and channel == "email":
-            files = await self.attachments(row_id)
-        early = channel is not None and (not attachment or files is not None)
+        one transaction (service.next_step's `start`); an email's `attachment` has its
+        data read in that transaction too and is rendered after it (`files`). Measured
+        (bench/results/notifications.md, 2026-12-08): a transaction of its own for the
+        attempt and another for the PDF's data cost the email ~25 ms before its call."""
+        early = channel is not None
+        document: attachments.Document | None = None
         if early:
             await self.limiter.acquire(self.limiter_key(str(channel)))
         try:
@@ -104,6 +102,8 @@ class Pipeline:
                 step = await service.next_step(
                     self.tx(session), row_id, self.lease_seconds, start=early
                 )
+                if attachment and step.action == "send" and step.channel == "email":
+                    document = await attachments.wanted(self.tx(session), row_id, self.public_url)
         except Deferral as held:
             async with self.db.unit_of_work() as session:
                 await service.held(self.tx(session), row_id, held.until)
@@ -111,8 +111,8 @@ class Pipeline:
         if step.action in ("done", "skipped"):
             return step.action == "skipped"
         message = step.message if step.action == "send" else None
-        if message is not None and files:
-            message = dataclasses.replace(message, attachments=files)
+        if message is not None and document is not None:
+            message = await self.with_files(message, document)
         if step.action == "reconcile" and step.message and step.since:
             found = await self.providers.of(step.channel).lookup(step.message, step.since)
             async with self.db.unit_of_work() as session:
@@ -122,7 +122,7 @@ class Pipeline:
         if step.action != "send":
             return True
         if message is None:
-            message = await self.start(row_id, step.channel, passed=early, files=files)
+            message = await self.start(row_id, step.channel, passed=early)
             if message is None:
                 return True
         return await self.call(step.channel, message)
@@ -130,20 +130,10 @@ class Pipeline:
     def limiter_key(self, channel: str) -> str:
         return f"{channel}:{self.providers.of(channel).name}"
 
-    async def start(
-        self,
-        row_id: int,
-        channel: str,
-        *,
-        passed: bool,
-        files: tuple[Attachment, ...] | None = None,
-    ) -> Outgoing | None:
-        """The attempt of a row that needed its own start (a reconciled one, or a row of a
-        caller that did not say its channel): an email's PDF rendered first (unless
-        `files` were already), the limiter (unless `passed` already), then the attempt
-        committed."""
-        if files is None:
-            files = await self.attachments(row_id) if channel == "email" else ()
+    async def start(self, row_id: int, channel: str, *, passed: bool) -> Outgoing | None:
+        """The attempt of a row that needed its own start: an email's PDF rendered first,
+        the limiter (unless `passed` already), then the attempt committed."""
+        files = await self.attachments(row_id) if channel == "email" else ()
         if not passed:
             await self.limiter.acquire(self.limiter_key(channel))
         async with self.db.unit_of_work() as session:
@@ -151,6 +141,19 @@ class Pipeline:
         if message is not None and files:
             message = dataclasses.replace(message, attachments=files)
         return message
+
+    async def with_files(self, message: Outgoing, document: attachments.Document) -> Outgoing:
+        """The message of a committed attempt with its PDF, rendered off the loop. A render
+        that fails leaves the attempt `refused` (the provider was not called: the next try
+        renders and sends afresh, no look-up) and the job to retry."""
+        try:
+            files = (await asyncio.to_thread(attachments.render, document),)
+        except Exception as exc:
+            failure = TemporaryFailure(f"the attachment was not rendered: {exc!r}", code="render")
+            async with self.db.unit_of_work() as session:
+                await service.refused(self.tx(session), message.attempt_id, failure)
+            raise failure from exc
+        return dataclasses.replace(message, attachments=files)
 
     async def call(self, channel: str, message: Outgoing) -> bool:
         """The provider call of a committed attempt, then its outcome committed."""
