@@ -90,7 +90,7 @@ class Pipeline:
         """False when the row was settled already (a rerun of a finished job). With its
         `channel` known, the limiter is passed first and the rules and the attempt share
         one transaction (service.next_step's `start`); an email's `attachment` has its
-        data read in that transaction too and is rendered after it (`files`). Measured
+        data read in that transaction too and is rendered after it (`with_files`). Measured
         (bench/results/notifications.md, 2026-12-08): a transaction of its own for the
         attempt and another for the PDF's data cost the email ~25 ms before its call."""
         early = channel is not None
@@ -102,7 +102,8 @@ class Pipeline:
                 step = await service.next_step(
                     self.tx(session), row_id, self.lease_seconds, start=early
                 )
-                if attachment and step.action == "send" and step.channel == "email":
+                started = step.message if step.action == "send" else None
+                if started is not None and attachment and step.channel == "email":
                     document = await attachments.wanted(self.tx(session), row_id, self.public_url)
         except Deferral as held:
             async with self.db.unit_of_work() as session:
