@@ -2,9 +2,10 @@
 front by the request: upfront.py) -> per row, concurrently: (look-up of an
 unresolved attempt) -> rate limiter -> rules and attempt committed -> provider call ->
 outcome committed. Each arrow is its own short transaction; no transaction is open during
-a provider call. A row without an attachment passes its rules and records its attempt in
-one transaction; an email that carries a PDF has it rendered (in a thread) between the
-two, so an SMS never waits for its email's PDF."""
+a provider call. A row passes its rules and records its attempt in one transaction; an
+email that carries a PDF also reads the PDF's data in it, and has the PDF rendered (in a
+thread) after the commit, before the call: an SMS never waits for its email's PDF, and the
+render no longer competes with the SMS's transaction for the interpreter."""
 
 from __future__ import annotations
 
@@ -87,9 +88,13 @@ class Pipeline:
         self, row_id: int, channel: str | None = None, attachment: bool = True
     ) -> bool:
         """False when the row was settled already (a rerun of a finished job). With its
-        `channel` known (and no `attachment`), the limiter is passed first and the rules
-        and the attempt share one transaction (service.next_step's `start`)."""
-        early = channel is not None and not attachment
+        `channel` known, the limiter is passed first and the rules and the attempt share
+        one transaction (service.next_step's `start`); an email's `attachment` has its
+        data read in that transaction too and is rendered after it (`with_files`). Measured
+        (bench/results/notifications.md, 2026-12-08): a transaction of its own for the
+        attempt and another for the PDF's data cost the email ~25 ms before its call."""
+        early = channel is not None
+        document: attachments.Document | None = None
         if early:
             await self.limiter.acquire(self.limiter_key(str(channel)))
         try:
@@ -97,6 +102,9 @@ class Pipeline:
                 step = await service.next_step(
                     self.tx(session), row_id, self.lease_seconds, start=early
                 )
+                started = step.message if step.action == "send" else None
+                if started is not None and attachment and step.channel == "email":
+                    document = await attachments.wanted(self.tx(session), row_id, self.public_url)
         except Deferral as held:
             async with self.db.unit_of_work() as session:
                 await service.held(self.tx(session), row_id, held.until)
@@ -104,6 +112,8 @@ class Pipeline:
         if step.action in ("done", "skipped"):
             return step.action == "skipped"
         message = step.message if step.action == "send" else None
+        if message is not None and document is not None:
+            message = await self.with_files(message, document)
         if step.action == "reconcile" and step.message and step.since:
             found = await self.providers.of(step.channel).lookup(step.message, step.since)
             async with self.db.unit_of_work() as session:
@@ -132,6 +142,19 @@ class Pipeline:
         if message is not None and files:
             message = dataclasses.replace(message, attachments=files)
         return message
+
+    async def with_files(self, message: Outgoing, document: attachments.Document) -> Outgoing:
+        """The message of a committed attempt with its PDF, rendered off the loop. A render
+        that fails leaves the attempt `refused` (the provider was not called: the next try
+        renders and sends afresh, no look-up) and the job to retry."""
+        try:
+            files = (await asyncio.to_thread(attachments.render, document),)
+        except Exception as exc:
+            failure = TemporaryFailure(f"the attachment was not rendered: {exc!r}", code="render")
+            async with self.db.unit_of_work() as session:
+                await service.refused(self.tx(session), message.attempt_id, failure)
+            raise failure from exc
+        return dataclasses.replace(message, attachments=files)
 
     async def call(self, channel: str, message: Outgoing) -> bool:
         """The provider call of a committed attempt, then its outcome committed."""

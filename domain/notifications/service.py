@@ -212,10 +212,10 @@ async def next_step(
 ) -> Step:
     """An attempt without an outcome younger than `lease_seconds` (longer than a provider
     call may take) may still be running in another worker: the job comes back later
-    rather than racing it. `start`: a row that passes the rules and has no attachment to
-    render gets its attempt recorded in this same transaction (under the row lock taken
-    here), returned as the step's `message`: one transaction instead of two before the
-    provider call, and the attempt is still committed before it."""
+    rather than racing it. `start`: a row that passes the rules gets its attempt recorded
+    in this same transaction (under the row lock taken here), returned as the step's
+    `message`: one transaction instead of two before the provider call, and the attempt
+    is still committed before it. The caller renders a row's attachment before asking."""
     repo = NotificationRepository(tx.session, tx.viewer)
     row = await repo.entry(row_id, lock=True)
     if row is None or row.status in SETTLED:
@@ -243,7 +243,7 @@ async def next_step(
         row.error = refusal.reason
         await settle(tx, row, refusal.status, refusal.code)
         return Step("skipped", row.id)
-    if start and row.attachment is None:
+    if start:
         return Step("send", row.id, row.channel, await _start(tx, repo, row))
     return Step("send", row.id, row.channel)
 
