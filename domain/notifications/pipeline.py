@@ -17,7 +17,7 @@ from domain.core.clock import Clock
 from domain.core.db import Database
 from domain.core.tx import Tx
 from domain.notifications import attachments, resend_rule, service
-from domain.notifications.port import Attachment, Outgoing, PermanentFailure, TemporaryFailure
+from domain.notifications.port import Outgoing, PermanentFailure, TemporaryFailure
 from domain.notifications.ratelimit import Limiter
 from domain.notifications.rules import Deferral
 from domain.notifications.service import JOB, Providers
@@ -132,15 +132,19 @@ class Pipeline:
         return f"{channel}:{self.providers.of(channel).name}"
 
     async def start(self, row_id: int, channel: str, *, passed: bool) -> Outgoing | None:
-        """The attempt of a row that needed its own start: an email's PDF rendered first,
-        the limiter (unless `passed` already), then the attempt committed."""
-        files = await self.attachments(row_id) if channel == "email" else ()
+        """The attempt of a row that needed its own start (a resend after a reconcile, a
+        caller without its channel): the limiter (unless `passed` already), the attempt
+        committed with an email's PDF data read in the same transaction, then the PDF
+        rendered as for every other email (`with_files`)."""
         if not passed:
             await self.limiter.acquire(self.limiter_key(channel))
+        document: attachments.Document | None = None
         async with self.db.unit_of_work() as session:
             message = await service.start_attempt(self.tx(session), row_id)
-        if message is not None and files:
-            message = dataclasses.replace(message, attachments=files)
+            if message is not None and channel == "email":
+                document = await attachments.wanted(self.tx(session), row_id, self.public_url)
+        if message is not None and document is not None:
+            message = await self.with_files(message, document)
         return message
 
     async def with_files(self, message: Outgoing, document: attachments.Document) -> Outgoing:
@@ -172,11 +176,3 @@ class Pipeline:
         async with self.db.unit_of_work() as session:
             await service.accepted(self.tx(session), message.attempt_id, delivery)
         return True
-
-    async def attachments(self, row_id: int) -> tuple[Attachment, ...]:
-        """The files of an email, rendered outside any transaction and off the loop."""
-        async with self.db.read() as session:
-            wanted = await attachments.wanted(self.tx(session), row_id, self.public_url)
-        if wanted is None:
-            return ()
-        return (await asyncio.to_thread(attachments.render, wanted),)
